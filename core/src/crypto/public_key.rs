@@ -1,0 +1,138 @@
+//! Public keys of every suite, parsed once and verified against many times.
+
+use p256::ecdsa::signature::Verifier as _;
+
+use super::suite::{ML_DSA_44_PUBLIC_KEY_LEN, ML_DSA_44_SIGNATURE_LEN, P256_PUBLIC_KEY_LEN};
+use super::{CryptoError, Signature, Suite, ml_dsa};
+
+/// A public key of one suite. Constructed only from valid bytes, so holding one means the key
+/// is well formed (on the curve, right length).
+///
+/// Encodings: P-256 is the 33-byte compressed SEC1 point; ML-DSA-44 is FIPS 204 `pkEncode`
+/// (1,312 bytes); composite is the ML-DSA-44 key followed by the P-256 key.
+#[derive(Clone)]
+pub struct PublicKey {
+    suite: Suite,
+    bytes: Vec<u8>,
+    p256: Option<p256::ecdsa::VerifyingKey>,
+    ml_dsa: Option<ml_dsa::VerifyingKey>,
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.suite == other.suite && self.bytes == other.bytes
+    }
+}
+impl Eq for PublicKey {}
+
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.suite.hash(state);
+        self.bytes.hash(state);
+    }
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let head: String = self.bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        write!(f, "PublicKey({}, {head}…)", self.suite)
+    }
+}
+
+fn parse_p256(bytes: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
+    if bytes.len() != P256_PUBLIC_KEY_LEN {
+        return None;
+    }
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).ok()
+}
+
+impl PublicKey {
+    /// Parses `bytes` as a key of `suite`.
+    pub fn from_bytes(suite: Suite, bytes: &[u8]) -> Result<Self, CryptoError> {
+        let invalid = || CryptoError::InvalidPublicKey { suite };
+        let (p256, ml_dsa) = match suite {
+            Suite::EcdsaP256 => (Some(parse_p256(bytes).ok_or_else(invalid)?), None),
+            Suite::MlDsa44 => (None, Some(ml_dsa::VerifyingKey::from_bytes(bytes).ok_or_else(invalid)?)),
+            Suite::CompositeMlDsa44EcdsaP256 => {
+                if bytes.len() != suite.public_key_len() {
+                    return Err(invalid());
+                }
+                let (pq, ec) = bytes.split_at(ML_DSA_44_PUBLIC_KEY_LEN);
+                (
+                    Some(parse_p256(ec).ok_or_else(invalid)?),
+                    Some(ml_dsa::VerifyingKey::from_bytes(pq).ok_or_else(invalid)?),
+                )
+            }
+        };
+        Ok(Self { suite, bytes: bytes.to_vec(), p256, ml_dsa })
+    }
+
+    /// A P-256 key from a SEC1 point in any form (compressed or uncompressed, as Android's
+    /// `ECPublicKey` and CryptoKit's `x963Representation` give it); stored compressed.
+    pub fn from_p256_sec1(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+            .map_err(|_| CryptoError::InvalidPublicKey { suite: Suite::EcdsaP256 })?;
+        Ok(Self::from_p256(&key))
+    }
+
+    pub(crate) fn from_p256(key: &p256::ecdsa::VerifyingKey) -> Self {
+        let bytes = key.to_encoded_point(true).as_bytes().to_vec();
+        Self { suite: Suite::EcdsaP256, bytes, p256: Some(*key), ml_dsa: None }
+    }
+
+    /// A composite key from its two halves.
+    pub fn composite(ml_dsa: &PublicKey, p256: &PublicKey) -> Result<Self, CryptoError> {
+        if ml_dsa.suite != Suite::MlDsa44 {
+            return Err(CryptoError::SuiteMismatch { expected: Suite::MlDsa44, found: ml_dsa.suite });
+        }
+        if p256.suite != Suite::EcdsaP256 {
+            return Err(CryptoError::SuiteMismatch { expected: Suite::EcdsaP256, found: p256.suite });
+        }
+        let mut bytes = ml_dsa.bytes.clone();
+        bytes.extend_from_slice(&p256.bytes);
+        Ok(Self {
+            suite: Suite::CompositeMlDsa44EcdsaP256,
+            bytes,
+            p256: p256.p256,
+            ml_dsa: ml_dsa.ml_dsa,
+        })
+    }
+
+    /// The suite of this key.
+    pub fn suite(&self) -> Suite {
+        self.suite
+    }
+
+    /// The key's canonical encoding (without the suite id).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Verifies `signature` over `message` (the output of [`super::signing_message`]).
+    pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), CryptoError> {
+        if signature.suite() != self.suite {
+            return Err(CryptoError::SuiteMismatch { expected: self.suite, found: signature.suite() });
+        }
+        let sig = signature.as_bytes();
+        let ok = match (self.suite, self.p256.as_ref(), self.ml_dsa.as_ref()) {
+            (Suite::EcdsaP256, Some(ec), _) => verify_p256(ec, message, sig),
+            (Suite::MlDsa44, _, Some(pq)) => pq.verify(message, &[], sig),
+            (Suite::CompositeMlDsa44EcdsaP256, Some(ec), Some(pq)) => {
+                let (pq_sig, ec_sig) = sig.split_at(ML_DSA_44_SIGNATURE_LEN.min(sig.len()));
+                // Both must verify; evaluate both so timing does not say which one failed.
+                let pq_ok = pq.verify(message, &[], pq_sig);
+                let ec_ok = verify_p256(ec, message, ec_sig);
+                pq_ok & ec_ok
+            }
+            _ => false,
+        };
+        if ok { Ok(()) } else { Err(CryptoError::VerificationFailed) }
+    }
+}
+
+fn verify_p256(key: &p256::ecdsa::VerifyingKey, message: &[u8], sig: &[u8]) -> bool {
+    match p256::ecdsa::Signature::from_slice(sig) {
+        Ok(sig) => key.verify(message, &sig).is_ok(),
+        Err(_) => false,
+    }
+}

@@ -1,0 +1,205 @@
+//! Bundles: several notes with their chains, each shared ancestor and certificate once.
+//!
+//! ```text
+//!  Bundle = [version, [certificate…], [genesis note…], [link…], [head note id…]]
+//!             certificates of link signers the receiver lacks
+//!                             genesis notes, then links in topological order
+//!                                                        the notes being transferred
+//! ```
+
+use std::collections::HashSet;
+
+use crate::cbor::{Decoder, Encoder};
+
+use super::{
+    DecodeError, Note, NoteId, ObjectKind, Rejection, SpendLink, WalletCertificate, WalletId, codec,
+};
+
+/// Most certificates in one bundle.
+pub const MAX_BUNDLE_CERTIFICATES: usize = 64;
+/// Most genesis notes in one bundle.
+pub const MAX_BUNDLE_NOTES: usize = 64;
+/// Most links in one bundle.
+pub const MAX_BUNDLE_LINKS: usize = 1024;
+/// Most transferred notes (heads) in one bundle.
+pub const MAX_BUNDLE_HEADS: usize = 64;
+/// Largest encoded bundle accepted (bytes).
+pub const MAX_BUNDLE_BYTES: usize = 1 << 20;
+
+/// A held note with its whole history: the genesis note, the links from it to the held
+/// note, and the held note's id (a child of the last link, or the genesis id if no link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chain {
+    /// The issuer-signed origin.
+    pub genesis: Note,
+    /// Links in order; link `i + 1` spends an output of link `i`.
+    pub links: Vec<SpendLink>,
+    /// The note this chain delivers.
+    pub head: NoteId,
+}
+
+impl Chain {
+    /// A chain for a note just issued (no links).
+    pub fn genesis(note: Note) -> Self {
+        let head = note.id();
+        Self { genesis: note, links: Vec::new(), head }
+    }
+
+    /// Depth: the number of links.
+    pub fn depth(&self) -> usize {
+        self.links.len()
+    }
+
+    /// The chain extended by `link`, following its output `index`.
+    pub fn extended(&self, link: SpendLink, index: u8) -> Self {
+        let head = super::link::child_id(&link.id(), index);
+        let mut links = self.links.clone();
+        links.push(link);
+        Self { genesis: self.genesis.clone(), links, head }
+    }
+
+    /// The owner of every note that a link in this chain spends, in link order.
+    pub fn signers(&self) -> Vec<WalletId> {
+        let mut owner = self.genesis.body().owner;
+        let mut out = Vec::with_capacity(self.links.len());
+        for (i, link) in self.links.iter().enumerate() {
+            out.push(owner);
+            let next_parent = self.links.get(i + 1).map(|l| l.body().parent).unwrap_or(self.head);
+            if let Some((_, o)) = link.children().find(|(id, _)| *id == next_parent) {
+                owner = o.owner;
+            }
+        }
+        out
+    }
+}
+
+/// Notes in transit, with everything a verifier needs that it does not already hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Bundle {
+    /// Certificates of the wallets that signed links (omitting those the receiver holds).
+    pub certificates: Vec<WalletCertificate>,
+    /// Genesis notes, each once.
+    pub notes: Vec<Note>,
+    /// Links, each once, every link after the object that created its parent.
+    pub links: Vec<SpendLink>,
+    /// The notes being transferred.
+    pub heads: Vec<NoteId>,
+}
+
+impl Bundle {
+    /// Gathers `chains` into one bundle, sending shared ancestors once. Certificates for every
+    /// link signer are taken from `certificates`, except for wallets in `omit` (certificates the
+    /// receiver said it holds). A signer with no certificate is [`Rejection::UnknownCertificate`].
+    pub fn from_chains(
+        chains: &[Chain],
+        certificates: &[WalletCertificate],
+        omit: &HashSet<WalletId>,
+    ) -> Result<Self, Rejection> {
+        let mut bundle = Bundle::default();
+        let mut seen_notes = HashSet::new();
+        let mut seen_links = HashSet::new();
+        let mut needed: Vec<WalletId> = Vec::new();
+        for chain in chains {
+            if seen_notes.insert(chain.genesis.id()) {
+                bundle.notes.push(chain.genesis.clone());
+            }
+            for link in &chain.links {
+                if seen_links.insert(link.id()) {
+                    bundle.links.push(link.clone());
+                }
+            }
+            for signer in chain.signers() {
+                if !omit.contains(&signer) && !needed.contains(&signer) {
+                    needed.push(signer);
+                }
+            }
+            bundle.heads.push(chain.head);
+        }
+        for wallet in needed {
+            let cert = certificates
+                .iter()
+                .find(|c| c.wallet_id() == wallet)
+                .ok_or(Rejection::UnknownCertificate { wallet })?;
+            bundle.certificates.push(cert.clone());
+        }
+        Ok(bundle)
+    }
+
+    /// Writes the canonical encoding.
+    pub fn encode_into(&self, enc: &mut Encoder) {
+        enc.array(5).uint(super::VERSION).array(self.certificates.len());
+        for c in &self.certificates {
+            c.encode_into(enc);
+        }
+        enc.array(self.notes.len());
+        for n in &self.notes {
+            n.encode_into(enc);
+        }
+        enc.array(self.links.len());
+        for l in &self.links {
+            l.encode_into(enc);
+        }
+        enc.array(self.heads.len());
+        for h in &self.heads {
+            enc.bytes(&h.0);
+        }
+    }
+
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut enc = Encoder::new();
+        self.encode_into(&mut enc);
+        enc.finish()
+    }
+
+    /// Reads one bundle from `dec`. Duplicate objects are rejected here; chain structure is
+    /// checked by [`super::verify_bundle`].
+    pub fn decode_from(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        dec.array_exact(5)?;
+        codec::decode_version(dec, ObjectKind::Bundle)?;
+        let certificates = decode_unique(dec, MAX_BUNDLE_CERTIFICATES, ObjectKind::Certificate, |c: &WalletCertificate| {
+            c.wallet_id().0
+        })?;
+        let notes = decode_unique(dec, MAX_BUNDLE_NOTES, ObjectKind::Note, |n: &Note| n.id().0)?;
+        let links = decode_unique(dec, MAX_BUNDLE_LINKS, ObjectKind::Link, |l: &SpendLink| l.id().0)?;
+        let n = dec.array(MAX_BUNDLE_HEADS)?;
+        let mut heads = Vec::with_capacity(n);
+        let mut seen = HashSet::with_capacity(n);
+        for _ in 0..n {
+            let head = NoteId(dec.fixed::<32>()?);
+            if !seen.insert(head) {
+                return Err(DecodeError::Duplicate { object: ObjectKind::Note });
+            }
+            heads.push(head);
+        }
+        Ok(Self { certificates, notes, links, heads })
+    }
+
+    /// Decodes exactly one bundle from `bytes`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        codec::check_input_len(bytes, MAX_BUNDLE_BYTES)?;
+        let mut dec = Decoder::new(bytes);
+        let out = Self::decode_from(&mut dec)?;
+        dec.finish()?;
+        Ok(out)
+    }
+}
+
+fn decode_unique<T: super::signed::Body>(
+    dec: &mut Decoder<'_>,
+    max: usize,
+    kind: ObjectKind,
+    key: impl Fn(&super::signed::Signed<T>) -> [u8; 32],
+) -> Result<Vec<super::signed::Signed<T>>, DecodeError> {
+    let n = dec.array(max)?;
+    let mut out = Vec::with_capacity(n);
+    let mut seen = HashSet::with_capacity(n);
+    for _ in 0..n {
+        let item = super::signed::Signed::<T>::decode_from(dec)?;
+        if !seen.insert(key(&item)) {
+            return Err(DecodeError::Duplicate { object: kind });
+        }
+        out.push(item);
+    }
+    Ok(out)
+}
