@@ -17,4 +17,6 @@
 
 pub mod cbor;
 pub mod crypto;
+#[cfg(feature = "test-support")]
+pub mod testkit;
 pub mod token;

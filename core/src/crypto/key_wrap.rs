@@ -74,9 +74,8 @@ impl KeyWrapper for SoftwareKeyWrapper {
         let cipher = Aes256Gcm::new_from_slice(self.key.as_ref()).map_err(|_| WrapError("bad AES key".into()))?;
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
-        let ct = cipher
-            .encrypt(&Nonce::from(nonce), secret)
-            .map_err(|_| WrapError("AES-GCM encryption failed".into()))?;
+        let ct =
+            cipher.encrypt(&Nonce::from(nonce), secret).map_err(|_| WrapError("AES-GCM encryption failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
         Ok(out)

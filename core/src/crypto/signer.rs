@@ -221,4 +221,3 @@ impl Signer for SoftwareSigner {
         }
     }
 }
-

@@ -11,9 +11,7 @@ use std::collections::HashSet;
 
 use crate::cbor::{Decoder, Encoder};
 
-use super::{
-    DecodeError, Note, NoteId, ObjectKind, Rejection, SpendLink, WalletCertificate, WalletId, codec,
-};
+use super::{DecodeError, Note, NoteId, ObjectKind, Rejection, SpendLink, WalletCertificate, WalletId, codec};
 
 /// Most certificates in one bundle.
 pub const MAX_BUNDLE_CERTIFICATES: usize = 64;
@@ -157,9 +155,10 @@ impl Bundle {
     pub fn decode_from(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         dec.array_exact(5)?;
         codec::decode_version(dec, ObjectKind::Bundle)?;
-        let certificates = decode_unique(dec, MAX_BUNDLE_CERTIFICATES, ObjectKind::Certificate, |c: &WalletCertificate| {
-            c.wallet_id().0
-        })?;
+        let certificates =
+            decode_unique(dec, MAX_BUNDLE_CERTIFICATES, ObjectKind::Certificate, |c: &WalletCertificate| {
+                c.wallet_id().0
+            })?;
         let notes = decode_unique(dec, MAX_BUNDLE_NOTES, ObjectKind::Note, |n: &Note| n.id().0)?;
         let links = decode_unique(dec, MAX_BUNDLE_LINKS, ObjectKind::Link, |l: &SpendLink| l.id().0)?;
         let n = dec.array(MAX_BUNDLE_HEADS)?;

@@ -80,7 +80,6 @@ impl Signed<CertificateBody> {
         wallet_id(&self.body().public_key)
     }
 
-
     /// Whether the certificate's window contains `at`.
     pub fn check_valid_at(&self, at: u64) -> Result<(), Rejection> {
         let body = self.body();

@@ -65,7 +65,6 @@ impl Signed<NoteBody> {
     pub fn id(&self) -> NoteId {
         NoteId(*self.digest())
     }
-
 }
 
 impl super::signed::IssuerSigned for NoteBody {

@@ -68,7 +68,6 @@ impl Body for PolicyBody {
     }
 }
 
-
 impl super::signed::IssuerSigned for PolicyBody {
     fn issuer_key_id(&self) -> u32 {
         self.issuer_key_id

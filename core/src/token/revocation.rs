@@ -109,7 +109,6 @@ impl RevocationCheck for NoRevocations {
     }
 }
 
-
 impl super::signed::IssuerSigned for RevocationBody {
     fn issuer_key_id(&self) -> u32 {
         self.issuer_key_id

@@ -31,10 +31,7 @@ pub struct Signed<B: Body> {
 
 impl<B: Body + std::fmt::Debug> std::fmt::Debug for Signed<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Signed")
-            .field("body", &self.body)
-            .field("signature", &self.signature)
-            .finish()
+        f.debug_struct("Signed").field("body", &self.body).field("signature", &self.signature).finish()
     }
 }
 

@@ -15,9 +15,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::revocation::RevocationCheck;
-use super::{
-    Bundle, Currency, NoteId, ObjectKind, PolicyBody, Rejection, TrustStore, WalletCertificate, WalletId,
-};
+use super::{Bundle, Currency, NoteId, ObjectKind, PolicyBody, Rejection, TrustStore, WalletCertificate, WalletId};
 
 /// Certificates a verifier already holds and has verified (its own, its frequent peers').
 /// Only verified certificates can be inserted.
@@ -158,15 +156,18 @@ pub fn verify_bundle(bundle: &Bundle, ctx: &VerifyContext<'_>) -> Result<Verifie
             return Err(Rejection::Expired { object: ObjectKind::Note, expired_at: body.expires_at, at: ctx.now });
         }
         let id = note.id();
-        nodes.insert(id, Node {
-            owner: body.owner,
-            amount: body.amount,
-            currency: body.currency,
-            expires_at: body.expires_at,
-            depth: 0,
-            genesis: id,
-            spent: false,
-        });
+        nodes.insert(
+            id,
+            Node {
+                owner: body.owner,
+                amount: body.amount,
+                currency: body.currency,
+                expires_at: body.expires_at,
+                depth: 0,
+                genesis: id,
+                spent: false,
+            },
+        );
     }
 
     let mut certs = BundleCertificates::new(bundle, ctx);
@@ -212,15 +213,10 @@ pub fn verify_bundle(bundle: &Bundle, ctx: &VerifyContext<'_>) -> Result<Verifie
         }
         let (currency, expires_at, genesis) = (parent.currency, parent.expires_at, parent.genesis);
         for (child, out) in link.children() {
-            nodes.insert(child, Node {
-                owner: out.owner,
-                amount: out.amount,
-                currency,
-                expires_at,
-                depth,
-                genesis,
-                spent: false,
-            });
+            nodes.insert(
+                child,
+                Node { owner: out.owner, amount: out.amount, currency, expires_at, depth, genesis, spent: false },
+            );
         }
     }
 
@@ -249,7 +245,11 @@ pub fn verify_bundle(bundle: &Bundle, ctx: &VerifyContext<'_>) -> Result<Verifie
 }
 
 /// Every genesis note and link must lead to a head; anything else is padding.
-fn check_all_referenced(bundle: &Bundle, nodes: &HashMap<NoteId, Node>, heads: &HashSet<NoteId>) -> Result<(), Rejection> {
+fn check_all_referenced(
+    bundle: &Bundle,
+    nodes: &HashMap<NoteId, Node>,
+    heads: &HashSet<NoteId>,
+) -> Result<(), Rejection> {
     let used = |id: &NoteId| heads.contains(id) || nodes.get(id).is_some_and(|n| n.spent);
     if !bundle.notes.iter().all(|n| used(&n.id())) {
         return Err(Rejection::Unreferenced { object: ObjectKind::Note });
