@@ -56,6 +56,27 @@ impl Chain {
         Self { genesis: self.genesis.clone(), links, head }
     }
 
+    /// The value of the held note (the genesis amount, or the amount of the last link's
+    /// output that is the head). Zero if the head is not an output of the last link.
+    pub fn amount(&self) -> u64 {
+        self.head_output().map_or(0, |o| o.amount)
+    }
+
+    /// The owner of the held note.
+    pub fn owner(&self) -> Option<WalletId> {
+        self.head_output().map(|o| o.owner)
+    }
+
+    fn head_output(&self) -> Option<super::Output> {
+        match self.links.last() {
+            None => {
+                let b = self.genesis.body();
+                (self.head == self.genesis.id()).then_some(super::Output { owner: b.owner, amount: b.amount })
+            }
+            Some(link) => link.children().find(|(id, _)| *id == self.head).map(|(_, o)| *o),
+        }
+    }
+
     /// The owner of every note that a link in this chain spends, in link order.
     pub fn signers(&self) -> Vec<WalletId> {
         let mut owner = self.genesis.body().owner;
@@ -121,6 +142,36 @@ impl Bundle {
             bundle.certificates.push(cert.clone());
         }
         Ok(bundle)
+    }
+
+    /// The chain of every head, rebuilt by walking parents back to a genesis note.
+    /// A head whose ancestry is not in the bundle is [`Rejection::UnknownParent`].
+    pub fn chains(&self) -> Result<Vec<Chain>, Rejection> {
+        let notes: std::collections::HashMap<NoteId, &Note> = self.notes.iter().map(|n| (n.id(), n)).collect();
+        let mut creator: std::collections::HashMap<NoteId, &SpendLink> = std::collections::HashMap::new();
+        for link in &self.links {
+            for (child, _) in link.children() {
+                creator.insert(child, link);
+            }
+        }
+        let limit = self.links.len();
+        self.heads
+            .iter()
+            .map(|head| {
+                let mut links = Vec::new();
+                let mut cursor = *head;
+                while let Some(link) = creator.get(&cursor) {
+                    if links.len() > limit {
+                        return Err(Rejection::UnknownParent { parent: cursor });
+                    }
+                    links.push((*link).clone());
+                    cursor = link.body().parent;
+                }
+                let genesis = notes.get(&cursor).ok_or(Rejection::UnknownParent { parent: cursor })?;
+                links.reverse();
+                Ok(Chain { genesis: (*genesis).clone(), links, head: *head })
+            })
+            .collect()
     }
 
     /// Writes the canonical encoding.

@@ -66,6 +66,10 @@ pub enum ObjectKind {
     RevocationList,
     /// A bundle.
     Bundle,
+    /// A protocol message (payment request, payment, frame).
+    Message,
+    /// A payment receipt.
+    Receipt,
 }
 
 impl std::fmt::Display for ObjectKind {
@@ -78,6 +82,8 @@ impl std::fmt::Display for ObjectKind {
             ObjectKind::Policy => "policy",
             ObjectKind::RevocationList => "revocation list",
             ObjectKind::Bundle => "bundle",
+            ObjectKind::Message => "message",
+            ObjectKind::Receipt => "receipt",
         })
     }
 }

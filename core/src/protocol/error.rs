@@ -1,0 +1,108 @@
+//! Errors of the payment protocol.
+
+use crate::crypto::CryptoError;
+use crate::token::{DecodeError, NoteId, Rejection, WalletId};
+
+/// Which offline limit a payment hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LimitKind {
+    /// The largest single offline payment (policy and payer certificate).
+    PerPayment,
+    /// The largest offline balance the payee may hold (policy and payee certificate).
+    Holding,
+    /// The most offline payments between two syncs.
+    OfflinePayments,
+}
+
+impl std::fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LimitKind::PerPayment => "per-payment limit",
+            LimitKind::Holding => "holding limit",
+            LimitKind::OfflinePayments => "offline payments limit",
+        })
+    }
+}
+
+/// Why a payee refused a payment (or a payer refused a request or a receipt).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PaymentRejection {
+    /// The notes themselves are not acceptable (forged, altered, expired, revoked, too deep…).
+    #[error(transparent)]
+    Chain(#[from] Rejection),
+    /// The notes are owned by someone other than this payee (a payment meant for another
+    /// payee, replayed here).
+    #[error("payment is addressed to wallet {found}, not to this payee")]
+    WrongPayee { found: WalletId },
+    /// The notes do not add up to the requested amount.
+    #[error("requested {requested}, paid {paid}")]
+    AmountMismatch { requested: u64, paid: u64 },
+    /// The payment answers a request nonce this payee did not issue or already used (replay).
+    #[error("payment answers an unknown or already used request")]
+    Replayed,
+    /// The new links were not all signed by one payer, or bind another nonce.
+    #[error("payment links do not answer this request")]
+    NotBoundToRequest,
+    /// A limit would be exceeded.
+    #[error("{limit} of {limit_value} exceeded by {over_by}")]
+    OverLimit { limit: LimitKind, limit_value: u64, over_by: u64 },
+    /// This payee already holds a different spend of one of these notes.
+    #[error("note {parent} was already spent to this payee by another link")]
+    DoubleSpend { parent: NoteId },
+    /// The counterparty's certificate is not acceptable now.
+    #[error("counterparty certificate: {0}")]
+    Certificate(Rejection),
+    /// A receipt that is not signed by the payee or is for another payment.
+    #[error("receipt does not match the payment or its signature is invalid")]
+    BadReceipt,
+    /// A request in another currency than the wallet's.
+    #[error("currency mismatch")]
+    Currency,
+}
+
+impl PaymentRejection {
+    /// A stable short code (wire error frames, logs, FFI).
+    pub fn code(&self) -> &'static str {
+        match self {
+            PaymentRejection::Chain(r) => r.code(),
+            PaymentRejection::WrongPayee { .. } => "wrong_payee",
+            PaymentRejection::AmountMismatch { .. } => "amount_mismatch",
+            PaymentRejection::Replayed => "replayed",
+            PaymentRejection::NotBoundToRequest => "not_bound_to_request",
+            PaymentRejection::OverLimit { .. } => "over_limit",
+            PaymentRejection::DoubleSpend { .. } => "double_spend",
+            PaymentRejection::Certificate(_) => "certificate",
+            PaymentRejection::BadReceipt => "bad_receipt",
+            PaymentRejection::Currency => "currency",
+        }
+    }
+}
+
+/// Anything that can go wrong in a protocol step.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// The peer's message was understood and refused.
+    #[error("rejected: {0}")]
+    Rejected(#[from] PaymentRejection),
+    /// The peer's bytes are not a well-formed message.
+    #[error("malformed message: {0}")]
+    Malformed(#[from] DecodeError),
+    /// A message of another type than this state expects.
+    #[error("unexpected message: expected {expected}, got type {found:#04x}")]
+    Unexpected { expected: &'static str, found: u8 },
+    /// The peer sent an error frame.
+    #[error("peer refused: {code}: {message}")]
+    Peer { code: String, message: String },
+    /// Session encryption failed (wrong key, altered ciphertext, replayed counter).
+    #[error("session decryption failed")]
+    Decryption,
+    /// Our own signer failed.
+    #[error("signer: {0}")]
+    Crypto(#[from] CryptoError),
+    /// The caller used the API wrongly (e.g. paid with notes that do not cover the amount).
+    #[error("misuse: {0}")]
+    Misuse(&'static str),
+}

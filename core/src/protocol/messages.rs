@@ -1,0 +1,298 @@
+//! The protocol's messages and the frames that carry them.
+//!
+//! ```text
+//!  frame = type (1 byte) ‖ payload
+//!   0x00 Poll           (empty)            reader asks the card to speak first
+//!   0x01 Request        PaymentRequest     payee → payer
+//!   0x02 Payment        Payment            payer → payee (plain)
+//!   0x03 SealedPayment  [ephemeral, ct]    payer → payee (session-encrypted Payment)
+//!   0x04 Receipt        Receipt            payee → payer (plain)
+//!   0x05 SealedReceipt  ct                 payee → payer (session-encrypted Receipt)
+//!   0x06 Error          [code, message]    either way
+//!   0x07 Ack            (empty)            card acknowledges a receipt (reader is payee)
+//! ```
+
+use crate::cbor::{Decoder, Encoder};
+use crate::crypto::sha256;
+use crate::token::{Body, Bundle, Currency, DecodeError, ObjectKind, Signed, WalletCertificate, WalletId};
+
+/// Most certificate hints a request may carry.
+pub const MAX_CERT_HINTS: usize = 64;
+/// Length of a certificate hint: the first bytes of a wallet id.
+pub const CERT_HINT_LEN: usize = 8;
+/// Largest frame accepted by `Frame::decode` (bytes).
+pub const MAX_FRAME_BYTES: usize = crate::token::MAX_BUNDLE_BYTES + 1024;
+/// Longest error message carried in an error frame.
+pub const MAX_ERROR_MESSAGE: usize = 256;
+
+/// What a payee asks for: `[version, payee_certificate, amount, currency, nonce, time,
+/// [hint…], ephemeral_key]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRequest {
+    /// The payee's certificate (so the payer can check who it pays and verify the receipt).
+    pub payee_certificate: WalletCertificate,
+    /// Requested amount (minor units).
+    pub amount: u64,
+    /// Requested currency.
+    pub currency: Currency,
+    /// Fresh random nonce; the payer's links must carry it.
+    pub nonce: [u8; 16],
+    /// Payee's time.
+    pub time: u64,
+    /// First 8 bytes of the wallet ids whose certificates the payee already holds.
+    pub cert_hints: Vec<[u8; CERT_HINT_LEN]>,
+    /// Payee's ephemeral P-256 key (compressed) if it wants session encryption.
+    pub ephemeral_key: Option<[u8; 33]>,
+}
+
+impl PaymentRequest {
+    fn encode_into(&self, enc: &mut Encoder) {
+        enc.array(8).uint(crate::token::VERSION);
+        self.payee_certificate.encode_into(enc);
+        enc.uint(self.amount).text(self.currency.as_str()).bytes(&self.nonce).uint(self.time);
+        enc.array(self.cert_hints.len());
+        for h in &self.cert_hints {
+            enc.bytes(h);
+        }
+        enc.bytes(self.ephemeral_key.as_ref().map_or(&[][..], |k| &k[..]));
+    }
+
+    fn decode_from(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        dec.array_exact(8)?;
+        version(dec)?;
+        let payee_certificate = WalletCertificate::decode_from(dec)?;
+        let amount = dec.uint()?;
+        let currency = Currency::decode(dec)?;
+        let nonce = dec.fixed::<16>()?;
+        let time = dec.uint()?;
+        let n = dec.array(MAX_CERT_HINTS)?;
+        let mut cert_hints = Vec::with_capacity(n);
+        for _ in 0..n {
+            cert_hints.push(dec.fixed::<CERT_HINT_LEN>()?);
+        }
+        let at = dec.position();
+        let eph = dec.bytes(33)?;
+        let ephemeral_key = match eph.len() {
+            0 => None,
+            33 => eph.try_into().ok(),
+            _ => return Err(DecodeError::InvalidField { offset: at, field: "ephemeral key" }),
+        };
+        Ok(Self { payee_certificate, amount, currency, nonce, time, cert_hints, ephemeral_key })
+    }
+
+    /// The payee's wallet id.
+    pub fn payee(&self) -> WalletId {
+        self.payee_certificate.wallet_id()
+    }
+
+    /// The canonical encoding (the request's payload bytes).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut enc = Encoder::new();
+        self.encode_into(&mut enc);
+        enc.finish()
+    }
+}
+
+fn version(dec: &mut Decoder<'_>) -> Result<(), DecodeError> {
+    let found = dec.uint()?;
+    if found != crate::token::VERSION {
+        return Err(DecodeError::UnknownVersion { object: ObjectKind::Message, found });
+    }
+    Ok(())
+}
+
+/// What a payer sends: `[version, bundle]`. The bundle's heads are the notes the payee
+/// receives; the links that created them carry the request's nonce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// The notes and their chains.
+    pub bundle: Bundle,
+}
+
+impl Payment {
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut enc = Encoder::new();
+        enc.array(2).uint(crate::token::VERSION);
+        self.bundle.encode_into(&mut enc);
+        enc.finish()
+    }
+
+    /// Decodes exactly one payment.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_FRAME_BYTES {
+            return Err(DecodeError::InputTooLarge { len: bytes.len(), limit: MAX_FRAME_BYTES });
+        }
+        let mut dec = Decoder::new(bytes);
+        dec.array_exact(2)?;
+        version(&mut dec)?;
+        let bundle = Bundle::decode_from(&mut dec)?;
+        dec.finish()?;
+        Ok(Self { bundle })
+    }
+}
+
+/// The id of a payment: SHA-256("OC1/payment" ‖ canonical payment bytes). A payer resends the
+/// same bytes on retry, so a repeated payment has the same hash.
+pub fn payment_hash(payment_bytes: &[u8]) -> [u8; 32] {
+    sha256(&[b"OC1/payment", payment_bytes])
+}
+
+/// The signed content of a receipt: `[version, payment_hash, payee, amount, time]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptBody {
+    /// The payment it acknowledges.
+    pub payment_hash: [u8; 32],
+    /// The payee that signs it.
+    pub payee: WalletId,
+    /// The amount received.
+    pub amount: u64,
+    /// Payee's time.
+    pub time: u64,
+}
+
+/// A receipt signed by the payee.
+pub type Receipt = Signed<ReceiptBody>;
+
+impl Body for ReceiptBody {
+    const TAG: &'static [u8] = b"OC1/receipt";
+    const KIND: ObjectKind = ObjectKind::Receipt;
+
+    fn encode(&self, enc: &mut Encoder) {
+        enc.array(5)
+            .uint(crate::token::VERSION)
+            .bytes(&self.payment_hash)
+            .bytes(&self.payee.0)
+            .uint(self.amount)
+            .uint(self.time);
+    }
+
+    fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        dec.array_exact(5)?;
+        version(dec)?;
+        Ok(Self {
+            payment_hash: dec.fixed::<32>()?,
+            payee: WalletId(dec.fixed::<32>()?),
+            amount: dec.uint()?,
+            time: dec.uint()?,
+        })
+    }
+}
+
+/// One protocol frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// The reader has nothing to say and asks the card to speak (card is the payee).
+    Poll,
+    /// A payment request.
+    Request(Box<PaymentRequest>),
+    /// A payment, in clear: the canonical payment bytes.
+    Payment(Vec<u8>),
+    /// A payment under session encryption.
+    SealedPayment {
+        /// Payer's ephemeral P-256 key (compressed).
+        ephemeral_key: [u8; 33],
+        /// AES-256-GCM ciphertext of the payment bytes.
+        ciphertext: Vec<u8>,
+    },
+    /// A receipt, in clear.
+    Receipt(Box<Receipt>),
+    /// A receipt under session encryption (ciphertext of the receipt bytes).
+    SealedReceipt(Vec<u8>),
+    /// The card acknowledges a receipt (when the reader is the payee).
+    Ack,
+    /// A refusal with a stable code and a human-readable message.
+    Error {
+        /// Stable short code (see `PaymentRejection::code`).
+        code: String,
+        /// Explanation for logs and people.
+        message: String,
+    },
+}
+
+const T_POLL: u8 = 0x00;
+const T_REQUEST: u8 = 0x01;
+const T_PAYMENT: u8 = 0x02;
+const T_SEALED_PAYMENT: u8 = 0x03;
+const T_RECEIPT: u8 = 0x04;
+const T_SEALED_RECEIPT: u8 = 0x05;
+const T_ERROR: u8 = 0x06;
+const T_ACK: u8 = 0x07;
+
+impl Frame {
+    /// The frame's type byte.
+    pub fn type_byte(&self) -> u8 {
+        match self {
+            Frame::Poll => T_POLL,
+            Frame::Request(_) => T_REQUEST,
+            Frame::Payment(_) => T_PAYMENT,
+            Frame::SealedPayment { .. } => T_SEALED_PAYMENT,
+            Frame::Receipt(_) => T_RECEIPT,
+            Frame::SealedReceipt(_) => T_SEALED_RECEIPT,
+            Frame::Error { .. } => T_ERROR,
+            Frame::Ack => T_ACK,
+        }
+    }
+
+    /// Encodes the frame.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![self.type_byte()];
+        match self {
+            Frame::Poll | Frame::Ack => {}
+            Frame::Request(r) => out.extend_from_slice(&r.to_bytes()),
+            Frame::Payment(p) => out.extend_from_slice(p),
+            Frame::SealedPayment { ephemeral_key, ciphertext } => {
+                let mut enc = Encoder::new();
+                enc.array(2).bytes(ephemeral_key).bytes(ciphertext);
+                out.extend_from_slice(enc.as_slice());
+            }
+            Frame::Receipt(r) => out.extend_from_slice(&r.to_bytes()),
+            Frame::SealedReceipt(ct) => {
+                let mut enc = Encoder::new();
+                enc.bytes(ct);
+                out.extend_from_slice(enc.as_slice());
+            }
+            Frame::Error { code, message } => {
+                let mut enc = Encoder::new();
+                enc.array(2).text(code).text(message);
+                out.extend_from_slice(enc.as_slice());
+            }
+        }
+        out
+    }
+
+    /// Decodes a frame strictly (payments are checked for canonical form here too).
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        if bytes.len() > MAX_FRAME_BYTES {
+            return Err(DecodeError::InputTooLarge { len: bytes.len(), limit: MAX_FRAME_BYTES });
+        }
+        let (&tag, payload) = bytes.split_first().ok_or(DecodeError::Truncated)?;
+        let mut dec = Decoder::new(payload);
+        let frame = match tag {
+            T_POLL => Frame::Poll,
+            T_ACK => Frame::Ack,
+            T_REQUEST => Frame::Request(Box::new(PaymentRequest::decode_from(&mut dec)?)),
+            T_PAYMENT => {
+                Payment::from_bytes(payload)?;
+                return Ok(Frame::Payment(payload.to_vec()));
+            }
+            T_SEALED_PAYMENT => {
+                dec.array_exact(2)?;
+                let ephemeral_key = dec.fixed::<33>()?;
+                let ciphertext = dec.bytes(MAX_FRAME_BYTES)?.to_vec();
+                Frame::SealedPayment { ephemeral_key, ciphertext }
+            }
+            T_RECEIPT => Frame::Receipt(Box::new(Receipt::decode_from(&mut dec)?)),
+            T_SEALED_RECEIPT => Frame::SealedReceipt(dec.bytes(MAX_FRAME_BYTES)?.to_vec()),
+            T_ERROR => {
+                dec.array_exact(2)?;
+                let code = dec.text(64)?.to_owned();
+                let message = dec.text(MAX_ERROR_MESSAGE)?.to_owned();
+                Frame::Error { code, message }
+            }
+            _ => return Err(DecodeError::InvalidField { offset: 0, field: "frame type" }),
+        };
+        dec.finish()?;
+        Ok(frame)
+    }
+}

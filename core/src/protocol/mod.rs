@@ -1,0 +1,30 @@
+//! The offline payment protocol: PaymentRequest → Payment → Receipt, as sans-IO state machines.
+//!
+//! ```text
+//!   payee                                   payer
+//!   payee::request() ── Request frame ────► ExpectRequest::handle_frame
+//!                                           RequestAccepted::pay / resend
+//!                                           (commit pending spend) PaymentPrepared::committed
+//!   ExpectPayment::handle_frame ◄── Payment frame ──
+//!   IncomingPayment::verify (or answer_duplicate)
+//!   (commit notes + receipt) receipt_frame ── Receipt frame ──► ExpectReceipt::handle_frame
+//!                                           (mark spend complete)
+//! ```
+//!
+//! The machines take bytes, `now` and random seeds, and return bytes and data; they own no
+//! socket, NFC handle, clock, RNG, thread or database. The same machines serve NFC, QR codes
+//! or files. Storage decisions (what is durable when) are the caller's, guided by the types:
+//! the payment frame is released only after the pending spend is committed, and the receipt
+//! is signed for notes the caller commits before sending it.
+
+mod error;
+mod messages;
+pub mod payee;
+pub mod payer;
+pub mod session;
+
+pub use error::{LimitKind, PaymentRejection, ProtocolError};
+pub use messages::{
+    CERT_HINT_LEN, Frame, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, Payment, PaymentRequest, Receipt,
+    ReceiptBody, payment_hash,
+};

@@ -1,0 +1,263 @@
+//! The payee's side of a payment, as states.
+//!
+//! ```text
+//!  request() ──► ExpectPayment ──handle_frame──► IncomingPayment ──verify──► AcceptedPayment
+//!     │ Request frame                     │ already received? answer_duplicate(receipt)  │
+//!     ▼                                   ▼                                  (caller commits
+//!   to payer                      same receipt again                          the notes, then)
+//!                                              sign_receipt, commit, receipt_frame ──► Receipt frame
+//! ```
+//! Each transition consumes the state. Accepting funds requires a [`ChainVerified`] token,
+//! which only `token::verify_bundle` can create, so an [`AcceptedPayment`] cannot exist for
+//! an unverified bundle. The caller (the wallet) owns storage: it looks up duplicates between
+//! `handle_frame` and `verify`, and commits the received notes *before* asking for the receipt.
+
+use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, ReceiptBody, payment_hash};
+use super::session::{Direction, Ephemeral, SessionKeys};
+use super::{LimitKind, PaymentRejection, ProtocolError};
+use crate::crypto::Signer;
+use crate::token::{
+    Chain, ChainVerified, Currency, LinkId, NoteId, VerifiedCoin, VerifyContext, WalletCertificate, WalletId,
+    verify_bundle,
+};
+
+/// What the payee asks for.
+#[derive(Debug, Clone)]
+pub struct RequestParams {
+    /// Amount (minor units).
+    pub amount: u64,
+    /// Currency.
+    pub currency: Currency,
+    /// A fresh random nonce (from a CSPRNG).
+    pub nonce: [u8; 16],
+    /// Payee's time.
+    pub now: u64,
+    /// Wallet ids whose certificates the payee holds (the payer omits those certificates).
+    pub known_wallets: Vec<WalletId>,
+    /// 32 random bytes to turn on session encryption, or `None` for a clear session.
+    pub session_seed: Option<[u8; 32]>,
+}
+
+/// Waiting for the payer's payment.
+#[derive(Debug)]
+pub struct ExpectPayment {
+    request: PaymentRequest,
+    request_bytes: Vec<u8>,
+    ephemeral: Option<Ephemeral>,
+}
+
+/// Starts a payment request. Returns the state and the request frame to send.
+pub fn request(
+    certificate: WalletCertificate,
+    params: RequestParams,
+) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
+    let ephemeral = match params.session_seed {
+        Some(seed) => {
+            Some(Ephemeral::from_seed(&seed).ok_or(ProtocolError::Misuse("session seed is not a valid scalar"))?)
+        }
+        None => None,
+    };
+    let cert_hints = params
+        .known_wallets
+        .iter()
+        .take(super::messages::MAX_CERT_HINTS)
+        .map(|w| {
+            let mut h = [0u8; CERT_HINT_LEN];
+            h.copy_from_slice(w.0.get(..CERT_HINT_LEN).unwrap_or(&[0; CERT_HINT_LEN]));
+            h
+        })
+        .collect();
+    let request = PaymentRequest {
+        payee_certificate: certificate,
+        amount: params.amount,
+        currency: params.currency,
+        nonce: params.nonce,
+        time: params.now,
+        cert_hints,
+        ephemeral_key: ephemeral.as_ref().map(Ephemeral::public_key),
+    };
+    let request_bytes = request.to_bytes();
+    let frame = Frame::Request(Box::new(request.clone())).encode();
+    Ok((ExpectPayment { request, request_bytes, ephemeral }, frame))
+}
+
+impl ExpectPayment {
+    /// The request this state answers.
+    pub fn request(&self) -> &PaymentRequest {
+        &self.request
+    }
+
+    /// Takes the payer's frame: decrypts it if the session is encrypted and decodes the payment.
+    pub fn handle_frame(self, frame: &[u8]) -> Result<IncomingPayment, ProtocolError> {
+        let (payment_bytes, session) = match (Frame::decode(frame)?, &self.ephemeral) {
+            (Frame::Payment(bytes), None) => (bytes, None),
+            (Frame::SealedPayment { ephemeral_key, ciphertext }, Some(eph)) => {
+                let mut keys = eph.agree(&ephemeral_key, &self.request_bytes)?;
+                let plain = keys.open(Direction::PayerToPayee, &[0x03], &ciphertext)?;
+                (plain, Some(keys))
+            }
+            (Frame::Error { code, message }, _) => return Err(ProtocolError::Peer { code, message }),
+            (other, _) => {
+                return Err(ProtocolError::Unexpected { expected: "payment", found: other.type_byte() });
+            }
+        };
+        let payment = Payment::from_bytes(&payment_bytes)?;
+        let hash = payment_hash(&payment_bytes);
+        Ok(IncomingPayment { payment, payment_bytes, hash, session })
+    }
+}
+
+/// A decoded payment, not verified yet.
+#[derive(Debug)]
+pub struct IncomingPayment {
+    payment: Payment,
+    payment_bytes: Vec<u8>,
+    hash: [u8; 32],
+    session: Option<SessionKeys>,
+}
+
+/// What the payee's own records say, for checks that verification alone cannot make.
+pub struct PayeeChecks<'a> {
+    /// Offline verification inputs (trust, policy, revocations, known certificates, now).
+    pub verify: VerifyContext<'a>,
+    /// This payee's certificate.
+    pub payee_certificate: &'a WalletCertificate,
+    /// The amount of the open (issued, not yet used) request with this nonce, if any.
+    pub open_request: &'a dyn Fn(&[u8; 16]) -> Option<u64>,
+    /// The link this payee already holds that spends `note`, if any.
+    pub spent_by: &'a dyn Fn(&NoteId) -> Option<LinkId>,
+    /// The payee's current offline balance (for the holding limit).
+    pub balance: u64,
+}
+
+impl std::fmt::Debug for PayeeChecks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayeeChecks").field("balance", &self.balance).finish_non_exhaustive()
+    }
+}
+
+impl IncomingPayment {
+    /// The payment's hash: look it up to answer a repeated payment idempotently.
+    pub fn payment_hash(&self) -> [u8; 32] {
+        self.hash
+    }
+
+    /// Answers a payment already received with the receipt given for it then.
+    pub fn answer_duplicate(mut self, receipt: &Receipt) -> Result<Vec<u8>, ProtocolError> {
+        receipt_frame(&mut self.session, receipt)
+    }
+
+    /// Verifies the payment against the request and the payee's records.
+    pub fn verify(self, checks: &PayeeChecks<'_>) -> Result<AcceptedPayment, PaymentRejection> {
+        let bundle = &self.payment.bundle;
+        let verified = verify_bundle(bundle, &checks.verify)?;
+        let me = checks.payee_certificate.wallet_id();
+        if let Some(other) = verified.coins.iter().find(|c| c.owner != me) {
+            return Err(PaymentRejection::WrongPayee { found: other.owner });
+        }
+        let chains = bundle.chains()?;
+        // The links that created the heads must all carry one nonce and one signer: the payer.
+        let mut nonce = None;
+        let mut payer = None;
+        for (chain, coin) in chains.iter().zip(&verified.coins) {
+            let link = chain.links.last().ok_or(PaymentRejection::NotBoundToRequest)?;
+            let signer = signer_of_last_link(chain).ok_or(PaymentRejection::NotBoundToRequest)?;
+            if *nonce.get_or_insert(link.body().payee_nonce) != link.body().payee_nonce
+                || *payer.get_or_insert(signer) != signer
+                || coin.depth == 0
+            {
+                return Err(PaymentRejection::NotBoundToRequest);
+            }
+        }
+        let (Some(nonce), Some(payer)) = (nonce, payer) else {
+            return Err(PaymentRejection::NotBoundToRequest);
+        };
+        let requested = (checks.open_request)(&nonce).ok_or(PaymentRejection::Replayed)?;
+        let paid = verified.total();
+        if paid != requested {
+            return Err(PaymentRejection::AmountMismatch { requested, paid });
+        }
+        let payer_cert = bundle
+            .certificates
+            .iter()
+            .find(|c| c.wallet_id() == payer)
+            .or_else(|| checks.verify.known_certificates.get(&payer))
+            .ok_or(PaymentRejection::NotBoundToRequest)?;
+        payer_cert.check_valid_at(checks.verify.now).map_err(PaymentRejection::Certificate)?;
+        let policy = checks.verify.policy;
+        check_limit(LimitKind::PerPayment, policy.per_payment_limit.min(payer_cert.body().per_payment_limit), paid)?;
+        let holding = policy.offline_holding_limit.min(checks.payee_certificate.body().holding_limit);
+        check_limit(LimitKind::Holding, holding, checks.balance.saturating_add(paid))?;
+        for link in &bundle.links {
+            let parent = link.body().parent;
+            if (checks.spent_by)(&parent).is_some_and(|held| held != link.id()) {
+                return Err(PaymentRejection::DoubleSpend { parent });
+            }
+        }
+        Ok(AcceptedPayment {
+            proof: verified.proof,
+            coins: verified.coins,
+            chains,
+            payer,
+            amount: paid,
+            nonce,
+            hash: self.hash,
+            payment_bytes: self.payment_bytes,
+            session: self.session,
+        })
+    }
+}
+
+fn check_limit(limit: LimitKind, limit_value: u64, attempted: u64) -> Result<(), PaymentRejection> {
+    if attempted > limit_value {
+        return Err(PaymentRejection::OverLimit { limit, limit_value, over_by: attempted - limit_value });
+    }
+    Ok(())
+}
+
+/// The owner of the note that the last link of `chain` spends.
+fn signer_of_last_link(chain: &Chain) -> Option<WalletId> {
+    chain.signers().last().copied()
+}
+
+fn receipt_frame(session: &mut Option<SessionKeys>, receipt: &Receipt) -> Result<Vec<u8>, ProtocolError> {
+    Ok(match session {
+        None => Frame::Receipt(Box::new(receipt.clone())).encode(),
+        Some(keys) => Frame::SealedReceipt(keys.seal(Direction::PayeeToPayer, &[0x05], &receipt.to_bytes())?).encode(),
+    })
+}
+
+/// A verified payment: the caller commits it durably, then asks for the receipt.
+#[derive(Debug)]
+pub struct AcceptedPayment {
+    /// Proof that the bundle verified.
+    pub proof: ChainVerified,
+    /// The notes received.
+    pub coins: Vec<VerifiedCoin>,
+    /// Their chains, to store.
+    pub chains: Vec<Chain>,
+    /// The payer's wallet id.
+    pub payer: WalletId,
+    /// The amount received.
+    pub amount: u64,
+    /// The request nonce it answered (now used up).
+    pub nonce: [u8; 16],
+    /// The payment's hash.
+    pub hash: [u8; 32],
+    /// The payment's canonical bytes (kept for settlement).
+    pub payment_bytes: Vec<u8>,
+    session: Option<SessionKeys>,
+}
+
+impl AcceptedPayment {
+    /// Signs the receipt. The wallet commits the received notes together with this receipt,
+    /// and only then sends it with [`AcceptedPayment::receipt_frame`].
+    pub fn sign_receipt(&self, signer: &dyn Signer, payee: WalletId, now: u64) -> Result<Receipt, ProtocolError> {
+        Ok(Receipt::sign(ReceiptBody { payment_hash: self.hash, payee, amount: self.amount, time: now }, signer)?)
+    }
+
+    /// The frame carrying `receipt` (sealed if the session is encrypted).
+    pub fn receipt_frame(mut self, receipt: &Receipt) -> Result<Vec<u8>, ProtocolError> {
+        receipt_frame(&mut self.session, receipt)
+    }
+}

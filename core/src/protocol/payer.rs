@@ -1,0 +1,304 @@
+//! The payer's side of a payment, as states.
+//!
+//! ```text
+//!  ExpectRequest ──handle_frame──► RequestAccepted ──pay(funds) / resend(pending)──► PaymentPrepared
+//!                                                                      (caller commits the pending
+//!                                                                       spend durably, then)
+//!                   ReceiptVerified ◄──handle_frame── ExpectReceipt ◄──committed()── Payment frame
+//! ```
+//! The payment frame can only be obtained through [`PaymentPrepared::committed`], which the
+//! wallet calls after the spend is durable; a torn tap is retried with [`RequestAccepted::resend`]
+//! and the *same* payment bytes, so the payer never signs two links for one note.
+
+use std::collections::HashSet;
+
+use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, payment_hash};
+use super::session::{Direction, Ephemeral, SessionKeys};
+use super::{PaymentRejection, ProtocolError};
+use crate::crypto::Signer;
+use crate::token::{
+    Bundle, Chain, Currency, LinkBody, NoteId, Output, RevocationCheck, SpendLink, TrustStore, WalletCertificate,
+    WalletId,
+};
+
+/// Waiting for a payment request.
+#[derive(Debug, Default)]
+pub struct ExpectRequest {
+    _private: (),
+}
+
+/// What the payer checks a request against.
+#[derive(Clone, Copy)]
+pub struct PayerChecks<'a> {
+    /// Trusted issuer keys (to verify the payee's certificate).
+    pub trust: &'a TrustStore,
+    /// The wallet's currency.
+    pub currency: Currency,
+    /// The revocation list in force.
+    pub revocations: &'a dyn RevocationCheck,
+    /// Payer's time.
+    pub now: u64,
+}
+
+impl std::fmt::Debug for PayerChecks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayerChecks").field("now", &self.now).finish_non_exhaustive()
+    }
+}
+
+impl ExpectRequest {
+    /// A payer waiting for a request.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes the payee's request frame and checks the payee's certificate and currency.
+    pub fn handle_frame(self, frame: &[u8], checks: &PayerChecks<'_>) -> Result<RequestAccepted, ProtocolError> {
+        let request = match Frame::decode(frame)? {
+            Frame::Request(r) => *r,
+            Frame::Error { code, message } => return Err(ProtocolError::Peer { code, message }),
+            other => return Err(ProtocolError::Unexpected { expected: "payment request", found: other.type_byte() }),
+        };
+        let cert = &request.payee_certificate;
+        cert.verify_issuer(checks.trust).map_err(PaymentRejection::Certificate)?;
+        cert.check_valid_at(checks.now).map_err(PaymentRejection::Certificate)?;
+        let payee = cert.wallet_id();
+        if checks.revocations.is_revoked(&payee) {
+            return Err(PaymentRejection::Certificate(crate::token::Rejection::Revoked { wallet: payee }).into());
+        }
+        if request.currency != checks.currency {
+            return Err(PaymentRejection::Currency.into());
+        }
+        if request.amount == 0 {
+            return Err(PaymentRejection::AmountMismatch { requested: 0, paid: 0 }.into());
+        }
+        let request_bytes = request.to_bytes();
+        Ok(RequestAccepted { request, request_bytes })
+    }
+}
+
+/// A checked request: the wallet decides to pay it (or to resend a pending payment).
+#[derive(Debug)]
+pub struct RequestAccepted {
+    request: PaymentRequest,
+    request_bytes: Vec<u8>,
+}
+
+/// The notes a payer spends: chains spent in full, and at most one chain split into the
+/// payee's part and change.
+#[derive(Debug, Clone, Default)]
+pub struct Funds {
+    /// Held notes paid entirely to the payee.
+    pub full: Vec<Chain>,
+    /// A held note paid in part: (chain, amount to the payee); the rest is change.
+    pub split: Option<(Chain, u64)>,
+    /// Certificates of every wallet that signed a link in these chains, including the payer's.
+    pub certificates: Vec<WalletCertificate>,
+}
+
+/// Everything about a payment the wallet must make durable before it is sent.
+#[derive(Debug, Clone)]
+pub struct PendingPayment {
+    /// The payment's hash.
+    pub hash: [u8; 32],
+    /// The payment's canonical bytes (resent as-is on retry).
+    pub payment_bytes: Vec<u8>,
+    /// The payee.
+    pub payee: WalletId,
+    /// The amount.
+    pub amount: u64,
+    /// The held notes this payment spends.
+    pub spent: Vec<NoteId>,
+    /// The links signed for it.
+    pub links: Vec<SpendLink>,
+    /// Change returned to the payer (spendable at once).
+    pub change: Vec<Chain>,
+    /// The payer's spend counter after this payment.
+    pub counter: u64,
+}
+
+impl RequestAccepted {
+    /// The request.
+    pub fn request(&self) -> &PaymentRequest {
+        &self.request
+    }
+
+    /// The payee's wallet id.
+    pub fn payee(&self) -> WalletId {
+        self.request.payee()
+    }
+
+    /// Signs links paying the request from `funds`. `first_counter` is the payer's next spend
+    /// counter (one is used per link); `session_seed` must be `Some` iff the payee asked for
+    /// session encryption.
+    pub fn pay(
+        self,
+        funds: Funds,
+        signer: &dyn Signer,
+        first_counter: u64,
+        now: u64,
+        session_seed: Option<[u8; 32]>,
+    ) -> Result<PaymentPrepared, ProtocolError> {
+        let me = crate::token::wallet_id(&signer.public_key());
+        let payee = self.request.payee();
+        let nonce = self.request.nonce;
+        let mut counter = first_counter;
+        let mut to_payee = Vec::new();
+        let mut change = Vec::new();
+        let mut links = Vec::new();
+        let mut spent = Vec::new();
+        let mut total: u64 = 0;
+        let mut sign = |chain: &Chain, outputs: Vec<Output>| -> Result<SpendLink, ProtocolError> {
+            let body = LinkBody { parent: chain.head, outputs, counter, payee_nonce: nonce, time: now };
+            counter += 1;
+            Ok(SpendLink::sign(body, signer)?)
+        };
+        for chain in &funds.full {
+            if chain.owner() != Some(me) {
+                return Err(ProtocolError::Misuse("a note to spend is not owned by this wallet"));
+            }
+            let amount = chain.amount();
+            let link = sign(chain, vec![Output { owner: payee, amount }])?;
+            total = total.checked_add(amount).ok_or(ProtocolError::Misuse("amount overflow"))?;
+            to_payee.push(chain.extended(link.clone(), 0));
+            links.push(link);
+            spent.push(chain.head);
+        }
+        if let Some((chain, part)) = &funds.split {
+            let held = chain.amount();
+            if chain.owner() != Some(me) || *part == 0 || *part >= held {
+                return Err(ProtocolError::Misuse("split must pay part of a note owned by this wallet"));
+            }
+            let link =
+                sign(chain, vec![Output { owner: payee, amount: *part }, Output { owner: me, amount: held - part }])?;
+            total = total.checked_add(*part).ok_or(ProtocolError::Misuse("amount overflow"))?;
+            to_payee.push(chain.extended(link.clone(), 0));
+            change.push(chain.extended(link.clone(), 1));
+            links.push(link);
+            spent.push(chain.head);
+        }
+        if total != self.request.amount {
+            return Err(ProtocolError::Misuse("funds do not add up to the requested amount"));
+        }
+        let omit: HashSet<WalletId> = funds
+            .certificates
+            .iter()
+            .map(WalletCertificate::wallet_id)
+            .filter(|w| self.request.cert_hints.iter().any(|h| w.0.get(..CERT_HINT_LEN) == Some(&h[..])))
+            .collect();
+        let bundle = Bundle::from_chains(&to_payee, &funds.certificates, &omit).map_err(PaymentRejection::Chain)?;
+        let payment_bytes = Payment { bundle }.to_bytes();
+        let pending = PendingPayment {
+            hash: payment_hash(&payment_bytes),
+            payment_bytes,
+            payee,
+            amount: total,
+            spent,
+            links,
+            change,
+            counter: counter.saturating_sub(1),
+        };
+        self.prepare(pending, session_seed)
+    }
+
+    /// Resends a payment prepared in an earlier, torn tap to the same payee (same bytes, so the
+    /// payee answers idempotently). Fails if the pending payment is for another payee.
+    pub fn resend(
+        self,
+        pending: PendingPayment,
+        session_seed: Option<[u8; 32]>,
+    ) -> Result<PaymentPrepared, ProtocolError> {
+        if pending.payee != self.request.payee() {
+            return Err(ProtocolError::Misuse("pending payment is for another payee"));
+        }
+        self.prepare(pending, session_seed)
+    }
+
+    fn prepare(
+        self,
+        pending: PendingPayment,
+        session_seed: Option<[u8; 32]>,
+    ) -> Result<PaymentPrepared, ProtocolError> {
+        let (frame, session) = match (self.request.ephemeral_key, session_seed) {
+            (None, _) => (Frame::Payment(pending.payment_bytes.clone()).encode(), None),
+            (Some(peer), Some(seed)) => {
+                let eph =
+                    Ephemeral::from_seed(&seed).ok_or(ProtocolError::Misuse("session seed is not a valid scalar"))?;
+                let mut keys = eph.agree(&peer, &self.request_bytes)?;
+                let ciphertext = keys.seal(Direction::PayerToPayee, &[0x03], &pending.payment_bytes)?;
+                (Frame::SealedPayment { ephemeral_key: eph.public_key(), ciphertext }.encode(), Some(keys))
+            }
+            (Some(_), None) => {
+                return Err(ProtocolError::Misuse("payee asked for encryption: a session seed is needed"));
+            }
+        };
+        Ok(PaymentPrepared { pending, frame, session, payee_certificate: self.request.payee_certificate })
+    }
+}
+
+/// A signed payment that must be committed (pending) before it is sent.
+#[derive(Debug)]
+pub struct PaymentPrepared {
+    pending: PendingPayment,
+    frame: Vec<u8>,
+    session: Option<SessionKeys>,
+    payee_certificate: WalletCertificate,
+}
+
+impl PaymentPrepared {
+    /// What to commit as a pending spend.
+    pub fn pending(&self) -> &PendingPayment {
+        &self.pending
+    }
+
+    /// Call once the pending spend is durable: returns the next state and the frame to send.
+    pub fn committed(self) -> (ExpectReceipt, Vec<u8>) {
+        let state =
+            ExpectReceipt { pending: self.pending, session: self.session, payee_certificate: self.payee_certificate };
+        (state, self.frame)
+    }
+}
+
+/// Waiting for the payee's receipt.
+#[derive(Debug)]
+pub struct ExpectReceipt {
+    pending: PendingPayment,
+    session: Option<SessionKeys>,
+    payee_certificate: WalletCertificate,
+}
+
+/// A receipt that verified: the wallet marks the spend complete.
+#[derive(Debug, Clone)]
+pub struct ReceiptVerified {
+    /// The payment's hash.
+    pub hash: [u8; 32],
+    /// The receipt.
+    pub receipt: Receipt,
+}
+
+impl ExpectReceipt {
+    /// The payment in flight.
+    pub fn pending(&self) -> &PendingPayment {
+        &self.pending
+    }
+
+    /// Takes the payee's receipt frame and verifies it.
+    pub fn handle_frame(mut self, frame: &[u8]) -> Result<ReceiptVerified, ProtocolError> {
+        let receipt = match (Frame::decode(frame)?, self.session.as_mut()) {
+            (Frame::Receipt(r), None) => *r,
+            (Frame::SealedReceipt(ct), Some(keys)) => {
+                let plain = keys.open(Direction::PayeeToPayer, &[0x05], &ct)?;
+                Receipt::from_bytes(&plain)?
+            }
+            (Frame::Error { code, message }, _) => return Err(ProtocolError::Peer { code, message }),
+            (other, _) => return Err(ProtocolError::Unexpected { expected: "receipt", found: other.type_byte() }),
+        };
+        let body = receipt.body();
+        let payee = self.payee_certificate.wallet_id();
+        if body.payment_hash != self.pending.hash || body.payee != payee || body.amount != self.pending.amount {
+            return Err(PaymentRejection::BadReceipt.into());
+        }
+        receipt.verify_with(&self.payee_certificate.body().public_key).map_err(|_| PaymentRejection::BadReceipt)?;
+        Ok(ReceiptVerified { hash: self.pending.hash, receipt })
+    }
+}
