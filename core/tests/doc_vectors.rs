@@ -34,7 +34,8 @@ fn vectors() -> String {
     let issuer = signer(1);
     let alice = signer(2);
     let bob = signer(3);
-    let key = IssuerKey { key_id: 1, public_key: issuer.public_key(), not_before: T0 - 86_400, not_after: T0 + 86_400 * 365 };
+    let key =
+        IssuerKey { key_id: 1, public_key: issuer.public_key(), not_before: T0 - 86_400, not_after: T0 + 86_400 * 365 };
     let cert = |s: &SoftwareSigner| {
         WalletCertificate::sign(
             CertificateBody {
