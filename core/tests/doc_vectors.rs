@@ -81,7 +81,7 @@ fn vectors() -> String {
     )
     .unwrap();
     let chain = Chain::genesis(note.clone()).extended(link.clone(), 0);
-    let bundle = Bundle::from_chains(&[chain], &[alice_cert.clone()], &Default::default()).unwrap();
+    let bundle = Bundle::from_chains(&[chain], std::slice::from_ref(&alice_cert), &Default::default()).unwrap();
     // The vectors must verify, or the document would describe garbage.
     let trust = TrustStore::with_keys([key.clone()]);
     note.verify_issuer(&trust).unwrap();
