@@ -195,3 +195,16 @@ fn a_tear_during_the_response_loses_it_but_the_card_already_handled_the_frame() 
     assert_eq!(f.card().handler().deactivations, vec![Deactivation::LinkLost]);
     assert_eq!(f.stats().bytes_to_reader, 22 + 5);
 }
+
+#[test]
+fn a_card_that_sends_a_few_bytes_per_apdu_is_still_selected_and_served() {
+    let card_config = CardConfig { max_command_data: 3, max_response_data: 4, ..CardConfig::short() };
+    let mut f = field(card_config, ReaderConfig::short());
+    let caps = f.select().unwrap();
+    assert_eq!((caps.max_command_data, caps.max_response_data), (3, 4));
+    // The 20-byte SELECT answer took 1 SELECT + 4 GET RESPONSE.
+    assert_eq!(f.stats().apdus, 5);
+    assert_eq!(f.exchange(&pattern(50, 2)).unwrap(), pattern(50, 2));
+    // 17 chained EXCHANGE (50 / 3), 12 GET RESPONSE (50 / 4 - 1).
+    assert_eq!(f.stats().apdus, 5 + 17 + 12);
+}

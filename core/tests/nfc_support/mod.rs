@@ -52,9 +52,17 @@ pub fn sw(response: &[u8]) -> u16 {
     u16::from_be_bytes([response[response.len() - 2], response[response.len() - 1]])
 }
 
-pub fn select_card(card: &mut CardSession<Echo>) {
-    let r = card.process_apdu(&offline_cash_core::nfc::select_apdu());
+/// Selects `card`, following `61xx` with GET RESPONSE; returns the SELECT answer data.
+pub fn select_card(card: &mut CardSession<Echo>) -> Vec<u8> {
+    let mut r = card.process_apdu(&offline_cash_core::nfc::select_apdu());
+    let mut answer = Vec::new();
+    while sw(&r) >> 8 == 0x61 {
+        answer.extend_from_slice(&r[..r.len() - 2]);
+        r = card.process_apdu(&[0x00, 0xC0, 0x00, 0x00, 0x00]);
+    }
     assert_eq!(sw(&r), 0x9000);
+    answer.extend_from_slice(&r[..r.len() - 2]);
+    answer
 }
 
 pub fn hex(s: &str) -> Vec<u8> {
