@@ -10,16 +10,19 @@ use nfc_support::{Echo, card, field, pattern};
 use offline_cash_core::nfc::{
     CardConfig, Deactivation, Field, FieldConfig, FieldError, FieldStats, ReaderConfig, ReaderEvent, ReaderSession,
 };
+use proptest::prelude::*;
 
 const SIZES: [usize; 7] = [0, 1, 254, 255, 256, 1000, 10_000];
 
-fn modes() -> [(&'static str, CardConfig, ReaderConfig); 4] {
+fn modes() -> [(&'static str, CardConfig, ReaderConfig); 5] {
     [
         ("short", CardConfig::short(), ReaderConfig::short()),
         ("extended", CardConfig::extended(), ReaderConfig::extended()),
         // Either side lacking extended length falls back to short APDUs.
         ("extended card, short reader", CardConfig::extended(), ReaderConfig::short()),
         ("short card, extended reader", CardConfig::short(), ReaderConfig::extended()),
+        // An extended link on a stack that transmits at most 300-byte commands.
+        ("extended, 300-byte transceive", CardConfig::extended(), ReaderConfig::new(true, 300)),
     ]
 }
 
@@ -207,4 +210,33 @@ fn a_card_that_sends_a_few_bytes_per_apdu_is_still_selected_and_served() {
     assert_eq!(f.exchange(&pattern(50, 2)).unwrap(), pattern(50, 2));
     // 17 chained EXCHANGE (50 / 3), 12 GET RESPONSE (50 / 4 - 1).
     assert_eq!(f.stats().apdus, 5 + 17 + 12);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_limits_on_either_side_still_carry_any_frame_both_ways(
+        extended_card in any::<bool>(),
+        max_command_data in 1u16..=600,
+        max_response_data in 1u16..=600,
+        extended_reader in any::<bool>(),
+        max_transceive_length in 13usize..=700,
+        up in 0usize..3000,
+        down in 0usize..3000,
+    ) {
+        let card_config = CardConfig {
+            extended_length: extended_card,
+            max_command_data,
+            max_response_data,
+            ..CardConfig::short()
+        };
+        let mut f = field(card_config, ReaderConfig::new(extended_reader, max_transceive_length));
+        f.select().unwrap();
+        f.card_mut().handler_mut().reply = Some(pattern(down, 2));
+        // The field refuses any command longer than the stack's limit, so success proves the
+        // sizing too.
+        prop_assert_eq!(f.exchange(&pattern(up, 1)).unwrap(), pattern(down, 2));
+        prop_assert_eq!(&f.card().handler().frames, &vec![pattern(up, 1)]);
+    }
 }

@@ -26,6 +26,37 @@
 //! - [`CardSession`]: the card role around a [`FrameHandler`].
 //! - [`ReaderSession`]: the reader role.
 //! - [`field`]: a simulated field joining the two, with a link-time model and tears.
+//!
+//! Driving both roles by hand (a platform does the same with `transceive` in between):
+//!
+//! ```
+//! use offline_cash_core::nfc::{
+//!     CardConfig, CardSession, FrameError, FrameHandler, ReaderConfig, ReaderEvent, ReaderSession,
+//! };
+//!
+//! struct Upper;
+//! impl FrameHandler for Upper {
+//!     fn handle_frame(&mut self, frame: &[u8]) -> Result<Vec<u8>, FrameError> {
+//!         Ok(frame.to_ascii_uppercase())
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), offline_cash_core::nfc::NfcError> {
+//! let mut card = CardSession::new(CardConfig::short(), Upper);
+//! let mut reader = ReaderSession::new(ReaderConfig::short())?;
+//! let mut apdu = reader.select();
+//! let answer = loop {
+//!     let response = card.process_apdu(&apdu); // HostApduService.processCommandApdu
+//!     match reader.handle_response(&response)? {
+//!         ReaderEvent::Transmit(next) => apdu = next,
+//!         ReaderEvent::Selected(_) => apdu = reader.send_frame(&[b'x'; 600])?,
+//!         ReaderEvent::Frame(frame) => break frame,
+//!     }
+//! };
+//! assert_eq!(answer, vec![b'X'; 600]);
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod apdu;
 mod capabilities;
