@@ -240,3 +240,34 @@ proptest! {
         prop_assert_eq!(&f.card().handler().frames, &vec![pattern(up, 1)]);
     }
 }
+
+#[test]
+fn link_negotiation_follows_the_documented_formulas() {
+    use offline_cash_core::nfc::LinkParams;
+    let link = |card_config: CardConfig, reader_config: ReaderConfig| {
+        let mut f = field(card_config, reader_config);
+        f.select().unwrap();
+        f.reader().link().unwrap()
+    };
+    let two_mib = 2 * 1024 * 1024;
+    let cases = [
+        (CardConfig::short(), ReaderConfig::short(), (false, 255, 256)),
+        (CardConfig::extended(), ReaderConfig::extended(), (true, 65_535, 65_535)),
+        (CardConfig::extended(), ReaderConfig::short(), (false, 255, 256)),
+        (CardConfig::short(), ReaderConfig::extended(), (false, 255, 256)),
+        // Android devices that report a 253-byte transceive limit.
+        (CardConfig::short(), ReaderConfig::new(false, 253), (false, 247, 256)),
+        (CardConfig::extended(), ReaderConfig::new(true, 300), (true, 291, 65_535)),
+        (
+            CardConfig { max_command_data: 100, max_response_data: 50, ..CardConfig::short() },
+            ReaderConfig::short(),
+            (false, 100, 50),
+        ),
+    ];
+    for (card_config, reader_config, (extended_length, max_command_data, max_response_data)) in cases {
+        let expected = LinkParams { extended_length, max_command_data, max_response_data, max_frame_size: two_mib };
+        assert_eq!(link(card_config, reader_config), expected, "{card_config:?} / {reader_config:?}");
+    }
+    let short = link(CardConfig::short(), ReaderConfig::short());
+    assert_eq!([0, 1, 255, 256, 600].map(|n| short.command_apdus(n)), [1, 1, 1, 2, 3]);
+}

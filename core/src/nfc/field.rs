@@ -63,9 +63,9 @@ impl Default for FieldConfig {
 pub struct FieldStats {
     /// Command APDUs started (a torn one included).
     pub apdus: u64,
-    /// Bytes that reached the card.
+    /// Bytes sent reader → card (of a torn command, those before the tear).
     pub bytes_to_card: u64,
-    /// Bytes that reached the reader.
+    /// Bytes sent card → reader (of a torn response, those before the tear).
     pub bytes_to_reader: u64,
     /// Modelled link time (see the module documentation).
     pub link_time: Duration,
