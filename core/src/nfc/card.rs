@@ -257,7 +257,12 @@ impl<H: FrameHandler> CardSession<H> {
             return Err(StatusWord::FRAME_TOO_LARGE);
         }
         let ne = cmd.ne();
-        frame.extend_from_slice(&cmd.into_data());
+        let mut data = cmd.into_data();
+        if frame.is_empty() {
+            frame = data;
+        } else {
+            frame.append(&mut data);
+        }
         if more {
             self.state = CardState::Receiving { frame, next_seq: seq.wrapping_add(1) };
             return Ok(ResponseApdu::status(StatusWord::OK));
