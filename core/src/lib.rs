@@ -17,6 +17,7 @@
 
 pub mod cbor;
 pub mod crypto;
+pub mod nfc;
 pub mod protocol;
 #[cfg(feature = "test-support")]
 pub mod testkit;
