@@ -17,6 +17,8 @@
 
 pub mod cbor;
 pub mod crypto;
+pub mod policy;
+pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testkit;
 pub mod token;
