@@ -40,6 +40,8 @@ mod log;
 mod outbox;
 mod payments;
 mod schema;
+#[cfg(feature = "test-support")]
+pub mod testing;
 
 use std::path::Path;
 
