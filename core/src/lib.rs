@@ -18,7 +18,9 @@
 pub mod cbor;
 pub mod crypto;
 pub mod nfc;
+pub mod policy;
 pub mod protocol;
+pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testkit;
 pub mod token;

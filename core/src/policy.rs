@@ -1,0 +1,184 @@
+//! Offline limits: what a wallet may spend and hold between two syncs with the issuer.
+//!
+//! ```text
+//!  Policy (issuer, for everyone) ─┐
+//!                                 ├─► Limits ──► check_spend(amount, payments since sync, now)
+//!  WalletCertificate (this wallet)┘          └─► check_holding(balance held, amount received)
+//! ```
+//!
+//! Where the policy and the certificate both set a limit, the smaller one applies. Every
+//! refusal is a [`LimitError`] naming the limit and by how much it was exceeded, so the app can
+//! tell the user "over the per-payment limit by €2.50" or "sync before paying again".
+//!
+//! This module keeps no state and reads no clock: the store supplies the counts it maintains
+//! (payments made since the last sync, balance held) and the caller supplies `now`. It does not
+//! verify signatures on the policy or certificate (the `token` layer does, before they are
+//! installed) and it does not check revocation (that is part of chain verification).
+
+use crate::token::{CertificateBody, PolicyBody};
+
+/// The limits in force for one wallet: the policy's and its certificate's, combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest single offline payment (minor units): min of policy and certificate.
+    pub per_payment: u64,
+    /// Largest balance held offline (minor units): min of policy and certificate.
+    pub holding: u64,
+    /// Most offline payments between two syncs (policy).
+    pub max_offline_payments: u32,
+    /// Start of the certificate's offline validity window (Unix seconds).
+    pub certificate_not_before: u64,
+    /// End of the certificate's offline validity window: after it the wallet must sync.
+    pub certificate_not_after: u64,
+}
+
+impl Limits {
+    /// The limits set by `policy` and `certificate` together.
+    pub fn new(policy: &PolicyBody, certificate: &CertificateBody) -> Self {
+        Self {
+            per_payment: policy.per_payment_limit.min(certificate.per_payment_limit),
+            holding: policy.offline_holding_limit.min(certificate.holding_limit),
+            max_offline_payments: policy.max_offline_payments,
+            certificate_not_before: certificate.not_before,
+            certificate_not_after: certificate.not_after,
+        }
+    }
+
+    /// Whether a payer may make an offline payment of `amount` at `now`, having already made
+    /// `payments_since_sync` offline payments since its last sync.
+    ///
+    /// Checked in this order: certificate window, number of payments, amount.
+    pub fn check_spend(&self, amount: u64, payments_since_sync: u32, now: u64) -> Result<(), LimitError> {
+        if now > self.certificate_not_after {
+            return Err(LimitError::CertificateExpired {
+                not_after: self.certificate_not_after,
+                now,
+                overdue: now - self.certificate_not_after,
+            });
+        }
+        if now < self.certificate_not_before {
+            return Err(LimitError::CertificateNotYetValid { not_before: self.certificate_not_before, now });
+        }
+        if payments_since_sync >= self.max_offline_payments {
+            return Err(LimitError::OfflinePayments {
+                made: payments_since_sync,
+                max: self.max_offline_payments,
+                excess: payments_since_sync - self.max_offline_payments + 1,
+            });
+        }
+        if amount > self.per_payment {
+            return Err(LimitError::PerPayment { amount, limit: self.per_payment, excess: amount - self.per_payment });
+        }
+        Ok(())
+    }
+
+    /// Whether a payee holding `held` may receive `amount` more.
+    pub fn check_holding(&self, held: u64, amount: u64) -> Result<(), LimitError> {
+        let after = held.saturating_add(amount);
+        if after > self.holding {
+            return Err(LimitError::Holding { balance_after: after, limit: self.holding, excess: after - self.holding });
+        }
+        Ok(())
+    }
+}
+
+/// A limit that an operation would exceed, and by how much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// The payment is larger than the per-payment limit.
+    #[error("payment of {amount} exceeds the per-payment limit of {limit} by {excess}")]
+    PerPayment { amount: u64, limit: u64, excess: u64 },
+    /// Receiving would take the offline balance over the holding limit.
+    #[error("balance of {balance_after} after receiving would exceed the holding limit of {limit} by {excess}")]
+    Holding { balance_after: u64, limit: u64, excess: u64 },
+    /// The wallet made as many offline payments as allowed between two syncs.
+    #[error("{made} offline payments since the last sync; at most {max} allowed (over by {excess}): sync first")]
+    OfflinePayments { made: u32, max: u32, excess: u32 },
+    /// The certificate's offline validity ended: the wallet must sync before paying.
+    #[error("certificate expired at {not_after}, now is {now} ({overdue} s overdue): sync first")]
+    CertificateExpired { not_after: u64, now: u64, overdue: u64 },
+    /// The certificate is not valid yet (the device clock is behind, or the certificate is new).
+    #[error("certificate valid from {not_before}, now is {now}")]
+    CertificateNotYetValid { not_before: u64, now: u64 },
+}
+
+impl LimitError {
+    /// A stable short code for logs, wire status mapping and FFI.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LimitError::PerPayment { .. } => "limit_per_payment",
+            LimitError::Holding { .. } => "limit_holding",
+            LimitError::OfflinePayments { .. } => "limit_offline_payments",
+            LimitError::CertificateExpired { .. } => "certificate_expired",
+            LimitError::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            per_payment: 500,
+            holding: 2_000,
+            max_offline_payments: 3,
+            certificate_not_before: 100,
+            certificate_not_after: 1_000,
+        }
+    }
+
+    #[test]
+    fn per_payment_limit_is_hit_and_says_by_how_much() {
+        assert_eq!(limits().check_spend(500, 0, 200), Ok(()));
+        assert_eq!(
+            limits().check_spend(750, 0, 200),
+            Err(LimitError::PerPayment { amount: 750, limit: 500, excess: 250 })
+        );
+    }
+
+    #[test]
+    fn holding_limit_is_hit() {
+        assert_eq!(limits().check_holding(1_500, 500), Ok(()));
+        assert_eq!(
+            limits().check_holding(1_500, 501),
+            Err(LimitError::Holding { balance_after: 2_001, limit: 2_000, excess: 1 })
+        );
+        assert!(limits().check_holding(u64::MAX, 1).is_err());
+    }
+
+    #[test]
+    fn offline_payment_count_is_hit() {
+        assert_eq!(limits().check_spend(1, 2, 200), Ok(()));
+        assert_eq!(limits().check_spend(1, 3, 200), Err(LimitError::OfflinePayments { made: 3, max: 3, excess: 1 }));
+    }
+
+    #[test]
+    fn expired_certificate_forces_a_sync() {
+        assert_eq!(limits().check_spend(1, 0, 1_000), Ok(()));
+        assert_eq!(
+            limits().check_spend(1, 0, 1_060),
+            Err(LimitError::CertificateExpired { not_after: 1_000, now: 1_060, overdue: 60 })
+        );
+        assert_eq!(
+            limits().check_spend(1, 0, 99),
+            Err(LimitError::CertificateNotYetValid { not_before: 100, now: 99 })
+        );
+    }
+
+    #[test]
+    fn the_smaller_of_policy_and_certificate_applies() {
+        use crate::testkit::{Fixture, TestWallet};
+        let fx = Fixture::new(crate::crypto::Suite::EcdsaP256).unwrap();
+        let wallet = TestWallet::new(&fx.issuer, crate::crypto::Suite::EcdsaP256).unwrap();
+        let mut policy = fx.issuer.policy.body().clone();
+        policy.per_payment_limit = 100;
+        policy.offline_holding_limit = 10_000_000;
+        let l = Limits::new(&policy, wallet.cert.body());
+        assert_eq!(l.per_payment, 100);
+        assert_eq!(l.holding, wallet.cert.body().holding_limit);
+    }
+}

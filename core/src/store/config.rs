@@ -1,0 +1,249 @@
+//! What the wallet is and whom it trusts: identity, certificate, issuer keys, policy,
+//! revocation list, and the certificates of peers it has met.
+//!
+//! The store keeps these as given, in their canonical encodings; the caller verifies them
+//! (issuer signatures, key match) before installing. Policy and revocation list are installed
+//! only if their sequence is not older than the one held; their limits are copied into columns
+//! so the payment path reads them without decoding.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError};
+use crate::crypto::{PublicKey, Suite};
+use crate::token::{IssuerKey, Policy, RevocationList, TrustStore, WalletCertificate, WalletId};
+
+/// Where the wallet's secret key lives.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyLocation {
+    /// Wrapped by the app's key (see `crypto::KeyWrapper`); opaque bytes.
+    Wrapped(Vec<u8>),
+    /// In hardware (Android Keystore alias, Secure Enclave tag): a reference, not the key.
+    Hardware(String),
+}
+
+impl std::fmt::Debug for KeyLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyLocation::Wrapped(w) => write!(f, "Wrapped({} bytes)", w.len()),
+            KeyLocation::Hardware(r) => write!(f, "Hardware({r:?})"),
+        }
+    }
+}
+
+/// The wallet's own key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalletIdentity {
+    /// The public key (its suite is the wallet's suite).
+    pub public_key: PublicKey,
+    /// Where the secret key is.
+    pub key: KeyLocation,
+}
+
+impl WalletIdentity {
+    /// The wallet id.
+    pub fn wallet_id(&self) -> WalletId {
+        crate::token::wallet_id(&self.public_key)
+    }
+}
+
+impl Store {
+    /// Records the wallet's identity. Once set it cannot be replaced by another key (a
+    /// different key is a different wallet: use a new database).
+    pub fn set_identity(&mut self, identity: &WalletIdentity) -> Result<(), StoreError> {
+        let (wrapped, hardware) = match &identity.key {
+            KeyLocation::Wrapped(w) => (Some(w.as_slice()), None),
+            KeyLocation::Hardware(r) => (None, Some(r.as_str())),
+        };
+        self.write(|tx| {
+            let existing: Option<(u8, Vec<u8>)> = tx
+                .query_row("SELECT suite, public_key FROM wallet WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match existing {
+                Some((suite, key)) if suite == identity.public_key.suite().id() && key == identity.public_key.as_bytes() => {
+                    tx.execute(
+                        "UPDATE wallet SET wrapped_secret = ?1, hardware_key_ref = ?2 WHERE id = 1",
+                        params![wrapped, hardware],
+                    )?;
+                }
+                Some(_) => return Err(StoreError::CertificateMismatch),
+                None => {
+                    tx.execute(
+                        "INSERT INTO wallet (id, suite, public_key, wrapped_secret, hardware_key_ref) VALUES (1, ?1, ?2, ?3, ?4)",
+                        params![identity.public_key.suite().id(), identity.public_key.as_bytes(), wrapped, hardware],
+                    )?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The wallet's identity, if provisioned.
+    pub fn identity(&self) -> Result<Option<WalletIdentity>, StoreError> {
+        type Row = (u8, Vec<u8>, Option<Vec<u8>>, Option<String>);
+        let row: Option<Row> = self
+            .conn
+            .query_row("SELECT suite, public_key, wrapped_secret, hardware_key_ref FROM wallet WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((suite, key, wrapped, hardware)) = row else { return Ok(None) };
+        let public_key = PublicKey::from_bytes(Suite::from_id(u64::from(suite))?, &key)?;
+        let key = match (wrapped, hardware) {
+            (Some(w), None) => KeyLocation::Wrapped(w),
+            (None, Some(h)) => KeyLocation::Hardware(h),
+            _ => return Err(StoreError::Corrupt { detail: "wallet key location".into() }),
+        };
+        Ok(Some(WalletIdentity { public_key, key }))
+    }
+
+    /// Installs the wallet's certificate (issued or renewed at a sync). It must certify the
+    /// wallet's own key.
+    pub fn set_certificate(&mut self, cert: &WalletCertificate) -> Result<(), StoreError> {
+        let identity = self.identity()?.ok_or(StoreError::NotProvisioned { missing: "identity" })?;
+        let body = cert.body();
+        if body.public_key != identity.public_key {
+            return Err(StoreError::CertificateMismatch);
+        }
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE wallet SET certificate = ?1, cert_not_before = ?2, cert_not_after = ?3,
+                        cert_per_payment = ?4, cert_holding = ?5 WHERE id = 1",
+                params![cert.to_bytes(), body.not_before, body.not_after, body.per_payment_limit, body.holding_limit],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The wallet's certificate, if installed.
+    pub fn certificate(&self) -> Result<Option<WalletCertificate>, StoreError> {
+        self.blob("certificate")?.map(|b| WalletCertificate::from_bytes(&b).map_err(StoreError::from)).transpose()
+    }
+
+    /// Installs a policy unless an equal or newer sequence is installed
+    /// ([`StoreError::Stale`] if older; the same sequence again is a no-op).
+    pub fn set_policy(&mut self, policy: &Policy) -> Result<(), StoreError> {
+        let body = policy.body();
+        self.write(|tx| {
+            let current: Option<Option<u64>> =
+                tx.query_row("SELECT policy_sequence FROM wallet WHERE id = 1", [], |r| r.get(0)).optional()?;
+            let Some(current) = current else { return Err(StoreError::NotProvisioned { missing: "identity" }) };
+            match current {
+                Some(c) if body.sequence < c => {
+                    return Err(StoreError::Stale { object: "policy", current: c, offered: body.sequence });
+                }
+                Some(c) if body.sequence == c => return Ok(()),
+                _ => {}
+            }
+            tx.execute(
+                "UPDATE wallet SET policy = ?1, policy_sequence = ?2, policy_per_payment = ?3, policy_holding = ?4,
+                        policy_max_offline_payments = ?5 WHERE id = 1",
+                params![
+                    policy.to_bytes(),
+                    body.sequence,
+                    body.per_payment_limit,
+                    body.offline_holding_limit,
+                    body.max_offline_payments
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The installed policy, if any.
+    pub fn policy(&self) -> Result<Option<Policy>, StoreError> {
+        self.blob("policy")?.map(|b| Policy::from_bytes(&b).map_err(StoreError::from)).transpose()
+    }
+
+    /// Installs a revocation list unless a newer one is installed (same rule as policies).
+    pub fn set_revocation_list(&mut self, list: &RevocationList) -> Result<(), StoreError> {
+        let sequence = list.body().sequence;
+        self.write(|tx| {
+            let current: Option<Option<u64>> =
+                tx.query_row("SELECT revocation_sequence FROM wallet WHERE id = 1", [], |r| r.get(0)).optional()?;
+            let Some(current) = current else { return Err(StoreError::NotProvisioned { missing: "identity" }) };
+            if let Some(c) = current {
+                if sequence < c {
+                    return Err(StoreError::Stale { object: "revocation list", current: c, offered: sequence });
+                }
+            }
+            tx.execute(
+                "UPDATE wallet SET revocation_list = ?1, revocation_sequence = ?2 WHERE id = 1",
+                params![list.to_bytes(), sequence],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The installed revocation list, if any.
+    pub fn revocation_list(&self) -> Result<Option<RevocationList>, StoreError> {
+        let Some(bytes) = self.blob("revocation_list")? else { return Ok(None) };
+        let mut dec = crate::cbor::Decoder::new(&bytes);
+        let list = RevocationList::decode_from(&mut dec)?;
+        dec.finish()?;
+        Ok(Some(list))
+    }
+
+    fn blob(&self, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
+        let v: Option<Option<Vec<u8>>> = self
+            .conn
+            .query_row(&format!("SELECT {column} FROM wallet WHERE id = 1"), [], |r| r.get(0))
+            .optional()?;
+        Ok(v.flatten())
+    }
+
+    /// Replaces the trusted issuer keys (as received over an authenticated channel).
+    pub fn set_issuer_keys(&mut self, keys: &[IssuerKey]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute("DELETE FROM issuer_keys", [])?;
+            for key in keys {
+                tx.execute("INSERT INTO issuer_keys (key_id, key) VALUES (?1, ?2)", params![key.key_id, key.to_bytes()])?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The trusted issuer keys.
+    pub fn trust_store(&self) -> Result<TrustStore, StoreError> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare("SELECT key FROM issuer_keys ORDER BY key_id")?;
+            let keys: Vec<Vec<u8>> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            let keys = keys.iter().map(|k| IssuerKey::from_bytes(k)).collect::<Result<Vec<_>, _>>()?;
+            Ok(TrustStore::with_keys(keys))
+        })
+    }
+
+    /// Remembers a peer's certificate (already verified by the caller), so later bundles from or
+    /// to that peer can omit it.
+    pub fn remember_peer(&mut self, cert: &WalletCertificate, now: u64) -> Result<(), StoreError> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO peer_certificates (wallet_id, certificate, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+                 ON CONFLICT (wallet_id) DO UPDATE SET certificate = excluded.certificate, last_seen = excluded.last_seen",
+                params![cert.wallet_id().0.as_slice(), cert.to_bytes(), now],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The stored certificate of `peer`, if seen.
+    pub fn peer_certificate(&self, peer: &WalletId) -> Result<Option<WalletCertificate>, StoreError> {
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .query_row("SELECT certificate FROM peer_certificates WHERE wallet_id = ?1", [peer.0.as_slice()], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        bytes.map(|b| WalletCertificate::from_bytes(&b).map_err(StoreError::from)).transpose()
+    }
+
+    /// Every stored peer certificate, most recently seen first, at most `limit`.
+    pub fn peer_certificates(&self, limit: u32) -> Result<Vec<WalletCertificate>, StoreError> {
+        self.read(|tx| {
+            let mut stmt =
+                tx.prepare("SELECT certificate FROM peer_certificates ORDER BY last_seen DESC LIMIT ?1")?;
+            let rows: Vec<Vec<u8>> = stmt.query_map([limit], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            rows.iter().map(|b| WalletCertificate::from_bytes(b).map_err(StoreError::from)).collect()
+        })
+    }
+}

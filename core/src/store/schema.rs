@@ -1,0 +1,281 @@
+//! The schema, its version and its migrations.
+//!
+//! ```text
+//!  open ─► pragmas ─► BEGIN IMMEDIATE ─► user_version = 0 and empty? ─► create latest ─┐
+//!                                     └► 0 < v < CURRENT ─► upgrade_from(v), v+1, …  ─┼► COMMIT
+//!                                     └► v > CURRENT ─► TooNew (nothing written)     ─┘
+//! ```
+//!
+//! A fresh database is created directly at the latest version ([`CREATE_LATEST`]); an older
+//! one is upgraded one step at a time. A test builds a version-1 database from [`SCHEMA_V1`],
+//! upgrades it and compares every table, column and index with a fresh one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+/// The schema version this code writes.
+pub const CURRENT_VERSION: u32 = 2;
+
+/// `PRAGMA application_id` of a wallet database ("OCW1"), so a foreign SQLite file is refused.
+pub const APPLICATION_ID: i32 = 0x4F43_5731;
+
+/// The schema as first shipped (version 1). Kept verbatim for the migration test.
+pub(crate) const SCHEMA_V1: &str = r#"
+CREATE TABLE wallet (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    suite INTEGER NOT NULL,
+    public_key BLOB NOT NULL,
+    wrapped_secret BLOB,
+    hardware_key_ref TEXT,
+    certificate BLOB,
+    cert_not_before INTEGER, cert_not_after INTEGER,
+    cert_per_payment INTEGER, cert_holding INTEGER,
+    policy BLOB, policy_sequence INTEGER,
+    policy_per_payment INTEGER, policy_holding INTEGER, policy_max_offline_payments INTEGER,
+    revocation_list BLOB, revocation_sequence INTEGER,
+    CHECK ((wrapped_secret IS NULL) <> (hardware_key_ref IS NULL))
+) STRICT;
+CREATE TABLE state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    spend_counter INTEGER NOT NULL,
+    spendable INTEGER NOT NULL CHECK (spendable >= 0),
+    pending INTEGER NOT NULL CHECK (pending >= 0),
+    sent INTEGER NOT NULL CHECK (sent >= 0),
+    funded INTEGER NOT NULL CHECK (funded >= 0),
+    received INTEGER NOT NULL CHECK (received >= 0),
+    offline_payments INTEGER NOT NULL,
+    last_sync_at INTEGER NOT NULL,
+    log_len INTEGER NOT NULL,
+    log_head BLOB NOT NULL
+) STRICT;
+INSERT INTO state VALUES (1, 0, 0, 0, 0, 0, 0, 0, 0, 0, zeroblob(32));
+CREATE TABLE issuer_keys (key_id INTEGER PRIMARY KEY, key BLOB NOT NULL) STRICT;
+CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL) STRICT;
+CREATE TABLE spends (
+    id INTEGER PRIMARY KEY,
+    payment_hash BLOB NOT NULL UNIQUE,
+    payee BLOB NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    change INTEGER NOT NULL CHECK (change >= 0),
+    counter INTEGER NOT NULL UNIQUE,
+    payment BLOB NOT NULL,
+    receipt BLOB,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'complete')),
+    created_at INTEGER NOT NULL,
+    completed_at INTEGER
+) STRICT;
+CREATE INDEX spends_pending ON spends(id) WHERE state = 'pending';
+CREATE TABLE incoming (
+    id INTEGER PRIMARY KEY,
+    payment_hash BLOB NOT NULL UNIQUE,
+    payer BLOB NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    receipt BLOB NOT NULL,
+    received_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE notes (
+    note_id BLOB PRIMARY KEY,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    depth INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('unspent', 'pending', 'spent')),
+    chain BLOB NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('funded', 'received', 'change')),
+    spend_id INTEGER REFERENCES spends(id),
+    incoming_id INTEGER REFERENCES incoming(id),
+    added_at INTEGER NOT NULL,
+    CHECK ((state = 'unspent') = (spend_id IS NULL))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX notes_unspent ON notes(amount, depth) WHERE state = 'unspent';
+CREATE INDEX notes_spend ON notes(spend_id) WHERE spend_id IS NOT NULL;
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('link', 'received_note')),
+    ref BLOB NOT NULL,
+    record BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    settled_at INTEGER
+) STRICT;
+CREATE INDEX outbox_unsettled ON outbox(id) WHERE settled_at IS NULL;
+CREATE TABLE settlements (
+    outbox_id INTEGER PRIMARY KEY REFERENCES outbox(id),
+    status TEXT NOT NULL,
+    detail BLOB NOT NULL,
+    settled_at INTEGER NOT NULL
+) STRICT;
+CREATE TABLE log (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    counterparty BLOB,
+    amount INTEGER NOT NULL,
+    ref BLOB NOT NULL,
+    hash BLOB NOT NULL
+) STRICT;
+CREATE INDEX log_at ON log(at, seq);
+CREATE INDEX log_counterparty ON log(counterparty, seq) WHERE counterparty IS NOT NULL;
+CREATE INDEX log_kind ON log(kind, seq);
+"#;
+
+/// Version 1 → 2: remember when a peer was last seen, so the app can prune old peers.
+const UPGRADE_V1_TO_V2: &str = r#"
+ALTER TABLE peer_certificates ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;
+UPDATE peer_certificates SET last_seen = first_seen;
+CREATE INDEX peer_last_seen ON peer_certificates(last_seen);
+"#;
+
+/// The latest schema: version 1 with the peer table's `CREATE` statement edited in place (not
+/// by running the migration), so the migration test compares two independent routes.
+pub(crate) fn create_latest() -> String {
+    SCHEMA_V1
+        .replace(
+            "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL) STRICT;",
+            "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL DEFAULT 0) STRICT;\nCREATE INDEX peer_last_seen ON peer_certificates(last_seen);",
+        )
+}
+
+/// Applies the pragmas every connection needs. See [`super::Store`] for why
+/// `synchronous = FULL`.
+pub(crate) fn apply_pragmas(conn: &Connection) -> Result<(), StoreError> {
+    // Reading the schema first turns "file is not a database" into an error before any write.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if mode != "wal" && mode != "memory" {
+        return Err(StoreError::Corrupt { detail: format!("cannot enable WAL (journal mode {mode})") });
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA fullfsync = ON;
+         PRAGMA checkpoint_fullfsync = ON;
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 5000;",
+    )?;
+    Ok(())
+}
+
+/// Creates or upgrades the schema in one IMMEDIATE transaction.
+pub(crate) fn init(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let app_id: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let objects: i64 = tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    if version > CURRENT_VERSION {
+        return Err(StoreError::TooNew { found: version, supported: CURRENT_VERSION });
+    }
+    if version == 0 {
+        if objects != 0 || app_id != 0 {
+            return Err(StoreError::Corrupt { detail: "an SQLite database that is not a wallet".into() });
+        }
+        tx.execute_batch(&create_latest())?;
+    } else {
+        if app_id != APPLICATION_ID {
+            return Err(StoreError::Corrupt { detail: format!("application id {app_id:#x} is not a wallet's") });
+        }
+        for from in version..CURRENT_VERSION {
+            upgrade_from(&tx, from)?;
+        }
+    }
+    if version != CURRENT_VERSION {
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// One migration step: from version `from` to `from + 1`.
+fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
+    match from {
+        1 => conn.execute_batch(UPGRADE_V1_TO_V2)?,
+        other => return Err(StoreError::Corrupt { detail: format!("no migration from schema version {other}") }),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// Every table's columns and every index's columns, in a comparable form.
+    fn describe(conn: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut objects = conn
+            .prepare("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+            .unwrap();
+        let rows: Vec<(String, String, String)> =
+            objects.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect();
+        for (kind, name, table) in rows {
+            out.push(format!("{kind} {name} on {table}"));
+            let pragma = if kind == "table" { "table_xinfo" } else { "index_xinfo" };
+            let mut cols = conn.prepare(&format!("SELECT * FROM pragma_{pragma}(?1)")).unwrap();
+            let n = cols.column_count();
+            let described: Vec<String> = cols
+                .query_map([&name], |r| {
+                    let mut s = String::new();
+                    for i in 0..n {
+                        s.push_str(&format!("{:?}|", r.get_ref(i)?));
+                    }
+                    Ok(s)
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            out.extend(described.into_iter().map(|c| format!("  {c}")));
+            if kind == "index" {
+                let partial: Option<String> = conn
+                    .query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [&name], |r| r.get(0))
+                    .unwrap();
+                let where_clause = partial.and_then(|s| s.split_once(" WHERE ").map(|(_, w)| w.to_owned()));
+                out.push(format!("  where {where_clause:?}"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn upgraded_v1_database_equals_a_fresh_one() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(SCHEMA_V1).unwrap();
+        old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        old.pragma_update(None, "user_version", 1).unwrap();
+        old.execute(
+            "INSERT INTO peer_certificates (wallet_id, certificate, first_seen) VALUES (x'01', x'02', 77)",
+            [],
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+
+        assert_eq!(describe(&old), describe(&fresh));
+        let version: u32 = old.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, CURRENT_VERSION);
+        let last_seen: i64 = old.query_row("SELECT last_seen FROM peer_certificates", [], |r| r.get(0)).unwrap();
+        assert_eq!(last_seen, 77, "data is carried over by the migration");
+    }
+
+    #[test]
+    fn newer_database_is_refused_and_left_untouched() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        init(&mut conn).unwrap();
+        conn.pragma_update(None, "user_version", CURRENT_VERSION + 1).unwrap();
+        match init(&mut conn) {
+            Err(StoreError::TooNew { found, supported }) => {
+                assert_eq!((found, supported), (CURRENT_VERSION + 1, CURRENT_VERSION));
+            }
+            other => panic!("expected TooNew, got {other:?}"),
+        }
+        let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, CURRENT_VERSION + 1);
+    }
+
+    #[test]
+    fn foreign_sqlite_database_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x)").unwrap();
+        assert!(matches!(init(&mut conn), Err(StoreError::Corrupt { .. })));
+    }
+}
