@@ -548,3 +548,30 @@ fn duplicate_objects_in_a_bundle_are_refused() {
     let heads = Bundle { notes: vec![note.clone()], heads: vec![note.id(), note.id()], ..Bundle::default() };
     assert_eq!(Bundle::from_bytes(&heads.to_bytes()), Err(DecodeError::Duplicate { object: ObjectKind::Note }));
 }
+
+#[test]
+fn a_revocation_list_of_the_largest_allowed_size_round_trips() {
+    // MAX_REVOKED ids must be decodable by wallets; one more is refused as too large.
+    use offline_cash_core::token::MAX_REVOKED;
+    let ids: Vec<WalletId> = (0..MAX_REVOKED as u32)
+        .map(|i| {
+            let mut id = [0u8; 32];
+            id[..4].copy_from_slice(&i.to_be_bytes());
+            WalletId(id)
+        })
+        .collect();
+    let sig = pool().signatures[4].clone(); // composite: the largest signature
+    let list = RevocationList::from_parts(RevocationBody::new(1, 1, 0, ids.clone()), sig.clone());
+    let bytes = list.to_bytes();
+    let back = RevocationList::from_bytes(&bytes).unwrap();
+    assert_eq!(back.to_bytes(), bytes);
+    assert_eq!(back.body().revoked.len(), MAX_REVOKED);
+
+    let mut more = ids;
+    more.push(WalletId([0xff; 32]));
+    let over = RevocationList::from_parts(RevocationBody::new(1, 1, 0, more), sig);
+    assert!(matches!(
+        RevocationList::from_bytes(&over.to_bytes()),
+        Err(DecodeError::TooLarge { limit: MAX_REVOKED, .. } | DecodeError::InputTooLarge { .. })
+    ));
+}
