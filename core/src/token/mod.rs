@@ -38,14 +38,17 @@ pub use issuer_key::{IssuerKey, TrustStore};
 pub use link::{LinkBody, MAX_OUTPUTS, Output, SpendLink, child_id};
 pub use note::{Note, NoteBody};
 pub use policy::{Policy, PolicyBody};
-pub use revocation::{MAX_REVOKED, NoRevocations, RevocationBody, RevocationCheck, RevocationList};
+pub use revocation::{
+    MAX_REVOCATION_LIST_BYTES, MAX_REVOKED, NoRevocations, RevocationBody, RevocationCheck, RevocationList,
+};
 pub use signed::{Body, IssuerSigned, Signed, body_digest};
 pub use verify::{CertificateStore, ChainVerified, VerifiedBundle, VerifiedCoin, VerifyContext, verify_bundle};
 
 /// The only version of every object this code reads and writes.
 pub const VERSION: u64 = 1;
 
-/// Largest encoding of a single signed object (a composite certificate is ~5 KB).
+/// Largest encoding of a single signed object (a composite certificate is ~4 KB); revocation
+/// lists have their own, larger limit ([`MAX_REVOCATION_LIST_BYTES`]).
 pub const MAX_OBJECT_BYTES: usize = 16 * 1024;
 
 /// The kinds of object, for errors.

@@ -8,6 +8,12 @@ use super::{DecodeError, ObjectKind, WalletId, codec};
 /// Most wallet ids one revocation list may hold.
 pub const MAX_REVOKED: usize = 100_000;
 
+/// Largest encoded revocation list accepted: [`MAX_REVOKED`] ids of 34 bytes each (byte-string
+/// head and 32 bytes) plus the fixed fields and the largest (composite) signature, rounded up.
+/// Lists are far larger than [`super::MAX_OBJECT_BYTES`], which would otherwise cap a list at
+/// about 480 ids.
+pub const MAX_REVOCATION_LIST_BYTES: usize = MAX_REVOKED * 34 + 4096;
+
 /// The signed content of a revocation list:
 /// `[version, issuer_key_id, sequence, issued_at, [wallet_id, …]]`, ids strictly ascending.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +48,7 @@ impl RevocationBody {
 impl Body for RevocationBody {
     const TAG: &'static [u8] = b"OC1/revocation";
     const KIND: ObjectKind = ObjectKind::RevocationList;
+    const MAX_BYTES: usize = MAX_REVOCATION_LIST_BYTES;
 
     fn encode(&self, enc: &mut Encoder) {
         enc.array(5)

@@ -15,6 +15,9 @@ pub trait Body: Sized + Clone {
     const TAG: &'static [u8];
     /// What kind of object this is (for errors).
     const KIND: ObjectKind;
+    /// Largest encoding of a whole signed object of this type that [`Signed::from_bytes`]
+    /// accepts (checked before decoding starts).
+    const MAX_BYTES: usize = super::MAX_OBJECT_BYTES;
     /// Writes the canonical body: a CBOR array whose first item is the version.
     fn encode(&self, enc: &mut Encoder);
     /// Reads a body written by [`Body::encode`], strictly.
@@ -108,9 +111,10 @@ impl<B: Body> Signed<B> {
         Ok(Self { body, signature, digest })
     }
 
-    /// Decodes exactly one object from `bytes`; rejects trailing bytes and inputs over `limit`.
+    /// Decodes exactly one object from `bytes`; rejects trailing bytes and inputs over
+    /// [`Body::MAX_BYTES`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
-        codec::check_input_len(bytes, super::MAX_OBJECT_BYTES)?;
+        codec::check_input_len(bytes, B::MAX_BYTES)?;
         let mut dec = Decoder::new(bytes);
         let out = Self::decode_from(&mut dec)?;
         dec.finish()?;
