@@ -24,3 +24,4 @@ pub mod store;
 #[cfg(feature = "test-support")]
 pub mod testkit;
 pub mod token;
+pub mod wallet;

@@ -106,3 +106,55 @@ pub enum ProtocolError {
     #[error("misuse: {0}")]
     Misuse(&'static str),
 }
+
+/// Wire reason codes: one byte per rejection reason, carried in the status word `9Axx` of the
+/// NFC binding and named in error frames. 0 is "unknown".
+const REASONS: [(u8, &str); 25] = [
+    (1, "malformed"),
+    (2, "forged"),
+    (3, "altered"),
+    (4, "wrong_owner"),
+    (5, "unknown_parent"),
+    (6, "amount_mismatch"),
+    (7, "zero_amount"),
+    (8, "expired"),
+    (9, "not_yet_valid"),
+    (10, "revoked"),
+    (11, "too_deep"),
+    (12, "currency_mismatch"),
+    (13, "double_spend"),
+    (14, "unknown_certificate"),
+    (15, "unreferenced"),
+    (32, "wrong_payee"),
+    (33, "requested_amount_mismatch"),
+    (34, "replayed"),
+    (35, "not_bound_to_request"),
+    (36, "over_limit"),
+    (37, "double_spend_seen"),
+    (38, "certificate"),
+    (39, "bad_receipt"),
+    (40, "currency"),
+    (41, "busy"),
+];
+
+/// The name of wire reason `code` (`"unknown"` for a code this version does not know).
+pub fn reason_name(code: u8) -> &'static str {
+    REASONS.iter().find(|(c, _)| *c == code).map_or("unknown", |(_, n)| n)
+}
+
+/// The wire code of reason `name` (0 if unknown).
+pub fn reason_code(name: &str) -> u8 {
+    REASONS.iter().find(|(_, n)| *n == name).map_or(0, |(c, _)| *c)
+}
+
+impl PaymentRejection {
+    /// The one-byte wire reason code (see [`reason_name`]).
+    pub fn wire_code(&self) -> u8 {
+        let name = match self {
+            PaymentRejection::AmountMismatch { .. } => "requested_amount_mismatch",
+            PaymentRejection::DoubleSpend { .. } => "double_spend_seen",
+            other => other.code(),
+        };
+        reason_code(name)
+    }
+}

@@ -202,6 +202,7 @@ impl IncomingPayment {
             amount: paid,
             nonce,
             hash: self.hash,
+            certificates: bundle.certificates.clone(),
             payment_bytes: self.payment_bytes,
             session: self.session,
         })
@@ -246,6 +247,8 @@ pub struct AcceptedPayment {
     pub hash: [u8; 32],
     /// The payment's canonical bytes (kept for settlement).
     pub payment_bytes: Vec<u8>,
+    /// The certificates the payment carried (the payee keeps them to spend the notes on).
+    pub certificates: Vec<WalletCertificate>,
     session: Option<SessionKeys>,
 }
 

@@ -19,7 +19,7 @@ use super::outbox::{self, OutboxKind};
 use super::{PaymentHash, Store, StoreError, blob32};
 use crate::crypto::sha256;
 use crate::policy::Limits;
-use crate::token::{Chain, NoteId, SpendLink, WalletId};
+use crate::token::{Chain, LinkId, NoteId, SpendLink, WalletId};
 
 /// An outgoing payment to commit before its bytes leave the device.
 #[derive(Debug, Clone)]
@@ -125,8 +125,10 @@ fn insert_note(
     now: u64,
 ) -> Result<u64, StoreError> {
     let amount = head_amount(chain)?;
-    let exists: Option<i64> =
-        tx.prepare_cached("SELECT 1 FROM notes WHERE note_id = ?1")?.query_row([&chain.head.0], |r| r.get(0)).optional()?;
+    let exists: Option<i64> = tx
+        .prepare_cached("SELECT 1 FROM notes WHERE note_id = ?1")?
+        .query_row([&chain.head.0], |r| r.get(0))
+        .optional()?;
     if exists.is_some() {
         return Err(StoreError::NoteExists { note: chain.head });
     }
@@ -145,6 +147,10 @@ fn insert_note(
         now
     ])?;
     crash_point("note.inserted");
+    let mut held = tx.prepare_cached("INSERT OR IGNORE INTO held_links (parent, link_id) VALUES (?1, ?2)")?;
+    for link in &chain.links {
+        held.execute(params![link.body().parent.0.as_slice(), link.id().0.as_slice()])?;
+    }
     Ok(amount)
 }
 
@@ -221,11 +227,10 @@ impl Store {
             if exists.is_some() {
                 return Err(StoreError::DuplicateSpend { payment_hash: spend.payment_hash });
             }
-            let (last, payments): (u64, u32) = tx.query_row(
-                "SELECT spend_counter, offline_payments FROM state WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let (last, payments): (u64, u32) =
+                tx.query_row("SELECT spend_counter, offline_payments FROM state WHERE id = 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
             if spend.counter <= last {
                 return Err(StoreError::CounterNotIncreasing { counter: spend.counter, last });
             }
@@ -328,6 +333,25 @@ impl Store {
         })
     }
 
+    /// The receipt given for the incoming payment with this hash, if it was received.
+    pub fn incoming_receipt(&self, payment_hash: &PaymentHash) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT receipt FROM incoming WHERE payment_hash = ?1")?
+            .query_row([payment_hash.as_slice()], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The link, among every chain this wallet has held, that spends `parent` (if any).
+    pub fn held_link(&self, parent: &NoteId) -> Result<Option<LinkId>, StoreError> {
+        let found: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT link_id FROM held_links WHERE parent = ?1")?
+            .query_row([parent.0.as_slice()], |r| r.get(0))
+            .optional()?;
+        found.map(|v| blob32(v, "link id").map(LinkId)).transpose()
+    }
+
     /// Every outgoing payment still awaiting its receipt, oldest first, with the exact bytes
     /// to resend.
     pub fn pending_spends(&self) -> Result<Vec<StoredSpend>, StoreError> {
@@ -379,7 +403,14 @@ impl Store {
                 [payment.amount],
             )?;
             crash_point("receive.counters");
-            log::append(tx, payment.now, LogKind::Receive, Some(&payment.payer), payment.amount, &payment.payment_hash)?;
+            log::append(
+                tx,
+                payment.now,
+                LogKind::Receive,
+                Some(&payment.payer),
+                payment.amount,
+                &payment.payment_hash,
+            )?;
             Ok(Received::New)
         })
     }

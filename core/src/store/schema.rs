@@ -15,7 +15,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 /// `PRAGMA application_id` of a wallet database ("OCW1"), so a foreign SQLite file is refused.
 pub const APPLICATION_ID: i32 = 0x4F43_5731;
@@ -125,14 +125,24 @@ UPDATE peer_certificates SET last_seen = first_seen;
 CREATE INDEX peer_last_seen ON peer_certificates(last_seen);
 "#;
 
+/// Version 2 → 3: which link spends each note the wallet has ever held a chain through, so a
+/// payee can tell a second, different spend of a note it already holds (a double spend
+/// presented to the same payee). Chains stored before the upgrade are not indexed (their
+/// blobs would have to be decoded); the index covers everything received from then on.
+const UPGRADE_V2_TO_V3: &str = r#"
+CREATE TABLE held_links (parent BLOB PRIMARY KEY, link_id BLOB NOT NULL) STRICT;
+"#;
+
 /// The latest schema: version 1 with the peer table's `CREATE` statement edited in place (not
 /// by running the migration), so the migration test compares two independent routes.
 pub(crate) fn create_latest() -> String {
-    SCHEMA_V1
+    let mut latest = SCHEMA_V1
         .replace(
             "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL) STRICT;",
             "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL DEFAULT 0) STRICT;\nCREATE INDEX peer_last_seen ON peer_certificates(last_seen);",
-        )
+        );
+    latest.push_str("CREATE TABLE held_links (parent BLOB PRIMARY KEY, link_id BLOB NOT NULL) STRICT;\n");
+    latest
 }
 
 /// Applies the pragmas every connection needs. See [`super::Store`] for why
@@ -188,6 +198,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<(), StoreError> {
 fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
     match from {
         1 => conn.execute_batch(UPGRADE_V1_TO_V2)?,
+        2 => conn.execute_batch(UPGRADE_V2_TO_V3)?,
         other => return Err(StoreError::Corrupt { detail: format!("no migration from schema version {other}") }),
     }
     Ok(())
@@ -224,9 +235,8 @@ mod tests {
                 .collect();
             out.extend(described.into_iter().map(|c| format!("  {c}")));
             if kind == "index" {
-                let partial: Option<String> = conn
-                    .query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [&name], |r| r.get(0))
-                    .unwrap();
+                let partial: Option<String> =
+                    conn.query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [&name], |r| r.get(0)).unwrap();
                 let where_clause = partial.and_then(|s| s.split_once(" WHERE ").map(|(_, w)| w.to_owned()));
                 out.push(format!("  where {where_clause:?}"));
             }
@@ -243,11 +253,8 @@ mod tests {
         old.execute_batch(SCHEMA_V1).unwrap();
         old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
         old.pragma_update(None, "user_version", 1).unwrap();
-        old.execute(
-            "INSERT INTO peer_certificates (wallet_id, certificate, first_seen) VALUES (x'01', x'02', 77)",
-            [],
-        )
-        .unwrap();
+        old.execute("INSERT INTO peer_certificates (wallet_id, certificate, first_seen) VALUES (x'01', x'02', 77)", [])
+            .unwrap();
         init(&mut old).unwrap();
 
         assert_eq!(describe(&old), describe(&fresh));

@@ -83,17 +83,20 @@ impl StoreWallet {
 
     /// Issues notes of `amounts` to this wallet and adds them to its store.
     pub fn fund(&mut self, issuer: &TestIssuer, amounts: &[u64], now: u64) -> TestResult<u64> {
-        let chains = amounts
-            .iter()
-            .map(|a| Ok(Chain::genesis(issuer.issue(self.id(), *a)?)))
-            .collect::<TestResult<Vec<_>>>()?;
+        let chains =
+            amounts.iter().map(|a| Ok(Chain::genesis(issuer.issue(self.id(), *a)?))).collect::<TestResult<Vec<_>>>()?;
         Ok(self.store.fund(&chains, now)?)
     }
 
     /// Builds (but does not commit) a payment of `amount` to `payee` the way the protocol does:
     /// coin selection, one link per note with the next counter, change back to self.
     /// Returns the pending spend and the payee's side of it.
-    pub fn prepare_payment(&self, payee: WalletId, amount: u64, now: u64) -> TestResult<(PendingSpend, IncomingPayment)> {
+    pub fn prepare_payment(
+        &self,
+        payee: WalletId,
+        amount: u64,
+        now: u64,
+    ) -> TestResult<(PendingSpend, IncomingPayment)> {
         let selection = self.store.select_coins(amount, now)?;
         let counter = self.store.next_counter()?;
         let nonce = [counter as u8; 16];
@@ -115,25 +118,18 @@ impl StoreWallet {
             payee_chains.push(note.chain.extended(link, 0));
         }
         if let Some(split) = &selection.split {
-            let outputs =
-                vec![Output { owner: payee, amount: split.to_payee }, Output { owner: self.id(), amount: split.change }];
+            let outputs = vec![
+                Output { owner: payee, amount: split.to_payee },
+                Output { owner: self.id(), amount: split.change },
+            ];
             let link = sign(&split.note.chain, outputs)?;
             payee_chains.push(split.note.chain.extended(link.clone(), 0));
             change.push(split.note.chain.extended(link, 1));
         }
         let payment_bytes: Vec<u8> = payee_chains.iter().flat_map(encode_chain).collect();
         let payment_hash = sha256(&[b"payment", &payment_bytes]);
-        let spend = PendingSpend {
-            payment_hash,
-            payee,
-            amount,
-            spent_notes,
-            links,
-            change,
-            payment_bytes,
-            counter,
-            now,
-        };
+        let spend =
+            PendingSpend { payment_hash, payee, amount, spent_notes, links, change, payment_bytes, counter, now };
         let incoming = IncomingPayment {
             payment_hash,
             payer: self.id(),

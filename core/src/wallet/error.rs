@@ -1,0 +1,141 @@
+//! The wallet facade's error: grouped as the app acts on it.
+
+use crate::crypto::CryptoError;
+use crate::nfc::NfcError;
+use crate::policy::LimitError;
+use crate::protocol::{PaymentRejection, ProtocolError};
+use crate::store::StoreError;
+use crate::token::Rejection;
+
+/// What went wrong in a wallet operation.
+///
+/// - `Rejected`: the counterparty's message was refused, with the reason (forged, replayed…);
+/// - `PeerRejected`: the counterparty refused ours, with its reason code;
+/// - `Limit` / `InsufficientFunds`: the user asked for more than the wallet may or can do;
+/// - `Incompatible`: the peer speaks something we do not (version, encoding, NFC capabilities);
+/// - `Torn`: the tap ended before the exchange completed (tap again);
+/// - `Misuse`: the app called the API wrongly; `Storage`: the database failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WalletError {
+    /// The counterparty's message was understood and refused.
+    #[error("rejected: {0}")]
+    Rejected(PaymentRejection),
+    /// The counterparty refused our message.
+    #[error("the other wallet refused: {reason} (code {code})")]
+    PeerRejected {
+        /// The wire reason code.
+        code: u8,
+        /// Its name.
+        reason: &'static str,
+    },
+    /// An offline limit would be exceeded.
+    #[error(transparent)]
+    Limit(LimitError),
+    /// Not enough spendable value.
+    #[error("insufficient funds: {needed} needed, {available} spendable")]
+    InsufficientFunds {
+        /// The amount asked for.
+        needed: u64,
+        /// What is spendable.
+        available: u64,
+    },
+    /// The peer's bytes are not something this version understands.
+    #[error("incompatible peer: {detail}")]
+    Incompatible {
+        /// What did not fit.
+        detail: String,
+    },
+    /// The tap ended before the exchange completed; tap again to finish it.
+    #[error("tap interrupted: {detail}")]
+    Torn {
+        /// Where it broke.
+        detail: String,
+    },
+    /// The wallet is missing something it needs (certificate, policy, issuer keys).
+    #[error("wallet not provisioned: no {missing}")]
+    NotProvisioned {
+        /// What is missing.
+        missing: &'static str,
+    },
+    /// The API was used wrongly.
+    #[error("misuse: {detail}")]
+    Misuse {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The wallet database failed.
+    #[error("storage: {0}")]
+    Storage(StoreError),
+    /// The wallet's own signer failed.
+    #[error("signer: {0}")]
+    Signer(CryptoError),
+}
+
+impl WalletError {
+    /// Whether retrying (tapping again, syncing) may succeed without the user changing anything.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, WalletError::Torn { .. })
+    }
+}
+
+impl From<StoreError> for WalletError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Limit(l) => WalletError::Limit(l),
+            StoreError::InsufficientFunds { needed, available } => WalletError::InsufficientFunds { needed, available },
+            StoreError::NotProvisioned { missing } => WalletError::NotProvisioned { missing },
+            other => WalletError::Storage(other),
+        }
+    }
+}
+
+impl From<LimitError> for WalletError {
+    fn from(e: LimitError) -> Self {
+        WalletError::Limit(e)
+    }
+}
+
+impl From<PaymentRejection> for WalletError {
+    fn from(e: PaymentRejection) -> Self {
+        WalletError::Rejected(e)
+    }
+}
+
+impl From<Rejection> for WalletError {
+    fn from(e: Rejection) -> Self {
+        WalletError::Rejected(PaymentRejection::Chain(e))
+    }
+}
+
+impl From<ProtocolError> for WalletError {
+    fn from(e: ProtocolError) -> Self {
+        match e {
+            ProtocolError::Rejected(r) => WalletError::Rejected(r),
+            ProtocolError::Malformed(d) => WalletError::Rejected(PaymentRejection::Chain(Rejection::Malformed(d))),
+            ProtocolError::Unexpected { expected, found } => {
+                WalletError::Incompatible { detail: format!("expected {expected}, got frame type {found:#04x}") }
+            }
+            ProtocolError::Peer { code, message } => {
+                let _ = message;
+                let code = crate::protocol::reason_code(&code);
+                WalletError::PeerRejected { code, reason: crate::protocol::reason_name(code) }
+            }
+            ProtocolError::Decryption => WalletError::Incompatible { detail: "session decryption failed".into() },
+            ProtocolError::Crypto(c) => WalletError::Signer(c),
+            ProtocolError::Misuse(m) => WalletError::Misuse { detail: m.into() },
+        }
+    }
+}
+
+impl From<NfcError> for WalletError {
+    fn from(e: NfcError) -> Self {
+        match e {
+            NfcError::Rejected { code } => {
+                WalletError::PeerRejected { code, reason: crate::protocol::reason_name(code) }
+            }
+            NfcError::Misuse { reason } => WalletError::Misuse { detail: reason.to_string() },
+            other => WalletError::Incompatible { detail: other.to_string() },
+        }
+    }
+}

@@ -1,0 +1,350 @@
+//! The `Wallet` facade: one object that ties the store, the protocol machines and the NFC
+//! binding together for apps (and, through `bindings/`, for Kotlin, Swift and Python).
+//!
+//! ```text
+//!  app ──► Wallet ──┬─ request_payment() ─► PayeeSession ─┐  frames  ┌─ CardHandler (HCE)
+//!                   ├─ pay()             ─► PayerSession ─┴──────────┴─ ReaderDriver (IsoDep)
+//!                   ├─ balance(), history(), pending_payments(), poll_event()
+//!                   └─ provisioning: install certificate / keys / policy / revocations, fund
+//!        Store (SQLite): every commit point of the protocol is a store transaction
+//! ```
+//!
+//! Contract: `Wallet` is `Clone + Send + Sync` (an `Arc` inside); every method takes `&self`
+//! and serialises access to the store internally. Time is always a parameter (or a [`Clock`]
+//! for the card role) and randomness comes from the injected [`Entropy`]. Nothing here
+//! decides about money that the layers below do not already decide: this module orders their
+//! calls so that the durability rule holds (pending before sending, committed before the
+//! receipt).
+
+mod entropy;
+mod error;
+mod nfc_roles;
+mod payee_session;
+mod payer_session;
+pub mod tap;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use entropy::{Clock, Entropy, FixedClock, OsEntropy, SeededEntropy};
+pub use error::WalletError;
+pub use nfc_roles::{CardHandler, Party, ReaderDriver, ReaderStep};
+pub use payee_session::PayeeSession;
+pub use payer_session::PayerSession;
+
+use crate::crypto::Signer;
+use crate::policy::Limits;
+use crate::store::{
+    Balance, HistoryCursor, HistoryFilter, HistoryPage, KeyLocation, Store, StoredSpend, WalletIdentity,
+};
+use crate::token::{
+    Bundle, CertificateStore, Chain, IssuerKey, NoRevocations, Policy, RevocationCheck, RevocationList, TrustStore,
+    VerifyContext, WalletCertificate, WalletId, verify_bundle,
+};
+
+/// Tunables of a wallet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalletConfig {
+    /// How far ahead (seconds) another device's clock may be.
+    pub max_clock_skew: u64,
+    /// How long (seconds) a payment request stays open for a retried payment.
+    pub request_ttl: u64,
+    /// Most peer certificates kept in memory for offline verification.
+    pub certificate_cache: usize,
+}
+
+impl Default for WalletConfig {
+    fn default() -> Self {
+        Self { max_clock_skew: 300, request_ttl: 600, certificate_cache: 256 }
+    }
+}
+
+/// Something that happened, for the app's UI (drained with [`Wallet::poll_event`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WalletEvent {
+    /// Value arrived and is committed.
+    PaymentReceived {
+        /// The payer.
+        payer: WalletId,
+        /// The amount.
+        amount: u64,
+        /// The payment's hash.
+        payment_hash: [u8; 32],
+    },
+    /// A payment was committed as pending and handed to the link.
+    PaymentSent {
+        /// The payee.
+        payee: WalletId,
+        /// The amount.
+        amount: u64,
+        /// The payment's hash.
+        payment_hash: [u8; 32],
+    },
+    /// The payee's receipt arrived: the payment is complete.
+    PaymentCompleted {
+        /// The payee.
+        payee: WalletId,
+        /// The amount.
+        amount: u64,
+        /// The payment's hash.
+        payment_hash: [u8; 32],
+    },
+    /// A tap ended before the exchange completed.
+    TapTorn {
+        /// A pending payment awaiting its receipt, if this wallet was paying.
+        pending: Option<[u8; 32]>,
+    },
+}
+
+struct OpenRequest {
+    amount: u64,
+    created: u64,
+}
+
+pub(crate) struct Inner {
+    store: Store,
+    signer: Arc<dyn Signer>,
+    entropy: Box<dyn Entropy>,
+    config: WalletConfig,
+    open_requests: HashMap<[u8; 16], OpenRequest>,
+    certs: CertificateStore,
+    trust: TrustStore,
+    events: VecDeque<WalletEvent>,
+}
+
+/// An offline wallet. Cheap to clone; clones share one wallet.
+#[derive(Clone)]
+pub struct Wallet {
+    inner: Arc<Mutex<Inner>>,
+    id: WalletId,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wallet").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+const MAX_EVENTS: usize = 1024;
+
+impl Wallet {
+    /// Creates a wallet database at `path` for the key of `signer` (whose secret is at `key`),
+    /// or opens it if it exists and belongs to the same key.
+    pub fn open(
+        path: impl AsRef<Path>,
+        signer: Arc<dyn Signer>,
+        key: KeyLocation,
+        entropy: Box<dyn Entropy>,
+        config: WalletConfig,
+    ) -> Result<Self, WalletError> {
+        Self::from_store(Store::open(path)?, signer, key, entropy, config)
+    }
+
+    /// A wallet over an already opened store (in-memory stores for tests and the simulator).
+    pub fn from_store(
+        mut store: Store,
+        signer: Arc<dyn Signer>,
+        key: KeyLocation,
+        entropy: Box<dyn Entropy>,
+        config: WalletConfig,
+    ) -> Result<Self, WalletError> {
+        let public_key = signer.public_key();
+        match store.identity()? {
+            Some(identity) if identity.public_key != public_key => {
+                return Err(WalletError::Misuse { detail: "this database belongs to another key".into() });
+            }
+            Some(_) => {}
+            None => store.set_identity(&WalletIdentity { public_key: public_key.clone(), key })?,
+        }
+        let trust = store.trust_store()?;
+        let mut certs = CertificateStore::new();
+        for cert in store.peer_certificates(config.certificate_cache as u32)? {
+            // Certificates were verified when stored; a key rotation may make old ones fail.
+            let _ = certs.insert(cert, &trust);
+        }
+        if let Some(own) = store.certificate()? {
+            let _ = certs.insert(own, &trust);
+        }
+        let id = crate::token::wallet_id(&public_key);
+        let inner = Inner {
+            store,
+            signer,
+            entropy,
+            config,
+            open_requests: HashMap::new(),
+            certs,
+            trust,
+            events: VecDeque::new(),
+        };
+        Ok(Self { inner: Arc::new(Mutex::new(inner)), id })
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the store half-written (every change is
+        // one SQLite transaction), so a poisoned lock is safe to keep using.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// This wallet's id.
+    pub fn id(&self) -> WalletId {
+        self.id
+    }
+
+    /// Installs issuer keys received over an authenticated channel (provisioning or sync).
+    pub fn install_issuer_keys(&self, keys: &[IssuerKey]) -> Result<(), WalletError> {
+        let mut inner = self.lock();
+        inner.store.set_issuer_keys(keys)?;
+        inner.trust = inner.store.trust_store()?;
+        Ok(())
+    }
+
+    /// Installs this wallet's certificate after checking the issuer's signature and the key.
+    pub fn install_certificate(&self, cert: WalletCertificate) -> Result<(), WalletError> {
+        let mut inner = self.lock();
+        cert.verify_issuer(&inner.trust)?;
+        if cert.wallet_id() != self.id {
+            return Err(WalletError::Misuse { detail: "certificate is for another wallet".into() });
+        }
+        inner.store.set_certificate(&cert)?;
+        let trust = inner.trust.clone();
+        let _ = inner.certs.insert(cert, &trust);
+        Ok(())
+    }
+
+    /// Installs a policy after checking the issuer's signature (an older sequence is refused).
+    pub fn install_policy(&self, policy: &Policy) -> Result<(), WalletError> {
+        let mut inner = self.lock();
+        policy.verify_issuer(&inner.trust)?;
+        inner.store.set_policy(policy)?;
+        Ok(())
+    }
+
+    /// Installs a revocation list after checking the issuer's signature.
+    pub fn install_revocations(&self, list: &RevocationList) -> Result<(), WalletError> {
+        let mut inner = self.lock();
+        list.verify_issuer(&inner.trust)?;
+        inner.store.set_revocation_list(list)?;
+        Ok(())
+    }
+
+    /// Adds notes issued to this wallet online (funding, or refreshed notes from settlement),
+    /// after verifying them like any payment: issuer signature, owner, expiry, policy.
+    pub fn deposit_issued(&self, chains: &[Chain], now: u64) -> Result<u64, WalletError> {
+        let mut inner = self.lock();
+        let policy = inner.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
+        let bundle = Bundle::from_chains(chains, &[], &Default::default())?;
+        let revocations = inner.store.revocation_list()?;
+        let ctx = VerifyContext {
+            trust: &inner.trust,
+            policy: policy.body(),
+            revocations: revocations.as_ref().map_or(&NoRevocations as &dyn RevocationCheck, |l| l as _),
+            known_certificates: &inner.certs,
+            now,
+            max_clock_skew: inner.config.max_clock_skew,
+        };
+        let verified = verify_bundle(&bundle, &ctx)?;
+        if let Some(coin) = verified.coins.iter().find(|c| c.owner != self.id) {
+            return Err(WalletError::Rejected(crate::protocol::PaymentRejection::WrongPayee { found: coin.owner }));
+        }
+        Ok(inner.store.fund(chains, now)?)
+    }
+
+    /// Spendable, pending and total offline balance (O(1)).
+    pub fn balance(&self) -> Result<Balance, WalletError> {
+        Ok(self.lock().store.balance()?)
+    }
+
+    /// One page of history, newest first.
+    pub fn history(
+        &self,
+        filter: HistoryFilter,
+        cursor: Option<HistoryCursor>,
+        limit: u32,
+    ) -> Result<HistoryPage, WalletError> {
+        Ok(self.lock().store.history(filter, cursor, limit)?)
+    }
+
+    /// Outgoing payments awaiting a receipt (a torn tap): tap the same payee again to finish
+    /// them, or sync to resolve them at the issuer.
+    pub fn pending_payments(&self) -> Result<Vec<StoredSpend>, WalletError> {
+        Ok(self.lock().store.pending_spends()?)
+    }
+
+    /// The next event, if any (received, sent, completed, torn).
+    pub fn poll_event(&self) -> Option<WalletEvent> {
+        self.lock().events.pop_front()
+    }
+
+    /// The limits in force now (policy and certificate combined).
+    pub fn limits(&self) -> Result<Limits, WalletError> {
+        let inner = self.lock();
+        inner.limits()
+    }
+
+    /// Runs `f` with the store (for the sync client and tools; keep it short).
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        f(&mut self.lock().store)
+    }
+
+    /// Starts receiving `amount`: the session produces the request and takes the payment.
+    pub fn request_payment(&self, amount: u64, now: u64) -> Result<PayeeSession, WalletError> {
+        PayeeSession::start(self.clone(), amount, now)
+    }
+
+    /// Starts paying: the session takes the payee's request and produces the payment.
+    pub fn pay(&self) -> PayerSession {
+        PayerSession::new(self.clone())
+    }
+}
+
+impl Inner {
+    pub(crate) fn push_event(&mut self, event: WalletEvent) {
+        if self.events.len() >= MAX_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+
+    pub(crate) fn limits(&self) -> Result<Limits, WalletError> {
+        let policy = self.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
+        let cert = self.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })?;
+        Ok(Limits::new(policy.body(), cert.body()))
+    }
+
+    pub(crate) fn random<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0u8; N];
+        self.entropy.fill(&mut out);
+        out
+    }
+
+    /// A session seed that is a valid P-256 scalar (drawn again in the negligible case it is not).
+    pub(crate) fn session_seed(&mut self) -> [u8; 32] {
+        loop {
+            let seed = self.random::<32>();
+            if crate::protocol::session::Ephemeral::from_seed(&seed).is_some() {
+                return seed;
+            }
+        }
+    }
+
+    pub(crate) fn open_request(&mut self, nonce: [u8; 16], amount: u64, now: u64) {
+        let ttl = self.config.request_ttl;
+        self.open_requests.retain(|_, r| r.created.saturating_add(ttl) >= now);
+        self.open_requests.insert(nonce, OpenRequest { amount, created: now });
+    }
+
+    pub(crate) fn open_request_amount(&self, nonce: &[u8; 16], now: u64) -> Option<u64> {
+        self.open_requests
+            .get(nonce)
+            .filter(|r| r.created.saturating_add(self.config.request_ttl) >= now)
+            .map(|r| r.amount)
+    }
+
+    pub(crate) fn close_request(&mut self, nonce: &[u8; 16]) {
+        self.open_requests.remove(nonce);
+    }
+}

@@ -1,0 +1,183 @@
+//! The four NFC role combinations: payer or payee, as card or reader.
+//!
+//! ```text
+//!  reader payer : SELECT, Poll → Request,    Payment → Receipt          (done)
+//!  reader payee : SELECT, Request → Payment, Receipt → Ack              (done)
+//!  card   payee : answers Poll with Request, Payment with Receipt
+//!  card   payer : answers Request with Payment, Receipt with Ack
+//! ```
+//! Two round trips after SELECT in every combination.
+
+use std::sync::Arc;
+
+use crate::nfc::{
+    CardConfig, CardSession, Deactivation, FrameError, FrameHandler, ReaderConfig, ReaderEvent, ReaderSession,
+};
+use crate::protocol::Frame;
+
+use super::{Clock, PayeeSession, PayerSession, WalletError};
+
+/// One side of a payment, whichever role it plays on the link.
+#[derive(Debug)]
+pub enum Party {
+    /// Paying.
+    Payer(PayerSession),
+    /// Receiving.
+    Payee(Box<PayeeSession>),
+}
+
+impl Party {
+    fn first_frame(&self) -> Vec<u8> {
+        match self {
+            Party::Payer(p) => p.first_frame(),
+            Party::Payee(p) => p.request_frame().to_vec(),
+        }
+    }
+
+    fn handle(&mut self, frame: &[u8], now: u64) -> Result<Option<Vec<u8>>, WalletError> {
+        match self {
+            Party::Payer(p) => p.handle_frame(frame, now),
+            Party::Payee(p) => p.handle_frame(frame, now),
+        }
+    }
+
+    fn torn(&mut self) {
+        if let Party::Payer(p) = self {
+            p.torn();
+        }
+    }
+}
+
+/// The card role: give it to `CardSession` and call `process_apdu` from
+/// `HostApduService.processCommandApdu` (Android) or the iOS card session.
+pub struct CardHandler {
+    party: Party,
+    clock: Arc<dyn Clock>,
+    last_error: Option<WalletError>,
+    finished: bool,
+}
+
+impl std::fmt::Debug for CardHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardHandler").field("party", &self.party).field("finished", &self.finished).finish()
+    }
+}
+
+impl CardHandler {
+    /// A card session for `party` with NFC limits `config`.
+    pub fn session(party: Party, clock: Arc<dyn Clock>, config: CardConfig) -> CardSession<CardHandler> {
+        CardSession::new(config, CardHandler { party, clock, last_error: None, finished: false })
+    }
+
+    /// The error that ended the exchange, if any.
+    pub fn last_error(&self) -> Option<&WalletError> {
+        self.last_error.as_ref()
+    }
+
+    /// Takes the error that ended the exchange, if any.
+    pub fn take_error(&mut self) -> Option<WalletError> {
+        self.last_error.take()
+    }
+
+    /// Whether the payment completed on this side.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// The party (to read its outcome).
+    pub fn party(&self) -> &Party {
+        &self.party
+    }
+}
+
+impl FrameHandler for CardHandler {
+    fn handle_frame(&mut self, frame: &[u8]) -> Result<Vec<u8>, FrameError> {
+        match self.party.handle(frame, self.clock.now()) {
+            Ok(Some(reply)) => {
+                if matches!(self.party, Party::Payee(ref p) if p.received().is_some()) {
+                    self.finished = true;
+                }
+                Ok(reply)
+            }
+            Ok(None) => {
+                self.finished = true;
+                Ok(Frame::Ack.encode())
+            }
+            Err(e) => {
+                let code = match &e {
+                    WalletError::Rejected(r) => Some(r.wire_code()),
+                    _ => None,
+                };
+                self.last_error = Some(e);
+                Err(match code {
+                    Some(code) => FrameError::Rejected { code },
+                    None => FrameError::Internal,
+                })
+            }
+        }
+    }
+
+    fn deactivated(&mut self, _reason: Deactivation) {
+        if !self.finished {
+            self.party.torn();
+        }
+    }
+}
+
+/// What the app does next with the reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReaderStep {
+    /// Send this command APDU (`IsoDep.transceive` / `sendCommand`) and pass the response back.
+    Transmit(Vec<u8>),
+    /// The payment is complete on this side.
+    Done,
+}
+
+/// The reader role, sans-IO: `start()` gives the first APDU, then feed every response to
+/// [`ReaderDriver::handle_response`] until it says `Done`.
+#[derive(Debug)]
+pub struct ReaderDriver {
+    reader: ReaderSession,
+    party: Party,
+    done: bool,
+}
+
+impl ReaderDriver {
+    /// A reader for `party` with this device's NFC limits.
+    pub fn new(party: Party, config: ReaderConfig) -> Result<Self, WalletError> {
+        Ok(Self { reader: ReaderSession::new(config)?, party, done: false })
+    }
+
+    /// The SELECT command to send first (again after a tear: re-tapping starts here).
+    pub fn start(&mut self) -> Vec<u8> {
+        self.reader.select()
+    }
+
+    /// The party (to read its outcome).
+    pub fn party(&self) -> &Party {
+        &self.party
+    }
+
+    /// Reports that the tag was lost before `Done` (a tear).
+    pub fn torn(&mut self) {
+        if !self.done {
+            self.party.torn();
+        }
+        self.reader.reset();
+    }
+
+    /// Takes the card's response to the last command.
+    pub fn handle_response(&mut self, response: &[u8], now: u64) -> Result<ReaderStep, WalletError> {
+        match self.reader.handle_response(response)? {
+            ReaderEvent::Transmit(apdu) => Ok(ReaderStep::Transmit(apdu)),
+            ReaderEvent::Selected(_) => Ok(ReaderStep::Transmit(self.reader.send_frame(&self.party.first_frame())?)),
+            ReaderEvent::Frame(frame) => match self.party.handle(&frame, now)? {
+                Some(next) => Ok(ReaderStep::Transmit(self.reader.send_frame(&next)?)),
+                None => {
+                    self.done = true;
+                    Ok(ReaderStep::Done)
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Paying: one [`PayerSession`] per tap, driven by frames from any channel.
+
+use crate::protocol::payer::{ExpectReceipt, ExpectRequest, Funds, PayerChecks, PendingPayment, RequestAccepted};
+use crate::protocol::{Frame, PaymentRejection, payment_hash};
+use crate::store::{CoinSelection, PendingSpend};
+use crate::token::{NoRevocations, RevocationCheck, WalletCertificate, WalletId};
+
+use super::{Inner, Wallet, WalletError, WalletEvent};
+
+enum State {
+    ExpectRequest,
+    ExpectReceipt(Box<ExpectReceipt>),
+    Done,
+}
+
+/// A payment in progress. Frames in, frames out: the payee's request → the payment (after the
+/// pending spend is committed); the receipt → `None` (finished, spend complete). If a pending
+/// payment to the same payee exists (a torn tap), the request is answered with *that* payment,
+/// byte for byte, so the payee answers idempotently and no note is ever signed twice.
+pub struct PayerSession {
+    wallet: Wallet,
+    state: State,
+    paid: Option<[u8; 32]>,
+}
+
+impl std::fmt::Debug for PayerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayerSession").field("paid", &self.paid).finish_non_exhaustive()
+    }
+}
+
+impl PayerSession {
+    pub(super) fn new(wallet: Wallet) -> Self {
+        Self { wallet, state: State::ExpectRequest, paid: None }
+    }
+
+    /// The frame a payer sends first when it is the reader: a poll asking the card for its request.
+    pub fn first_frame(&self) -> Vec<u8> {
+        Frame::Poll.encode()
+    }
+
+    /// The payment's hash, once committed.
+    pub fn payment(&self) -> Option<[u8; 32]> {
+        self.paid
+    }
+
+    /// Whether the receipt arrived.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// Reports a tap that ended before the receipt arrived.
+    pub fn torn(&mut self) {
+        if let State::ExpectReceipt(_) = self.state {
+            self.wallet.lock().push_event(WalletEvent::TapTorn { pending: self.paid });
+        }
+    }
+
+    /// Takes a frame from the payee; returns the frame to send back, or `None` when finished.
+    pub fn handle_frame(&mut self, frame: &[u8], now: u64) -> Result<Option<Vec<u8>>, WalletError> {
+        match std::mem::replace(&mut self.state, State::Done) {
+            State::ExpectRequest => {
+                let (state, frame) = self.pay(frame, now)?;
+                self.state = State::ExpectReceipt(Box::new(state));
+                Ok(Some(frame))
+            }
+            State::ExpectReceipt(state) => {
+                let pending = state.pending().clone();
+                let verified = match state.handle_frame(frame) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        self.state = State::Done;
+                        return Err(e.into());
+                    }
+                };
+                let mut inner = self.wallet.lock();
+                let _ = inner.store.complete_spend(&verified.hash, &verified.receipt.to_bytes(), now)?;
+                inner.push_event(WalletEvent::PaymentCompleted {
+                    payee: pending.payee,
+                    amount: pending.amount,
+                    payment_hash: verified.hash,
+                });
+                Ok(None)
+            }
+            State::Done => Err(WalletError::Misuse { detail: "payment session already finished".into() }),
+        }
+    }
+
+    fn pay(&mut self, frame: &[u8], now: u64) -> Result<(ExpectReceipt, Vec<u8>), WalletError> {
+        let wallet = self.wallet.clone();
+        let mut inner = wallet.lock();
+        let policy = inner.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
+        let revocations = inner.store.revocation_list()?;
+        let checks = PayerChecks {
+            trust: &inner.trust,
+            currency: policy.body().currency,
+            revocations: revocations.as_ref().map_or(&NoRevocations as &dyn RevocationCheck, |l| l as _),
+            now,
+        };
+        let accepted = ExpectRequest::new().handle_frame(frame, &checks)?;
+        let seed = Some(inner.session_seed());
+        let payee = accepted.payee();
+        let retry = inner.store.pending_spends()?.into_iter().find(|s| s.payee == payee);
+        let prepared = match retry {
+            Some(stored) => {
+                let pending = PendingPayment {
+                    hash: stored.payment_hash,
+                    payment_bytes: stored.payment_bytes,
+                    payee: stored.payee,
+                    amount: stored.amount,
+                    spent: Vec::new(),
+                    links: Vec::new(),
+                    change: Vec::new(),
+                    counter: stored.counter,
+                };
+                accepted.resend(pending, seed)?
+            }
+            None => {
+                let prepared = new_payment(&mut inner, accepted, now, seed)?;
+                let p = prepared.pending();
+                // Durable before the payment frame exists.
+                inner.store.begin_spend(&PendingSpend {
+                    payment_hash: p.hash,
+                    payee: p.payee,
+                    amount: p.amount,
+                    spent_notes: p.spent.clone(),
+                    links: p.links.clone(),
+                    change: p.change.clone(),
+                    payment_bytes: p.payment_bytes.clone(),
+                    counter: p.counter,
+                    now,
+                })?;
+                prepared
+            }
+        };
+        let p = prepared.pending();
+        debug_assert_eq!(p.hash, payment_hash(&p.payment_bytes));
+        inner.push_event(WalletEvent::PaymentSent { payee: p.payee, amount: p.amount, payment_hash: p.hash });
+        self.paid = Some(p.hash);
+        Ok(prepared.committed())
+    }
+}
+
+fn new_payment(
+    inner: &mut Inner,
+    accepted: RequestAccepted,
+    now: u64,
+    seed: Option<[u8; 32]>,
+) -> Result<crate::protocol::payer::PaymentPrepared, WalletError> {
+    let amount = accepted.request().amount;
+    let since_sync = inner.store.offline_payments_since_sync()?;
+    inner.limits()?.check_spend(amount, since_sync, now)?;
+    let selection: CoinSelection = inner.store.select_coins(amount, now)?;
+    let own = inner.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })?;
+    let mut certificates: Vec<WalletCertificate> = vec![own];
+    let full: Vec<_> = selection.full.iter().map(|n| n.chain.clone()).collect();
+    let split = selection.split.as_ref().map(|s| (s.note.chain.clone(), s.to_payee));
+    let mut signers: Vec<WalletId> = Vec::new();
+    for chain in full.iter().chain(split.iter().map(|(c, _)| c)) {
+        for signer in chain.signers() {
+            if !signers.contains(&signer) {
+                signers.push(signer);
+            }
+        }
+    }
+    for signer in signers {
+        if certificates.iter().any(|c| c.wallet_id() == signer) {
+            continue;
+        }
+        match inner.store.peer_certificate(&signer)? {
+            Some(cert) => certificates.push(cert),
+            None => {
+                return Err(
+                    PaymentRejection::Chain(crate::token::Rejection::UnknownCertificate { wallet: signer }).into()
+                );
+            }
+        }
+    }
+    let counter = inner.store.next_counter()?;
+    let funds = Funds { full, split, certificates };
+    Ok(accepted.pay(funds, inner.signer.as_ref(), counter, now, seed)?)
+}
