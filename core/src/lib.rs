@@ -17,6 +17,7 @@
 
 pub mod cbor;
 pub mod crypto;
+pub mod sync;
 #[cfg(feature = "test-support")]
 pub mod testkit;
 pub mod token;
