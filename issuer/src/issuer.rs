@@ -279,7 +279,9 @@ impl Issuer {
         let mut conn = self.db.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let exists: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM accounts WHERE customer_ref = ?1)", [customer_ref], |r| r.get(0))?;
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM accounts WHERE customer_ref = ?1)", [customer_ref], |r| {
+                r.get(0)
+            })?;
         if exists {
             return Err(IssuerError::Conflict { what: format!("account {customer_ref} exists") });
         }
@@ -301,15 +303,10 @@ impl Issuer {
     ) -> Result<Caller, IssuerError> {
         let missing = |h: &str| IssuerError::Unauthorized { what: format!("missing {h}") };
         let credential = req.credential.ok_or_else(|| missing("bearer credential"))?;
-        let wallet = req
-            .wallet
-            .and_then(auth::parse_hex::<32>)
-            .map(WalletId)
-            .ok_or_else(|| missing(auth::HEADER_WALLET))?;
-        let timestamp: u64 = req
-            .timestamp
-            .and_then(|t| t.parse().ok())
-            .ok_or_else(|| missing(auth::HEADER_TIMESTAMP))?;
+        let wallet =
+            req.wallet.and_then(auth::parse_hex::<32>).map(WalletId).ok_or_else(|| missing(auth::HEADER_WALLET))?;
+        let timestamp: u64 =
+            req.timestamp.and_then(|t| t.parse().ok()).ok_or_else(|| missing(auth::HEADER_TIMESTAMP))?;
         let nonce = req.nonce.and_then(auth::parse_hex::<16>).ok_or_else(|| missing(auth::HEADER_NONCE))?;
         let signature = req.signature.and_then(auth::parse_signature).ok_or(IssuerError::BadSignature)?;
         let now = self.now();
@@ -432,7 +429,8 @@ impl Issuer {
         if self.is_revoked(&tx, &caller.wallet)? {
             return Err(IssuerError::Revoked);
         }
-        let balance: i64 = tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
+        let balance: i64 =
+            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
         let needed = to_i64(total)?;
         if balance < needed {
             return Err(IssuerError::InsufficientBalance { balance, needed: total });
@@ -483,7 +481,8 @@ impl Issuer {
     }
 
     pub(crate) fn is_revoked(&self, conn: &Connection, wallet: &WalletId) -> Result<bool, IssuerError> {
-        Ok(conn.query_row("SELECT EXISTS(SELECT 1 FROM revocations WHERE wallet = ?1)", [&wallet.0[..]], |r| r.get(0))?)
+        Ok(conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM revocations WHERE wallet = ?1)", [&wallet.0[..]], |r| r.get(0))?)
     }
 
     /// The signed full revocation list and the ids added after `since`.
@@ -544,7 +543,8 @@ impl Issuer {
         let funded = -sum("SELECT COALESCE(SUM(delta), 0) FROM ledger WHERE kind = 'fund'")?;
         let double_spends = u(sum("SELECT COUNT(*) FROM double_spends")?);
         let rhs = held_offline.saturating_add(deposited).saturating_add(refreshed).saturating_add(expired_returned);
-        let accounts_rhs = account_initial - funded + i64::try_from(deposited).unwrap_or(i64::MAX)
+        let accounts_rhs = account_initial - funded
+            + i64::try_from(deposited).unwrap_or(i64::MAX)
             + i64::try_from(expired_returned).unwrap_or(i64::MAX)
             - recovered;
         Ok(wire::AuditResponse {

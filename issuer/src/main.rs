@@ -78,9 +78,7 @@ async fn shutdown_signal() {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
@@ -103,6 +101,7 @@ async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> 
     issuer.currency = args.currency;
     issuer.per_payment_limit = args.per_payment_limit;
     issuer.holding_limit = args.holding_limit;
-    let server = Server::bind(ServerConfig { issuer, listen: args.listen, max_body_bytes: args.max_body_bytes }).await?;
+    let server =
+        Server::bind(ServerConfig { issuer, listen: args.listen, max_body_bytes: args.max_body_bytes }).await?;
     server.serve(shutdown_signal()).await
 }

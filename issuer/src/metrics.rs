@@ -70,7 +70,12 @@ impl Metrics {
         counter(&mut s, "oc_sync_batches_total", "Settlement batches processed.", &self.batches);
         counter(&mut s, "oc_links_settled_total", "Spend links recorded as accepted.", &self.links);
         counter(&mut s, "oc_double_spends_total", "Double spends detected (proof stored).", &self.double_spends);
-        counter(&mut s, "oc_rollbacks_total", "Wallets seen with a counter or log head going backwards.", &self.rollbacks);
+        counter(
+            &mut s,
+            "oc_rollbacks_total",
+            "Wallets seen with a counter or log head going backwards.",
+            &self.rollbacks,
+        );
         counter(&mut s, "oc_rejected_requests_total", "Requests answered with a 4xx error.", &self.rejected_requests);
         let name = "oc_sync_batch_duration_seconds";
         let _ = writeln!(s, "# HELP {name} Time to settle one batch.\n# TYPE {name} histogram");

@@ -31,8 +31,8 @@ use offline_cash_core::token::{
 use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
 use wire::{RecordKind, RecordResult, RecordStatus};
 
-use crate::issuer::{Caller, Issuer, to_i64};
 use crate::IssuerError;
+use crate::issuer::{Caller, Issuer, to_i64};
 
 /// Most records in one batch.
 pub const MAX_RECORDS: usize = 1024;
@@ -99,8 +99,6 @@ impl Outcome {
             RecordStatus::DoubleSpend
         } else if self.reason.is_some() {
             RecordStatus::Rejected
-        } else if self.new_links == 0 && !self.any_new_effect && self.duplicates > 0 {
-            RecordStatus::Duplicate
         } else if self.new_links == 0 && !self.any_new_effect {
             RecordStatus::Duplicate
         } else {
@@ -117,9 +115,11 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
 impl Issuer {
     /// Decodes and verifies one uploaded bundle with the settlement context.
     pub fn check_bundle(&self, b64: &str) -> Checked {
-        let bytes = auth::from_b64(b64).ok_or(Rejection::Malformed(
-            offline_cash_core::token::DecodeError::InvalidField { offset: 0, field: "base64" },
-        ))?;
+        let bytes =
+            auth::from_b64(b64).ok_or(Rejection::Malformed(offline_cash_core::token::DecodeError::InvalidField {
+                offset: 0,
+                field: "base64",
+            }))?;
         let bundle = Bundle::from_bytes(&bytes)?;
         let now = self.now();
         // A note expired less than the grace ago is verified as of its expiry.
@@ -153,13 +153,18 @@ impl Issuer {
         std::thread::scope(|scope| {
             let handles: Vec<_> = items
                 .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(|b| self.check_bundle(b)).collect::<Vec<_>>()))
+                .map(|part| {
+                    (part.len(), scope.spawn(move || part.iter().map(|b| self.check_bundle(b)).collect::<Vec<_>>()))
+                })
                 .collect();
+            // A worker that panicked rejects its whole share, keeping results aligned with records.
             handles
                 .into_iter()
-                .flat_map(|h| {
+                .flat_map(|(len, h)| {
                     h.join().unwrap_or_else(|_| {
-                        vec![Err(Rejection::Malformed(offline_cash_core::token::DecodeError::Truncated))]
+                        (0..len)
+                            .map(|_| Err(Rejection::Malformed(offline_cash_core::token::DecodeError::Truncated)))
+                            .collect()
                     })
                 })
                 .collect()
@@ -202,7 +207,8 @@ impl Issuer {
             settled += u64::from(outcome.new_links);
             results.push(outcome.into_result(index));
         }
-        let balance: i64 = tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
+        let balance: i64 =
+            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
         let current_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM revocations", [], |r| r.get(0))?;
         let current_seq = u64::try_from(current_seq).unwrap_or(0);
         let revocations = if req.revocation_sequence == Some(current_seq) {
@@ -238,24 +244,32 @@ impl Issuer {
         let revoked = self.is_revoked(&tx, &caller.wallet)?;
         let outcome = self.settle_record(&tx, caller, RecordKind::Deposit, checked, revoked, now)?;
         let links = outcome.new_links;
-        let balance: i64 = tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
+        let balance: i64 =
+            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
         tx.commit()?;
         self.metrics.links_settled(u64::from(links));
         Ok(wire::DefundResponse { result: outcome.into_result(0), balance })
     }
 
     /// A counter or log head going backwards marks the wallet as rolled back.
-    fn check_rollback(&self, tx: &Connection, wallet: &WalletId, counter: u64, head: &[u8; 32]) -> Result<bool, IssuerError> {
+    fn check_rollback(
+        &self,
+        tx: &Connection,
+        wallet: &WalletId,
+        counter: u64,
+        head: &[u8; 32],
+    ) -> Result<bool, IssuerError> {
         let counter_i = to_i64(counter)?;
-        let (last_counter, last_head): (Option<i64>, Option<Vec<u8>>) = tx.query_row(
-            "SELECT last_counter, last_head FROM wallets WHERE id = ?1",
-            [&wallet.0[..]],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (last_counter, last_head): (Option<i64>, Option<Vec<u8>>) =
+            tx.query_row("SELECT last_counter, last_head FROM wallets WHERE id = ?1", [&wallet.0[..]], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         let seen_at: Option<i64> = tx
-            .query_row("SELECT counter FROM wallet_heads WHERE wallet = ?1 AND head = ?2", params![&wallet.0[..], &head[..]], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT counter FROM wallet_heads WHERE wallet = ?1 AND head = ?2",
+                params![&wallet.0[..], &head[..]],
+                |r| r.get(0),
+            )
             .optional()?;
         let backwards = last_counter.is_some_and(|lc| counter_i < lc);
         let forked = last_counter == Some(counter_i) && last_head.as_deref().is_some_and(|h| h != head);
@@ -307,9 +321,8 @@ impl Issuer {
                 out.reject("not_owner");
                 continue;
             }
-            let state: Option<String> = tx
-                .query_row("SELECT state FROM notes WHERE id = ?1", [&coin.id.0[..]], |r| r.get(0))
-                .optional()?;
+            let state: Option<String> =
+                tx.query_row("SELECT state FROM notes WHERE id = ?1", [&coin.id.0[..]], |r| r.get(0)).optional()?;
             match state.as_deref() {
                 Some("live") => {}
                 Some("deposited") if kind == RecordKind::Deposit => {
@@ -332,7 +345,10 @@ impl Issuer {
             let amount = to_i64(coin.amount)?;
             if kind == RecordKind::Deposit {
                 tx.execute("UPDATE notes SET state = 'deposited' WHERE id = ?1", [&coin.id.0[..]])?;
-                tx.execute("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", params![amount, caller.account])?;
+                tx.execute(
+                    "UPDATE accounts SET balance = balance + ?1 WHERE id = ?2",
+                    params![amount, caller.account],
+                )?;
                 tx.execute(
                     "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'deposit', ?3, ?4)",
                     params![caller.account, amount, &coin.id.0[..], to_i64(now)?],
@@ -351,16 +367,16 @@ impl Issuer {
     fn settle_link(&self, tx: &Connection, link: &SpendLink, now: u64, out: &mut Outcome) -> Result<(), IssuerError> {
         let id = link.id();
         let parent = link.body().parent;
-        let known: bool = tx.query_row("SELECT EXISTS(SELECT 1 FROM links WHERE id = ?1)", [&id.0[..]], |r| r.get(0))?;
+        let known: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM links WHERE id = ?1)", [&id.0[..]], |r| r.get(0))?;
         if known {
             out.duplicates += 1;
             return Ok(());
         }
-        let proof_known: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM double_spends WHERE conflicting_link = ?1)",
-            [&id.0[..]],
-            |r| r.get(0),
-        )?;
+        let proof_known: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM double_spends WHERE conflicting_link = ?1)", [&id.0[..]], |r| {
+                r.get(0)
+            })?;
         if proof_known {
             out.double_spend = true;
             return Ok(());
@@ -373,9 +389,10 @@ impl Issuer {
             out.reject("unknown_note");
             return Ok(());
         };
-        let signer = WalletId(<[u8; 32]>::try_from(owner.as_slice()).map_err(|_| IssuerError::Internal {
-            what: "bad owner in notes".into(),
-        })?);
+        let signer = WalletId(
+            <[u8; 32]>::try_from(owner.as_slice())
+                .map_err(|_| IssuerError::Internal { what: "bad owner in notes".into() })?,
+        );
         match state.as_str() {
             "live" | "spent" => {}
             "deposited" | "refreshed" => {
@@ -395,11 +412,10 @@ impl Issuer {
             Ok(_) => {}
             Err(e) if is_constraint(&e) => {
                 // UNIQUE(parent): another link already spent this note.
-                let (first_id, first_bytes): (Vec<u8>, Vec<u8>) = tx.query_row(
-                    "SELECT id, bytes FROM links WHERE parent = ?1",
-                    [&parent.0[..]],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )?;
+                let (first_id, first_bytes): (Vec<u8>, Vec<u8>) =
+                    tx.query_row("SELECT id, bytes FROM links WHERE parent = ?1", [&parent.0[..]], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
                 return self.double_spend(tx, link, signer, Some((first_id, first_bytes)), now, out);
             }
             Err(e) => return Err(e.into()),
@@ -436,7 +452,15 @@ impl Issuer {
             "INSERT OR IGNORE INTO double_spends
              (parent, signer, accepted_link, accepted_bytes, conflicting_link, conflicting_bytes, guaranteed, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
-            params![&parent.0[..], &signer.0[..], accepted_id, accepted_bytes, &id.0[..], link.to_bytes(), to_i64(now)?],
+            params![
+                &parent.0[..],
+                &signer.0[..],
+                accepted_id,
+                accepted_bytes,
+                &id.0[..],
+                link.to_bytes(),
+                to_i64(now)?
+            ],
         )?;
         if stored == 0 {
             return Ok(());
@@ -464,9 +488,8 @@ impl Issuer {
         }
         if guaranteed > 0 {
             let g = to_i64(guaranteed)?;
-            let account: Option<i64> = tx
-                .query_row("SELECT account FROM wallets WHERE id = ?1", [&signer.0[..]], |r| r.get(0))
-                .optional()?;
+            let account: Option<i64> =
+                tx.query_row("SELECT account FROM wallets WHERE id = ?1", [&signer.0[..]], |r| r.get(0)).optional()?;
             if let Some(account) = account {
                 tx.execute(
                     "UPDATE accounts SET balance = balance - ?1, recovered = recovered + ?1 WHERE id = ?2",

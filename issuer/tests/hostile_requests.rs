@@ -52,7 +52,15 @@ fn now() -> u64 {
 }
 
 async fn audit(url: &str) -> AuditResponse {
-    reqwest::Client::new().get(format!("{url}/v1/admin/audit")).bearer_auth(ADMIN).send().await.unwrap().json().await.unwrap()
+    reqwest::Client::new()
+        .get(format!("{url}/v1/admin/audit"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 fn assert_refused(sent: &Sent, status: u16, code: &str) {
@@ -144,9 +152,17 @@ async fn oversized_body_is_refused_with_413() {
         "A".repeat(64 * 1024),
         auth::to_hex(&[1; 32])
     );
-    let sent =
-        send_signed(&url, "/v1/sync", &alice.credential, alice.signer.as_ref(), big.as_bytes(), big.as_bytes(), [1; 16], now())
-            .await;
+    let sent = send_signed(
+        &url,
+        "/v1/sync",
+        &alice.credential,
+        alice.signer.as_ref(),
+        big.as_bytes(),
+        big.as_bytes(),
+        [1; 16],
+        now(),
+    )
+    .await;
     assert_refused(&sent, 413, "too_large");
     assert_eq!(audit(&url).await, before);
     server.shutdown().await.unwrap();

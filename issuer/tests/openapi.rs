@@ -80,11 +80,7 @@ async fn every_documented_route_answers_as_documented_and_nothing_else_is_routed
             if other == *method {
                 continue;
             }
-            let resp = http
-                .request(other.parse().unwrap(), format!("{}{path}", server.url()))
-                .send()
-                .await
-                .unwrap();
+            let resp = http.request(other.parse().unwrap(), format!("{}{path}", server.url())).send().await.unwrap();
             assert_eq!(resp.status().as_u16(), 405, "{other} {path} should not be routed");
         }
     }

@@ -16,9 +16,7 @@ use super::SyncError;
 use super::auth::{self, b64, from_b64, to_hex};
 use super::wire::{self, paths};
 use crate::crypto::Signer;
-use crate::token::{
-    Bundle, IssuerKey, Note, Policy, RevocationList, WalletCertificate, WalletId, wallet_id,
-};
+use crate::token::{Bundle, IssuerKey, Note, Policy, RevocationList, WalletCertificate, WalletId, wallet_id};
 
 /// Exponential backoff for transient failures.
 #[derive(Debug, Clone, Copy)]
@@ -245,11 +243,8 @@ impl SyncClient {
     pub async fn fund(&self, request_id: [u8; 16], amounts: &[u64]) -> Result<(Vec<Note>, i64), SyncError> {
         let req = wire::FundRequest { request_id: to_hex(&request_id), amounts: amounts.to_vec() };
         let out: wire::FundResponse = self.signed_post(paths::FUND, &req).await?;
-        let notes = out
-            .notes
-            .iter()
-            .map(|n| decode(n, "note", |b| Note::from_bytes(b).ok()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let notes =
+            out.notes.iter().map(|n| decode(n, "note", |b| Note::from_bytes(b).ok())).collect::<Result<Vec<_>, _>>()?;
         Ok((notes, out.balance))
     }
 
