@@ -1,6 +1,6 @@
 //! Malformed, oversized, forged, stale and replayed requests: a 4xx with a typed JSON error
 //! body, and nothing stored.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, clippy::too_many_arguments)]
 
 mod common;
 

@@ -41,7 +41,7 @@ async fn payments_then_sync(payer_first: bool) {
     let mut alice_batch = alice.batch();
     alice_batch.spent.push(bundle(&[to_bob.clone(), alice_change.clone()], &[&alice]));
     let mut bob_batch = bob.batch();
-    bob_batch.spent.push(bundle(&[to_carol.clone()], &[&alice, &bob]));
+    bob_batch.spent.push(bundle(std::slice::from_ref(&to_carol), &[&alice, &bob]));
     bob_batch.deposit.push(bundle(&[bob_change], &[&alice, &bob]));
     let mut carol_batch = carol.batch();
     carol_batch.deposit.push(bundle(&[to_carol], &[&alice, &bob]));
@@ -164,8 +164,8 @@ async fn resent_batch_changes_nothing() {
     let (to_bob2, _) = alice.pay(&Chain::genesis(notes[1].clone()), 300, bob.id(), 300);
 
     let mut batch = bob.batch();
-    batch.deposit.push(bundle(&[to_bob.clone()], &[&alice]));
-    batch.refresh.push(bundle(&[to_bob2.clone()], &[&alice]));
+    batch.deposit.push(bundle(std::slice::from_ref(&to_bob), &[&alice]));
+    batch.refresh.push(bundle(std::slice::from_ref(&to_bob2), &[&alice]));
     let first = bob.client.sync_batch(&batch).await.unwrap();
     // "The connection dropped": the wallet sends the very same batch again.
     let second = bob.client.sync_batch(&batch).await.unwrap();
