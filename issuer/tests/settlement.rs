@@ -246,3 +246,28 @@ async fn defund_returns_notes_to_the_account() {
     let _ = SyncClient::create_account(&server.url(), "wrong", "x", 1).await.unwrap_err();
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_suite_can_register_sign_requests_and_settle() {
+    use offline_cash_core::crypto::Suite;
+    let server = start().await;
+    let payee = wallet(&server, "payee", 0).await;
+    for (i, suite) in Suite::ALL.into_iter().enumerate() {
+        let payer = common::wallet_of_suite(&server, &format!("payer-{i}"), 1_000, suite).await;
+        assert_eq!(payer.cert.body().public_key.suite(), suite);
+        let notes = fund(&payer, &[100]).await;
+        let (to_payee, _) = payer.pay(&Chain::genesis(notes[0].clone()), 100, payee.id(), 100);
+        let mut batch = payer.batch();
+        batch.spent.push(bundle(std::slice::from_ref(&to_payee), &[&payer]));
+        let out = payer.client.sync_batch(&batch).await.unwrap();
+        assert_eq!(out.results[0].status, RecordStatus::Accepted, "{suite:?}: {:?}", out.results[0].reason);
+        let mut deposit = payee.batch();
+        deposit.deposit.push(bundle(&[to_payee], &[&payer]));
+        let out = payee.client.sync_batch(&deposit).await.unwrap();
+        assert_eq!(out.results[0].credited, 100, "{suite:?}");
+    }
+    let a = audit(&server.url()).await;
+    assert!(a.balanced && a.accounts_balanced, "{a:?}");
+    assert_eq!(a.deposited, 300);
+    server.shutdown().await.unwrap();
+}
