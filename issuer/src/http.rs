@@ -256,13 +256,19 @@ async fn method_not_allowed() -> Response {
     error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
 }
 
-/// Counts 4xx answers in the metrics.
-async fn count_rejections(
+/// Logs every request (method, path, status, latency) and counts 4xx answers.
+async fn observe(
     State(state): State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
     let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    tracing::info!(%method, %path, status, ms, "request");
     if resp.status().is_client_error() {
         state.issuer.metrics().rejected_request();
     }
@@ -285,7 +291,7 @@ pub fn router(issuer: Arc<Issuer>, max_body_bytes: usize) -> Router {
         .route(paths::ISSUER_KEYS, get(issuer_keys))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), count_rejections))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }
