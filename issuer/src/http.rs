@@ -257,11 +257,7 @@ async fn method_not_allowed() -> Response {
 }
 
 /// Logs every request (method, path, status, latency) and counts 4xx answers.
-async fn observe(
-    State(state): State<AppState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
+async fn observe(State(state): State<AppState>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let started = std::time::Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();

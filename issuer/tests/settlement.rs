@@ -271,3 +271,17 @@ async fn every_suite_can_register_sign_requests_and_settle() {
     assert_eq!(a.deposited, 300);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forked_log_head_is_flagged_too() {
+    let server = start().await;
+    let alice = wallet(&server, "alice", 0).await;
+    assert!(!alice.client.sync_batch(&SyncBatch::new(4, [4; 32])).await.unwrap().rollback_detected);
+    assert!(!alice.client.sync_batch(&SyncBatch::new(4, [4; 32])).await.unwrap().rollback_detected, "same state again");
+    assert!(!alice.client.sync_batch(&SyncBatch::new(6, [6; 32])).await.unwrap().rollback_detected);
+    // Same counter, another head: the wallet forked its log (restored a backup and went on).
+    assert!(alice.client.sync_batch(&SyncBatch::new(6, [7; 32])).await.unwrap().rollback_detected);
+    // An old head at a new counter.
+    assert!(alice.client.sync_batch(&SyncBatch::new(9, [4; 32])).await.unwrap().rollback_detected);
+    server.shutdown().await.unwrap();
+}
