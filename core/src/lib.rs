@@ -21,6 +21,7 @@ pub mod nfc;
 pub mod policy;
 pub mod protocol;
 pub mod store;
+pub mod sync;
 #[cfg(feature = "test-support")]
 pub mod testkit;
 pub mod token;

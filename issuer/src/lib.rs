@@ -1,6 +1,27 @@
-//! Reference issuer and settlement service.
+//! Reference issuer and settlement service for Offline Cash.
 //!
-//! Empty for now: the HTTP service, its SQLite store and the settlement rules are delivered
-//! by the issuer issue. It will reuse `offline_cash_core::token` and `::policy`, so the same
-//! code verifies a note on a phone and at settlement.
+//! ```text
+//!  wallets ──HTTP/JSON (core::sync::wire)──► http (axum) ──► Issuer (library logic)
+//!                                                               │ settle: verify_bundle (the
+//!                                                               │ phones' code), record links
+//!                                                               ▼
+//!                                                           SQLite (one file, migrations)
+//! ```
+//!
+//! [`Issuer`] holds the logic and can be embedded (the CLI demo does); [`Server`] serves it
+//! over HTTP. Settlement rules and the loss policy are documented in [`settle`] and
+//! docs/ARCHITECTURE-issuer.md. This crate does not hold wallets' keys or balances beyond the
+//! online accounts, and it is a reference, not a hardened deployment: the issuer key lives in
+//! the database file.
 #![forbid(unsafe_code)]
+
+pub mod db;
+mod error;
+pub mod http;
+mod issuer;
+pub mod metrics;
+pub mod settle;
+
+pub use error::IssuerError;
+pub use http::{Server, ServerConfig};
+pub use issuer::{Caller, Clock, Issuer, IssuerConfig, SignedRequest, system_clock};

@@ -1,0 +1,253 @@
+//! JSON envelopes exchanged between wallets and the issuer (serde).
+//!
+//! Signed objects travel inside as standard base64 (with padding) of their canonical bytes,
+//! so the issuer verifies exactly the bytes the phones verified. Ids are lower-case hex.
+//! Every error answer is an [`ErrorBody`]. Paths are in [`paths`].
+//!
+//! ```text
+//!  wallet ──POST /v1/sync {SyncRequest}──► issuer ──{SyncResponse}──► wallet
+//!           headers: Authorization: Bearer <account credential>
+//!                    x-oc-wallet, x-oc-timestamp, x-oc-nonce, x-oc-signature  (see `auth`)
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// Request paths.
+pub mod paths {
+    /// `GET`: liveness.
+    pub const HEALTH: &str = "/health";
+    /// `GET`: Prometheus text metrics.
+    pub const METRICS: &str = "/metrics";
+    /// `POST` (admin token): create a customer account with an online balance.
+    pub const ACCOUNTS: &str = "/v1/admin/accounts";
+    /// `GET` (admin token): conservation audit.
+    pub const AUDIT: &str = "/v1/admin/audit";
+    /// `POST` (credential + wallet signature): register a wallet, get its certificate.
+    pub const REGISTER: &str = "/v1/wallets";
+    /// `POST` (credential + wallet signature): account → notes.
+    pub const FUND: &str = "/v1/fund";
+    /// `POST` (credential + wallet signature): notes → account.
+    pub const DEFUND: &str = "/v1/defund";
+    /// `POST` (credential + wallet signature): upload a settlement batch.
+    pub const SYNC: &str = "/v1/sync";
+    /// `GET` (public): the signed revocation list, `?since=SEQ` adds the delta.
+    pub const REVOCATIONS: &str = "/v1/revocations";
+    /// `GET` (public): issuer keys and the signed policy.
+    pub const ISSUER_KEYS: &str = "/v1/issuer-keys";
+}
+
+/// The body of every 4xx/5xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine code, e.g. `bad_signature`, `replayed_nonce`, `malformed`.
+    pub code: String,
+    /// Human readable explanation.
+    pub message: String,
+}
+
+/// `POST /v1/admin/accounts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateAccountRequest {
+    /// Opaque customer reference (≤ 64 bytes), unique; put in wallet certificates.
+    pub customer_ref: String,
+    /// Initial online balance (minor units).
+    pub balance: u64,
+}
+
+/// Answer to [`CreateAccountRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateAccountResponse {
+    /// The customer reference.
+    pub customer_ref: String,
+    /// The bearer secret for this account (shown once; the issuer keeps only its hash).
+    pub credential: String,
+}
+
+/// `POST /v1/wallets`: the request is signed by the key being registered (proof of possession).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterRequest {
+    /// Suite id (1 P-256, 2 ML-DSA-44, 3 composite).
+    pub suite: u8,
+    /// base64 of the public key bytes.
+    pub public_key: String,
+}
+
+/// Answer to [`RegisterRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterResponse {
+    /// Hex wallet id.
+    pub wallet_id: String,
+    /// base64 of the signed `WalletCertificate`.
+    pub certificate: String,
+    /// base64 of the signed current `Policy`.
+    pub policy: String,
+}
+
+/// `POST /v1/fund`: debit the account, issue notes of these amounts to the signing wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FundRequest {
+    /// Client-chosen hex id (16 bytes); a repeated id returns the first answer (idempotent).
+    pub request_id: String,
+    /// One note per amount (minor units, each > 0).
+    pub amounts: Vec<u64>,
+}
+
+/// Answer to [`FundRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FundResponse {
+    /// base64 of each signed genesis `Note`.
+    pub notes: Vec<String>,
+    /// Online balance after the debit.
+    pub balance: i64,
+}
+
+/// `POST /v1/defund`: deposit notes owned by the signing wallet back to its account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefundRequest {
+    /// base64 of a `Bundle` whose heads are owned by the signing wallet.
+    pub bundle: String,
+}
+
+/// Answer to [`DefundRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefundResponse {
+    /// The per-record result of the deposit.
+    pub result: RecordResult,
+    /// Online balance after the credit.
+    pub balance: i64,
+}
+
+/// What the wallet wants done with one uploaded bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// Links this wallet signed (the bundle's heads are their outputs): record them.
+    Spent,
+    /// Notes this wallet received: credit their value to the account.
+    Deposit,
+    /// Notes this wallet received: re-issue them as fresh genesis notes.
+    Refresh,
+}
+
+/// One uploaded record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// What to do.
+    pub kind: RecordKind,
+    /// base64 of the canonical `Bundle`.
+    pub bundle: String,
+}
+
+/// `POST /v1/sync`: one settlement batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// Client-chosen hex id (16 bytes). Resending the same batch returns the stored answer.
+    pub batch_id: String,
+    /// The records, processed in order.
+    pub records: Vec<Record>,
+    /// The wallet's spend counter now (never goes backwards on an honest wallet).
+    pub counter: u64,
+    /// Hex of the wallet's log head (32 bytes).
+    pub log_head: String,
+    /// Sequence of the revocation list the wallet holds, if any.
+    pub revocation_sequence: Option<u64>,
+}
+
+/// The outcome of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordStatus {
+    /// Recorded (and credited or refreshed) now.
+    Accepted,
+    /// Already recorded by an earlier request; nothing changed.
+    Duplicate,
+    /// A link in it spends a note already spent by a different link (the proof is stored).
+    DoubleSpend,
+    /// Refused; see `reason`.
+    Rejected,
+}
+
+/// The result of one record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordResult {
+    /// Index of the record in the request.
+    pub index: u32,
+    /// Outcome.
+    pub status: RecordStatus,
+    /// Stable code when rejected (a `Rejection::code()` or a settlement code).
+    pub reason: Option<String>,
+    /// Value credited to the account by this record (deposits, guaranteed double spends).
+    pub credited: u64,
+    /// base64 of fresh notes issued by this record (refresh).
+    pub fresh_notes: Vec<String>,
+}
+
+/// Answer to [`SyncRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// The batch id.
+    pub batch_id: String,
+    /// One result per record, in order.
+    pub results: Vec<RecordResult>,
+    /// True when the counter or log head went backwards: the wallet was restored from an
+    /// old state (a rolled-back wallet). Flagged on the issuer side as well.
+    pub rollback_detected: bool,
+    /// Online balance after the batch.
+    pub balance: i64,
+    /// Revocations, if the wallet's list is not current.
+    pub revocations: Option<RevocationsResponse>,
+    /// base64 of the signed current policy.
+    pub policy: String,
+    /// base64 of each issuer key.
+    pub issuer_keys: Vec<String>,
+}
+
+/// `GET /v1/revocations[?since=SEQ]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationsResponse {
+    /// The current sequence.
+    pub sequence: u64,
+    /// base64 of the signed full `RevocationList`.
+    pub list: String,
+    /// Hex ids revoked after `since` (all of them when `since` was absent).
+    pub added: Vec<String>,
+}
+
+/// `GET /v1/issuer-keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuerKeysResponse {
+    /// base64 of each `IssuerKey`.
+    pub keys: Vec<String>,
+    /// base64 of the signed current policy.
+    pub policy: String,
+}
+
+/// `GET /v1/admin/audit`: the conservation check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditResponse {
+    /// Genesis notes issued (fund and refresh) plus double-spend outputs the issuer guaranteed.
+    pub issued: u64,
+    /// Notes the issuer believes are held offline (live).
+    pub held_offline: u64,
+    /// Notes deposited to accounts (sync deposits and defunds).
+    pub deposited: u64,
+    /// Notes retired by a refresh (their value lives on in fresh notes, counted in `issued`).
+    pub refreshed: u64,
+    /// Expired notes whose value was returned to their owner's account.
+    pub expired_returned: u64,
+    /// `issued == held_offline + deposited + refreshed + expired_returned`.
+    pub balanced: bool,
+    /// Sum of all online account balances.
+    pub account_balances: i64,
+    /// Sum of all initial balances given at account creation.
+    pub account_initial: i64,
+    /// Recovered from cheaters (debited beyond what they held).
+    pub recovered_from_cheaters: u64,
+    /// Double spends detected.
+    pub double_spends: u64,
+    /// Value moved from accounts into notes by funding.
+    pub funded: u64,
+    /// `account_initial - funded + deposited + expired_returned - recovered_from_cheaters ==
+    /// account_balances`.
+    pub accounts_balanced: bool,
+}

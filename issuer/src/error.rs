@@ -1,0 +1,103 @@
+//! The issuer's typed errors and their HTTP mapping.
+
+/// Why an issuer operation failed. Each variant maps to one HTTP status and a stable code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssuerError {
+    /// The request body or a field in it is malformed.
+    #[error("malformed request: {what}")]
+    Malformed { what: String },
+    /// The body exceeds the configured limit.
+    #[error("request body exceeds {limit} bytes")]
+    TooLarge { limit: usize },
+    /// Missing or wrong credential / admin token.
+    #[error("unauthorized: {what}")]
+    Unauthorized { what: String },
+    /// The request signature does not verify.
+    #[error("bad request signature")]
+    BadSignature,
+    /// The request timestamp is outside the allowed window.
+    #[error("stale timestamp {timestamp} (issuer time {now}, window {window}s)")]
+    StaleTimestamp { timestamp: u64, now: u64, window: u64 },
+    /// The nonce was already used by this wallet.
+    #[error("replayed request nonce")]
+    ReplayedNonce,
+    /// The wallet is unknown, or belongs to another account.
+    #[error("unknown wallet")]
+    UnknownWallet,
+    /// The wallet is revoked.
+    #[error("wallet is revoked")]
+    Revoked,
+    /// The account cannot pay.
+    #[error("insufficient balance: {balance} < {needed}")]
+    InsufficientBalance { balance: i64, needed: u64 },
+    /// A request breaks the issuer's policy (limits, sizes).
+    #[error("policy violation: {what}")]
+    Policy { what: String },
+    /// Something already exists (account, wallet) or an idempotency key was reused.
+    #[error("conflict: {what}")]
+    Conflict { what: String },
+    /// A bundle did not verify.
+    #[error("rejected: {0}")]
+    Rejected(#[from] offline_cash_core::token::Rejection),
+    /// The database failed.
+    #[error("storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// The database schema is newer than this code.
+    #[error("database schema version {found} is newer than supported {supported}")]
+    SchemaTooNew { found: i64, supported: i64 },
+    /// Signing with the issuer key failed.
+    #[error("crypto: {0}")]
+    Crypto(#[from] offline_cash_core::crypto::CryptoError),
+    /// Anything else internal (e.g. a worker thread failed).
+    #[error("internal: {what}")]
+    Internal { what: String },
+}
+
+impl IssuerError {
+    /// HTTP status code.
+    pub fn status(&self) -> u16 {
+        match self {
+            IssuerError::Malformed { .. } | IssuerError::Rejected(_) | IssuerError::Policy { .. } => 400,
+            IssuerError::TooLarge { .. } => 413,
+            IssuerError::Unauthorized { .. }
+            | IssuerError::BadSignature
+            | IssuerError::StaleTimestamp { .. }
+            | IssuerError::ReplayedNonce => 401,
+            IssuerError::Revoked => 403,
+            IssuerError::UnknownWallet => 404,
+            IssuerError::InsufficientBalance { .. } => 402,
+            IssuerError::Conflict { .. } => 409,
+            IssuerError::Storage(_)
+            | IssuerError::SchemaTooNew { .. }
+            | IssuerError::Crypto(_)
+            | IssuerError::Internal { .. } => 500,
+        }
+    }
+
+    /// Stable machine code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IssuerError::Malformed { .. } => "malformed",
+            IssuerError::TooLarge { .. } => "too_large",
+            IssuerError::Unauthorized { .. } => "unauthorized",
+            IssuerError::BadSignature => "bad_signature",
+            IssuerError::StaleTimestamp { .. } => "stale_timestamp",
+            IssuerError::ReplayedNonce => "replayed_nonce",
+            IssuerError::UnknownWallet => "unknown_wallet",
+            IssuerError::Revoked => "revoked",
+            IssuerError::InsufficientBalance { .. } => "insufficient_balance",
+            IssuerError::Policy { .. } => "policy",
+            IssuerError::Conflict { .. } => "conflict",
+            IssuerError::Rejected(r) => r.code(),
+            IssuerError::Storage(_) => "storage",
+            IssuerError::SchemaTooNew { .. } => "schema_too_new",
+            IssuerError::Crypto(_) => "crypto",
+            IssuerError::Internal { .. } => "internal",
+        }
+    }
+
+    pub(crate) fn malformed(what: impl Into<String>) -> Self {
+        IssuerError::Malformed { what: what.into() }
+    }
+}

@@ -1,0 +1,595 @@
+//! [`Issuer`]: the issuer's logic as a library (accounts, wallets, funding, authentication,
+//! revocations, audit). Settlement of uploaded bundles is in [`crate::settle`]. No HTTP here:
+//! the handlers in [`crate::http`] only parse, call these methods and serialise.
+//!
+//! ```text
+//!  http handler ─► Issuer::authenticate ─► Issuer::{register, fund, defund, sync, …}
+//!                                            │ one SQLite write transaction per call
+//!                                            ▼
+//!                                         Db (Mutex<Connection>)
+//! ```
+//!
+//! Every method is blocking (SQLite, signature checks): async callers run them on a blocking
+//! thread. Time comes from the injected clock.
+
+use std::sync::Arc;
+
+use offline_cash_core::crypto::{PublicKey, Signer as _, SoftwareSigner, Suite, sha256};
+use offline_cash_core::sync::{auth, wire};
+use offline_cash_core::token::{
+    CertificateBody, CertificateStore, Currency, IssuerKey, Note, NoteBody, Policy, PolicyBody, RevocationBody,
+    RevocationList, TrustStore, WalletCertificate, WalletId, wallet_id,
+};
+use parking_lot::{Mutex, RwLock};
+use rand_core::{OsRng, RngCore as _};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+
+use crate::metrics::Metrics;
+use crate::{IssuerError, db};
+
+/// A source of Unix seconds.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
+}
+
+/// The issuer's policy and operating parameters.
+#[derive(Debug, Clone)]
+pub struct IssuerConfig {
+    /// Database file (created on first start).
+    pub db_path: std::path::PathBuf,
+    /// ISO 4217 code of every note.
+    pub currency: String,
+    /// Largest single offline payment; also the most the issuer guarantees per double-spent output.
+    pub per_payment_limit: u64,
+    /// Largest offline balance of a wallet.
+    pub holding_limit: u64,
+    /// Longest chain of custody before a refresh is required.
+    pub max_chain_depth: u32,
+    /// Offline validity of a wallet certificate (seconds).
+    pub certificate_validity_secs: u64,
+    /// Most offline payments between syncs.
+    pub max_offline_payments: u32,
+    /// Lifetime of an issued note (seconds).
+    pub note_validity_secs: u64,
+    /// How long after expiry a note may still be settled before it is returned to its owner.
+    pub settlement_grace_secs: u64,
+    /// Allowed distance between a request's timestamp and the issuer's clock (seconds).
+    pub auth_window_secs: u64,
+    /// Clock skew tolerated on link times (seconds).
+    pub max_clock_skew: u64,
+    /// Bearer token of the admin endpoints.
+    pub admin_token: String,
+}
+
+impl IssuerConfig {
+    /// Defaults for a database at `db_path` (EUR, the testkit's limits).
+    pub fn new(db_path: impl Into<std::path::PathBuf>, admin_token: impl Into<String>) -> Self {
+        Self {
+            db_path: db_path.into(),
+            currency: "EUR".into(),
+            per_payment_limit: 50_000,
+            holding_limit: 200_000,
+            max_chain_depth: 32,
+            certificate_validity_secs: 30 * 86_400,
+            max_offline_payments: 1_000,
+            note_validity_secs: 365 * 86_400,
+            settlement_grace_secs: 30 * 86_400,
+            auth_window_secs: 300,
+            max_clock_skew: 300,
+            admin_token: admin_token.into(),
+        }
+    }
+}
+
+/// An authenticated caller: the wallet that signed and the account its credential names.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    /// The signing wallet.
+    pub wallet: WalletId,
+    /// The account id.
+    pub account: i64,
+}
+
+/// The pieces of a signed request, as received.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedRequest<'a> {
+    /// HTTP method.
+    pub method: &'a str,
+    /// Request path (without query).
+    pub path: &'a str,
+    /// Raw body.
+    pub body: &'a [u8],
+    /// Bearer credential.
+    pub credential: Option<&'a str>,
+    /// `x-oc-wallet`.
+    pub wallet: Option<&'a str>,
+    /// `x-oc-timestamp`.
+    pub timestamp: Option<&'a str>,
+    /// `x-oc-nonce`.
+    pub nonce: Option<&'a str>,
+    /// `x-oc-signature`.
+    pub signature: Option<&'a str>,
+}
+
+/// The reference issuer.
+pub struct Issuer {
+    pub(crate) db: Mutex<Connection>,
+    pub(crate) signer: SoftwareSigner,
+    pub(crate) key: IssuerKey,
+    pub(crate) trust: TrustStore,
+    pub(crate) policy: Policy,
+    pub(crate) currency: Currency,
+    pub(crate) certs: RwLock<CertificateStore>,
+    pub(crate) config: IssuerConfig,
+    pub(crate) clock: Clock,
+    pub(crate) metrics: Metrics,
+}
+
+impl std::fmt::Debug for Issuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issuer").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn to_i64(v: u64) -> Result<i64, IssuerError> {
+    i64::try_from(v).map_err(|_| IssuerError::Policy { what: format!("amount {v} too large") })
+}
+
+fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, IssuerError> {
+    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+impl Issuer {
+    /// Opens (or creates) the database and loads or creates the issuer key and policy.
+    pub fn open(config: IssuerConfig, clock: Clock) -> Result<Self, IssuerError> {
+        let mut conn = db::open(&config.db_path)?;
+        let currency = Currency::new(&config.currency)
+            .ok_or_else(|| IssuerError::Policy { what: format!("bad currency {}", config.currency) })?;
+        let now = clock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let scalar = match meta_get(&tx, "issuer_p256_scalar")? {
+            Some(s) => s,
+            None => {
+                // The reference issuer keeps its key in the database; a production issuer
+                // would sign in an HSM behind the same `Signer` trait.
+                let mut s = [0u8; 32];
+                loop {
+                    OsRng.fill_bytes(&mut s);
+                    if SoftwareSigner::p256_from_scalar(&s).is_ok() {
+                        break;
+                    }
+                }
+                tx.execute("INSERT INTO meta (key, value) VALUES ('issuer_p256_scalar', ?1)", [&s[..]])?;
+                tx.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?1)", [&now.to_be_bytes()[..]])?;
+                s.to_vec()
+            }
+        };
+        let scalar: [u8; 32] =
+            scalar.as_slice().try_into().map_err(|_| IssuerError::Internal { what: "bad stored key".into() })?;
+        let signer = SoftwareSigner::p256_from_scalar(&scalar)?;
+        let created = meta_get(&tx, "created_at")?
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(now);
+        let key = IssuerKey {
+            key_id: 1,
+            public_key: signer.public_key(),
+            not_before: created.saturating_sub(86_400),
+            not_after: created.saturating_add(10 * 365 * 86_400),
+        };
+        // The policy's sequence increases whenever the configured limits change.
+        let mut body = PolicyBody {
+            issuer_key_id: 1,
+            sequence: 1,
+            issued_at: created,
+            currency,
+            per_payment_limit: config.per_payment_limit,
+            offline_holding_limit: config.holding_limit,
+            max_chain_depth: config.max_chain_depth,
+            certificate_offline_validity: config.certificate_validity_secs,
+            max_offline_payments: config.max_offline_payments,
+        };
+        if let Some(old) = meta_get(&tx, "policy")?.and_then(|b| Policy::from_bytes(&b).ok()) {
+            let o = old.body();
+            let same = PolicyBody { sequence: o.sequence, issued_at: o.issued_at, ..body.clone() } == *o;
+            if same {
+                body = o.clone();
+            } else {
+                body.sequence = o.sequence.saturating_add(1);
+                body.issued_at = now.max(key.not_before);
+            }
+        }
+        let policy = Policy::sign(body, &signer)?;
+        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('policy', ?1)", [policy.to_bytes()])?;
+        tx.commit()?;
+
+        let trust = TrustStore::with_keys([key.clone()]);
+        let mut certs = CertificateStore::new();
+        {
+            let mut stmt = conn.prepare("SELECT certificate FROM wallets")?;
+            let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
+            for row in rows {
+                if let Ok(cert) = WalletCertificate::from_bytes(&row?) {
+                    let _ = certs.insert(cert, &trust);
+                }
+            }
+        }
+        Ok(Self {
+            db: Mutex::new(conn),
+            signer,
+            key,
+            trust,
+            policy,
+            currency,
+            certs: RwLock::new(certs),
+            config,
+            clock,
+            metrics: Metrics::default(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &IssuerConfig {
+        &self.config
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// The current Unix time of the issuer's clock.
+    pub fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// The issuer's public keys.
+    pub fn issuer_keys(&self) -> Vec<IssuerKey> {
+        vec![self.key.clone()]
+    }
+
+    /// The signed policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Checks the admin bearer token.
+    pub fn check_admin(&self, token: Option<&str>) -> Result<(), IssuerError> {
+        let ok = token.is_some_and(|t| sha256(&[t.as_bytes()]) == sha256(&[self.config.admin_token.as_bytes()]));
+        if ok && !self.config.admin_token.is_empty() {
+            Ok(())
+        } else {
+            Err(IssuerError::Unauthorized { what: "admin token".into() })
+        }
+    }
+
+    /// Creates an account with an initial balance; returns its bearer credential.
+    pub fn create_account(&self, customer_ref: &str, balance: u64) -> Result<wire::CreateAccountResponse, IssuerError> {
+        if customer_ref.is_empty() || customer_ref.len() > offline_cash_core::token::MAX_CUSTOMER_REF {
+            return Err(IssuerError::malformed("customer_ref must be 1..=64 bytes"));
+        }
+        let mut secret = [0u8; 32];
+        OsRng.fill_bytes(&mut secret);
+        let credential = auth::to_hex(&secret);
+        let hash = sha256(&[credential.as_bytes()]);
+        let balance = to_i64(balance)?;
+        let mut conn = self.db.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM accounts WHERE customer_ref = ?1)", [customer_ref], |r| {
+                r.get(0)
+            })?;
+        if exists {
+            return Err(IssuerError::Conflict { what: format!("account {customer_ref} exists") });
+        }
+        tx.execute(
+            "INSERT INTO accounts (customer_ref, credential_hash, balance, initial) VALUES (?1, ?2, ?3, ?3)",
+            params![customer_ref, &hash[..], balance],
+        )?;
+        tx.commit()?;
+        Ok(wire::CreateAccountResponse { customer_ref: customer_ref.to_owned(), credential })
+    }
+
+    /// Authenticates a signed request: credential → account, signature by the wallet's key
+    /// (`register_key` for a registration, else the registered key), timestamp window, nonce
+    /// not seen before (then stored). The wallet must belong to the account unless registering.
+    pub fn authenticate(
+        &self,
+        req: &SignedRequest<'_>,
+        register_key: Option<&PublicKey>,
+    ) -> Result<Caller, IssuerError> {
+        let missing = |h: &str| IssuerError::Unauthorized { what: format!("missing {h}") };
+        let credential = req.credential.ok_or_else(|| missing("bearer credential"))?;
+        let wallet =
+            req.wallet.and_then(auth::parse_hex::<32>).map(WalletId).ok_or_else(|| missing(auth::HEADER_WALLET))?;
+        let timestamp: u64 =
+            req.timestamp.and_then(|t| t.parse().ok()).ok_or_else(|| missing(auth::HEADER_TIMESTAMP))?;
+        let nonce = req.nonce.and_then(auth::parse_hex::<16>).ok_or_else(|| missing(auth::HEADER_NONCE))?;
+        let signature = req.signature.and_then(auth::parse_signature).ok_or(IssuerError::BadSignature)?;
+        let now = self.now();
+        if timestamp.abs_diff(now) > self.config.auth_window_secs {
+            return Err(IssuerError::StaleTimestamp { timestamp, now, window: self.config.auth_window_secs });
+        }
+        let digest = auth::request_digest(req.method, req.path, req.body, timestamp, &nonce, &wallet);
+        let hash = sha256(&[credential.as_bytes()]);
+
+        let mut conn = self.db.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let account: i64 = tx
+            .query_row("SELECT id FROM accounts WHERE credential_hash = ?1", [&hash[..]], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
+        let key = match register_key {
+            Some(k) => {
+                if wallet_id(k) != wallet {
+                    return Err(IssuerError::BadSignature);
+                }
+                k.clone()
+            }
+            None => {
+                let row: Option<(i64, Vec<u8>, u8)> = tx
+                    .query_row("SELECT account, public_key, suite FROM wallets WHERE id = ?1", [&wallet.0[..]], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()?;
+                let (owner, pk, suite) = row.ok_or(IssuerError::UnknownWallet)?;
+                if owner != account {
+                    return Err(IssuerError::UnknownWallet);
+                }
+                let suite = Suite::from_id(u64::from(suite)).map_err(|_| IssuerError::BadSignature)?;
+                PublicKey::from_bytes(suite, &pk).map_err(|_| IssuerError::BadSignature)?
+            }
+        };
+        let message = offline_cash_core::crypto::signing_message(key.suite(), &digest);
+        key.verify(&message, &signature).map_err(|_| IssuerError::BadSignature)?;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO nonces (wallet, nonce, ts) VALUES (?1, ?2, ?3)",
+            params![&wallet.0[..], &nonce[..], to_i64(timestamp)?],
+        )?;
+        if inserted == 0 {
+            return Err(IssuerError::ReplayedNonce);
+        }
+        // Nonces older than the window can never be replayed (the timestamp check refuses them).
+        let horizon = to_i64(now.saturating_sub(2 * self.config.auth_window_secs))?;
+        tx.execute("DELETE FROM nonces WHERE ts < ?1", [horizon])?;
+        tx.commit()?;
+        Ok(Caller { wallet, account })
+    }
+
+    /// Registers the key of an authenticated caller: signs its certificate.
+    pub fn register(&self, caller: Caller, key: &PublicKey) -> Result<wire::RegisterResponse, IssuerError> {
+        let now = self.now();
+        let mut conn = self.db.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if self.is_revoked(&tx, &caller.wallet)? {
+            return Err(IssuerError::Revoked);
+        }
+        let customer_ref: String =
+            tx.query_row("SELECT customer_ref FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
+        let existing: Option<(i64, Vec<u8>)> = tx
+            .query_row("SELECT account, certificate FROM wallets WHERE id = ?1", [&caller.wallet.0[..]], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let cert = match existing {
+            Some((acc, _)) if acc != caller.account => {
+                return Err(IssuerError::Conflict { what: "wallet registered to another account".into() });
+            }
+            // Re-registering renews the certificate (a new validity window).
+            _ => WalletCertificate::sign(
+                CertificateBody {
+                    public_key: key.clone(),
+                    customer_ref: customer_ref.into_bytes(),
+                    not_before: now.saturating_sub(self.config.max_clock_skew).max(self.key.not_before),
+                    not_after: now.saturating_add(self.config.certificate_validity_secs),
+                    currency: self.currency,
+                    per_payment_limit: self.config.per_payment_limit,
+                    holding_limit: self.config.holding_limit,
+                    issuer_key_id: self.key.key_id,
+                },
+                &self.signer,
+            )?,
+        };
+        tx.execute(
+            "INSERT INTO wallets (id, account, public_key, suite, certificate) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET certificate = excluded.certificate",
+            params![&caller.wallet.0[..], caller.account, key.as_bytes(), key.suite().id(), cert.to_bytes()],
+        )?;
+        tx.commit()?;
+        self.certs.write().insert(cert.clone(), &self.trust)?;
+        Ok(wire::RegisterResponse {
+            wallet_id: auth::to_hex(&caller.wallet.0),
+            certificate: auth::b64(&cert.to_bytes()),
+            policy: auth::b64(&self.policy.to_bytes()),
+        })
+    }
+
+    /// Debits the caller's account and issues one note per amount to the caller's wallet.
+    /// Idempotent by `request_id`.
+    pub fn fund(&self, caller: Caller, req: &wire::FundRequest) -> Result<wire::FundResponse, IssuerError> {
+        let request_id = auth::parse_hex::<16>(&req.request_id).ok_or_else(|| IssuerError::malformed("request_id"))?;
+        if req.amounts.is_empty() || req.amounts.len() > 64 || req.amounts.contains(&0) {
+            return Err(IssuerError::Policy { what: "1..=64 amounts, each > 0".into() });
+        }
+        let total = req.amounts.iter().try_fold(0u64, |a, b| a.checked_add(*b));
+        let total = total.filter(|t| *t <= self.config.holding_limit).ok_or_else(|| IssuerError::Policy {
+            what: format!("total exceeds the holding limit {}", self.config.holding_limit),
+        })?;
+        let request_hash = sha256(&[&serde_json::to_vec(req).unwrap_or_default()]);
+        let now = self.now();
+        let mut conn = self.db.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let key = [b"fund:".as_slice(), &request_id].concat();
+        if let Some(answer) = crate::settle::stored_answer(&tx, &caller.wallet, &key, &request_hash)? {
+            return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
+        }
+        if self.is_revoked(&tx, &caller.wallet)? {
+            return Err(IssuerError::Revoked);
+        }
+        let balance: i64 =
+            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
+        let needed = to_i64(total)?;
+        if balance < needed {
+            return Err(IssuerError::InsufficientBalance { balance, needed: total });
+        }
+        let mut notes = Vec::with_capacity(req.amounts.len());
+        for amount in &req.amounts {
+            let note = self.issue_note(&tx, caller.wallet, *amount, now)?;
+            notes.push(auth::b64(&note.to_bytes()));
+        }
+        tx.execute("UPDATE accounts SET balance = balance - ?1 WHERE id = ?2", params![needed, caller.account])?;
+        tx.execute(
+            "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'fund', ?3, ?4)",
+            params![caller.account, -needed, &request_id[..], to_i64(now)?],
+        )?;
+        let answer = wire::FundResponse { notes, balance: balance - needed };
+        crate::settle::store_answer(&tx, &caller.wallet, &key, &request_hash, &answer)?;
+        tx.commit()?;
+        Ok(answer)
+    }
+
+    /// Signs a new genesis note and records it as live.
+    pub(crate) fn issue_note(
+        &self,
+        tx: &Connection,
+        owner: WalletId,
+        amount: u64,
+        now: u64,
+    ) -> Result<Note, IssuerError> {
+        let mut serial = [0u8; 16];
+        OsRng.fill_bytes(&mut serial);
+        let note = Note::sign(
+            NoteBody {
+                serial,
+                currency: self.currency,
+                amount,
+                owner,
+                issued_at: now,
+                expires_at: now.saturating_add(self.config.note_validity_secs),
+                issuer_key_id: self.key.key_id,
+            },
+            &self.signer,
+        )?;
+        tx.execute(
+            "INSERT INTO notes (id, owner, amount, expires_at, origin, state) VALUES (?1, ?2, ?3, ?4, 'genesis', 'live')",
+            params![&note.id().0[..], &owner.0[..], to_i64(amount)?, to_i64(note.body().expires_at)?],
+        )?;
+        Ok(note)
+    }
+
+    pub(crate) fn is_revoked(&self, conn: &Connection, wallet: &WalletId) -> Result<bool, IssuerError> {
+        Ok(conn
+            .query_row("SELECT EXISTS(SELECT 1 FROM revocations WHERE wallet = ?1)", [&wallet.0[..]], |r| r.get(0))?)
+    }
+
+    /// The signed full revocation list and the ids added after `since`.
+    pub fn revocations(&self, since: Option<u64>) -> Result<wire::RevocationsResponse, IssuerError> {
+        let conn = self.db.lock();
+        self.revocations_with(&conn, since)
+    }
+
+    pub(crate) fn revocations_with(
+        &self,
+        conn: &Connection,
+        since: Option<u64>,
+    ) -> Result<wire::RevocationsResponse, IssuerError> {
+        let mut stmt = conn.prepare("SELECT seq, wallet FROM revocations ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let mut all = Vec::new();
+        let mut added = Vec::new();
+        let mut sequence = 0u64;
+        for row in rows {
+            let (seq, id) = row?;
+            let seq = u64::try_from(seq).unwrap_or(0);
+            let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) else { continue };
+            sequence = sequence.max(seq);
+            if since.is_none_or(|s| seq > s) {
+                added.push(auth::to_hex(&id));
+            }
+            all.push(WalletId(id));
+        }
+        let issued_at = self.now().max(self.key.not_before);
+        let list = RevocationList::sign(RevocationBody::new(self.key.key_id, sequence, issued_at, all), &self.signer)?;
+        Ok(wire::RevocationsResponse { sequence, list: auth::b64(&list.to_bytes()), added })
+    }
+
+    /// The issuer keys and policy, encoded.
+    pub fn issuer_keys_response(&self) -> wire::IssuerKeysResponse {
+        wire::IssuerKeysResponse {
+            keys: self.issuer_keys().iter().map(|k| auth::b64(&k.to_bytes())).collect(),
+            policy: auth::b64(&self.policy.to_bytes()),
+        }
+    }
+
+    /// The conservation audit.
+    pub fn audit(&self) -> Result<wire::AuditResponse, IssuerError> {
+        let conn = self.db.lock();
+        let sum = |sql: &str| -> Result<i64, IssuerError> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        let u = |v: i64| u64::try_from(v).unwrap_or(0);
+        let issued = u(sum("SELECT COALESCE(SUM(amount), 0) FROM notes WHERE origin IN ('genesis', 'guarantee')")?);
+        let state = |s: &str| -> Result<u64, IssuerError> {
+            Ok(u(conn.query_row("SELECT COALESCE(SUM(amount), 0) FROM notes WHERE state = ?1", [s], |r| r.get(0))?))
+        };
+        let held_offline = state("live")?;
+        let deposited = state("deposited")?;
+        let refreshed = state("refreshed")?;
+        let expired_returned = state("expired_returned")?;
+        let account_balances = sum("SELECT COALESCE(SUM(balance), 0) FROM accounts")?;
+        let account_initial = sum("SELECT COALESCE(SUM(initial), 0) FROM accounts")?;
+        let recovered = sum("SELECT COALESCE(SUM(recovered), 0) FROM accounts")?;
+        let funded = -sum("SELECT COALESCE(SUM(delta), 0) FROM ledger WHERE kind = 'fund'")?;
+        let double_spends = u(sum("SELECT COUNT(*) FROM double_spends")?);
+        let rhs = held_offline.saturating_add(deposited).saturating_add(refreshed).saturating_add(expired_returned);
+        let accounts_rhs = account_initial - funded
+            + i64::try_from(deposited).unwrap_or(i64::MAX)
+            + i64::try_from(expired_returned).unwrap_or(i64::MAX)
+            - recovered;
+        Ok(wire::AuditResponse {
+            issued,
+            held_offline,
+            deposited,
+            refreshed,
+            expired_returned,
+            balanced: issued == rhs,
+            account_balances,
+            account_initial,
+            recovered_from_cheaters: u(recovered),
+            double_spends,
+            funded: u(funded),
+            accounts_balanced: accounts_rhs == account_balances,
+        })
+    }
+
+    /// Returns live notes expired for longer than the settlement grace to their last known
+    /// owner's account. Returns the value returned.
+    pub fn expire_notes(&self) -> Result<u64, IssuerError> {
+        let now = self.now();
+        let cutoff = to_i64(now.saturating_sub(self.config.settlement_grace_secs))?;
+        let mut conn = self.db.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let expired: Vec<(Vec<u8>, Vec<u8>, i64)> = {
+            let mut stmt = tx.prepare(
+                "SELECT n.id, n.owner, n.amount FROM notes n JOIN wallets w ON w.id = n.owner
+                 WHERE n.state = 'live' AND n.expires_at < ?1",
+            )?;
+            let rows = stmt.query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut total = 0u64;
+        for (id, owner, amount) in expired {
+            tx.execute("UPDATE notes SET state = 'expired_returned' WHERE id = ?1", [&id])?;
+            let account: i64 = tx.query_row("SELECT account FROM wallets WHERE id = ?1", [&owner], |r| r.get(0))?;
+            tx.execute("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", params![amount, account])?;
+            tx.execute(
+                "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'expired_return', ?3, ?4)",
+                params![account, amount, &id, to_i64(now)?],
+            )?;
+            total = total.saturating_add(u64::try_from(amount).unwrap_or(0));
+        }
+        tx.commit()?;
+        Ok(total)
+    }
+}

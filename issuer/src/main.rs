@@ -1,0 +1,107 @@
+//! `offline-cash-issuer`: serve the reference issuer, or benchmark settlement.
+//!
+//! ```text
+//!  offline-cash-issuer serve --db issuer.db --listen 127.0.0.1:8080 --admin-token …
+//!  offline-cash-issuer bench --links 100,1000 --batches 5
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
+
+mod bench;
+
+#[derive(Parser, Debug)]
+#[command(name = "offline-cash-issuer", about = "Offline Cash reference issuer and settlement service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the HTTP API until ctrl-c or SIGTERM.
+    Serve(ServeArgs),
+    /// Measure settlement throughput over HTTP against the crypto-only limit.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// SQLite database file (created on first start).
+    #[arg(long, env = "OC_ISSUER_DB")]
+    db: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "OC_ISSUER_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Bearer token of the admin endpoints.
+    #[arg(long, env = "OC_ISSUER_ADMIN_TOKEN")]
+    admin_token: String,
+    /// Largest request body (bytes).
+    #[arg(long, env = "OC_ISSUER_MAX_BODY", default_value_t = 8 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Allowed request timestamp distance (seconds).
+    #[arg(long, env = "OC_ISSUER_AUTH_WINDOW", default_value_t = 300)]
+    auth_window_secs: u64,
+    /// Currency of every note.
+    #[arg(long, env = "OC_ISSUER_CURRENCY", default_value = "EUR")]
+    currency: String,
+    /// Largest single offline payment (minor units).
+    #[arg(long, env = "OC_ISSUER_PER_PAYMENT_LIMIT", default_value_t = 50_000)]
+    per_payment_limit: u64,
+    /// Largest offline balance (minor units).
+    #[arg(long, env = "OC_ISSUER_HOLDING_LIMIT", default_value_t = 200_000)]
+    holding_limit: u64,
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutdown requested");
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Bench(args) => bench::run(args).await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "failed");
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> {
+    let mut issuer = IssuerConfig::new(args.db, args.admin_token);
+    issuer.auth_window_secs = args.auth_window_secs;
+    issuer.currency = args.currency;
+    issuer.per_payment_limit = args.per_payment_limit;
+    issuer.holding_limit = args.holding_limit;
+    let server =
+        Server::bind(ServerConfig { issuer, listen: args.listen, max_body_bytes: args.max_body_bytes }).await?;
+    server.serve(shutdown_signal()).await
+}

@@ -1,0 +1,507 @@
+//! Settlement: verify uploaded bundles with the phones' own `verify_bundle`, record every link
+//! once, detect double spends with proof, credit deposits, re-issue refreshed notes.
+//!
+//! ```text
+//!  SyncRequest ─► same batch_id seen? ─yes─► stored answer (idempotent)
+//!      │ no
+//!      ▼ decode + verify_bundle every record (no lock, all cores)
+//!  BEGIN IMMEDIATE
+//!      rollback check (counter, log head)
+//!      per record, per link in order:
+//!         INSERT links(id, parent UNIQUE) ── ok ──► parent spent, children live
+//!              └─ UNIQUE(parent) fails ──► DOUBLE SPEND: store both links, revoke signer,
+//!                                           guarantee payee outputs ≤ per-payment limit,
+//!                                           debit the signer's account
+//!      heads: deposit (credit account) | refresh (fresh genesis notes)
+//!      store answer under (wallet, batch_id)
+//!  COMMIT
+//! ```
+//!
+//! Checks that differ from a phone's: revocations are not applied to chains (settlement is
+//! first-seen per parent, and a payee who took a note from a wallet revoked later is honest);
+//! expiry is checked at the issuer's time, but a note expired less than the settlement grace
+//! ago is verified as of its expiry (its links were signed while it was valid); the uploader's
+//! own revocation refuses its deposits and refreshes but its links are still recorded.
+
+use offline_cash_core::crypto::sha256;
+use offline_cash_core::sync::{auth, wire};
+use offline_cash_core::token::{
+    Bundle, NoRevocations, Rejection, SpendLink, VerifiedBundle, VerifyContext, WalletId, verify_bundle,
+};
+use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
+use wire::{RecordKind, RecordResult, RecordStatus};
+
+use crate::IssuerError;
+use crate::issuer::{Caller, Issuer, to_i64};
+
+/// Most records in one batch.
+pub const MAX_RECORDS: usize = 1024;
+
+/// Looks up a stored answer for an idempotency key; a key reused with other content is a conflict.
+pub(crate) fn stored_answer(
+    conn: &Connection,
+    wallet: &WalletId,
+    key: &[u8],
+    hash: &[u8; 32],
+) -> Result<Option<String>, IssuerError> {
+    let row: Option<(Vec<u8>, String)> = conn
+        .query_row(
+            "SELECT request_hash, response FROM batches WHERE wallet = ?1 AND batch_id = ?2",
+            params![&wallet.0[..], key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((h, answer)) if h == hash => Ok(Some(answer)),
+        Some(_) => Err(IssuerError::Conflict { what: "idempotency key reused with different content".into() }),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn store_answer<T: serde::Serialize>(
+    conn: &Connection,
+    wallet: &WalletId,
+    key: &[u8],
+    hash: &[u8; 32],
+    answer: &T,
+) -> Result<(), IssuerError> {
+    let text = serde_json::to_string(answer).map_err(|e| IssuerError::Internal { what: e.to_string() })?;
+    conn.execute(
+        "INSERT INTO batches (wallet, batch_id, request_hash, response) VALUES (?1, ?2, ?3, ?4)",
+        params![&wallet.0[..], key, &hash[..], text],
+    )?;
+    Ok(())
+}
+
+/// A record decoded and verified outside the lock.
+type Checked = Result<(Bundle, VerifiedBundle), Rejection>;
+
+#[derive(Default)]
+struct Outcome {
+    new_links: u32,
+    duplicates: u32,
+    double_spend: bool,
+    reason: Option<String>,
+    credited: u64,
+    fresh: Vec<String>,
+    any_new_effect: bool,
+}
+
+impl Outcome {
+    fn reject(&mut self, reason: &str) {
+        if self.reason.is_none() {
+            self.reason = Some(reason.to_owned());
+        }
+    }
+
+    fn into_result(self, index: u32) -> RecordResult {
+        let status = if self.double_spend {
+            RecordStatus::DoubleSpend
+        } else if self.reason.is_some() {
+            RecordStatus::Rejected
+        } else if self.new_links == 0 && !self.any_new_effect {
+            RecordStatus::Duplicate
+        } else {
+            RecordStatus::Accepted
+        };
+        RecordResult { index, status, reason: self.reason, credited: self.credited, fresh_notes: self.fresh }
+    }
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}
+
+impl Issuer {
+    /// Decodes and verifies one uploaded bundle with the settlement context.
+    pub fn check_bundle(&self, b64: &str) -> Checked {
+        let bytes =
+            auth::from_b64(b64).ok_or(Rejection::Malformed(offline_cash_core::token::DecodeError::InvalidField {
+                offset: 0,
+                field: "base64",
+            }))?;
+        let bundle = Bundle::from_bytes(&bytes)?;
+        let now = self.now();
+        // A note expired less than the grace ago is verified as of its expiry.
+        let first_expiry = bundle.notes.iter().map(|n| n.body().expires_at).min().unwrap_or(u64::MAX);
+        let at = if now > first_expiry && now - first_expiry <= self.config.settlement_grace_secs {
+            first_expiry
+        } else {
+            now
+        };
+        let certs = self.certs.read();
+        let ctx = VerifyContext {
+            trust: &self.trust,
+            policy: self.policy.body(),
+            revocations: &NoRevocations,
+            known_certificates: &certs,
+            now: at,
+            max_clock_skew: self.config.max_clock_skew,
+        };
+        let verified = verify_bundle(&bundle, &ctx)?;
+        drop(certs);
+        Ok((bundle, verified))
+    }
+
+    /// Verifies `items` on all cores.
+    fn check_all(&self, items: &[&str]) -> Vec<Checked> {
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+        if items.len() < 8 || threads == 1 {
+            return items.iter().map(|b| self.check_bundle(b)).collect();
+        }
+        let chunk = items.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(chunk)
+                .map(|part| {
+                    (part.len(), scope.spawn(move || part.iter().map(|b| self.check_bundle(b)).collect::<Vec<_>>()))
+                })
+                .collect();
+            // A worker that panicked rejects its whole share, keeping results aligned with records.
+            handles
+                .into_iter()
+                .flat_map(|(len, h)| {
+                    h.join().unwrap_or_else(|_| {
+                        (0..len)
+                            .map(|_| Err(Rejection::Malformed(offline_cash_core::token::DecodeError::Truncated)))
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Settles one batch for an authenticated caller. Idempotent by `batch_id`.
+    pub fn sync(&self, caller: Caller, req: &wire::SyncRequest) -> Result<wire::SyncResponse, IssuerError> {
+        let started = std::time::Instant::now();
+        let batch_id = auth::parse_hex::<16>(&req.batch_id).ok_or_else(|| IssuerError::malformed("batch_id"))?;
+        let log_head = auth::parse_hex::<32>(&req.log_head).ok_or_else(|| IssuerError::malformed("log_head"))?;
+        if req.records.len() > MAX_RECORDS {
+            return Err(IssuerError::Policy { what: format!("at most {MAX_RECORDS} records per batch") });
+        }
+        let hash = sha256(&[&serde_json::to_vec(req).map_err(|e| IssuerError::malformed(e.to_string()))?]);
+        let key = [b"sync:".as_slice(), &batch_id].concat();
+        {
+            let conn = self.db.lock();
+            if let Some(answer) = stored_answer(&conn, &caller.wallet, &key, &hash)? {
+                return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
+            }
+        }
+        let bundles: Vec<&str> = req.records.iter().map(|r| r.bundle.as_str()).collect();
+        let checked = self.check_all(&bundles);
+
+        let now = self.now();
+        let mut conn = self.db.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // A concurrent resend of the same batch may have committed meanwhile.
+        if let Some(answer) = stored_answer(&tx, &caller.wallet, &key, &hash)? {
+            return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
+        }
+        let rollback_detected = self.check_rollback(&tx, &caller.wallet, req.counter, &log_head)?;
+        let uploader_revoked = self.is_revoked(&tx, &caller.wallet)?;
+        let mut results = Vec::with_capacity(req.records.len());
+        let mut settled = 0u64;
+        for (i, (record, checked)) in req.records.iter().zip(checked).enumerate() {
+            let index = u32::try_from(i).unwrap_or(u32::MAX);
+            let outcome = self.settle_record(&tx, caller, record.kind, checked, uploader_revoked, now)?;
+            settled += u64::from(outcome.new_links);
+            results.push(outcome.into_result(index));
+        }
+        let balance: i64 =
+            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
+        let current_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM revocations", [], |r| r.get(0))?;
+        let current_seq = u64::try_from(current_seq).unwrap_or(0);
+        let revocations = if req.revocation_sequence == Some(current_seq) {
+            None
+        } else {
+            Some(self.revocations_with(&tx, req.revocation_sequence)?)
+        };
+        let answer = wire::SyncResponse {
+            batch_id: req.batch_id.clone(),
+            results,
+            rollback_detected,
+            balance,
+            revocations,
+            policy: auth::b64(&self.policy.to_bytes()),
+            issuer_keys: self.issuer_keys().iter().map(|k| auth::b64(&k.to_bytes())).collect(),
+        };
+        store_answer(&tx, &caller.wallet, &key, &hash, &answer)?;
+        tx.commit()?;
+        drop(conn);
+        self.metrics.batch_done(settled, started.elapsed());
+        if rollback_detected {
+            self.metrics.rollback();
+        }
+        Ok(answer)
+    }
+
+    /// Deposits the notes of one bundle owned by the caller (defund).
+    pub fn defund(&self, caller: Caller, req: &wire::DefundRequest) -> Result<wire::DefundResponse, IssuerError> {
+        let checked = self.check_bundle(&req.bundle);
+        let now = self.now();
+        let mut conn = self.db.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let revoked = self.is_revoked(&tx, &caller.wallet)?;
+        let outcome = self.settle_record(&tx, caller, RecordKind::Deposit, checked, revoked, now)?;
+        let links = outcome.new_links;
+        let balance: i64 =
+            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
+        tx.commit()?;
+        self.metrics.links_settled(u64::from(links));
+        Ok(wire::DefundResponse { result: outcome.into_result(0), balance })
+    }
+
+    /// A counter or log head going backwards marks the wallet as rolled back.
+    fn check_rollback(
+        &self,
+        tx: &Connection,
+        wallet: &WalletId,
+        counter: u64,
+        head: &[u8; 32],
+    ) -> Result<bool, IssuerError> {
+        let counter_i = to_i64(counter)?;
+        let (last_counter, last_head): (Option<i64>, Option<Vec<u8>>) =
+            tx.query_row("SELECT last_counter, last_head FROM wallets WHERE id = ?1", [&wallet.0[..]], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let seen_at: Option<i64> = tx
+            .query_row(
+                "SELECT counter FROM wallet_heads WHERE wallet = ?1 AND head = ?2",
+                params![&wallet.0[..], &head[..]],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let backwards = last_counter.is_some_and(|lc| counter_i < lc);
+        let forked = last_counter == Some(counter_i) && last_head.as_deref().is_some_and(|h| h != head);
+        let old_head = seen_at.is_some_and(|c| c != counter_i);
+        if backwards || forked || old_head {
+            tx.execute("UPDATE wallets SET rolled_back = 1 WHERE id = ?1", [&wallet.0[..]])?;
+            return Ok(true);
+        }
+        tx.execute(
+            "UPDATE wallets SET last_counter = ?1, last_head = ?2 WHERE id = ?3",
+            params![counter_i, &head[..], &wallet.0[..]],
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO wallet_heads (wallet, head, counter) VALUES (?1, ?2, ?3)",
+            params![&wallet.0[..], &head[..], counter_i],
+        )?;
+        Ok(false)
+    }
+
+    fn settle_record(
+        &self,
+        tx: &Connection,
+        caller: Caller,
+        kind: RecordKind,
+        checked: Checked,
+        uploader_revoked: bool,
+        now: u64,
+    ) -> Result<Outcome, IssuerError> {
+        let mut out = Outcome::default();
+        let (bundle, verified) = match checked {
+            Ok(v) => v,
+            Err(rejection) => {
+                out.reject(rejection.code());
+                return Ok(out);
+            }
+        };
+        for link in &bundle.links {
+            self.settle_link(tx, link, now, &mut out)?;
+        }
+        if kind == RecordKind::Spent {
+            return Ok(out);
+        }
+        if uploader_revoked {
+            out.reject("revoked");
+            return Ok(out);
+        }
+        for coin in &verified.coins {
+            if coin.owner != caller.wallet {
+                out.reject("not_owner");
+                continue;
+            }
+            let state: Option<String> =
+                tx.query_row("SELECT state FROM notes WHERE id = ?1", [&coin.id.0[..]], |r| r.get(0)).optional()?;
+            match state.as_deref() {
+                Some("live") => {}
+                Some("deposited") if kind == RecordKind::Deposit => {
+                    out.duplicates += 1;
+                    continue;
+                }
+                Some("refreshed") if kind == RecordKind::Refresh => {
+                    out.duplicates += 1;
+                    continue;
+                }
+                Some(other) => {
+                    out.reject(&format!("note_{other}"));
+                    continue;
+                }
+                None => {
+                    out.reject("unknown_note");
+                    continue;
+                }
+            }
+            let amount = to_i64(coin.amount)?;
+            if kind == RecordKind::Deposit {
+                tx.execute("UPDATE notes SET state = 'deposited' WHERE id = ?1", [&coin.id.0[..]])?;
+                tx.execute(
+                    "UPDATE accounts SET balance = balance + ?1 WHERE id = ?2",
+                    params![amount, caller.account],
+                )?;
+                tx.execute(
+                    "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'deposit', ?3, ?4)",
+                    params![caller.account, amount, &coin.id.0[..], to_i64(now)?],
+                )?;
+                out.credited = out.credited.saturating_add(coin.amount);
+            } else {
+                tx.execute("UPDATE notes SET state = 'refreshed' WHERE id = ?1", [&coin.id.0[..]])?;
+                let fresh = self.issue_note(tx, caller.wallet, coin.amount, now)?;
+                out.fresh.push(auth::b64(&fresh.to_bytes()));
+            }
+            out.any_new_effect = true;
+        }
+        Ok(out)
+    }
+
+    fn settle_link(&self, tx: &Connection, link: &SpendLink, now: u64, out: &mut Outcome) -> Result<(), IssuerError> {
+        let id = link.id();
+        let parent = link.body().parent;
+        let known: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM links WHERE id = ?1)", [&id.0[..]], |r| r.get(0))?;
+        if known {
+            out.duplicates += 1;
+            return Ok(());
+        }
+        let proof_known: bool =
+            tx.query_row("SELECT EXISTS(SELECT 1 FROM double_spends WHERE conflicting_link = ?1)", [&id.0[..]], |r| {
+                r.get(0)
+            })?;
+        if proof_known {
+            out.double_spend = true;
+            return Ok(());
+        }
+        let row: Option<(Vec<u8>, String)> = tx
+            .query_row("SELECT owner, state FROM notes WHERE id = ?1", [&parent.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((owner, state)) = row else {
+            // Its parent was created by a link the issuer refused (a cheater's change output).
+            out.reject("unknown_note");
+            return Ok(());
+        };
+        let signer = WalletId(
+            <[u8; 32]>::try_from(owner.as_slice())
+                .map_err(|_| IssuerError::Internal { what: "bad owner in notes".into() })?,
+        );
+        match state.as_str() {
+            "live" | "spent" => {}
+            "deposited" | "refreshed" => {
+                // The owner deposited (or refreshed) the note and also spent it offline.
+                return self.double_spend(tx, link, signer, None, now, out);
+            }
+            _ => {
+                out.reject("note_expired_returned");
+                return Ok(());
+            }
+        }
+        let inserted = tx.execute(
+            "INSERT INTO links (id, parent, signer, bytes, settled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![&id.0[..], &parent.0[..], &signer.0[..], link.to_bytes(), to_i64(now)?],
+        );
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_constraint(&e) => {
+                // UNIQUE(parent): another link already spent this note.
+                let (first_id, first_bytes): (Vec<u8>, Vec<u8>) =
+                    tx.query_row("SELECT id, bytes FROM links WHERE parent = ?1", [&parent.0[..]], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                return self.double_spend(tx, link, signer, Some((first_id, first_bytes)), now, out);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tx.execute("UPDATE notes SET state = 'spent' WHERE id = ?1", [&parent.0[..]])?;
+        for (child, output) in link.children() {
+            tx.execute(
+                "INSERT OR IGNORE INTO notes (id, owner, amount, expires_at, origin, state)
+                 SELECT ?1, ?2, ?3, expires_at, 'link', 'live' FROM notes WHERE id = ?4",
+                params![&child.0[..], &output.owner.0[..], to_i64(output.amount)?, &parent.0[..]],
+            )?;
+        }
+        out.new_links += 1;
+        Ok(())
+    }
+
+    /// Loss policy: the payees of the conflicting link are guaranteed up to the per-payment
+    /// limit per output, the signer (the parent's owner, who signed both) is revoked and its
+    /// account debited by what was guaranteed. Change back to the signer is never created.
+    fn double_spend(
+        &self,
+        tx: &Connection,
+        link: &SpendLink,
+        signer: WalletId,
+        accepted: Option<(Vec<u8>, Vec<u8>)>,
+        now: u64,
+        out: &mut Outcome,
+    ) -> Result<(), IssuerError> {
+        out.double_spend = true;
+        let id = link.id();
+        let parent = link.body().parent;
+        let (accepted_id, accepted_bytes) = accepted.unzip();
+        let stored = tx.execute(
+            "INSERT OR IGNORE INTO double_spends
+             (parent, signer, accepted_link, accepted_bytes, conflicting_link, conflicting_bytes, guaranteed, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
+            params![
+                &parent.0[..],
+                &signer.0[..],
+                accepted_id,
+                accepted_bytes,
+                &id.0[..],
+                link.to_bytes(),
+                to_i64(now)?
+            ],
+        )?;
+        if stored == 0 {
+            return Ok(());
+        }
+        self.metrics.double_spend();
+        tracing::warn!(signer = %signer, parent = %parent, "double spend detected; revoking the signer");
+        let next_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM revocations", [], |r| r.get(0))?;
+        tx.execute(
+            "INSERT OR IGNORE INTO revocations (seq, wallet, reason, at) VALUES (?1, ?2, 'double_spend', ?3)",
+            params![next_seq, &signer.0[..], to_i64(now)?],
+        )?;
+        let mut guaranteed = 0u64;
+        for (child, output) in link.children() {
+            if output.owner == signer || output.amount > self.config.per_payment_limit {
+                continue;
+            }
+            let created = tx.execute(
+                "INSERT OR IGNORE INTO notes (id, owner, amount, expires_at, origin, state)
+                 SELECT ?1, ?2, ?3, expires_at, 'guarantee', 'live' FROM notes WHERE id = ?4",
+                params![&child.0[..], &output.owner.0[..], to_i64(output.amount)?, &parent.0[..]],
+            )?;
+            if created > 0 {
+                guaranteed = guaranteed.saturating_add(output.amount);
+            }
+        }
+        if guaranteed > 0 {
+            let g = to_i64(guaranteed)?;
+            let account: Option<i64> =
+                tx.query_row("SELECT account FROM wallets WHERE id = ?1", [&signer.0[..]], |r| r.get(0)).optional()?;
+            if let Some(account) = account {
+                tx.execute(
+                    "UPDATE accounts SET balance = balance - ?1, recovered = recovered + ?1 WHERE id = ?2",
+                    params![g, account],
+                )?;
+                tx.execute(
+                    "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'double_spend_recovery', ?3, ?4)",
+                    params![account, -g, &id.0[..], to_i64(now)?],
+                )?;
+            }
+            tx.execute("UPDATE double_spends SET guaranteed = ?1 WHERE conflicting_link = ?2", params![g, &id.0[..]])?;
+        }
+        Ok(())
+    }
+}
