@@ -76,7 +76,11 @@ impl Limits {
     pub fn check_holding(&self, held: u64, amount: u64) -> Result<(), LimitError> {
         let after = held.saturating_add(amount);
         if after > self.holding {
-            return Err(LimitError::Holding { balance_after: after, limit: self.holding, excess: after - self.holding });
+            return Err(LimitError::Holding {
+                balance_after: after,
+                limit: self.holding,
+                excess: after - self.holding,
+            });
         }
         Ok(())
     }

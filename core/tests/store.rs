@@ -69,10 +69,7 @@ fn pending_spend_survives_reopen_and_keeps_its_exact_bytes() {
     assert_eq!(pending[0].payment_bytes, spend.payment_bytes);
     assert_eq!(pending[0].state, SpendState::Pending);
     // The spent note is never spendable again: only the change is left.
-    assert!(matches!(
-        store.select_coins(701, NOW),
-        Err(StoreError::InsufficientFunds { needed: 701, available: 700 })
-    ));
+    assert!(matches!(store.select_coins(701, NOW), Err(StoreError::InsufficientFunds { needed: 701, available: 700 })));
     assert!(matches!(store.begin_spend(&spend), Err(StoreError::DuplicateSpend { .. })));
 
     assert_eq!(store.complete_spend(&spend.payment_hash, b"receipt", NOW).unwrap(), Completed::Now);
@@ -223,12 +220,11 @@ fn unprovisioned_wallet_cannot_pay_and_foreign_certificate_is_refused() {
     let other = TestWallet::new(&issuer, Suite::EcdsaP256).unwrap();
     let mut alice = alice;
     assert!(matches!(alice.store.set_certificate(&other.cert), Err(StoreError::CertificateMismatch)));
-    let older = Policy::sign(
-        PolicyBody { sequence: 0, ..issuer.policy.body().clone() },
-        &issuer.signer,
-    )
-    .unwrap();
-    assert!(matches!(alice.store.set_policy(&older), Err(StoreError::Stale { object: "policy", current: 1, offered: 0 })));
+    let older = Policy::sign(PolicyBody { sequence: 0, ..issuer.policy.body().clone() }, &issuer.signer).unwrap();
+    assert!(matches!(
+        alice.store.set_policy(&older),
+        Err(StoreError::Stale { object: "policy", current: 1, offered: 0 })
+    ));
     assert_eq!(alice.store.certificate().unwrap().unwrap(), alice.wallet.cert);
     assert_eq!(alice.store.policy().unwrap().unwrap(), issuer.policy);
     assert!(alice.store.trust_store().unwrap().get(1).is_some());
@@ -282,8 +278,8 @@ fn outbox_holds_links_and_received_notes_until_settled() {
     offline_cash_core::store::decode_chain(&bob_out[0].record).unwrap();
 
     let result = SettlementResult { outbox_id: out[0].id, status: "accepted".into(), detail: vec![1, 2] };
-    assert_eq!(alice.store.record_settlement(&[result.clone()], NOW + 60).unwrap(), 1);
-    assert_eq!(alice.store.record_settlement(&[result.clone()], NOW + 61).unwrap(), 0, "idempotent");
+    assert_eq!(alice.store.record_settlement(std::slice::from_ref(&result), NOW + 60).unwrap(), 1);
+    assert_eq!(alice.store.record_settlement(std::slice::from_ref(&result), NOW + 61).unwrap(), 0, "idempotent");
     assert!(alice.store.outbox(10).unwrap().is_empty());
     assert_eq!(alice.store.settlement(out[0].id).unwrap().unwrap(), result);
 }

@@ -97,9 +97,8 @@ const SINGLE_NOTE_CANDIDATES: u32 = 8;
 type Candidate = (Vec<u8>, u64, u32, u64);
 
 fn load(tx: &Transaction<'_>, (id, amount, depth, expires_at): Candidate) -> Result<HeldNote, StoreError> {
-    let chain_bytes: Vec<u8> = tx
-        .prepare_cached("SELECT chain FROM notes WHERE note_id = ?1")?
-        .query_row([&id], |r| r.get(0))?;
+    let chain_bytes: Vec<u8> =
+        tx.prepare_cached("SELECT chain FROM notes WHERE note_id = ?1")?.query_row([&id], |r| r.get(0))?;
     let chain = decode_chain(&chain_bytes)?;
     let id = NoteId(blob32(id, "note id")?);
     if chain.head != id {
@@ -187,11 +186,10 @@ impl Store {
 
 /// Compares the maintained counters with sums over the rows.
 pub(crate) fn check_counters(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    let (spendable, pending, sent, funded, received): (u64, u64, u64, u64, u64) = tx.query_row(
-        "SELECT spendable, pending, sent, funded, received FROM state WHERE id = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-    )?;
+    let (spendable, pending, sent, funded, received): (u64, u64, u64, u64, u64) =
+        tx.query_row("SELECT spendable, pending, sent, funded, received FROM state WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
     let sum = |sql: &str| -> Result<u64, StoreError> { Ok(tx.query_row(sql, [], |r| r.get(0))?) };
     let checks = [
         ("spendable", spendable, sum("SELECT coalesce(sum(amount), 0) FROM notes WHERE state = 'unspent'")?),

@@ -185,10 +185,8 @@ impl Store {
     }
 
     fn blob(&self, column: &'static str) -> Result<Option<Vec<u8>>, StoreError> {
-        let v: Option<Option<Vec<u8>>> = self
-            .conn
-            .query_row(&format!("SELECT {column} FROM wallet WHERE id = 1"), [], |r| r.get(0))
-            .optional()?;
+        let v: Option<Option<Vec<u8>>> =
+            self.conn.query_row(&format!("SELECT {column} FROM wallet WHERE id = 1"), [], |r| r.get(0)).optional()?;
         Ok(v.flatten())
     }
 
@@ -197,7 +195,10 @@ impl Store {
         self.write(|tx| {
             tx.execute("DELETE FROM issuer_keys", [])?;
             for key in keys {
-                tx.execute("INSERT INTO issuer_keys (key_id, key) VALUES (?1, ?2)", params![key.key_id, key.to_bytes()])?;
+                tx.execute(
+                    "INSERT INTO issuer_keys (key_id, key) VALUES (?1, ?2)",
+                    params![key.key_id, key.to_bytes()],
+                )?;
             }
             Ok(())
         })
@@ -240,8 +241,7 @@ impl Store {
     /// Every stored peer certificate, most recently seen first, at most `limit`.
     pub fn peer_certificates(&self, limit: u32) -> Result<Vec<WalletCertificate>, StoreError> {
         self.read(|tx| {
-            let mut stmt =
-                tx.prepare("SELECT certificate FROM peer_certificates ORDER BY last_seen DESC LIMIT ?1")?;
+            let mut stmt = tx.prepare("SELECT certificate FROM peer_certificates ORDER BY last_seen DESC LIMIT ?1")?;
             let rows: Vec<Vec<u8>> = stmt.query_map([limit], |r| r.get(0))?.collect::<Result<_, _>>()?;
             rows.iter().map(|b| WalletCertificate::from_bytes(b).map_err(StoreError::from)).collect()
         })

@@ -153,7 +153,15 @@ pub(crate) fn append(
     let hash = entry_hash(&head, seq, at, kind, counterparty, amount, reference);
     tx.execute(
         "INSERT INTO log (seq, at, kind, counterparty, amount, ref, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![seq, at, kind.as_str(), counterparty.map(|c| c.0.to_vec()), amount, reference.as_slice(), hash.as_slice()],
+        params![
+            seq,
+            at,
+            kind.as_str(),
+            counterparty.map(|c| c.0.to_vec()),
+            amount,
+            reference.as_slice(),
+            hash.as_slice()
+        ],
     )?;
     super::crash::crash_point("log.appended");
     tx.execute("UPDATE state SET log_len = ?1, log_head = ?2 WHERE id = 1", params![seq, hash.as_slice()])?;
@@ -162,7 +170,7 @@ pub(crate) fn append(
 
 const ENTRY_COLUMNS: &str = "seq, at, kind, counterparty, amount, ref, hash";
 
-fn read_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, u64, String, Option<Vec<u8>>, u64, Vec<u8>, Vec<u8>)> {
+fn read_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
 }
 
@@ -213,7 +221,10 @@ pub(crate) fn verify(tx: &Transaction<'_>) -> Result<LogVerified, StoreError> {
     let (stored_len, stored_head): (u64, Vec<u8>) =
         tx.query_row("SELECT log_len, log_head FROM state WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     if stored_len != len || stored_head != prev {
-        return Err(StoreError::LogTampered { seq: len + 1, reason: "log is shorter or longer than its recorded head" });
+        return Err(StoreError::LogTampered {
+            seq: len + 1,
+            reason: "log is shorter or longer than its recorded head",
+        });
     }
     Ok(LogVerified { len, head: prev })
 }

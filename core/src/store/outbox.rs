@@ -74,9 +74,8 @@ pub(crate) fn push(
     record: &[u8],
     now: u64,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT INTO outbox (kind, ref, record, created_at) VALUES (?1, ?2, ?3, ?4)")?.execute(
-        params![kind.as_str(), reference.as_slice(), record, now],
-    )?;
+    tx.prepare_cached("INSERT INTO outbox (kind, ref, record, created_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![kind.as_str(), reference.as_slice(), record, now])?;
     super::crash::crash_point("outbox.pushed");
     Ok(())
 }
@@ -161,11 +160,10 @@ impl Store {
 
     /// The counter and log head to report at sync (O(1)).
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
-        let (counter, log_len, head): (u64, u64, Vec<u8>) = self.conn.query_row(
-            "SELECT spend_counter, log_len, log_head FROM state WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+        let (counter, log_len, head): (u64, u64, Vec<u8>) =
+            self.conn.query_row("SELECT spend_counter, log_len, log_head FROM state WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?;
         Ok(SyncState { counter, log_head: blob32(head, "log head")?, log_len })
     }
 }

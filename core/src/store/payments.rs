@@ -125,8 +125,10 @@ fn insert_note(
     now: u64,
 ) -> Result<u64, StoreError> {
     let amount = head_amount(chain)?;
-    let exists: Option<i64> =
-        tx.prepare_cached("SELECT 1 FROM notes WHERE note_id = ?1")?.query_row([&chain.head.0], |r| r.get(0)).optional()?;
+    let exists: Option<i64> = tx
+        .prepare_cached("SELECT 1 FROM notes WHERE note_id = ?1")?
+        .query_row([&chain.head.0], |r| r.get(0))
+        .optional()?;
     if exists.is_some() {
         return Err(StoreError::NoteExists { note: chain.head });
     }
@@ -221,11 +223,10 @@ impl Store {
             if exists.is_some() {
                 return Err(StoreError::DuplicateSpend { payment_hash: spend.payment_hash });
             }
-            let (last, payments): (u64, u32) = tx.query_row(
-                "SELECT spend_counter, offline_payments FROM state WHERE id = 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
+            let (last, payments): (u64, u32) =
+                tx.query_row("SELECT spend_counter, offline_payments FROM state WHERE id = 1", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
             if spend.counter <= last {
                 return Err(StoreError::CounterNotIncreasing { counter: spend.counter, last });
             }
@@ -379,7 +380,14 @@ impl Store {
                 [payment.amount],
             )?;
             crash_point("receive.counters");
-            log::append(tx, payment.now, LogKind::Receive, Some(&payment.payer), payment.amount, &payment.payment_hash)?;
+            log::append(
+                tx,
+                payment.now,
+                LogKind::Receive,
+                Some(&payment.payer),
+                payment.amount,
+                &payment.payment_hash,
+            )?;
             Ok(Received::New)
         })
     }

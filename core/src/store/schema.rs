@@ -194,7 +194,7 @@ fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -224,9 +224,8 @@ mod tests {
                 .collect();
             out.extend(described.into_iter().map(|c| format!("  {c}")));
             if kind == "index" {
-                let partial: Option<String> = conn
-                    .query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [&name], |r| r.get(0))
-                    .unwrap();
+                let partial: Option<String> =
+                    conn.query_row("SELECT sql FROM sqlite_master WHERE name = ?1", [&name], |r| r.get(0)).unwrap();
                 let where_clause = partial.and_then(|s| s.split_once(" WHERE ").map(|(_, w)| w.to_owned()));
                 out.push(format!("  where {where_clause:?}"));
             }
@@ -243,11 +242,8 @@ mod tests {
         old.execute_batch(SCHEMA_V1).unwrap();
         old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
         old.pragma_update(None, "user_version", 1).unwrap();
-        old.execute(
-            "INSERT INTO peer_certificates (wallet_id, certificate, first_seen) VALUES (x'01', x'02', 77)",
-            [],
-        )
-        .unwrap();
+        old.execute("INSERT INTO peer_certificates (wallet_id, certificate, first_seen) VALUES (x'01', x'02', 77)", [])
+            .unwrap();
         init(&mut old).unwrap();
 
         assert_eq!(describe(&old), describe(&fresh));

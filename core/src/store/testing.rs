@@ -21,10 +21,15 @@ pub struct TempDir(PathBuf);
 impl TempDir {
     /// A new empty directory whose name contains `label`, the process id and a counter.
     pub fn new(label: &str) -> std::io::Result<Self> {
+        Self::new_in(&std::env::temp_dir(), label)
+    }
+
+    /// As [`TempDir::new`], under `base`.
+    pub fn new_in(base: &Path, label: &str) -> std::io::Result<Self> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!("offline-cash-{label}-{}-{n}", std::process::id()));
+        let path = base.join(format!("offline-cash-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path)?;
         Ok(Self(path))
@@ -72,7 +77,7 @@ impl StoreWallet {
         })?;
         store.set_certificate(&wallet.cert)?;
         store.set_policy(&issuer.policy)?;
-        store.set_issuer_keys(&[issuer.key.clone()])?;
+        store.set_issuer_keys(std::slice::from_ref(&issuer.key))?;
         Ok(Self { wallet, store })
     }
 
@@ -83,17 +88,20 @@ impl StoreWallet {
 
     /// Issues notes of `amounts` to this wallet and adds them to its store.
     pub fn fund(&mut self, issuer: &TestIssuer, amounts: &[u64], now: u64) -> TestResult<u64> {
-        let chains = amounts
-            .iter()
-            .map(|a| Ok(Chain::genesis(issuer.issue(self.id(), *a)?)))
-            .collect::<TestResult<Vec<_>>>()?;
+        let chains =
+            amounts.iter().map(|a| Ok(Chain::genesis(issuer.issue(self.id(), *a)?))).collect::<TestResult<Vec<_>>>()?;
         Ok(self.store.fund(&chains, now)?)
     }
 
     /// Builds (but does not commit) a payment of `amount` to `payee` the way the protocol does:
     /// coin selection, one link per note with the next counter, change back to self.
     /// Returns the pending spend and the payee's side of it.
-    pub fn prepare_payment(&self, payee: WalletId, amount: u64, now: u64) -> TestResult<(PendingSpend, IncomingPayment)> {
+    pub fn prepare_payment(
+        &self,
+        payee: WalletId,
+        amount: u64,
+        now: u64,
+    ) -> TestResult<(PendingSpend, IncomingPayment)> {
         let selection = self.store.select_coins(amount, now)?;
         let counter = self.store.next_counter()?;
         let nonce = [counter as u8; 16];
@@ -115,25 +123,18 @@ impl StoreWallet {
             payee_chains.push(note.chain.extended(link, 0));
         }
         if let Some(split) = &selection.split {
-            let outputs =
-                vec![Output { owner: payee, amount: split.to_payee }, Output { owner: self.id(), amount: split.change }];
+            let outputs = vec![
+                Output { owner: payee, amount: split.to_payee },
+                Output { owner: self.id(), amount: split.change },
+            ];
             let link = sign(&split.note.chain, outputs)?;
             payee_chains.push(split.note.chain.extended(link.clone(), 0));
             change.push(split.note.chain.extended(link, 1));
         }
         let payment_bytes: Vec<u8> = payee_chains.iter().flat_map(encode_chain).collect();
         let payment_hash = sha256(&[b"payment", &payment_bytes]);
-        let spend = PendingSpend {
-            payment_hash,
-            payee,
-            amount,
-            spent_notes,
-            links,
-            change,
-            payment_bytes,
-            counter,
-            now,
-        };
+        let spend =
+            PendingSpend { payment_hash, payee, amount, spent_notes, links, change, payment_bytes, counter, now };
         let incoming = IncomingPayment {
             payment_hash,
             payer: self.id(),
