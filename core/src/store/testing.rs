@@ -161,3 +161,19 @@ impl StoreWallet {
 
 /// "Now" for store tests: the testkit's fixture time.
 pub const NOW: u64 = T0;
+
+/// Appends `entries` synthetic history entries (alternating payments to and from 50 peers, one
+/// per minute from `start`) in one transaction, to build large wallets for benchmarks
+/// quickly. The entries are chained like real ones but move no value.
+pub fn pad_history(store: &mut Store, entries: u64, start: u64) -> TestResult<()> {
+    store.write(|tx| {
+        for i in 0..entries {
+            let peer = WalletId(sha256(&[b"peer", &(i % 50).to_be_bytes()]));
+            let kind = if i % 2 == 0 { super::LogKind::Spend } else { super::LogKind::Receive };
+            let reference = sha256(&[b"payment", &i.to_be_bytes()]);
+            super::log::append(tx, start + 60 * i, kind, Some(&peer), 100 + i % 900, &reference)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
