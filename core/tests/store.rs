@@ -120,6 +120,12 @@ fn spends_that_break_the_rules_are_refused_and_leave_nothing() {
     let (mut spend, _) = alice.prepare_payment(bob.id(), 300, NOW).unwrap();
     spend.counter = 0;
     assert!(matches!(alice.store.begin_spend(&spend), Err(StoreError::CounterNotIncreasing { counter: 0, last: 0 })));
+    let (mut spend, _) = alice.prepare_payment(bob.id(), 300, NOW).unwrap();
+    let forged_change = offline_cash_core::token::Chain::genesis(issuer.issue(alice.id(), 700).unwrap());
+    spend.change = vec![forged_change.clone()];
+    assert!(
+        matches!(alice.store.begin_spend(&spend), Err(StoreError::BadChain { note }) if note == forged_change.head)
+    );
     assert_eq!(alice.store.sync_state().unwrap(), before, "refused spends leave no trace");
     assert_eq!(alice.store.balance().unwrap().spendable, 1_000);
 
