@@ -153,10 +153,7 @@ fn run_child(dir: &Path, crash_at: u64) -> Outcome {
     }
     child.wait().unwrap();
     match outcome {
-        Some(Outcome::Crashed(p)) if !provisioned => {
-            let _ = p;
-            Outcome::NotProvisioned
-        }
+        Some(Outcome::Crashed(_)) if !provisioned => Outcome::NotProvisioned,
         Some(o) => o,
         None => panic!("child neither crashed nor finished (crash point {crash_at})"),
     }

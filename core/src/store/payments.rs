@@ -185,8 +185,12 @@ pub(crate) fn limits(tx: &Transaction<'_>) -> Result<Limits, StoreError> {
 
 impl Store {
     /// Adds notes issued to this wallet by the issuer (online funding, or fresh notes from a
-    /// refresh at settlement); they are spendable at once. One log entry for the whole batch.
+    /// refresh at settlement); they are spendable at once. One log entry for the whole batch;
+    /// an empty batch writes nothing. Returns the value added.
     pub fn fund(&mut self, chains: &[Chain], now: u64) -> Result<u64, StoreError> {
+        if chains.is_empty() {
+            return Ok(0);
+        }
         let total = sum_chains(chains)?;
         self.write(|tx| {
             for chain in chains {
