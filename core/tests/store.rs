@@ -120,6 +120,12 @@ fn spends_that_break_the_rules_are_refused_and_leave_nothing() {
     let (mut spend, _) = alice.prepare_payment(bob.id(), 300, NOW).unwrap();
     spend.counter = 0;
     assert!(matches!(alice.store.begin_spend(&spend), Err(StoreError::CounterNotIncreasing { counter: 0, last: 0 })));
+    let (mut spend, _) = alice.prepare_payment(bob.id(), 300, NOW).unwrap();
+    let forged_change = offline_cash_core::token::Chain::genesis(issuer.issue(alice.id(), 700).unwrap());
+    spend.change = vec![forged_change.clone()];
+    assert!(
+        matches!(alice.store.begin_spend(&spend), Err(StoreError::BadChain { note }) if note == forged_change.head)
+    );
     assert_eq!(alice.store.sync_state().unwrap(), before, "refused spends leave no trace");
     assert_eq!(alice.store.balance().unwrap().spendable, 1_000);
 
@@ -278,8 +284,8 @@ fn outbox_holds_links_and_received_notes_until_settled() {
     offline_cash_core::store::decode_chain(&bob_out[0].record).unwrap();
 
     let result = SettlementResult { outbox_id: out[0].id, status: "accepted".into(), detail: vec![1, 2] };
-    assert_eq!(alice.store.record_settlement(&[result.clone()], NOW + 60).unwrap(), 1);
-    assert_eq!(alice.store.record_settlement(&[result.clone()], NOW + 61).unwrap(), 0, "idempotent");
+    assert_eq!(alice.store.record_settlement(std::slice::from_ref(&result), NOW + 60).unwrap(), 1);
+    assert_eq!(alice.store.record_settlement(std::slice::from_ref(&result), NOW + 61).unwrap(), 0, "idempotent");
     assert!(alice.store.outbox(10).unwrap().is_empty());
     assert_eq!(alice.store.settlement(out[0].id).unwrap().unwrap(), result);
 }

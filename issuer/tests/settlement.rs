@@ -285,3 +285,19 @@ async fn a_forked_log_head_is_flagged_too() {
     assert!(alice.client.sync_batch(&SyncBatch::new(9, [4; 32])).await.unwrap().rollback_detected);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_funding_debits_once_and_returns_the_same_notes() {
+    let server = start().await;
+    let alice = wallet(&server, "alice", 1_000).await;
+    let (first, balance) = alice.client.fund([1; 16], &[300, 200]).await.unwrap();
+    let (second, balance_again) = alice.client.fund([1; 16], &[300, 200]).await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!((balance, balance_again), (500, 500));
+    // Over the balance: refused with a typed 402, nothing issued.
+    let err = alice.client.fund([2; 16], &[600]).await.unwrap_err();
+    assert!(matches!(err, offline_cash_core::sync::SyncError::Refused { status: 402, .. }), "{err}");
+    let a = audit(&server.url()).await;
+    assert_eq!((a.issued, a.funded), (500, 500));
+    server.shutdown().await.unwrap();
+}

@@ -66,7 +66,7 @@ impl Store {
                         params![wrapped, hardware],
                     )?;
                 }
-                Some(_) => return Err(StoreError::CertificateMismatch),
+                Some(_) => return Err(StoreError::IdentityMismatch),
                 None => {
                     tx.execute(
                         "INSERT INTO wallet (id, suite, public_key, wrapped_secret, hardware_key_ref) VALUES (1, ?1, ?2, ?3, ?4)",

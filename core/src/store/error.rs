@@ -53,6 +53,9 @@ pub enum StoreError {
     /// Something the operation needs was never installed (identity, certificate, policy).
     #[error("wallet is not provisioned: no {missing}")]
     NotProvisioned { missing: &'static str },
+    /// An identity with another key than the one this database belongs to.
+    #[error("this database belongs to another wallet key")]
+    IdentityMismatch,
     /// A certificate for another key than the wallet's.
     #[error("the certificate is for another key than this wallet's")]
     CertificateMismatch,

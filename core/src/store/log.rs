@@ -170,7 +170,7 @@ pub(crate) fn append(
 
 const ENTRY_COLUMNS: &str = "seq, at, kind, counterparty, amount, ref, hash";
 
-fn read_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, u64, String, Option<Vec<u8>>, u64, Vec<u8>, Vec<u8>)> {
+fn read_entry(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEntry> {
     Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?, row.get(6)?))
 }
 
@@ -254,14 +254,16 @@ pub(crate) fn page(
                 &[&seq_before, &limit],
             )?,
             HistoryFilter::TimeRange { from, to } => {
-                let at = cursor.map_or(i64::MAX, |c| sql_u64(c.at));
+                // Both upper bounds folded into one inclusive bound on `at`, so the index range
+                // starts exactly at the cursor (a row-value comparison would not bound it).
+                let upper = sql_u64(to).saturating_sub(1).min(cursor.map_or(i64::MAX, |c| sql_u64(c.at)));
                 collect(
                     &format!(
                         "SELECT {ENTRY_COLUMNS} FROM log INDEXED BY log_at
-                         WHERE at >= ?1 AND at < ?2 AND (at, seq) < (?3, ?4)
-                         ORDER BY at DESC, seq DESC LIMIT ?5"
+                         WHERE at >= ?1 AND at <= ?2 AND (at < ?2 OR seq < ?3)
+                         ORDER BY at DESC, seq DESC LIMIT ?4"
                     ),
-                    &[&sql_u64(from), &sql_u64(to), &at, &seq_before, &limit],
+                    &[&sql_u64(from), &upper, &seq_before, &limit],
                 )?
             }
             HistoryFilter::Counterparty(wallet) => collect(

@@ -140,7 +140,8 @@ impl Store {
         self.read(log::verify)
     }
 
-    /// One page of history, newest first. Pass the previous page's `next` to continue.
+    /// One page of at most `limit` entries (clamped to 1..=1,000), newest first. Pass the
+    /// previous page's `next` to continue; `next` is `None` on the last page.
     pub fn history(
         &self,
         filter: HistoryFilter,

@@ -189,8 +189,12 @@ pub(crate) fn limits(tx: &Transaction<'_>) -> Result<Limits, StoreError> {
 
 impl Store {
     /// Adds notes issued to this wallet by the issuer (online funding, or fresh notes from a
-    /// refresh at settlement); they are spendable at once. One log entry for the whole batch.
+    /// refresh at settlement); they are spendable at once. One log entry for the whole batch;
+    /// an empty batch writes nothing. Returns the value added.
     pub fn fund(&mut self, chains: &[Chain], now: u64) -> Result<u64, StoreError> {
+        if chains.is_empty() {
+            return Ok(0);
+        }
         let total = sum_chains(chains)?;
         self.write(|tx| {
             for chain in chains {
@@ -214,9 +218,11 @@ impl Store {
     }
 
     /// Commits an outgoing payment as pending. Only after this returns `Ok` may the payment
-    /// bytes leave the device. Checks the offline limits, that the notes are
-    /// (held and unspent), that the links spend exactly them, that value is conserved
-    /// (`notes == amount + change`) and that the counter increases.
+    /// bytes leave the device. Checks the offline limits, that the notes are held and unspent,
+    /// that there is one link per note and each hands on exactly that note's value, that every
+    /// change note is an output of one of the links, that value is conserved
+    /// (`notes == amount + change`) and that the counter increases. Signatures are not checked
+    /// (the caller signed the links).
     pub fn begin_spend(&mut self, spend: &PendingSpend) -> Result<(), StoreError> {
         let change_total = sum_chains(&spend.change)?;
         self.write(|tx| {
@@ -247,6 +253,12 @@ impl Store {
                     return Err(StoreError::LinkMismatch { parent });
                 }
             }
+            // Change must be an output of one of the links.
+            for chain in &spend.change {
+                if !spend.links.iter().any(|l| l.children().any(|(id, _)| id == chain.head)) {
+                    return Err(StoreError::BadChain { note: chain.head });
+                }
+            }
             tx.execute(
                 "INSERT INTO spends (payment_hash, payee, amount, change, counter, payment, state, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
@@ -272,6 +284,17 @@ impl Store {
                     .query_row(params![note.0.as_slice(), spend_id], |r| r.get(0))
                     .optional()?;
                 let amount = amount.ok_or(StoreError::NoteNotSpendable { note: *note })?;
+                // The link spending this note must hand on exactly its value.
+                let link_total = spend
+                    .links
+                    .iter()
+                    .filter(|l| l.body().parent == *note)
+                    .flat_map(|l| l.body().outputs.iter())
+                    .try_fold(0u64, |acc, o| acc.checked_add(o.amount))
+                    .ok_or(StoreError::OutOfRange { field: "link outputs" })?;
+                if link_total != amount {
+                    return Err(StoreError::ValueMismatch { inputs: amount, outputs: link_total });
+                }
                 inputs = inputs.checked_add(amount).ok_or(StoreError::OutOfRange { field: "inputs" })?;
                 crash_point("spend.note_marked");
             }

@@ -21,10 +21,15 @@ pub struct TempDir(PathBuf);
 impl TempDir {
     /// A new empty directory whose name contains `label`, the process id and a counter.
     pub fn new(label: &str) -> std::io::Result<Self> {
+        Self::new_in(&std::env::temp_dir(), label)
+    }
+
+    /// As [`TempDir::new`], under `base`.
+    pub fn new_in(base: &Path, label: &str) -> std::io::Result<Self> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static N: AtomicU64 = AtomicU64::new(0);
         let n = N.fetch_add(1, Ordering::SeqCst);
-        let path = std::env::temp_dir().join(format!("offline-cash-{label}-{}-{n}", std::process::id()));
+        let path = base.join(format!("offline-cash-{label}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path)?;
         Ok(Self(path))
@@ -72,7 +77,7 @@ impl StoreWallet {
         })?;
         store.set_certificate(&wallet.cert)?;
         store.set_policy(&issuer.policy)?;
-        store.set_issuer_keys(&[issuer.key.clone()])?;
+        store.set_issuer_keys(std::slice::from_ref(&issuer.key))?;
         Ok(Self { wallet, store })
     }
 
@@ -156,3 +161,19 @@ impl StoreWallet {
 
 /// "Now" for store tests: the testkit's fixture time.
 pub const NOW: u64 = T0;
+
+/// Appends `entries` synthetic history entries (alternating payments to and from 50 peers, one
+/// per minute from `start`) in one transaction, to build large wallets for benchmarks
+/// quickly. The entries are chained like real ones but move no value.
+pub fn pad_history(store: &mut Store, entries: u64, start: u64) -> TestResult<()> {
+    store.write(|tx| {
+        for i in 0..entries {
+            let peer = WalletId(sha256(&[b"peer", &(i % 50).to_be_bytes()]));
+            let kind = if i % 2 == 0 { super::LogKind::Spend } else { super::LogKind::Receive };
+            let reference = sha256(&[b"payment", &i.to_be_bytes()]);
+            super::log::append(tx, start + 60 * i, kind, Some(&peer), 100 + i % 900, &reference)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
