@@ -17,15 +17,19 @@ const AMOUNT: u64 = 1_000;
 const RUNS: usize = 5;
 
 fn config(extended: bool) -> TapConfig {
-    let (reader, card) =
-        if extended { (ReaderConfig::extended(), CardConfig::extended()) } else { (ReaderConfig::short(), CardConfig::short()) };
+    let (reader, card) = if extended {
+        (ReaderConfig::extended(), CardConfig::extended())
+    } else {
+        (ReaderConfig::short(), CardConfig::short())
+    };
     TapConfig { role: CardRole::PayeeIsCard, field: FieldConfig { reader, ..FieldConfig::default() }, card }
 }
 
 /// A payer holding a note of depth `depth - 1`, and a fresh payee.
 fn setup(suite: Suite, depth: usize, seed: u8) -> (Wallet, Wallet) {
     let issuer = TestIssuer::new(suite).unwrap();
-    let wallets: Vec<Wallet> = (0..depth).map(|i| provisioned(&issuer, suite, seed.wrapping_add(i as u8)).unwrap()).collect();
+    let wallets: Vec<Wallet> =
+        (0..depth).map(|i| provisioned(&issuer, suite, seed.wrapping_add(i as u8)).unwrap()).collect();
     fund(&issuer, &wallets[0], &[AMOUNT], T0).unwrap();
     for pair in wallets.windows(2) {
         let report = tap(pair[0].pay(), pair[1].request_payment(AMOUNT, T0).unwrap(), config(true), T0).unwrap();

@@ -432,7 +432,7 @@ fn newer_schema_is_refused_with_versions() {
         }
         other => panic!("expected TooNew, got {other:?}"),
     }
-    tamper(&path, "PRAGMA user_version = 2");
+    tamper(&path, &format!("PRAGMA user_version = {}", offline_cash_core::store::CURRENT_VERSION));
     Store::open(&path).unwrap().check_consistency().unwrap();
 }
 
