@@ -25,9 +25,9 @@
 //! It does not yet expose the wallet (stores, payments, settlement): that facade comes when
 //! core's `Wallet` exists. The API as the apps see it is described in docs/API.md.
 //!
-//! `unsafe_code` is allowed in this crate only because UniFFI's generated scaffolding needs
-//! it; no hand-written code here uses `unsafe`.
-#![allow(unsafe_code)]
+//! No hand-written `unsafe` here (forbidden below); the FFI plumbing is UniFFI's generated
+//! scaffolding.
+#![forbid(unsafe_code)]
 
 mod error;
 mod key;
