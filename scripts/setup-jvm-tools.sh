@@ -6,6 +6,8 @@
 #   .tools/jars/    JNA (UniFFI's Kotlin bindings call the native library through it) and
 #                   kotlinx-coroutines-core-jvm (UniFFI's generated code for async functions),
 #                   from Maven Central through `mvn dependency:copy`
+#   .tools/classpath  those jars as a classpath
+#   .tools/kotlinc    a link to the compiler's launcher
 #
 # Needs: a JDK (17+), Maven, Node/npm. The test runner is our own (bindings/tests/kotlin/
 # TestRunner.kt), so no JUnit download.
@@ -68,6 +70,10 @@ if [ -s "$SHIPPED_COROUTINES" ]; then
 else
     fetch_jar org.jetbrains.kotlinx kotlinx-coroutines-core-jvm "$COROUTINES_VERSION"
 fi
+
+# The runtime classpath of the generated Kotlin, for scripts/test-bindings.sh.
+echo "$JARS/jna-$JNA_VERSION.jar:$JARS/kotlinx-coroutines-core-jvm$( [ -L "$JARS/kotlinx-coroutines-core-jvm.jar" ] || echo "-$COROUTINES_VERSION").jar" \
+    >"$TOOLS/classpath"
 
 echo "setup-jvm-tools: kotlinc $("$KOTLINC" -version 2>&1 | sed -n 's/.*kotlinc-jvm \([^ ]*\).*/\1/p')," \
     "jars: $(cd "$JARS" && ls -- *.jar | tr '\n' ' ')"

@@ -24,8 +24,7 @@ time_start=$SECONDS
 echo "   (tools ready in $((SECONDS - time_start)) s)"
 
 echo "== bindings: Kotlin tests (host JVM, JNA)"
-JARS=.tools/jars
-CLASSPATH_DEPS="$JARS/jna-5.13.0.jar:$JARS/kotlinx-coroutines-core-jvm.jar"
+CLASSPATH_DEPS="$(cat .tools/classpath)"
 OUT_JAR="${CARGO_TARGET_DIR:-target}/kotlin-tests/offline-cash-bindings-tests.jar"
 mkdir -p "$(dirname "$OUT_JAR")"
 .tools/kotlinc -nowarn -include-runtime -classpath "$CLASSPATH_DEPS" -d "$OUT_JAR" \
