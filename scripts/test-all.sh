@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test of the project. Installs nothing that a fresh machine with Rust lacks yet;
-# later layers (Kotlin, Python, issuer) add their steps here.
+# Runs every test of the project. Besides Rust, the bindings step needs a JDK 17+, Maven,
+# Node/npm and Python 3 (it installs kotlinc and JNA under .tools/ itself); later layers
+# (issuer) add their steps here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,3 +11,5 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-features
+echo "== bindings (Kotlin on the host JVM, Python)"
+./scripts/test-bindings.sh

@@ -1,4 +1,16 @@
 //! Wrapping secret keys at rest with a key the app provides.
+//!
+//! ```text
+//!   SoftwareSigner ──secret──► KeyWrapper::wrap (app: Keystore AES-GCM, Keychain…)
+//!        ▲                          │ opaque bytes
+//!        │                          ▼
+//!   unwrap + key check ◄── WrappedSecretKey { public key, wrapped } ◄──► encode / decode
+//! ```
+//!
+//! The core never sees the wrapping key and never stores a secret any other way. A
+//! [`WrappedSecretKey`] has one canonical encoding (`[version, [suite, public key], wrapped]`,
+//! see [`crate::cbor`]) so the app can store it as a blob; decoding is strict and bounded. This
+//! module does not decide where the blob is stored.
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -6,6 +18,15 @@ use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::PublicKey;
+use crate::cbor::{Decoder, Encoder};
+use crate::token::{DecodeError, ObjectKind, codec};
+
+/// Largest wrapper output accepted when decoding a [`WrappedSecretKey`] (a composite secret is
+/// 2,592 bytes; this leaves room for any wrapper's nonce, tag and framing).
+pub const MAX_WRAPPED_SECRET_BYTES: usize = 8 * 1024;
+
+/// Largest encoding of a [`WrappedSecretKey`]: the wrapped secret, a composite public key, framing.
+const MAX_ENCODED_BYTES: usize = MAX_WRAPPED_SECRET_BYTES + 2 * 1024;
 
 /// Why a wrap or unwrap failed (the platform's message, never key material).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +54,30 @@ pub struct WrappedSecretKey {
     pub public_key: PublicKey,
     /// The wrapper's output.
     pub wrapped: Vec<u8>,
+}
+
+impl WrappedSecretKey {
+    /// The canonical encoding: `[version, [suite id, public key], wrapped]`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut enc = Encoder::new();
+        enc.array(3).uint(crate::token::VERSION);
+        codec::encode_public_key(&mut enc, &self.public_key);
+        enc.bytes(&self.wrapped);
+        enc.finish()
+    }
+
+    /// Decodes what [`WrappedSecretKey::encode`] wrote; rejects anything else (unknown version,
+    /// invalid public key, oversize or trailing bytes). Does not unwrap anything.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        codec::check_input_len(bytes, MAX_ENCODED_BYTES)?;
+        let mut dec = Decoder::new(bytes);
+        dec.array_exact(3)?;
+        codec::decode_version(&mut dec, ObjectKind::WrappedKey)?;
+        let public_key = codec::decode_public_key(&mut dec)?;
+        let wrapped = dec.bytes(MAX_WRAPPED_SECRET_BYTES)?.to_vec();
+        dec.finish()?;
+        Ok(Self { public_key, wrapped })
+    }
 }
 
 impl std::fmt::Debug for WrappedSecretKey {

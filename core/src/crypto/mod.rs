@@ -30,10 +30,10 @@ mod signer;
 mod suite;
 
 pub use error::CryptoError;
-pub use key_wrap::{KeyWrapper, SoftwareKeyWrapper, WrapError, WrappedSecretKey};
+pub use key_wrap::{KeyWrapper, MAX_WRAPPED_SECRET_BYTES, SoftwareKeyWrapper, WrapError, WrappedSecretKey};
 pub use public_key::PublicKey;
 pub use signature::Signature;
-pub use signer::{CompositeSigner, DerP256Signer, DerSign, Signer, SoftwareSigner};
+pub use signer::{CompositeSigner, DerP256Signer, DerSign, SIGNER_PROBE, Signer, SoftwareSigner, check_signer};
 pub use suite::Suite;
 
 /// The bytes a signer of `suite` signs for an object whose digest is `digest`.

@@ -40,7 +40,9 @@ impl std::fmt::Debug for PublicKey {
 }
 
 fn parse_p256(bytes: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
-    if bytes.len() != P256_PUBLIC_KEY_LEN {
+    // Only the compressed form (tag 02 or 03) is canonical. The 33-byte "compact" form (tag 05)
+    // also parses, and would give the same key a second encoding and so a second wallet id.
+    if bytes.len() != P256_PUBLIC_KEY_LEN || !matches!(bytes.first(), Some(0x02 | 0x03)) {
         return None;
     }
     p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).ok()

@@ -24,6 +24,20 @@ pub trait Signer: Send + Sync {
     }
 }
 
+/// The message [`check_signer`] signs. It starts with no suite's domain label, so a probe
+/// signature can never be presented as a signature over a protocol object.
+pub const SIGNER_PROBE: &[u8] = b"OfflineCash/1 key check";
+
+/// Signs [`SIGNER_PROBE`] with `signer` and verifies the result under the signer's own public
+/// key. Apps run it once when a key is set up: it catches a signer that signs with another key
+/// than the one it reports, returns malformed signatures, or fails outright — before any payment
+/// depends on it. Returns the probe signature.
+pub fn check_signer(signer: &dyn Signer) -> Result<Signature, CryptoError> {
+    let sig = signer.sign(SIGNER_PROBE)?;
+    signer.public_key().verify(SIGNER_PROBE, &sig)?;
+    Ok(sig)
+}
+
 /// A hardware or platform P-256 key that returns DER signatures (Android Keystore
 /// `Signature.getInstance("SHA256withECDSA")`, CryptoKit `signature(for:).derRepresentation`).
 pub trait DerSign: Send + Sync {
@@ -57,7 +71,8 @@ impl<D: DerSign> Signer for DerP256Signer<D> {
 
     fn sign(&self, message: &[u8]) -> Result<Signature, CryptoError> {
         let der = self.inner.sign_der(message).map_err(CryptoError::Signer)?;
-        let sig = Signature::from_p256_der(&der)?;
+        let sig = Signature::from_p256_der(&der)
+            .map_err(|e| CryptoError::Signer(format!("hardware signer returned an unusable signature: {e}")))?;
         self.public_key
             .verify(message, &sig)
             .map_err(|_| CryptoError::Signer("hardware signature does not verify under its public key".into()))?;
@@ -190,9 +205,7 @@ impl SoftwareSigner {
             }
         };
         // Proves the secret belongs to the public key (catches a wrong wrapper key or a swap).
-        let probe = b"OfflineCash/1 key check";
-        let sig = signer.sign(probe)?;
-        signer.public_key.verify(probe, &sig).map_err(|_| bad())?;
+        check_signer(&signer).map_err(|_| bad())?;
         Ok(signer)
     }
 }

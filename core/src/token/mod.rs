@@ -17,7 +17,7 @@
 
 mod bundle;
 mod certificate;
-mod codec;
+pub(crate) mod codec;
 mod error;
 mod ids;
 mod issuer_key;
@@ -73,6 +73,8 @@ pub enum ObjectKind {
     Message,
     /// A payment receipt.
     Receipt,
+    /// A secret key wrapped by the app's key wrapper.
+    WrappedKey,
 }
 
 impl std::fmt::Display for ObjectKind {
@@ -87,6 +89,7 @@ impl std::fmt::Display for ObjectKind {
             ObjectKind::Bundle => "bundle",
             ObjectKind::Message => "message",
             ObjectKind::Receipt => "receipt",
+            ObjectKind::WrappedKey => "wrapped key",
         })
     }
 }

@@ -1,0 +1,183 @@
+"""Smoke test of the generated Python bindings against the host cdylib.
+
+Run by scripts/test-bindings.sh after scripts/gen-bindings.sh, which writes the module to
+bindings/generated/python/ and links the cdylib next to it (the generated module loads
+liboffline_cash_ffi from its own directory). Standard library only; the check_signer test
+uses the `cryptography` package when it is installed and is skipped otherwise.
+
+Prints one line per test and closes with "N passed, N failed"; exits non-zero on a failure.
+"""
+
+import hashlib
+import hmac
+import os
+import secrets
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.environ.get("OFFLINE_CASH_PY_BINDINGS", os.path.join(HERE, "..", "..", "generated", "python")))
+
+import offline_cash_ffi as oc  # noqa: E402
+
+
+class HmacStreamWrapper(oc.KeyWrapper):
+    """A test-only authenticated wrapper from the standard library: an HMAC-SHA256 keystream
+    (counter mode) with encrypt-then-MAC. Layout: 16-byte nonce | ciphertext | 32-byte tag.
+    Real apps use their platform keystore (Android Keystore AES-GCM, iOS Keychain)."""
+
+    def __init__(self, key=None):
+        key = key or secrets.token_bytes(32)
+        self._enc = hmac.new(key, b"enc", hashlib.sha256).digest()
+        self._mac = hmac.new(key, b"mac", hashlib.sha256).digest()
+
+    def _stream(self, nonce, length):
+        out = b""
+        counter = 0
+        while len(out) < length:
+            out += hmac.new(self._enc, nonce + counter.to_bytes(8, "big"), hashlib.sha256).digest()
+            counter += 1
+        return out[:length]
+
+    def wrap(self, secret):
+        nonce = secrets.token_bytes(16)
+        body = bytes(a ^ b for a, b in zip(secret, self._stream(nonce, len(secret))))
+        tag = hmac.new(self._mac, nonce + body, hashlib.sha256).digest()
+        return nonce + body + tag
+
+    def unwrap(self, wrapped):
+        if len(wrapped) < 48:
+            raise oc.KeyWrapperError.Failed(detail="wrapped key too short")
+        nonce, body, tag = wrapped[:16], wrapped[16:-32], wrapped[-32:]
+        expected = hmac.new(self._mac, nonce + body, hashlib.sha256).digest()
+        if not hmac.compare_digest(tag, expected):
+            raise oc.KeyWrapperError.Failed(detail="wrapped key does not authenticate")
+        return bytes(a ^ b for a, b in zip(body, self._stream(nonce, len(body))))
+
+
+SUITES = [oc.Suite.ECDSA_P256, oc.Suite.ML_DSA44, oc.Suite.COMPOSITE_ML_DSA44_ECDSA_P256]
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+class Skip(Exception):
+    pass
+
+
+def expect(exc_type, fn, *args):
+    try:
+        fn(*args)
+    except exc_type as e:
+        return e
+    except Exception as e:  # noqa: BLE001 - report the wrong type as a failure
+        raise AssertionError(f"expected {exc_type.__name__}, got {type(e).__name__}: {e}") from e
+    raise AssertionError(f"expected {exc_type.__name__}, nothing was raised")
+
+
+@test
+def software_key_wraps_and_unwraps_for_every_suite():
+    wrapper = HmacStreamWrapper()
+    for suite in SUITES:
+        key = oc.SoftwareKey.generate(suite)
+        blob = key.wrap(wrapper)
+        restored = oc.SoftwareKey.unwrap(blob, wrapper)
+        assert restored.suite() == suite, suite
+        assert restored.public_key() == key.public_key(), suite
+        assert restored.wallet_id() == key.wallet_id(), suite
+        assert len(key.wallet_id()) == 64 and int(key.wallet_id(), 16) >= 0
+
+
+@test
+def unwrapping_with_another_wrapper_key_is_key_wrap_error():
+    blob = oc.SoftwareKey.generate(oc.Suite.ECDSA_P256).wrap(HmacStreamWrapper())
+    e = expect(oc.OfflineCashError.KeyWrap, oc.SoftwareKey.unwrap, blob, HmacStreamWrapper())
+    assert "does not authenticate" in e.detail, e.detail
+
+
+@test
+def a_wrapper_raising_an_arbitrary_exception_is_a_typed_error():
+    class Broken(oc.KeyWrapper):
+        def wrap(self, secret):
+            raise RuntimeError("keystore gone")
+
+        def unwrap(self, wrapped):
+            raise RuntimeError("keystore gone")
+
+    expect(oc.OfflineCashError.KeyWrap, oc.SoftwareKey.generate(oc.Suite.ML_DSA44).wrap, Broken())
+
+
+@test
+def garbage_and_truncated_blobs_are_typed_errors():
+    wrapper = HmacStreamWrapper()
+    for n in range(0, 300, 3):
+        expect(oc.OfflineCashError, oc.SoftwareKey.unwrap, secrets.token_bytes(n), wrapper)
+    blob = oc.SoftwareKey.generate(oc.Suite.ECDSA_P256).wrap(wrapper)
+    for cut in range(len(blob)):
+        expect(oc.OfflineCashError, oc.SoftwareKey.unwrap, blob[:cut], wrapper)
+    expect(oc.OfflineCashError.Malformed, oc.SoftwareKey.unwrap, blob + b"\x00", wrapper)
+
+
+@test
+def a_signer_with_garbage_public_key_is_signer_error():
+    class Garbage(oc.Signer):
+        def public_key(self):
+            return secrets.token_bytes(65)
+
+        def sign(self, message):
+            return secrets.token_bytes(70)
+
+    expect(oc.OfflineCashError.Signer, oc.check_signer, Garbage())
+
+
+@test
+def check_signer_with_a_python_p256_signer():
+    try:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+    except ImportError as e:
+        raise Skip("the `cryptography` package is not installed") from e
+
+    class PySigner(oc.Signer):
+        def __init__(self, sign_with, report=None):
+            self._sk = sign_with
+            self._pk = (report or sign_with).public_key()
+
+        def public_key(self):
+            return self._pk.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+
+        def sign(self, message):
+            return self._sk.sign(message, ec.ECDSA(hashes.SHA256()))  # DER
+
+    report = oc.check_signer(PySigner(ec.generate_private_key(ec.SECP256R1())))
+    assert report.suite == oc.Suite.ECDSA_P256 and len(report.wallet_id) == 64, report
+    wrong = PySigner(ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1()))
+    expect(oc.OfflineCashError.Signer, oc.check_signer, wrong)
+
+
+def main():
+    passed = failed = 0
+    for fn in TESTS:
+        try:
+            fn()
+        except Skip as e:
+            print(f"skip {fn.__name__}: {e}")
+            continue
+        except Exception:  # noqa: BLE001 - a test runner reports every failure
+            failed += 1
+            print(f"FAIL {fn.__name__}")
+            traceback.print_exc(file=sys.stdout)
+            continue
+        passed += 1
+        print(f"ok   {fn.__name__}")
+    if passed + failed == 0:
+        failed = 1
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
