@@ -33,7 +33,7 @@ fn setup(suite: Suite, depth: usize, seed: u8) -> (Wallet, Wallet) {
     fund(&issuer, &wallets[0], &[AMOUNT], T0).unwrap();
     for pair in wallets.windows(2) {
         let report = tap(pair[0].pay(), pair[1].request_payment(AMOUNT, T0).unwrap(), config(true), T0).unwrap();
-        assert!(report.payer_complete, "{:?}", report.error);
+        assert!(report.payer_complete, "{:?}", report.error());
     }
     let payee = provisioned(&issuer, suite, seed.wrapping_add(200)).unwrap();
     (wallets.into_iter().last().unwrap(), payee)
@@ -56,7 +56,7 @@ fn main() {
                     let start = Instant::now();
                     let report = tap(payer.pay(), request, config(extended), T0).unwrap();
                     computes.push(start.elapsed());
-                    assert!(report.payer_complete, "{:?}", report.error);
+                    assert!(report.payer_complete, "{:?}", report.error());
                     last = Some(report);
                 }
                 computes.sort();

@@ -35,7 +35,7 @@ fn all_four_role_combinations_pay() {
             let b = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
             fund(&issuer, &a, &[1_000], T0).unwrap();
             let report = pay(&a, &b, 300, config(role, extended));
-            assert!(report.error.is_none(), "{role:?} ext={extended}: {:?}", report.error);
+            assert!(report.error().is_none(), "{role:?} ext={extended}: {:?}", report.error());
             assert!(report.payer_complete && report.payee_received.is_some(), "{role:?}");
             assert_eq!(a.balance().unwrap().spendable, 700);
             assert_eq!(a.balance().unwrap().pending, 0);
@@ -44,7 +44,7 @@ fn all_four_role_combinations_pay() {
             assert!(report.stats.apdus >= 3, "{:?}", report.stats);
             // And then the payee, now holding value received offline, pays it back the other way.
             let back = pay(&b, &a, 300, config(role, extended));
-            assert!(back.payer_complete, "{:?}", back.error);
+            assert!(back.payer_complete, "{:?}", back.error());
             assert_eq!(a.balance().unwrap().spendable, 1_000);
         }
     }
@@ -59,7 +59,7 @@ fn consecutive_offline_payments_over_ten_hops() {
         for (i, pair) in wallets.windows(2).enumerate() {
             let role = if i % 2 == 0 { CardRole::PayeeIsCard } else { CardRole::PayerIsCard };
             let report = pay(&pair[0], &pair[1], 5_000 - 100 * i as u64, config(role, true));
-            assert!(report.payer_complete, "{suite} hop {i}: {:?}", report.error);
+            assert!(report.payer_complete, "{suite} hop {i}: {:?}", report.error());
         }
         let last = wallets.last().unwrap();
         assert_eq!(last.balance().unwrap().spendable, 4_100);
@@ -109,7 +109,7 @@ fn a_tap_torn_at_every_byte_completes_on_retry() {
             // the payer resends the same payment if one is pending.
             if !(bb.spendable == 250 && ab.pending == 0) {
                 let second = pay(&a, &b, 250, config(role, false));
-                assert!(second.error.is_none(), "{role:?} cut {cut}: {:?}", second.error);
+                assert!(second.error().is_none(), "{role:?} cut {cut}: {:?}", second.error());
                 assert!(second.payer_complete);
             }
             let (ab, bb) = (a.balance().unwrap(), b.balance().unwrap());
@@ -127,7 +127,7 @@ fn limit_errors_are_typed_and_nothing_moves() {
     let b = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
     fund(&issuer, &a, &[60_000], T0).unwrap();
     let report = pay(&a, &b, 55_000, config(CardRole::PayeeIsCard, true));
-    assert!(matches!(report.error, Some(WalletError::Limit(_))), "{:?}", report.error);
+    assert!(matches!(report.payer_error, Some(WalletError::Limit(_))), "{:?}", report.error());
     assert_eq!(a.balance().unwrap().spendable, 60_000);
     assert_eq!(b.balance().unwrap().total, 0);
 }

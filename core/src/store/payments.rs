@@ -477,3 +477,27 @@ fn query_spends(
     }
     Ok(out)
 }
+
+impl Store {
+    /// The chain of a note this wallet holds or held (any state), if known.
+    pub fn note_chain(&self, note: &NoteId) -> Result<Option<Chain>, StoreError> {
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT chain FROM notes WHERE note_id = ?1")?
+            .query_row([note.0.as_slice()], |r| r.get(0))
+            .optional()?;
+        bytes.map(|b| super::decode_chain(&b)).transpose()
+    }
+
+    /// The outgoing payment that spends `note`, if any.
+    pub fn spend_of_note(&self, note: &NoteId) -> Result<Option<PaymentHash>, StoreError> {
+        let hash: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached(
+                "SELECT s.payment_hash FROM notes n JOIN spends s ON s.id = n.spend_id WHERE n.note_id = ?1",
+            )?
+            .query_row([note.0.as_slice()], |r| r.get(0))
+            .optional()?;
+        hash.map(|h| blob32(h, "payment hash")).transpose()
+    }
+}

@@ -64,6 +64,14 @@ pub enum WalletError {
         /// What was wrong.
         detail: String,
     },
+    /// The issuer could not be reached or answered with an error.
+    #[error("network: {detail}")]
+    Network {
+        /// Whether trying again later may succeed (connection failed, server error).
+        retryable: bool,
+        /// What happened.
+        detail: String,
+    },
     /// The wallet database failed.
     #[error("storage: {0}")]
     Storage(StoreError),
@@ -75,7 +83,7 @@ pub enum WalletError {
 impl WalletError {
     /// Whether retrying (tapping again, syncing) may succeed without the user changing anything.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, WalletError::Torn { .. })
+        matches!(self, WalletError::Torn { .. } | WalletError::Network { retryable: true, .. })
     }
 }
 

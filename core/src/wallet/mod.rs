@@ -21,6 +21,8 @@ mod error;
 mod nfc_roles;
 mod payee_session;
 mod payer_session;
+#[cfg(feature = "sync")]
+pub mod sync;
 pub mod tap;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -192,6 +194,11 @@ impl Wallet {
     /// This wallet's id.
     pub fn id(&self) -> WalletId {
         self.id
+    }
+
+    /// The wallet's signer (to authenticate requests to the issuer).
+    pub fn signer(&self) -> Arc<dyn Signer> {
+        self.lock().signer.clone()
     }
 
     /// Installs issuer keys received over an authenticated channel (provisioning or sync).

@@ -40,8 +40,17 @@ pub struct TapReport {
     pub payer_complete: bool,
     /// The payee committed the payment.
     pub payee_received: Option<[u8; 32]>,
-    /// The error that ended the tap on the reader side, or the card side, if any.
-    pub error: Option<WalletError>,
+    /// The error that ended the tap on the payer's side, if any.
+    pub payer_error: Option<WalletError>,
+    /// The error that ended the tap on the payee's side, if any.
+    pub payee_error: Option<WalletError>,
+}
+
+impl TapReport {
+    /// The first error of either side (the payee's reason if it refused the payment).
+    pub fn error(&self) -> Option<&WalletError> {
+        self.payee_error.as_ref().or(self.payer_error.as_ref())
+    }
 }
 
 /// Runs one tap between `payer` and `payee` at time `now`.
@@ -82,11 +91,13 @@ pub fn tap(payer: PayerSession, payee: PayeeSession, config: TapConfig, now: u64
     let stats = field.stats();
     let (_, card) = field.into_parts();
     let mut handler = card.into_handler();
-    if error.is_none() {
-        error = handler.take_error();
-    }
+    let card_error = handler.take_error();
     let (payer_complete, payee_received) = outcome(driver.party(), handler.party());
-    Ok(TapReport { stats, torn, payer_complete, payee_received, error })
+    let (payer_error, payee_error) = match config.role {
+        CardRole::PayerIsCard => (card_error, error),
+        CardRole::PayeeIsCard => (error, card_error),
+    };
+    Ok(TapReport { stats, torn, payer_complete, payee_received, payer_error, payee_error })
 }
 
 fn outcome(a: &Party, b: &Party) -> (bool, Option<[u8; 32]>) {

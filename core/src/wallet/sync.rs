@@ -1,0 +1,178 @@
+//! Repatriation: the wallet's outbox goes home to the issuer in batches, and the issuer's
+//! answers (results, revocations, policy, keys) come back into the store.
+//!
+//! ```text
+//!  outbox (links signed, notes received) ──► bundles (chains, no certificates: the issuer
+//!  holds them) ──► SyncClient::sync_batch ──► results ──► record_settlement, complete the
+//!  pending spends the issuer recorded, install revocations / policy / keys, mark synced
+//! ```
+//! Every record is uploaded as `spent`: it tells the issuer about links (settling payers'
+//! pending spends, exposing double spends) without moving the wallet's offline value.
+//! Depositing or refreshing notes is a separate, explicit operation. The store lock is never
+//! held across an `await`.
+
+use std::collections::HashSet;
+
+use crate::store::{OutboxKind, OutboxRecord, SettlementResult, decode_chain};
+use crate::sync::{RecordStatus, SyncBatch, SyncClient, SyncError};
+use crate::token::{Bundle, Chain, SpendLink, WalletId};
+
+use super::{Wallet, WalletError};
+
+/// Most outbox records per batch.
+pub const BATCH_RECORDS: u32 = 256;
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Batches sent.
+    pub batches: u32,
+    /// Records the issuer recorded now.
+    pub accepted: u32,
+    /// Records it already had.
+    pub duplicates: u32,
+    /// Records that exposed a double spend.
+    pub double_spends: u32,
+    /// Records it refused.
+    pub rejected: u32,
+    /// Pending payments now settled by the issuer.
+    pub settled_pending: u32,
+    /// Wallets on the revocation list after the sync.
+    pub revoked: usize,
+    /// The issuer saw this wallet roll back (a restored old database).
+    pub rollback_detected: bool,
+}
+
+impl From<SyncError> for WalletError {
+    fn from(e: SyncError) -> Self {
+        WalletError::Network { retryable: e.is_transient(), detail: e.to_string() }
+    }
+}
+
+impl Wallet {
+    /// Registers this wallet with the issuer (the client's account), installing the issuer's
+    /// keys, the certificate and the policy it returns.
+    pub async fn register(&self, client: &SyncClient) -> Result<(), WalletError> {
+        let (keys, _) = client.issuer_keys().await?;
+        self.install_issuer_keys(&keys)?;
+        let registered = client.register().await?;
+        self.install_certificate(registered.certificate)?;
+        self.install_policy(&registered.policy)?;
+        Ok(())
+    }
+
+    /// Moves `amounts` from the online account into notes held by this wallet (online only).
+    pub async fn fund(&self, client: &SyncClient, amounts: &[u64], now: u64) -> Result<u64, WalletError> {
+        let request_id = self.lock().random::<16>();
+        let (notes, _) = client.fund(request_id, amounts).await?;
+        let chains: Vec<Chain> = notes.into_iter().map(Chain::genesis).collect();
+        self.deposit_issued(&chains, now)
+    }
+
+    /// Uploads the whole outbox in batches and applies the answers.
+    pub async fn sync(&self, client: &SyncClient, now: u64) -> Result<SyncReport, WalletError> {
+        let mut report = SyncReport::default();
+        loop {
+            let (batch, records) = self.next_batch()?;
+            if records.is_empty() && report.batches > 0 {
+                break;
+            }
+            let outcome = client.sync_batch(&batch).await?;
+            report.batches += 1;
+            report.rollback_detected |= outcome.rollback_detected;
+            let mut results = Vec::with_capacity(records.len());
+            let mut to_complete = Vec::new();
+            for (record, result) in records.iter().zip(&outcome.results) {
+                let status = match result.status {
+                    RecordStatus::Accepted => {
+                        report.accepted += 1;
+                        "accepted"
+                    }
+                    RecordStatus::Duplicate => {
+                        report.duplicates += 1;
+                        "duplicate"
+                    }
+                    RecordStatus::DoubleSpend => {
+                        report.double_spends += 1;
+                        "double_spend"
+                    }
+                    _ => {
+                        report.rejected += 1;
+                        "rejected"
+                    }
+                };
+                if record.kind == OutboxKind::Link && matches!(status, "accepted" | "duplicate") {
+                    to_complete.push(record.record.as_slice());
+                }
+                let detail = result.reason.clone().unwrap_or_default().into_bytes();
+                results.push(SettlementResult { outbox_id: record.id, status: status.into(), detail });
+            }
+            let inner_trust;
+            {
+                let mut inner = self.lock();
+                inner.store.record_settlement(&results, now)?;
+                report.settled_pending += complete_recorded(&mut inner.store, &to_complete, now)?;
+                inner.store.set_issuer_keys(&outcome.issuer_keys)?;
+                inner.trust = inner.store.trust_store()?;
+                inner_trust = inner.trust.clone();
+                if outcome.policy.verify_issuer(&inner_trust).is_ok() {
+                    // An older policy than the installed one is refused by the store; keep ours.
+                    let _ = inner.store.set_policy(&outcome.policy);
+                }
+                if let Some(revocations) = &outcome.revocations {
+                    revocations.list.verify_issuer(&inner_trust)?;
+                    inner.store.set_revocation_list(&revocations.list)?;
+                }
+            }
+            if records.is_empty() {
+                break;
+            }
+        }
+        let mut inner = self.lock();
+        inner.store.mark_synced(now)?;
+        report.revoked = inner.store.revocation_list()?.map_or(0, |l| l.body().revoked.len());
+        Ok(report)
+    }
+
+    /// The next batch from the outbox (empty if nothing is left: a sync still fetches
+    /// revocations, policy and keys with one empty batch).
+    fn next_batch(&self) -> Result<(SyncBatch, Vec<OutboxRecord>), WalletError> {
+        let mut inner = self.lock();
+        let records = inner.store.outbox(BATCH_RECORDS)?;
+        let state = inner.store.sync_state()?;
+        let mut batch = SyncBatch::new(state.counter, state.log_head);
+        batch.batch_id = inner.random::<16>();
+        batch.revocation_sequence = inner.store.revocation_list()?.map(|l| l.body().sequence);
+        for record in &records {
+            let chain = match record.kind {
+                OutboxKind::Link => {
+                    let link = SpendLink::from_bytes(&record.record).map_err(|e| WalletError::Storage(e.into()))?;
+                    let parent = inner.store.note_chain(&link.body().parent)?.ok_or(WalletError::Misuse {
+                        detail: "outbox link spends a note the wallet never held".into(),
+                    })?;
+                    parent.extended(link, 0)
+                }
+                OutboxKind::ReceivedNote => decode_chain(&record.record)?,
+            };
+            // The issuer holds every certificate it issued: send none.
+            let omit: HashSet<WalletId> = chain.signers().into_iter().collect();
+            batch.spent.push(Bundle::from_chains(&[chain], &[], &omit)?);
+        }
+        Ok((batch, records))
+    }
+}
+
+/// Completes the pending spends whose links the issuer has recorded: the payee holds the
+/// value (or will be credited it), so the payer's pending amount is settled.
+fn complete_recorded(store: &mut crate::store::Store, links: &[&[u8]], now: u64) -> Result<u32, WalletError> {
+    let mut settled = 0;
+    for bytes in links {
+        let link = SpendLink::from_bytes(bytes).map_err(|e| WalletError::Storage(e.into()))?;
+        if let Some(hash) = store.spend_of_note(&link.body().parent)? {
+            if store.complete_spend(&hash, b"settled by issuer", now)? == crate::store::Completed::Now {
+                settled += 1;
+            }
+        }
+    }
+    Ok(settled)
+}

@@ -1,0 +1,161 @@
+//! Real wallets (`core::wallet`) against the real issuer over HTTP on 127.0.0.1: fund, pay
+//! offline through the simulated NFC field, sync in either order, a double spend by a wallet
+//! restored from a backup, and the revocation reaching a third wallet.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
+use offline_cash_core::nfc::{CardConfig, FieldConfig, ReaderConfig};
+use offline_cash_core::store::{KeyLocation, Store};
+use offline_cash_core::sync::SyncClient;
+use offline_cash_core::wallet::tap::{CardRole, TapConfig, TapReport, tap};
+use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig, WalletError};
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+struct Party {
+    wallet: Wallet,
+    client: SyncClient,
+}
+
+async fn party(url: &str, name: &str, balance: u64, store: Store, signer: Arc<dyn Signer>) -> Party {
+    let account = SyncClient::create_account(url, common::ADMIN, name, balance).await.unwrap();
+    let client = SyncClient::new(url, &account.credential, signer.clone()).unwrap();
+    let wallet = Wallet::from_store(
+        store,
+        signer,
+        KeyLocation::Hardware(name.into()),
+        Box::new(OsEntropy),
+        WalletConfig::default(),
+    )
+    .unwrap();
+    wallet.register(&client).await.unwrap();
+    Party { wallet, client }
+}
+
+async fn in_memory(url: &str, name: &str, balance: u64) -> Party {
+    let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    party(url, name, balance, Store::open_in_memory().unwrap(), signer).await
+}
+
+fn pay(payer: &Party, payee: &Party, amount: u64) -> TapReport {
+    let cfg = TapConfig {
+        role: CardRole::PayeeIsCard,
+        field: FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() },
+        card: CardConfig::extended(),
+    };
+    let request = payee.wallet.request_payment(amount, now()).unwrap();
+    tap(payer.wallet.pay(), request, cfg, now()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fund_pay_offline_and_settle_in_either_order() {
+    let server = common::start().await;
+    let url = server.url();
+    let alice = in_memory(&url, "alice", 10_000).await;
+    let bob = in_memory(&url, "bob", 0).await;
+    let carol = in_memory(&url, "carol", 0).await;
+    assert_eq!(alice.wallet.fund(&alice.client, &[1_000], now()).await.unwrap(), 1_000);
+
+    // Offline: Alice pays Bob, Bob pays Carol with what he received; one tap to Carol torn.
+    assert!(pay(&alice, &bob, 300).payer_complete);
+    assert!(pay(&bob, &carol, 100).payer_complete);
+    let mut cfg_torn = FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() };
+    cfg_torn.tear_at_byte = Some(900);
+    let request = carol.wallet.request_payment(50, now()).unwrap();
+    let torn = tap(
+        alice.wallet.pay(),
+        request,
+        TapConfig { role: CardRole::PayeeIsCard, field: cfg_torn, card: CardConfig::extended() },
+        now(),
+    )
+    .unwrap();
+    assert!(torn.torn);
+    assert_eq!(alice.wallet.balance().unwrap().pending, 50, "the payment left before the tear");
+
+    // Back online, in an order where the payee syncs before the payer and the other way round.
+    let carol_report = carol.wallet.sync(&carol.client, now()).await.unwrap();
+    let alice_report = alice.wallet.sync(&alice.client, now()).await.unwrap();
+    let bob_report = bob.wallet.sync(&bob.client, now()).await.unwrap();
+    assert_eq!(alice_report.double_spends + bob_report.double_spends + carol_report.double_spends, 0);
+    // The torn payment never reached Carol, but the issuer recorded Alice's link: settled.
+    assert_eq!(alice_report.settled_pending, 1);
+    let a = alice.wallet.balance().unwrap();
+    assert_eq!((a.spendable, a.pending), (650, 0));
+    assert_eq!(bob.wallet.balance().unwrap().spendable, 200);
+    assert_eq!(carol.wallet.balance().unwrap().spendable, 100);
+
+    // Syncing again changes nothing.
+    let again = alice.wallet.sync(&alice.client, now()).await.unwrap();
+    assert_eq!((again.accepted, again.double_spends), (0, 0));
+    let audit = server.issuer.audit().unwrap();
+    assert!(audit.balanced, "{audit:?}");
+    assert_eq!(audit.issued, 1_000);
+    server.shutdown().await.unwrap();
+}
+
+fn copy_wallet_file(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_spend_from_a_restored_backup_is_caught_and_the_revocation_spreads() {
+    let server = common::start().await;
+    let url = server.url();
+    let dir = std::env::temp_dir().join(format!("oc-ds-{}-{}", std::process::id(), now()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (path, backup) = (dir.join("mallory.db"), dir.join("mallory-backup.db"));
+    let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    let mallory = party(&url, "mallory", 5_000, Store::open(&path).unwrap(), key.clone()).await;
+    mallory.wallet.fund(&mallory.client, &[500], now()).await.unwrap();
+    let Party { wallet, client } = mallory;
+    drop(wallet); // closes the database (WAL checkpointed): the file is a complete backup
+    copy_wallet_file(&path, &backup);
+    let reopen = |p: &Path| {
+        Wallet::open(
+            p,
+            key.clone(),
+            KeyLocation::Hardware("mallory".into()),
+            Box::new(OsEntropy),
+            WalletConfig::default(),
+        )
+        .unwrap()
+    };
+    let mallory = Party { wallet: reopen(&path), client: client.clone() };
+    let restored = Party { wallet: reopen(&backup), client };
+
+    let erin = in_memory(&url, "erin", 0).await;
+    let frank = in_memory(&url, "frank", 0).await;
+    let grace = in_memory(&url, "grace", 0).await;
+    // The same 500 spent twice, offline: each payee sees a valid chain.
+    assert!(pay(&mallory, &erin, 500).payer_complete);
+    assert!(pay(&restored, &frank, 500).payer_complete);
+    assert_eq!(erin.wallet.balance().unwrap().spendable, 500);
+    assert_eq!(frank.wallet.balance().unwrap().spendable, 500);
+
+    let erin_report = erin.wallet.sync(&erin.client, now()).await.unwrap();
+    let frank_report = frank.wallet.sync(&frank.client, now()).await.unwrap();
+    assert_eq!(erin_report.double_spends, 0, "first seen is accepted");
+    assert_eq!(frank_report.double_spends, 1, "second child of the same parent is the double spend");
+    assert!(frank_report.revoked >= 1);
+    let audit = server.issuer.audit().unwrap();
+    assert!(audit.balanced, "{audit:?}");
+
+    // Grace syncs and learns the revocation; Erin's note now carries a revoked custodian.
+    grace.wallet.sync(&grace.client, now()).await.unwrap();
+    let refused = pay(&erin, &grace, 500);
+    assert!(!refused.payer_complete);
+    match refused.payee_error {
+        Some(WalletError::Rejected(r)) => assert_eq!(r.code(), "revoked", "{r:?}"),
+        other => panic!("expected a revocation rejection, got {other:?}"),
+    }
+    assert_eq!(grace.wallet.balance().unwrap().total, 0);
+    server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
