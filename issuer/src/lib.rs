@@ -10,7 +10,7 @@
 //!
 //! [`Issuer`] holds the logic and can be embedded (the CLI demo does); [`Server`] serves it
 //! over HTTP. Settlement rules and the loss policy are documented in [`settle`] and
-//! docs/ARCHITECTURE-issuer.md. This crate does not hold wallets' keys or balances beyond the
+//! docs/ARCHITECTURE.md. This crate does not hold wallets' keys or balances beyond the
 //! online accounts, and it is a reference, not a hardened deployment: the issuer key lives in
 //! the database file.
 #![forbid(unsafe_code)]
