@@ -31,8 +31,20 @@ pub struct TempDir(PathBuf);
 impl TempDir {
     /// A fresh directory under the system temp dir.
     pub fn new(tag: &str) -> Result<Self, CliError> {
+        Self::new_in(&std::env::temp_dir(), tag)
+    }
+
+    /// A fresh directory in memory (`/dev/shm`) when the system has one, else under the temp
+    /// dir: for the simulator, whose thousands of SQLite commits would otherwise wait on fsync.
+    pub fn new_in_memory(tag: &str) -> Result<Self, CliError> {
+        let shm = Path::new("/dev/shm");
+        Self::new_in(if shm.is_dir() { shm } else { std::path::Path::new("") }, tag).or_else(|_| Self::new(tag))
+    }
+
+    fn new_in(base: &Path, tag: &str) -> Result<Self, CliError> {
+        let base = if base.as_os_str().is_empty() { std::env::temp_dir() } else { base.to_path_buf() };
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let path = std::env::temp_dir().join(format!("offline-cash-{tag}-{}-{nanos}", std::process::id()));
+        let path = base.join(format!("offline-cash-{tag}-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&path).map_err(|e| CliError::io(&path, e))?;
         Ok(Self(path))
     }

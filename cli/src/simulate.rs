@@ -255,7 +255,7 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
     }
     let started = Instant::now();
     let mut rng = SimRng::new(args.seed);
-    let dir = TempDir::new("simulate")?;
+    let dir = TempDir::new_in_memory("simulate")?;
     let real_now = crate::unix_now();
     let clock = Arc::new(AtomicU64::new(real_now));
     let server = start_issuer(&dir, clock.clone(), args.seconds).await?;
