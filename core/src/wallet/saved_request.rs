@@ -128,7 +128,7 @@ mod tests {
     use crate::wallet::{SeededEntropy, WalletConfig};
     use std::sync::Arc;
 
-    const NOW: u64 = 1_700_000_000;
+    const NOW: u64 = crate::testkit::T0;
 
     #[test]
     fn a_saved_request_is_paid_after_the_payee_reopens_it_and_only_once() {
@@ -140,19 +140,19 @@ mod tests {
         let path = dir.join("payee.db");
         let _ = std::fs::remove_file(&path);
         let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
-        let open = || {
+        let open = |seed: u8| {
             let w = Wallet::open(
                 &path,
                 key.clone(),
                 KeyLocation::Hardware("payee".into()),
-                Box::new(SeededEntropy::new([2; 32])),
+                Box::new(SeededEntropy::new([seed; 32])),
                 WalletConfig::default(),
             )
             .unwrap();
             w.install_issuer_keys(std::slice::from_ref(&issuer.key)).unwrap();
             w
         };
-        let first_process = open();
+        let first_process = open(2);
         first_process.install_certificate(issuer.certify(key.as_ref()).unwrap()).unwrap();
         first_process.install_policy(&issuer.policy).unwrap();
 
@@ -161,7 +161,7 @@ mod tests {
         let saved = SavedRequest::from_bytes(&saved.to_bytes()).unwrap();
         drop(session);
         drop(first_process);
-        let payee_first = open();
+        let payee_first = open(3);
 
         let mut pay = payer.pay();
         let payment = pay.handle_frame(&request_frame, NOW + 5).unwrap().unwrap();
