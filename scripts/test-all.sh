@@ -13,3 +13,6 @@ echo "== cargo test"
 cargo test --workspace --all-features
 echo "== bindings (Kotlin on the host JVM, Python)"
 ./scripts/test-bindings.sh
+echo "== CLI: demo and a small simulation (exit non-zero on a broken invariant)"
+cargo run --release -q -p offline-cash-cli -- demo
+cargo run --release -q -p offline-cash-cli -- simulate --wallets 300 --payees 10 --payments 2000 --quiet

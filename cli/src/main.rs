@@ -1,12 +1,209 @@
-//! The `offline-cash` command line: demo, wallet commands, simulator, benchmarks.
+//! `offline-cash`: the demo, scriptable wallet commands, the simulator and the benchmark tables.
 //!
-//! Not built yet (the command-line issue). Until then it says so and exits non-zero, so no
-//! script can mistake it for a working demo.
+//! ```text
+//!  offline-cash demo [--suite p256|ml-dsa-44|composite]
+//!  offline-cash wallet create|register|fund|balance|history|request|pay|accept|complete|sync --dir D …
+//!  offline-cash issuer account --issuer URL --admin-token T --name N --balance B
+//!  offline-cash simulate [--wallets N] [--payees P] [--payments M] [--seed S] [--svg FILE]
+//!  offline-cash bench [--quick]
+//! ```
+//! Exit status: 0 when every expected outcome held, 1 on a failed check or error, 2 on bad usage.
 #![forbid(unsafe_code)]
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use clap::{Args, Parser, Subcommand};
+use offline_cash_cli::{CliError, bench, demo, files, parse_suite, simulate};
+
+#[derive(Parser, Debug)]
+#[command(name = "offline-cash", version, about = "Offline Cash: double-offline payments, demo and tools")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The story in one run: tap payments, a torn tap, a double spend, settlement, revocation.
+    Demo {
+        /// Signature suite of the wallets: p256, ml-dsa-44 or composite.
+        #[arg(long, default_value = "p256")]
+        suite: String,
+    },
+    /// Wallet commands over a directory (file-based; for scripts and development).
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// Issuer administration helpers (serving is `offline-cash-issuer serve`).
+    #[command(subcommand)]
+    Issuer(IssuerCommand),
+    /// Many devices, one clock: a canteen peak, tears, crashes, double spenders, settlement.
+    Simulate(simulate::SimulateArgs),
+    /// The benchmark tables of docs/PERFORMANCE.md.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args, Debug)]
+struct DirArg {
+    /// The wallet's directory.
+    #[arg(long)]
+    dir: PathBuf,
+}
+
+#[derive(Subcommand, Debug)]
+enum WalletCommand {
+    /// Creates a wallet: a key (wrapped with a dev-only key file) and its database.
+    Create {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Signature suite: p256, ml-dsa-44 or composite.
+        #[arg(long, default_value = "p256")]
+        suite: String,
+    },
+    /// Registers the wallet with an issuer account (stores the URL and credential in the dir).
+    Register {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Issuer base URL, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        issuer: String,
+        /// The account's bearer credential.
+        #[arg(long)]
+        credential: String,
+    },
+    /// Moves value from the online account into offline notes.
+    Fund {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Amount (minor units).
+        #[arg(long)]
+        amount: u64,
+    },
+    /// Prints the offline balance.
+    Balance {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Prints the history, newest first.
+    History {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Most entries.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Payee: writes a payment request to a file (the request stays open for 10 minutes).
+    Request {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Amount (minor units).
+        #[arg(long)]
+        amount: u64,
+        /// Where to write the request.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Payer: pays a request file; writes the payment (the spend is pending until `complete`).
+    Pay {
+        #[command(flatten)]
+        dir: DirArg,
+        /// The request file.
+        #[arg(long)]
+        request: PathBuf,
+        /// Where to write the payment.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Payee: verifies and stores a payment file; writes the receipt.
+    Accept {
+        #[command(flatten)]
+        dir: DirArg,
+        /// The payment file.
+        #[arg(long)]
+        payment: PathBuf,
+        /// Where to write the receipt.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Payer: completes a pending payment with the payee's receipt file.
+    Complete {
+        #[command(flatten)]
+        dir: DirArg,
+        /// The receipt file.
+        #[arg(long)]
+        receipt: PathBuf,
+    },
+    /// Uploads the outbox to the issuer and installs revocations, policy and keys.
+    Sync {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum IssuerCommand {
+    /// Creates an online account; prints its credential (for `wallet register`).
+    Account {
+        /// Issuer base URL.
+        #[arg(long)]
+        issuer: String,
+        /// The issuer's admin token.
+        #[arg(long, env = "OC_ISSUER_ADMIN_TOKEN")]
+        admin_token: String,
+        /// Customer reference.
+        #[arg(long)]
+        name: String,
+        /// Initial balance (minor units).
+        #[arg(long, default_value_t = 0)]
+        balance: u64,
+    },
+}
+
+async fn wallet(cmd: WalletCommand) -> Result<(), CliError> {
+    match cmd {
+        WalletCommand::Create { dir, suite } => files::create(&dir.dir, parse_suite(&suite)?).map(|_| ()),
+        WalletCommand::Register { dir, issuer, credential } => files::register(&dir.dir, &issuer, &credential).await,
+        WalletCommand::Fund { dir, amount } => files::fund(&dir.dir, amount).await.map(|_| ()),
+        WalletCommand::Balance { dir } => files::balance(&dir.dir).map(|_| ()),
+        WalletCommand::History { dir, limit } => files::history(&dir.dir, limit),
+        WalletCommand::Request { dir, amount, out } => files::request(&dir.dir, amount, &out),
+        WalletCommand::Pay { dir, request, out } => files::pay(&dir.dir, &request, &out),
+        WalletCommand::Accept { dir, payment, out } => files::accept(&dir.dir, &payment, &out).map(|_| ()),
+        WalletCommand::Complete { dir, receipt } => files::complete(&dir.dir, &receipt),
+        WalletCommand::Sync { dir } => files::sync(&dir.dir).await.map(|_| ()),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Demo { suite } => demo::run(parse_suite(&suite)?).await.map(|_| ()),
+        Command::Wallet(cmd) => wallet(cmd).await,
+        Command::Issuer(IssuerCommand::Account { issuer, admin_token, name, balance }) => {
+            files::create_account(&issuer, &admin_token, &name, balance).await
+        }
+        Command::Simulate(args) => simulate::run(args).await.map(|_| ()),
+        Command::Bench(args) => bench::run(&args),
+    }
+}
+
 fn main() -> ExitCode {
-    eprintln!("offline-cash: the demo is not implemented yet; see README.md for what works today");
-    ExitCode::from(2)
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("offline-cash: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ CliError::Failed { .. }) => {
+            eprintln!("FAILED: {e}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("offline-cash: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -20,6 +20,7 @@ mod error;
 pub mod http;
 mod issuer;
 pub mod metrics;
+pub mod proofs;
 pub mod settle;
 
 pub use error::IssuerError;

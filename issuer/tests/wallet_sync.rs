@@ -146,6 +146,16 @@ async fn a_double_spend_from_a_restored_backup_is_caught_and_the_revocation_spre
     assert!(frank_report.revoked >= 1);
     let audit = server.issuer.audit().unwrap();
     assert!(audit.balanced, "{audit:?}");
+    // The proof: two links over one parent, both signed by Mallory's key.
+    let proofs = server.issuer.double_spend_proofs().unwrap();
+    assert_eq!(proofs.len(), 1);
+    let proof = &proofs[0];
+    let accepted = proof.accepted.as_ref().expect("the first link was settled");
+    assert_eq!(accepted.body().parent, proof.conflicting.body().parent);
+    assert_ne!(accepted.id(), proof.conflicting.id());
+    accepted.verify_with(&key.public_key()).unwrap();
+    proof.conflicting.verify_with(&key.public_key()).unwrap();
+    assert_eq!(proof.guaranteed, 500);
 
     // Grace syncs and learns the revocation; Erin's note now carries a revoked custodian.
     grace.wallet.sync(&grace.client, now()).await.unwrap();

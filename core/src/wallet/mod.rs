@@ -21,6 +21,7 @@ mod error;
 mod nfc_roles;
 mod payee_session;
 mod payer_session;
+mod saved_request;
 #[cfg(feature = "sync")]
 pub mod sync;
 pub mod tap;
@@ -36,6 +37,7 @@ pub use error::WalletError;
 pub use nfc_roles::{CardHandler, Party, ReaderDriver, ReaderStep};
 pub use payee_session::PayeeSession;
 pub use payer_session::PayerSession;
+pub use saved_request::{SavedRequest, payment_request_nonce};
 
 use crate::crypto::Signer;
 use crate::policy::Limits;
@@ -338,10 +340,10 @@ impl Inner {
         }
     }
 
-    pub(crate) fn open_request(&mut self, nonce: [u8; 16], amount: u64, now: u64) {
+    pub(crate) fn open_request(&mut self, nonce: [u8; 16], amount: u64, created: u64, now: u64) {
         let ttl = self.config.request_ttl;
         self.open_requests.retain(|_, r| r.created.saturating_add(ttl) >= now);
-        self.open_requests.insert(nonce, OpenRequest { amount, created: now });
+        self.open_requests.insert(nonce, OpenRequest { amount, created });
     }
 
     pub(crate) fn open_request_amount(&self, nonce: &[u8; 16], now: u64) -> Option<u64> {

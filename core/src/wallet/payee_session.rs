@@ -9,6 +9,22 @@ use super::{Wallet, WalletError, WalletEvent};
 
 const MAX_HINTS: usize = crate::protocol::MAX_CERT_HINTS;
 
+/// How a [`PayeeSession`] comes to be.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Opening {
+    /// A request for a tap.
+    Live,
+    /// A request whose parameters the caller saves to reopen it later.
+    Saved,
+    /// A saved request, reopened.
+    Resumed {
+        /// Its nonce.
+        nonce: [u8; 16],
+        /// When it was made.
+        created: u64,
+    },
+}
+
 /// A payment request in progress.
 ///
 /// Frames in, frames out: `Poll` → the request (when this phone is the card), a payment → the
@@ -24,6 +40,13 @@ pub struct PayeeSession {
 
 impl PayeeSession {
     pub(super) fn start(wallet: Wallet, amount: u64, now: u64) -> Result<Self, WalletError> {
+        Self::open(wallet, amount, now, Opening::Live)
+    }
+
+    /// Opens a request: a fresh one (`Live`: encrypted session, certificate hints), a fresh one
+    /// to be saved (`Saved`: clear session, no hints, so it can be rebuilt byte for byte), or a
+    /// saved one again (`Resumed`).
+    pub(super) fn open(wallet: Wallet, amount: u64, now: u64, opening: Opening) -> Result<Self, WalletError> {
         if amount == 0 {
             return Err(WalletError::Misuse { detail: "a payment request needs a positive amount".into() });
         }
@@ -31,14 +54,26 @@ impl PayeeSession {
             let mut inner = wallet.lock();
             let cert = inner.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })?;
             let policy = inner.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
-            let nonce = inner.random::<16>();
-            let session_seed = Some(inner.session_seed());
-            let known_wallets = inner.certs.wallets().take(MAX_HINTS).copied().collect();
-            let params =
-                RequestParams { amount, currency: policy.body().currency, nonce, now, known_wallets, session_seed };
+            let (nonce, session_seed, known_wallets, created) = match opening {
+                Opening::Live => {
+                    let nonce = inner.random::<16>();
+                    let seed = Some(inner.session_seed());
+                    (nonce, seed, inner.certs.wallets().take(MAX_HINTS).copied().collect(), now)
+                }
+                Opening::Saved => (inner.random::<16>(), None, Vec::new(), now),
+                Opening::Resumed { nonce, created } => (nonce, None, Vec::new(), created),
+            };
+            let params = RequestParams {
+                amount,
+                currency: policy.body().currency,
+                nonce,
+                now: created,
+                known_wallets,
+                session_seed,
+            };
             let started = payee::request(cert, params)?;
-            inner.open_request(nonce, amount, now);
-            started
+            inner.open_request(nonce, amount, created, now);
+            (started.0, started.1)
         };
         Ok(Self { wallet, state: Some(state), request_frame, amount, received: None })
     }
