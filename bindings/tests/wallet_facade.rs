@@ -36,7 +36,10 @@ fn wallet(issuer: &TestIssuer, seed: u8, notes: &[u64]) -> Arc<Wallet> {
     Wallet::from_core(core, &config())
 }
 
-fn drive(card: &offline_cash_ffi::CardSession, reader: &offline_cash_ffi::ReaderSession) -> Result<(), OfflineCashError> {
+fn drive(
+    card: &offline_cash_ffi::CardSession,
+    reader: &offline_cash_ffi::ReaderSession,
+) -> Result<(), OfflineCashError> {
     let mut apdu = reader.start();
     loop {
         match reader.handle_response(card.process_apdu(apdu))? {
@@ -74,10 +77,7 @@ fn a_refused_payment_is_a_typed_rejection_and_credits_nothing() {
     let c = wallet(&issuer, 5, &[]);
     let other = c.request_payment(100).unwrap();
     let err = other.handle_frame(payment.clone()).unwrap_err();
-    assert!(
-        matches!(err, OfflineCashError::Incompatible { .. } | OfflineCashError::Rejected { .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, OfflineCashError::Incompatible { .. } | OfflineCashError::Rejected { .. }), "{err:?}");
     assert_eq!(c.balance().unwrap().total, 0);
     // The payee it was meant for takes it; the same bytes again are not a second payment.
     let receipt = request.handle_frame(payment.clone()).unwrap();
@@ -87,7 +87,10 @@ fn a_refused_payment_is_a_typed_rejection_and_credits_nothing() {
     // Bytes that are no request at all: a typed rejection for the payer.
     let err = b.pay().handle_frame(vec![0xff; 40]).unwrap_err();
     assert!(
-        matches!(err, OfflineCashError::Rejected { reason: RejectReason::Malformed, .. } | OfflineCashError::Incompatible { .. }),
+        matches!(
+            err,
+            OfflineCashError::Rejected { reason: RejectReason::Malformed, .. } | OfflineCashError::Incompatible { .. }
+        ),
         "{err:?}"
     );
 }
