@@ -13,3 +13,5 @@ echo "== cargo test"
 cargo test --workspace --all-features
 echo "== bindings (Kotlin on the host JVM, Python)"
 ./scripts/test-bindings.sh
+echo "== iOS package (no Swift toolchain here: bindings names, plists, layout)"
+python3 ios/scripts/check.py
