@@ -112,6 +112,11 @@ rm -rf "$GENERATED_SWIFT_DIR"
 mkdir -p "$GENERATED_SWIFT_DIR"
 cp "$BUILD/generated/$FFI_MODULE.swift" "$GENERATED_SWIFT_DIR/"
 
+echo "== system libraries the static library needs (Package.swift linkerSettings must cover them)"
+# Informational: rustc lists the native libraries a staticlib expects the final link to add.
+cargo rustc -p offline-cash-bindings --lib --release --target aarch64-apple-ios --crate-type staticlib \
+    -- --print native-static-libs 2>&1 | grep -o 'native-static-libs: .*' | sort -u || true
+
 echo "== done"
 echo "  $XCFRAMEWORK"
 find "$XCFRAMEWORK" -maxdepth 1 -mindepth 1 | sed 's/^/    /'

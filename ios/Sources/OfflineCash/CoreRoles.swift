@@ -6,6 +6,12 @@
 //   OfflineCashReader ──► ApduReaderCore ◄── ReaderSession (bindings): start / handleResponse / torn
 //   OfflineCashCardEmulator ──► ApduCardCore ◄── CardSession (bindings): processApdu / deactivated
 //
+// One core session serves one tap. After a tear the app retries with NEW sessions from the
+// wallets (the payer resends its pending payment; the payee answers a repeated payment with
+// the same receipt): a session torn after the payment frame cannot resume, because the core's
+// payer then expects a receipt and its payee has already consumed the payment. The shells
+// therefore take factories and make a fresh session for every tap.
+//
 // Tests and previews can drive the shells with their own implementations.
 import Foundation
 
@@ -27,6 +33,8 @@ public protocol ApduCardCore: AnyObject, Sendable {
     func response(to command: Data) -> Data
     /// The reader deselected us or the field was lost.
     func linkLost()
+    /// Whether the payment completed on this side.
+    var paymentFinished: Bool { get }
 }
 
 extension ReaderSession: ApduReaderCore {
@@ -55,5 +63,9 @@ extension CardSession: ApduCardCore {
 
     public func linkLost() {
         self.deactivated()
+    }
+
+    public var paymentFinished: Bool {
+        self.isFinished()
     }
 }

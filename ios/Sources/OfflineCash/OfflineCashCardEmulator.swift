@@ -6,8 +6,10 @@
 //     .sessionStarted
 //     .readerDetected      ─► startEmulation()            (system card UI appears)
 //     .received(apdu)      ─► core.processApdu(apdu.payload) ─► apdu.respond(response:)
-//     .readerDeselected    ─► core.deactivated()           (tear or end; a retry re-SELECTs)
-//     .sessionInvalidated  ─► core.deactivated(), run() returns / throws
+//                             (SELECT included: the core answers it with its capabilities)
+//     .readerDeselected    ─► core.deactivated(); finished ─► stopEmulation(.success), return
+//                                                 torn     ─► next tap gets a new core session
+//     .sessionInvalidated  ─► core.deactivated(), run() throws
 //
 // Where card emulation is unavailable (outside the regions where Apple offers it, no
 // entitlement, iOS < 17.4, or not eligible) the iPhone takes the reader role instead
@@ -53,25 +55,31 @@ public enum OfflineCashCardError: Error {
 /// time off the main thread, and `stop(success:)` may be called from anywhere.
 @available(iOS 17.4, *)
 public actor OfflineCashCardEmulator {
-    private let core: ApduCardCore
+    private let makeCore: @Sendable () throws -> ApduCardCore
     private let alertMessage: String
     private var session: CoreNFC.CardSession?
 
-    /// A card for `core` (the bindings' `CardSession` of the payer or payee); `alertMessage`
-    /// is shown on the system card-emulation UI.
-    public init(core: ApduCardCore, alertMessage: String = "Hold this iPhone near the other phone.") {
-        self.core = core
+    /// A card whose taps each use a new core session from `makeCore`: typically
+    /// `{ try wallet.cardSession(role: .payee, amount: 300, extendedLength: false) }`.
+    /// `alertMessage` is shown on the system card-emulation UI.
+    public init(
+        makeCore: @escaping @Sendable () throws -> ApduCardCore,
+        alertMessage: String = "Hold this iPhone near the other phone."
+    ) {
+        self.makeCore = makeCore
         self.alertMessage = alertMessage
     }
 
-    /// Runs the card session until `stop(success:)` is called (returns normally) or Core NFC
-    /// invalidates it (throws `OfflineCashCardError.invalidated`). Every APDU is answered by
-    /// the core; a tear only deactivates the core session, and the reader may re-SELECT to
-    /// retry while this keeps running.
+    /// Runs card emulation until the core reports the payment finished (returns, after
+    /// showing success), `stop(success:)` is called (returns), or Core NFC invalidates the
+    /// session (throws `OfflineCashCardError.invalidated`). Every APDU is answered by the core.
+    /// After a tear emulation continues with a new core session, so the other phone can
+    /// simply tap again. Throws the factory's error if it cannot make a session.
     public func run() async throws {
         let availability = await cardEmulationAvailability()
         guard availability == .available else { throw OfflineCashCardError.unavailable(availability) }
 
+        var core = try makeCore()
         let session = try await CoreNFC.CardSession()
         self.session = session
         session.alertMessage = alertMessage
@@ -100,6 +108,12 @@ public actor OfflineCashCardEmulator {
                 }
             case .readerDeselected:
                 core.linkLost()
+                if core.paymentFinished {
+                    await stop(success: true)
+                    return
+                }
+                // Torn: the retry needs a fresh session (CoreRoles.swift).
+                core = try makeCore()
             case let .sessionInvalidated(reason):
                 core.linkLost()
                 if self.session == nil { return } // stop(success:) invalidated it.

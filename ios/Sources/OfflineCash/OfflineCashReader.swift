@@ -13,8 +13,9 @@
 //   timeout (60 s), user cancel, tag lost, any transceive error ─► core.torn() ─► .torn
 //
 // On a tear the core keeps the payment (the payer's spend stays pending, see
-// docs/nfc-binding.md section 8): call `begin()` again with the same reader to retry; the core
-// restarts at SELECT and the card answers a repeated frame idempotently.
+// docs/nfc-binding.md section 8): call `begin()` again to retry. Every `begin()` takes a fresh
+// core session from `makeCore` (see CoreRoles.swift: a torn session cannot resume); the payer
+// resends its pending payment and the payee answers a repeated payment with the same receipt.
 //
 // Threading: every Core NFC callback and every core call run on one private serial queue;
 // `completion` is called on that queue, exactly once per `begin()`.
@@ -41,9 +42,10 @@ public enum OfflineCashReaderError: Error {
     case busy
 }
 
-/// Drives one payment as NFC reader. Keep a strong reference while it runs.
+/// Drives payments as NFC reader, one tap per `begin()`. Keep a strong reference while it runs.
 public final class OfflineCashReader: NSObject, NFCTagReaderSessionDelegate {
-    private let core: ApduReaderCore
+    private let makeCore: () throws -> ApduReaderCore
+    private var core: ApduReaderCore?
     private let queue = DispatchQueue(label: "org.offlinecash.reader")
     private var session: NFCTagReaderSession?
     private var completion: ((Result<Void, OfflineCashReaderError>) -> Void)?
@@ -52,17 +54,19 @@ public final class OfflineCashReader: NSObject, NFCTagReaderSessionDelegate {
     public var scanningMessage = "Hold the other phone near the top of this iPhone."
     public var doneMessage = "Done."
 
-    /// A reader for `core`: the bindings' `ReaderSession` of the payer or payee.
-    public init(core: ApduReaderCore) {
-        self.core = core
+    /// A reader whose taps each use a new core session from `makeCore`: typically
+    /// `{ try wallet.readerSession(role: .payer, amount: nil, extendedLengthSupported: false,
+    /// maxTransceiveLength: 261) }`. It is called on the reader's queue at each `begin()`.
+    public init(makeCore: @escaping () throws -> ApduReaderCore) {
+        self.makeCore = makeCore
         super.init()
     }
 
     /// Whether this device can act as reader.
     public static var isAvailable: Bool { NFCTagReaderSession.readingAvailable }
 
-    /// Starts (or, after a tear, restarts) the NFC session. `completion` runs once, on a
-    /// private queue: `.success` when the core reports the payment done on this side.
+    /// Starts a tap (or, after a tear, the retry) with a new core session. `completion` runs
+    /// once, on a private queue: `.success` when the core reports the payment done on this side.
     public func begin(completion: @escaping (Result<Void, OfflineCashReaderError>) -> Void) {
         queue.async { [self] in
             guard NFCTagReaderSession.readingAvailable else {
@@ -75,6 +79,13 @@ public final class OfflineCashReader: NSObject, NFCTagReaderSessionDelegate {
             }
             guard let session = NFCTagReaderSession(pollingOption: .iso14443, delegate: self, queue: queue) else {
                 completion(.failure(.nfcUnavailable))
+                return
+            }
+            do {
+                core = try makeCore()
+            } catch {
+                completion(.failure((error as? OfflineCashError).map(OfflineCashReaderError.core)
+                    ?? .torn(reason: error)))
                 return
             }
             self.completion = completion
@@ -113,6 +124,7 @@ public final class OfflineCashReader: NSObject, NFCTagReaderSessionDelegate {
                 tear(reason: error)
                 return
             }
+            guard let core else { return }
             do {
                 transmit(try core.firstCommand(), to: iso)
             } catch {
@@ -124,6 +136,7 @@ public final class OfflineCashReader: NSObject, NFCTagReaderSessionDelegate {
     // MARK: the exchange
 
     private func transmit(_ command: Data, to tag: NFCISO7816Tag) {
+        guard let core else { return }
         guard let apdu = NFCISO7816APDU(data: command) else {
             core.linkLost()
             finish(.failure(.invalidCommand(command)), sessionMessage: "Payment failed.")
@@ -151,14 +164,14 @@ public final class OfflineCashReader: NSObject, NFCTagReaderSessionDelegate {
 
     private func tear(reason: Error) {
         guard completion != nil else { return }
-        core.linkLost()
+        core?.linkLost()
         finish(.failure(.torn(reason: reason)), sessionMessage: "Connection lost. Try again.")
     }
 
     private func fail(coreError error: Error) {
         let typed = (error as? OfflineCashError).map(OfflineCashReaderError.core)
             ?? .torn(reason: error)
-        if case .torn = typed { core.linkLost() }
+        if case .torn = typed { core?.linkLost() }
         finish(.failure(typed), sessionMessage: "Payment failed.")
     }
 
@@ -168,6 +181,7 @@ public final class OfflineCashReader: NSObject, NFCTagReaderSessionDelegate {
         self.completion = nil
         let session = self.session
         self.session = nil
+        core = nil
         if let sessionMessage {
             session?.invalidate(errorMessage: sessionMessage)
         } else {
