@@ -39,7 +39,7 @@ public protocol ApduCardCore: AnyObject, Sendable {
 
 extension ReaderSession: ApduReaderCore {
     public func firstCommand() throws -> Data {
-        try self.start()
+        self.start()
     }
 
     public func nextCommand(response: Data) throws -> Data? {
