@@ -158,6 +158,8 @@ def parse_generated(text: str) -> tuple[dict[str, Decl], list[Member]]:
             sig = re.sub(r"\s+", "", line.strip().rstrip("{"))
             sig = re.sub(r"^(public|open)", "", sig)
             decl.members.append(Member(m.group(1), labels_of_params(params), sig))
+        elif pm := re.match(r"^\s*(?:public |open )(?:static )?(?:let|var)\s+(\w+)", line):
+            decl.members.append(Member(pm.group(1), ("<property>",), ""))
         elif init_re.match(line):
             start = line.index("(")
             end = matching_paren(line, start)
@@ -184,10 +186,20 @@ def join_parens(text: str) -> str:
     return "".join(out)
 
 
+TOKENS_RE = re.compile(r'"""(?:.|\n)*?"""|"(?:\\.|[^"\\\n])*"|/\*(?:.|\n)*?\*/|//[^\n]*')
+
+
 def strip_comments(text: str) -> str:
-    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r"//[^\n]*", "", text)
-    return re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
+    """Removes comments and empties string literals, in one left-to-right pass (so that
+    `"http://…"` is a string, not a comment)."""
+
+    def keep(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if tok.startswith("/"):
+            return "\n" * tok.count("\n")
+        return '""'
+
+    return TOKENS_RE.sub(keep, text)
 
 
 def calls(text: str, pattern: str):
@@ -233,10 +245,17 @@ def check_bindings(generated: Path, sources: list[Path], problems: list[str]) ->
             problems.append(f"bindings: promised {promise} is not in {generated.name}")
 
     own_types: set[str] = set()
+    own_members: dict[str, set[tuple[str, ...]]] = {}
     texts = {}
     for src in sources:
         texts[src] = strip_comments(src.read_text())
         own_types |= set(re.findall(r"\b(?:class|struct|enum|protocol|actor)\s+(\w+)", texts[src]))
+        for m in re.finditer(r"\b(?:case|func)\s+(\w+)\s*(\()?", texts[src]):
+            labels: tuple[str, ...] = ()
+            if m.group(2):
+                close = matching_paren(texts[src], m.end() - 1)
+                labels = labels_of_params(texts[src][m.end() : close]) if close > 0 else ()
+            own_members.setdefault(m.group(1), set()).add(labels)
 
     for src, text in texts.items():
         rel = src.relative_to(IOS)
@@ -263,6 +282,18 @@ def check_bindings(generated: Path, sources: list[Path], problems: list[str]) ->
             if tname in types and tname not in own_types:
                 if not has_member(types[tname], name, labels):
                     problems.append(f"{rel}: {tname}.{fmt(name, labels)} is not in the bindings")
+        # GeneratedType(label:) initialisers (records: every field, in order).
+        for cm, labels in calls(text, r"(?<![\w.])([A-Z]\w*)\s*\("):
+            tname = cm.group(1)
+            if tname in types and tname not in own_types and types[tname].kind in ("struct", "class"):
+                if not has_member(types[tname], "init", labels):
+                    problems.append(f"{rel}: {fmt(tname, labels)} is not an initialiser in the bindings")
+        # GeneratedType.name without a call: an enum case (e.g. in a pattern) or a static member.
+        for cm in re.finditer(r"\b([A-Z]\w*)\.([A-Za-z_]\w*)\b(?!\s*\()", text):
+            tname, name = cm.group(1), cm.group(2)
+            if tname in types and tname not in own_types and name not in ("self", "Type"):
+                if not any(mem.name == name for mem in types[tname].members):
+                    problems.append(f"{rel}: {tname}.{name} is not in the bindings")
         # Unqualified free functions of the bindings, e.g. checkSigner(signer:).
         for cm, labels in calls(text, r"(?<![\w.])(\w+)\s*\("):
             name = cm.group(1)
@@ -274,7 +305,12 @@ def check_bindings(generated: Path, sources: list[Path], problems: list[str]) ->
         for cm, labels in calls(text, r"\.(\w+)\s*\("):
             name = cm.group(1)
             cands = by_name.get(name)
-            if cands and labels not in [lab for (_, lab) in cands] and name not in APPLE_NAMES:
+            line_start = text.rfind("\n", 0, cm.start()) + 1
+            if re.search(r"\bcase\b", text[line_start : cm.start()]):
+                continue  # a pattern: labels may be omitted
+            if name in APPLE_NAMES or labels in own_members.get(name, set()):
+                continue  # an Apple API of the same name, or one of ours with these labels
+            if cands and labels not in [lab for (_, lab) in cands]:
                 problems.append(f"{rel}: .{fmt(name, labels)}: the bindings declare {name} with "
                                 + " or ".join(fmt(name, c) for (_, c) in cands))
         # Conformances to generated protocols: every requirement, exact signature.
@@ -292,7 +328,8 @@ def check_bindings(generated: Path, sources: list[Path], problems: list[str]) ->
 
 # Member names the bindings share with Apple APIs used in our sources (their labels differ).
 APPLE_NAMES = {"init", "append", "load", "add", "delete", "begin", "invalidate", "respond",
-               "signature", "seal", "open", "connect", "sendCommand", "restartPolling"}
+               "signature", "seal", "open", "connect", "sendCommand", "restartPolling",
+               "received", "run", "stop", "data"}
 
 
 def matching_brace(text: str, open_at: int) -> int:
