@@ -90,10 +90,8 @@ final class IssuerFixture {
         request.httpMethod = "POST"
         request.setValue("Bearer \(Self.adminToken)", forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = try JSONSerialization.data(withJSONObject: [
-            "customer_ref": customerRef,
-            "balance": balance,
-        ])
+        let payload: [String: Any] = ["customer_ref": customerRef, "balance": balance]
+        request.httpBody = try JSONSerialization.data(withJSONObject: payload)
         let (data, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status),

@@ -84,7 +84,9 @@ final class WalletTapTests: XCTestCase {
 
     private func pair(_ funds: [UInt64]) async throws -> (payer: Wallet, payee: Wallet) {
         let issuer = try XCTUnwrap(issuer)
-        return (try await issuer.wallet("payer", funds: funds), try await issuer.wallet("payee"))
+        let payer = try await issuer.wallet("payer", funds: funds)
+        let payee = try await issuer.wallet("payee")
+        return (payer, payee)
     }
 
     func testBothRolesPayThroughByteArraysAndTheValueCanBePaidOn() async throws {
