@@ -13,5 +13,6 @@ echo "== cargo test"
 cargo test --workspace --all-features
 echo "== bindings (Kotlin on the host JVM, Python)"
 ./scripts/test-bindings.sh
-echo "== iOS package (no Swift toolchain here: bindings names, plists, layout)"
+echo "== iOS package (no Swift toolchain here: bindings names, plists, layout; the Swift wallet scenarios through Python)"
 python3 ios/scripts/check.py
+python3 ios/scripts/wallet_scenarios.py
