@@ -16,3 +16,6 @@ echo "== bindings (Kotlin on the host JVM, Python)"
 echo "== CLI: demo and a small simulation (exit non-zero on a broken invariant)"
 cargo run --release -q -p offline-cash-cli -- demo
 cargo run --release -q -p offline-cash-cli -- simulate --wallets 300 --payees 10 --payments 2000 --quiet
+echo "== iOS package (no Swift toolchain here: bindings names, plists, layout; the Swift wallet scenarios through Python)"
+python3 ios/scripts/check.py
+python3 ios/scripts/wallet_scenarios.py

@@ -1,0 +1,137 @@
+// A real issuer for the wallet tests: the repository's `offline-cash-issuer serve` on a
+// local port, with a fresh database, and wallets registered and funded through it over HTTP,
+// exactly as the apps do (`register()`, `fund(amounts:)`).
+//
+//   IssuerFixture.start() ─► Process: offline-cash-issuer serve --db tmp --listen 127.0.0.1:P
+//   createAccount ─POST /v1/admin/accounts─► credential
+//   wallet(name, funds) ─► Wallet.openSoftware ─► register() ─► fund(amounts:)
+//
+// macOS only (Foundation.Process). The binary comes from OFFLINE_CASH_ISSUER_BIN or
+// <repo>/target/{release,debug}/offline-cash-issuer: build it with
+// `cargo build -p offline-cash-issuer --release`. Without it the wallet tests are skipped.
+import CryptoKit
+import Foundation
+import OfflineCash
+import XCTest
+
+#if os(macOS)
+final class IssuerFixture {
+    static let adminToken = "swift-tests-admin-token"
+    let url: String
+    private let process: Process
+    private let directory: URL
+
+    private init(url: String, process: Process, directory: URL) {
+        self.url = url
+        self.process = process
+        self.directory = directory
+    }
+
+    private static func binary() -> URL? {
+        if let path = ProcessInfo.processInfo.environment["OFFLINE_CASH_ISSUER_BIN"] {
+            return URL(fileURLWithPath: path)
+        }
+        // ios/Tests/OfflineCashTests/IssuerFixture.swift → the repository root.
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        for profile in ["release", "debug"] {
+            let candidate = root.appendingPathComponent("target/\(profile)/offline-cash-issuer")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Starts an issuer, or skips the test when the binary is not built.
+    static func start() async throws -> IssuerFixture {
+        guard let binary = binary() else {
+            throw XCTSkip("offline-cash-issuer not built: cargo build -p offline-cash-issuer --release")
+        }
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("offline-cash-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let port = Int.random(in: 20_000..<60_000)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = [
+            "serve",
+            "--db", directory.appendingPathComponent("issuer.db").path,
+            "--listen", "127.0.0.1:\(port)",
+            "--admin-token", adminToken,
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let fixture = IssuerFixture(url: "http://127.0.0.1:\(port)", process: process, directory: directory)
+        try await fixture.waitUntilHealthy()
+        return fixture
+    }
+
+    /// Polls GET /health until the server answers (readiness, not a timing assertion).
+    private func waitUntilHealthy() async throws {
+        let health = URL(string: url + "/health")!
+        for _ in 0..<200 {
+            if !process.isRunning { break }
+            if let answer = try? await URLSession.shared.data(from: health),
+               (answer.1 as? HTTPURLResponse)?.statusCode == 200 {
+                return
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        stop()
+        XCTFail("offline-cash-issuer did not come up at \(url)")
+        throw CancellationError()
+    }
+
+    /// Creates a customer account holding `balance`; returns its credential.
+    func createAccount(_ customerRef: String, balance: UInt64) async throws -> String {
+        var request = URLRequest(url: URL(string: url + "/v1/admin/accounts")!)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(Self.adminToken)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let payload: [String: Any] = ["customer_ref": customerRef, "balance": balance]
+        request.httpBody = try JSONSerialization.data(withJSONObject: payload)
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        guard (200..<300).contains(status),
+              let body = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let credential = body["credential"] as? String
+        else {
+            throw NSError(domain: "IssuerFixture", code: status, userInfo: [
+                NSLocalizedDescriptionKey: String(decoding: data, as: UTF8.self),
+            ])
+        }
+        return credential
+    }
+
+    /// A registered software wallet of `suite` holding one note per amount in `funds`.
+    func wallet(_ name: String, funds: [UInt64] = [], suite: Suite = .ecdsaP256) async throws -> Wallet {
+        let credential = try await createAccount("\(name)-\(UUID().uuidString.prefix(8))",
+                                                 balance: funds.reduce(0, +))
+        let config = WalletConfig(
+            issuerUrl: url,
+            accountCredential: credential,
+            suite: suite,
+            maxClockSkewSecs: 300,
+            requestTtlSecs: 600
+        )
+        let path = directory.appendingPathComponent("\(name)-\(UUID().uuidString).db").path
+        let wrapper = KeychainKeyWrapper(key: SymmetricKey(size: .bits256))
+        let wallet = try Wallet.openSoftware(path: path, config: config, keyWrapper: wrapper)
+        try await wallet.register()
+        if !funds.isEmpty {
+            try await wallet.fund(amounts: funds)
+        }
+        return wallet
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(at: directory)
+    }
+}
+#endif
