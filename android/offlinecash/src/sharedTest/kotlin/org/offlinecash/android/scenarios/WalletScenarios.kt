@@ -1,0 +1,104 @@
+// Payments through the real Android classes: a wallet armed in the real OfflineCashHceService
+// (the card) and a second wallet's ReaderSession driven by the real OfflineCashReader, joined
+// by an in-memory field (HceLink). The same functions run on the host JVM
+// (android/scripts/jvm-check.sh) and on devices (connectedAndroidTest).
+package org.offlinecash.android.scenarios
+
+import java.io.File
+import org.offlinecash.CardSession
+import org.offlinecash.ReaderSession
+import org.offlinecash.android.CardSessionRegistry
+import org.offlinecash.android.OfflineCashHceService
+import org.offlinecash.android.OfflineCashReader
+import org.offlinecash.android.OfflineCashReader.TapResult
+
+/** Two funded wallets, as the platform needs them: sessions and balances. */
+interface WalletPair : AutoCloseable {
+    /** The payee's card session, requesting [amount]. */
+    fun payeeCard(amount: Long): CardSession
+
+    /** The payer's reader session, for a link with these limits. */
+    fun payerReader(extendedLengthSupported: Boolean, maxTransceiveLength: Int): ReaderSession
+
+    fun payerBalance(): Long
+
+    fun payeeBalance(): Long
+}
+
+private fun reader(pair: WalletPair, results: MutableList<TapResult>) = OfflineCashReader(
+    sessions = { extended, max -> pair.payerReader(extended, max) },
+    listener = { results += it },
+)
+
+/** A full payment: payee as the HCE card, payer as the reader, one tap. */
+fun fullPaymentOverHce(pair: WalletPair, amount: Long, extended: Boolean = false, maxTransceive: Int = 261) {
+    val payer0 = pair.payerBalance()
+    val payee0 = pair.payeeBalance()
+    val service = OfflineCashHceService()
+    CardSessionRegistry.arm(pair.payeeCard(amount))
+    try {
+        val results = mutableListOf<TapResult>()
+        val link = HceLink(service, extended, maxTransceive)
+        val result = reader(pair, results).tap(link)
+        checkEquals(TapResult.Completed, result, "tap result")
+        checkEquals(OfflineCashReader.DEFAULT_TIMEOUT_MILLIS, link.timeoutMillis, "IsoDep timeout set")
+        check(!link.connected) { "link closed after the tap" }
+        check(link.commands.size >= 3) { "SELECT and two exchanges at least, got ${link.commands.size}" }
+        checkEquals(payer0 - amount, pair.payerBalance(), "payer balance")
+        checkEquals(payee0 + amount, pair.payeeBalance(), "payee balance")
+    } finally {
+        CardSessionRegistry.disarm()
+    }
+}
+
+/** The AID the core SELECTs (from the first command of a real tap) is the one apduservice.xml declares. */
+fun aidMatchesCore(pair: WalletPair, apduService: File) {
+    val service = OfflineCashHceService()
+    CardSessionRegistry.arm(pair.payeeCard(1))
+    try {
+        val link = HceLink(service)
+        reader(pair, mutableListOf()).tap(link)
+        val select = link.commands.first()
+        checkEquals("00A40400", select.copyOfRange(0, 4).hex(), "SELECT by AID header")
+        val lc = select[4].toInt() and 0xFF
+        checkAidGroup(apduService, select.copyOfRange(5, 5 + lc))
+    } finally {
+        CardSessionRegistry.disarm()
+    }
+}
+
+/**
+ * A tap torn at command [tear] (the card's deactivation delivered through the service's
+ * onDeactivated), then a second tap with the same reader: the payment completes once.
+ */
+fun tornTapThenRetry(pair: WalletPair, amount: Long, tear: Tear) {
+    val payer0 = pair.payerBalance()
+    val payee0 = pair.payeeBalance()
+    val service = OfflineCashHceService()
+    CardSessionRegistry.arm(pair.payeeCard(amount))
+    try {
+        val results = mutableListOf<TapResult>()
+        val reader = reader(pair, results)
+        val first = reader.tap(HceLink(service, tear = tear))
+        check(first is TapResult.Torn) { "first tap with $tear: expected Torn, got $first" }
+        val second = reader.tap(HceLink(service))
+        checkEquals(TapResult.Completed, second, "second tap after $tear")
+        checkEquals(payer0 - amount, pair.payerBalance(), "payer balance after $tear")
+        checkEquals(payee0 + amount, pair.payeeBalance(), "payee balance after $tear")
+    } finally {
+        CardSessionRegistry.disarm()
+    }
+}
+
+/** The number of command APDUs of an untorn payment with these link limits. */
+fun commandsPerPayment(pair: WalletPair, amount: Long): Int {
+    val service = OfflineCashHceService()
+    CardSessionRegistry.arm(pair.payeeCard(amount))
+    try {
+        val link = HceLink(service)
+        checkEquals(TapResult.Completed, reader(pair, mutableListOf()).tap(link), "tap")
+        return link.commands.size
+    } finally {
+        CardSessionRegistry.disarm()
+    }
+}
