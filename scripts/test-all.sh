@@ -13,3 +13,5 @@ echo "== cargo test"
 cargo test --workspace --all-features
 echo "== bindings (Kotlin on the host JVM, Python)"
 ./scripts/test-bindings.sh
+echo "== android (the library's real classes on the host JVM, against android-all)"
+./android/scripts/jvm-check.sh

@@ -7,12 +7,10 @@
 // pay), or none. Everything about the payment happens inside the core's CardSession.
 package org.offlinecash.android
 
-import org.offlinecash.CardSession
-
 /**
- * The card side of the NFC binding, as the HCE service sees it: APDUs in, APDUs out.
- * [CardSession] (the core's, from the generated bindings) is adapted by [CardSessionRegistry.arm];
- * tests may arm any implementation.
+ * The card side of the NFC binding, as the HCE service sees it: APDUs in, APDUs out. The
+ * core's `CardSession` is one ([CoreCard] adapts it; `CardSessionRegistry.arm(session)` does
+ * that for you); tests may arm any implementation.
  */
 interface HceCard {
     /** The response APDU (data ‖ SW1 SW2) to [command]. Never called concurrently. */
@@ -42,11 +40,6 @@ object CardSessionRegistry {
     @Volatile
     private var armed: Armed? = null
 
-    /** Answers readers with the core's [session] from now on. */
-    fun arm(session: CardSession, listener: HceListener? = null) {
-        arm(CardSessionCard(session), listener)
-    }
-
     /** Answers readers with [card] from now on (tests, or an app's own wrapper). */
     fun arm(card: HceCard, listener: HceListener? = null) {
         armed = Armed(card, listener)
@@ -62,11 +55,4 @@ object CardSessionRegistry {
         get() = armed != null
 
     internal fun current(): Armed? = armed
-}
-
-/** The core's [CardSession] as an [HceCard]. */
-private class CardSessionCard(private val session: CardSession) : HceCard {
-    override fun processApdu(command: ByteArray): ByteArray = session.processApdu(command)
-
-    override fun deactivated() = session.deactivated()
 }

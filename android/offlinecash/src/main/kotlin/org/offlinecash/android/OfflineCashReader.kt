@@ -16,13 +16,10 @@ import android.nfc.Tag
 import android.nfc.tech.IsoDep
 import android.os.Bundle
 import java.io.IOException
-import org.offlinecash.ReaderSession
-import org.offlinecash.Transceiver
-import org.offlinecash.TransceiverException
 
 /**
  * Drives one payment from the reader side, over as many taps as it takes: a torn tap keeps
- * the [ReaderSession], and the next tap of the same phone resumes it.
+ * the core's reader session, and the next tap of the same phone resumes it.
  *
  * [sessions] is asked once per payment, on the first tap, with the link's limits; build the
  * core's reader session there (pay, or receive as reader). [listener] hears every tap's end,
@@ -34,9 +31,12 @@ class OfflineCashReader(
     private val timeoutMillis: Int = DEFAULT_TIMEOUT_MILLIS,
 ) : NfcAdapter.ReaderCallback {
 
-    /** Builds the core's reader session for this payment, given what the link can carry. */
+    /**
+     * Builds the reader side of this payment, given what the link can carry: the core's
+     * `ReaderSession` wrapped in [CoreReader].
+     */
     fun interface ReaderSessionFactory {
-        fun create(extendedLengthSupported: Boolean, maxTransceiveLength: Int): ReaderSession
+        fun create(extendedLengthSupported: Boolean, maxTransceiveLength: Int): ReaderDriver
     }
 
     /** How a tap ended. */
@@ -59,7 +59,7 @@ class OfflineCashReader(
     }
 
     @Volatile
-    private var current: ReaderSession? = null
+    private var current: ReaderDriver? = null
 
     /** Starts reader mode on [activity] (call from `onResume`). */
     fun enable(activity: Activity, adapter: NfcAdapter) {
@@ -105,6 +105,7 @@ class OfflineCashReader(
         } catch (e: Exception) {
             val lost = transceiver.lost
             if (lost != null) {
+                // Whatever the core made of it, the link broke: a tear, resumable by a new tap.
                 session.torn()
                 TapResult.Torn(lost)
             } else {
@@ -120,8 +121,8 @@ class OfflineCashReader(
         }
     }
 
-    /** The core's [Transceiver] over a [TagLink]: remembers the I/O failure that ended the tap. */
-    private class LinkTransceiver(private val link: TagLink) : Transceiver {
+    /** A [TagLink]'s transceive that remembers the I/O failure that ended the tap. */
+    private class LinkTransceiver(private val link: TagLink) : ApduTransceiver {
         var lost: IOException? = null
 
         override fun transceive(command: ByteArray): ByteArray = try {
@@ -129,7 +130,7 @@ class OfflineCashReader(
         } catch (e: IOException) {
             // TagLostException (the phones moved apart) or a transceive timeout.
             lost = e
-            throw TransceiverException.TagLost(detail = e.toString())
+            throw e
         }
     }
 

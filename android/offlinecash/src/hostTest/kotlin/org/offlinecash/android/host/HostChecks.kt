@@ -2,7 +2,9 @@
 package org.offlinecash.android.host
 
 import java.io.File
+import org.offlinecash.android.scenarios.checkAidGroup
 import org.offlinecash.android.scenarios.checkManifest
+import org.offlinecash.android.scenarios.hexBytes
 
 fun main() {
     val t = TestRunner()
@@ -12,7 +14,11 @@ fun main() {
     t.test("library manifest declares NFC, HCE (BIND_NFC_SERVICE, intent filter, meta-data) and the job service") {
         checkManifest(manifest)
     }
+    t.test("apduservice.xml: one AID group, category other, AID F04F4341534801, device unlock required") {
+        checkAidGroup(apduService, hexBytes("F04F4341534801"))
+    }
     platformChecks(t)
+    linkChecks(t)
     walletChecks(t, apduService)
     t.runAndExit()
 }

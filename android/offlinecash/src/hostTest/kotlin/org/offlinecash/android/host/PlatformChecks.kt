@@ -159,3 +159,18 @@ fun platformChecks(t: TestRunner) {
         }
     }
 }
+
+fun linkChecks(t: TestRunner) {
+    t.test("reader + HCE service: a tap completes, the core gets the link's limits, the link is closed") {
+        org.offlinecash.android.scenarios.linkTapCompletes()
+    }
+    t.test("reader + HCE service: a tear at any command (before/after the card answered) is Torn, both sides told once; the retry resumes the session") {
+        org.offlinecash.android.scenarios.linkTearThenRetryKeepsTheSession()
+    }
+    t.test("reader: a refusal by the core is Failed, not a tear, and the next tap starts a new session") {
+        org.offlinecash.android.scenarios.linkFailureEndsTheSession()
+    }
+    t.test("reader: a tag lost before connect is Torn and creates no session") {
+        org.offlinecash.android.scenarios.linkConnectFailure()
+    }
+}

@@ -8,11 +8,13 @@ import java.io.File
 import org.offlinecash.CardSession
 import org.offlinecash.ReaderSession
 import org.offlinecash.android.CardSessionRegistry
+import org.offlinecash.android.CoreReader
+import org.offlinecash.android.arm
 import org.offlinecash.android.OfflineCashHceService
 import org.offlinecash.android.OfflineCashReader
 import org.offlinecash.android.OfflineCashReader.TapResult
 
-/** Two funded wallets, as the platform needs them: sessions and balances. */
+/** Two wallets, a funded payer and a payee, as the platform sees them: sessions and balances. */
 interface WalletPair : AutoCloseable {
     /** The payee's card session, requesting [amount]. */
     fun payeeCard(amount: Long): CardSession
@@ -20,13 +22,17 @@ interface WalletPair : AutoCloseable {
     /** The payer's reader session, for a link with these limits. */
     fun payerReader(extendedLengthSupported: Boolean, maxTransceiveLength: Int): ReaderSession
 
+    /** The payer's spendable value. */
     fun payerBalance(): Long
+
+    /** The payer's value sent in taps that have not completed. */
+    fun payerPending(): Long
 
     fun payeeBalance(): Long
 }
 
 private fun reader(pair: WalletPair, results: MutableList<TapResult>) = OfflineCashReader(
-    sessions = { extended, max -> pair.payerReader(extended, max) },
+    sessions = { extended, max -> CoreReader(pair.payerReader(extended, max)) },
     listener = { results += it },
 )
 
@@ -45,6 +51,7 @@ fun fullPaymentOverHce(pair: WalletPair, amount: Long, extended: Boolean = false
         check(!link.connected) { "link closed after the tap" }
         check(link.commands.size >= 3) { "SELECT and two exchanges at least, got ${link.commands.size}" }
         checkEquals(payer0 - amount, pair.payerBalance(), "payer balance")
+        checkEquals(0L, pair.payerPending(), "payer pending")
         checkEquals(payee0 + amount, pair.payeeBalance(), "payee balance")
     } finally {
         CardSessionRegistry.disarm()
@@ -81,9 +88,13 @@ fun tornTapThenRetry(pair: WalletPair, amount: Long, tear: Tear) {
         val reader = reader(pair, results)
         val first = reader.tap(HceLink(service, tear = tear))
         check(first is TapResult.Torn) { "first tap with $tear: expected Torn, got $first" }
+        // While torn: the payer's value is spendable or pending, the payee has it or not.
+        checkEquals(payer0, pair.payerBalance() + pair.payerPending(), "payer spendable + pending while torn")
+        check(pair.payeeBalance() == payee0 || pair.payeeBalance() == payee0 + amount) { "payee while torn: ${pair.payeeBalance()}" }
         val second = reader.tap(HceLink(service))
         checkEquals(TapResult.Completed, second, "second tap after $tear")
         checkEquals(payer0 - amount, pair.payerBalance(), "payer balance after $tear")
+        checkEquals(0L, pair.payerPending(), "payer pending after $tear")
         checkEquals(payee0 + amount, pair.payeeBalance(), "payee balance after $tear")
     } finally {
         CardSessionRegistry.disarm()
