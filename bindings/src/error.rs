@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!  core::crypto::CryptoError ─┐
-//!  core::token::DecodeError  ─┼─► OfflineCashError (named fields) ─► Kotlin OfflineCashException.X
+//!  core::token::DecodeError  ─┤
+//!  core::wallet::WalletError ─┼─► OfflineCashError (named fields) ─► Kotlin OfflineCashException.X
 //!  host callback failures    ─┘                                     Swift   OfflineCashError.x
 //! ```
 //!
@@ -12,7 +13,10 @@
 //! ambiguous.)
 
 use offline_cash_core::crypto::CryptoError;
+use offline_cash_core::policy::LimitError;
+use offline_cash_core::protocol::PaymentRejection;
 use offline_cash_core::token::DecodeError;
+use offline_cash_core::wallet::WalletError;
 
 /// Why a call into Offline Cash failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
@@ -38,6 +42,190 @@ pub enum OfflineCashError {
     /// The app called the API in a way it does not allow.
     #[error("misuse: {detail}")]
     Misuse { detail: String },
+    /// The other wallet's message was understood and refused (a forged, replayed, expired…
+    /// payment or request). Nothing was committed for it.
+    #[error("rejected ({reason:?}): {detail}")]
+    Rejected { reason: RejectReason, detail: String },
+    /// The other wallet refused our message, with its reason (`code` is the wire code).
+    #[error("the other wallet refused: {reason:?} (code {code})")]
+    PeerRejected { reason: RejectReason, code: u8 },
+    /// An offline limit would be exceeded (`limit_value` is the limit, `excess` by how much).
+    #[error("{limit:?} limit of {limit_value} exceeded by {excess}")]
+    Limit { limit: LimitKind, limit_value: u64, excess: u64 },
+    /// Not enough spendable value.
+    #[error("insufficient funds: {needed} needed, {available} spendable")]
+    InsufficientFunds { needed: u64, available: u64 },
+    /// The tap ended before the exchange completed: tap again to finish it.
+    #[error("tap interrupted: {detail}")]
+    Torn { detail: String },
+    /// The wallet lacks something it needs (`missing`: certificate, policy, issuer keys):
+    /// call `register()` (online).
+    #[error("wallet not provisioned: no {missing}")]
+    NotProvisioned { missing: String },
+    /// The wallet database failed.
+    #[error("storage: {detail}")]
+    Storage { detail: String },
+    /// The issuer could not be reached or answered with an error; `retryable` says whether
+    /// trying again later may succeed.
+    #[error("network: {detail}")]
+    Network { retryable: bool, detail: String },
+}
+
+/// Why a payment, request or receipt was refused (by this wallet in `Rejected`, by the other
+/// in `PeerRejected`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RejectReason {
+    /// Bytes that are not a well-formed message.
+    Malformed,
+    /// Signed by an issuer key this wallet does not trust.
+    Forged,
+    /// A signature does not match its content.
+    Altered,
+    /// A note spent by a wallet that does not own it.
+    WrongOwner,
+    /// A link spends a note that is not in the payment.
+    UnknownParent,
+    /// Amounts that do not add up (a note's outputs, or the payment against the request).
+    AmountMismatch,
+    /// A zero amount.
+    ZeroAmount,
+    /// A note, certificate or request past its expiry.
+    Expired,
+    /// Something not valid yet (a clock far ahead).
+    NotYetValid,
+    /// A wallet on the issuer's revocation list.
+    Revoked,
+    /// A chain of custody longer than the policy allows.
+    TooDeep,
+    /// Another currency than this wallet's.
+    Currency,
+    /// A note spent twice.
+    DoubleSpend,
+    /// No certificate for a wallet in the chain.
+    UnknownCertificate,
+    /// Something in the payment that no note needs.
+    Unreferenced,
+    /// A payment addressed to another wallet.
+    WrongPayee,
+    /// A payment answering a request this wallet did not issue or already used.
+    Replayed,
+    /// A payment not bound to this request.
+    NotBoundToRequest,
+    /// Accepting it would exceed a limit of the receiving wallet.
+    OverLimit,
+    /// The counterparty's certificate is not acceptable.
+    Certificate,
+    /// A receipt that is not the payee's or not for this payment.
+    BadReceipt,
+    /// The other wallet was busy with another exchange.
+    Busy,
+    /// A reason this version of the bindings does not know.
+    Other,
+}
+
+impl RejectReason {
+    /// From core's stable reason names (`PaymentRejection::code`, wire reason names).
+    pub(crate) fn from_code(code: &str) -> Self {
+        match code {
+            "malformed" => Self::Malformed,
+            "forged" => Self::Forged,
+            "altered" => Self::Altered,
+            "wrong_owner" => Self::WrongOwner,
+            "unknown_parent" => Self::UnknownParent,
+            "amount_mismatch" | "requested_amount_mismatch" => Self::AmountMismatch,
+            "zero_amount" => Self::ZeroAmount,
+            "expired" => Self::Expired,
+            "not_yet_valid" => Self::NotYetValid,
+            "revoked" => Self::Revoked,
+            "too_deep" => Self::TooDeep,
+            "currency" | "currency_mismatch" => Self::Currency,
+            "double_spend" | "double_spend_seen" => Self::DoubleSpend,
+            "unknown_certificate" => Self::UnknownCertificate,
+            "unreferenced" => Self::Unreferenced,
+            "wrong_payee" => Self::WrongPayee,
+            "replayed" => Self::Replayed,
+            "not_bound_to_request" => Self::NotBoundToRequest,
+            "over_limit" => Self::OverLimit,
+            "certificate" => Self::Certificate,
+            "bad_receipt" => Self::BadReceipt,
+            "busy" => Self::Busy,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Which limit an operation would exceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LimitKind {
+    /// The largest single offline payment.
+    PerPayment,
+    /// The largest offline balance.
+    Holding,
+    /// The most offline payments between two syncs: sync first.
+    OfflinePayments,
+    /// The wallet's certificate expired (`limitValue`: its expiry, `excess`: seconds overdue):
+    /// sync first.
+    CertificateExpired,
+    /// The wallet's certificate is not valid yet (`limitValue`: its start, `excess`: seconds
+    /// to wait); the device clock is probably wrong.
+    CertificateNotYetValid,
+}
+
+impl From<LimitError> for OfflineCashError {
+    fn from(e: LimitError) -> Self {
+        let (limit, limit_value, excess) = match e {
+            LimitError::PerPayment { limit, excess, .. } => (LimitKind::PerPayment, limit, excess),
+            LimitError::Holding { limit, excess, .. } => (LimitKind::Holding, limit, excess),
+            LimitError::OfflinePayments { max, excess, .. } => {
+                (LimitKind::OfflinePayments, u64::from(max), u64::from(excess))
+            }
+            LimitError::CertificateExpired { not_after, overdue, .. } => {
+                (LimitKind::CertificateExpired, not_after, overdue)
+            }
+            LimitError::CertificateNotYetValid { not_before, now } => {
+                (LimitKind::CertificateNotYetValid, not_before, not_before.saturating_sub(now))
+            }
+            other => return OfflineCashError::Misuse { detail: other.to_string() },
+        };
+        OfflineCashError::Limit { limit, limit_value, excess }
+    }
+}
+
+impl From<PaymentRejection> for OfflineCashError {
+    fn from(e: PaymentRejection) -> Self {
+        OfflineCashError::Rejected { reason: RejectReason::from_code(e.code()), detail: e.to_string() }
+    }
+}
+
+/// The one mapping from core's wallet errors to what the apps see.
+impl From<WalletError> for OfflineCashError {
+    fn from(e: WalletError) -> Self {
+        let detail = e.to_string();
+        match e {
+            WalletError::Rejected(r) => r.into(),
+            WalletError::PeerRejected { code, reason } => {
+                OfflineCashError::PeerRejected { reason: RejectReason::from_code(reason), code }
+            }
+            WalletError::Limit(l) => l.into(),
+            WalletError::InsufficientFunds { needed, available } => {
+                OfflineCashError::InsufficientFunds { needed, available }
+            }
+            WalletError::Incompatible { detail } => OfflineCashError::Incompatible { detail },
+            WalletError::Torn { detail } => OfflineCashError::Torn { detail },
+            WalletError::NotProvisioned { missing } => OfflineCashError::NotProvisioned { missing: missing.into() },
+            WalletError::Misuse { detail } => OfflineCashError::Misuse { detail },
+            WalletError::Network { retryable, detail } => OfflineCashError::Network { retryable, detail },
+            WalletError::Storage(_) => OfflineCashError::Storage { detail },
+            WalletError::Signer(c) => c.into(),
+            _ => OfflineCashError::Storage { detail },
+        }
+    }
+}
+
+impl From<offline_cash_core::nfc::NfcError> for OfflineCashError {
+    fn from(e: offline_cash_core::nfc::NfcError) -> Self {
+        WalletError::from(e).into()
+    }
 }
 
 /// What was wrong with a key or signature.

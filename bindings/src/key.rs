@@ -28,7 +28,7 @@ pub trait KeyWrapper: Send + Sync {
 }
 
 /// Adapts the app's `KeyWrapper` to core's.
-struct ForeignWrapper(Arc<dyn KeyWrapper>);
+pub(crate) struct ForeignWrapper(pub(crate) Arc<dyn KeyWrapper>);
 
 impl crypto::KeyWrapper for ForeignWrapper {
     fn wrap(&self, secret: &[u8]) -> Result<Vec<u8>, WrapError> {

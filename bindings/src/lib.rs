@@ -20,10 +20,13 @@
 //!   core's errors are mapped once, in `error.rs`. No exported function panics on its input,
 //!   including bytes from outside and host callbacks that throw.
 //! - Stateful things are `uniffi::Object`s behind `Arc` with `&self` methods; host-implemented
-//!   traits ([`Signer`], [`KeyWrapper`]) are `#[uniffi::export(with_foreign)]`.
+//!   traits ([`Signer`], [`KeyWrapper`], [`Transceiver`], [`WalletListener`], [`Logger`]) are
+//!   `#[uniffi::export(with_foreign)]`. Objects are safe to call from several threads.
 //!
-//! It does not yet expose the wallet (stores, payments, settlement): that facade comes when
-//! core's `Wallet` exists. The API as the apps see it is described in docs/API.md.
+//! The wallet ([`Wallet`]: open with a software or hardware key, balance, history, payments
+//! over frames or NFC APDUs, async register/fund/sync on a tokio runtime, events to a
+//! [`WalletListener`], log lines to a [`Logger`]) wraps `core::wallet`. The API as the apps
+//! see it is described in docs/API.md.
 //!
 //! No hand-written `unsafe` here (forbidden below); the FFI plumbing is UniFFI's generated
 //! scaffolding.
@@ -31,12 +34,24 @@
 
 mod error;
 mod key;
+mod logging;
+mod session;
 mod signer;
 mod suite;
+mod wallet;
 
-pub use error::{CryptoReason, KeyWrapperError, OfflineCashError, SignerError};
+pub use error::{CryptoReason, KeyWrapperError, LimitKind, OfflineCashError, RejectReason, SignerError};
 pub use key::{KeyWrapper, SoftwareKey};
+pub use logging::{LogLevel, Logger, set_logger};
+pub use session::{
+    CardSession, NfcRole, PayeeSession, PayerSession, ReaderSession, ReaderStep, TapTiming, TransceiveError,
+    Transceiver, simulate_tap,
+};
 pub use signer::{Signer, SignerReport, check_signer};
 pub use suite::Suite;
+pub use wallet::{
+    Balance, HistoryCursor, HistoryEntry, HistoryKind, HistoryPage, PendingPayment, SyncReport, Wallet, WalletConfig,
+    WalletEvent, WalletListener,
+};
 
 uniffi::setup_scaffolding!();

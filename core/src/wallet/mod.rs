@@ -18,6 +18,7 @@
 
 mod entropy;
 mod error;
+mod keys;
 mod nfc_roles;
 mod payee_session;
 mod payer_session;

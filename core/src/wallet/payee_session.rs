@@ -101,7 +101,13 @@ impl PayeeSession {
                 spent_by: &spent_by,
                 balance,
             };
-            incoming.verify(&checks)?
+            match incoming.verify(&checks) {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(target: "offline_cash::wallet", reason = e.code(), "payment rejected: {e}");
+                    return Err(e.into());
+                }
+            }
         };
         let receipt = accepted.sign_receipt(inner.signer.as_ref(), wallet.id, now)?;
         let record = IncomingPayment {
@@ -116,6 +122,7 @@ impl PayeeSession {
         let stored = inner.store.receive(&record)?;
         let receipt = match stored {
             Received::New => {
+                tracing::info!(target: "offline_cash::wallet", amount = accepted.amount, "payment received and committed");
                 for peer in &accepted.certificates {
                     inner.store.remember_peer(peer, now)?;
                     let trust = inner.trust.clone();

@@ -52,6 +52,7 @@ impl PayerSession {
     /// Reports a tap that ended before the receipt arrived.
     pub fn torn(&mut self) {
         if let State::ExpectReceipt(_) = self.state {
+            tracing::warn!(target: "offline_cash::wallet", "tap torn before the receipt: payment stays pending");
             self.wallet.lock().push_event(WalletEvent::TapTorn { pending: self.paid });
         }
     }
@@ -75,6 +76,7 @@ impl PayerSession {
                 };
                 let mut inner = self.wallet.lock();
                 let _ = inner.store.complete_spend(&verified.hash, &verified.receipt.to_bytes(), now)?;
+                tracing::info!(target: "offline_cash::wallet", amount = pending.amount, "payment completed: receipt verified");
                 inner.push_event(WalletEvent::PaymentCompleted {
                     payee: pending.payee,
                     amount: pending.amount,
@@ -130,6 +132,7 @@ impl PayerSession {
                     counter: p.counter,
                     now,
                 })?;
+                tracing::info!(target: "offline_cash::wallet", amount = p.amount, "payment committed as pending");
                 prepared
             }
         };

@@ -1,0 +1,453 @@
+//! The wallet as the apps see it: open, balance, history, payments, settlement, events.
+//!
+//! ```text
+//!  Wallet.openSoftware / openHardware ──► core::wallet::Wallet (+ SyncClient for the issuer)
+//!    requestPayment / pay / cardSession / readerSession ──► sessions (session.rs)
+//!    register / fund / sync (async, tokio) ──► core's async wallet methods
+//!    after every operation: core's poll_event() drained ──► WalletListener.onEvent
+//! ```
+//!
+//! Contract: wraps only. Time is the system clock ([`SystemClock`]), randomness the OS's
+//! ([`OsEntropy`]). Every method takes `&self`; the core wallet serialises access internally,
+//! so a `Wallet` is safe to share between threads.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use offline_cash_core::crypto;
+use offline_cash_core::nfc::{CardConfig, ReaderConfig};
+use offline_cash_core::store;
+use offline_cash_core::sync::SyncClient;
+use offline_cash_core::wallet::{self as cw, Clock, OsEntropy};
+
+use crate::key::ForeignWrapper;
+use crate::session::{CardSession, NfcRole, PayeeSession, PayerSession, ReaderSession};
+use crate::{KeyWrapper, OfflineCashError, Signer, Suite};
+
+/// How a wallet is opened: its issuer, account, key suite and tolerances.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WalletConfig {
+    /// The issuer's base URL (`https://issuer.example`).
+    pub issuer_url: String,
+    /// The account credential the issuer gave for this customer.
+    pub account_credential: String,
+    /// The suite of a software key generated on first open (ignored for a hardware key,
+    /// which is always `ECDSA_P256`, and for an existing wallet, whose key is kept).
+    pub suite: Suite,
+    /// How far ahead (seconds) another device's clock may be.
+    pub max_clock_skew_secs: u64,
+    /// How long (seconds) a payment request stays open for a retried payment.
+    pub request_ttl_secs: u64,
+}
+
+/// Spendable, pending (sent, awaiting a receipt) and total offline value, in minor units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct Balance {
+    /// What can be paid now.
+    pub spendable: u64,
+    /// Sent in a tap that has not completed (no receipt yet).
+    pub pending: u64,
+    /// Both.
+    pub total: u64,
+}
+
+/// Where the next history page starts (from `HistoryPage.next`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct HistoryCursor {
+    /// Time of the last entry returned.
+    pub at: u64,
+    /// Its sequence number.
+    pub seq: u64,
+}
+
+/// What a history entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HistoryKind {
+    /// Notes issued to this wallet online.
+    Fund,
+    /// A payment sent (pending until its receipt).
+    Spend,
+    /// A sent payment's receipt arrived (or the issuer settled it).
+    SpendComplete,
+    /// A payment received.
+    Receive,
+    /// A kind this version of the bindings does not know.
+    Other,
+}
+
+/// One entry of the wallet's tamper-evident log.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HistoryEntry {
+    /// Position in the log.
+    pub seq: u64,
+    /// Unix seconds.
+    pub at: u64,
+    /// What happened.
+    pub kind: HistoryKind,
+    /// The other wallet's id (hex), if any.
+    pub counterparty: Option<String>,
+    /// Minor units.
+    pub amount: u64,
+    /// The payment hash or note id it refers to (hex).
+    pub reference: String,
+}
+
+/// One page of history, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HistoryPage {
+    /// The entries.
+    pub entries: Vec<HistoryEntry>,
+    /// The cursor of the next page, or none at the end.
+    pub next: Option<HistoryCursor>,
+}
+
+/// An outgoing payment awaiting its receipt (a torn tap): tap the same payee again, or sync.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct PendingPayment {
+    /// The payment's hash (hex).
+    pub payment_hash: String,
+    /// The payee's wallet id (hex).
+    pub payee: String,
+    /// Minor units.
+    pub amount: u64,
+    /// Unix seconds when it was committed.
+    pub created_at: u64,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// Batches sent.
+    pub batches: u32,
+    /// Records the issuer recorded now.
+    pub accepted: u32,
+    /// Records it already had.
+    pub duplicates: u32,
+    /// Records that exposed a double spend.
+    pub double_spends: u32,
+    /// Records it refused.
+    pub rejected: u32,
+    /// Pending payments the issuer settled.
+    pub settled_pending: u32,
+    /// Wallets on the revocation list now.
+    pub revoked: u64,
+    /// The issuer saw this wallet roll back (a restored old database).
+    pub rollback_detected: bool,
+}
+
+/// Something that happened, for the app's UI.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum WalletEvent {
+    /// Value arrived and is committed.
+    Received { payer: String, amount: u64, payment_hash: String },
+    /// A payment was committed as pending and handed to the link.
+    Sent { payee: String, amount: u64, payment_hash: String },
+    /// The payee's receipt arrived: the payment is complete.
+    Completed { payee: String, amount: u64, payment_hash: String },
+    /// A tap ended before the exchange completed; `pending` is the payment awaiting its
+    /// receipt, if this wallet was paying.
+    Torn { pending: Option<String> },
+}
+
+/// Receives the wallet's events (on the thread of the operation that caused them; keep it
+/// short and hand over to the UI thread).
+#[uniffi::export(with_foreign)]
+pub trait WalletListener: Send + Sync {
+    /// One event.
+    fn on_event(&self, event: WalletEvent);
+}
+
+/// The system clock, for the card role and every `now` the core needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    }
+}
+
+pub(crate) fn now() -> u64 {
+    SystemClock.now()
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What the wallet and its sessions share: the core wallet and the listener.
+pub(crate) struct Shared {
+    pub(crate) wallet: cw::Wallet,
+    listener: Mutex<Option<Arc<dyn WalletListener>>>,
+}
+
+impl Shared {
+    /// Forwards every queued core event to the listener (dropped if there is none).
+    pub(crate) fn drain(&self) {
+        let listener = self.listener.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        while let Some(event) = self.wallet.poll_event() {
+            if let (Some(listener), Some(event)) = (&listener, convert_event(event)) {
+                listener.on_event(event);
+            }
+        }
+    }
+}
+
+fn convert_event(event: cw::WalletEvent) -> Option<WalletEvent> {
+    Some(match event {
+        cw::WalletEvent::PaymentReceived { payer, amount, payment_hash } => {
+            WalletEvent::Received { payer: payer.to_hex(), amount, payment_hash: hex(&payment_hash) }
+        }
+        cw::WalletEvent::PaymentSent { payee, amount, payment_hash } => {
+            WalletEvent::Sent { payee: payee.to_hex(), amount, payment_hash: hex(&payment_hash) }
+        }
+        cw::WalletEvent::PaymentCompleted { payee, amount, payment_hash } => {
+            WalletEvent::Completed { payee: payee.to_hex(), amount, payment_hash: hex(&payment_hash) }
+        }
+        cw::WalletEvent::TapTorn { pending } => WalletEvent::Torn { pending: pending.map(|h| hex(&h)) },
+        _ => return None,
+    })
+}
+
+/// An offline wallet: one database, one key. Thread-safe.
+#[derive(uniffi::Object)]
+pub struct Wallet {
+    shared: Arc<Shared>,
+    client: Option<SyncClient>,
+    client_error: String,
+}
+
+impl std::fmt::Debug for Wallet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wallet").field("id", &self.shared.wallet.id()).finish_non_exhaustive()
+    }
+}
+
+fn core_config(config: &WalletConfig) -> cw::WalletConfig {
+    cw::WalletConfig {
+        max_clock_skew: config.max_clock_skew_secs,
+        request_ttl: config.request_ttl_secs,
+        ..cw::WalletConfig::default()
+    }
+}
+
+impl Wallet {
+    /// Wraps a core wallet (the constructors, and Rust tests that provision with the testkit).
+    #[doc(hidden)]
+    pub fn from_core(wallet: cw::Wallet, config: &WalletConfig) -> Arc<Self> {
+        let (client, client_error) =
+            match SyncClient::new(&config.issuer_url, &config.account_credential, wallet.signer()) {
+                Ok(c) => (Some(c), String::new()),
+                Err(e) => (None, e.to_string()),
+            };
+        let shared = Arc::new(Shared { wallet, listener: Mutex::new(None) });
+        Arc::new(Self { shared, client, client_error })
+    }
+
+    fn client(&self) -> Result<&SyncClient, OfflineCashError> {
+        self.client.as_ref().ok_or_else(|| OfflineCashError::Misuse {
+            detail: format!("issuer URL or credential unusable: {}", self.client_error),
+        })
+    }
+
+    /// The core wallet (Rust callers, tests).
+    #[doc(hidden)]
+    pub fn core(&self) -> &cw::Wallet {
+        &self.shared.wallet
+    }
+
+    /// Forwards queued events to the listener.
+    pub(crate) fn shared_drain(&self) {
+        self.shared.drain();
+    }
+
+    fn after<T>(&self, result: Result<T, cw::WalletError>) -> Result<T, OfflineCashError> {
+        self.shared.drain();
+        result.map_err(Into::into)
+    }
+}
+
+#[uniffi::export]
+impl Wallet {
+    /// Opens (or creates) the wallet database at `path` with a software key: generated with
+    /// `config.suite` and stored wrapped by `key_wrapper` on first open, unwrapped afterwards.
+    #[uniffi::constructor]
+    pub fn open_software(
+        path: String,
+        config: WalletConfig,
+        key_wrapper: Arc<dyn KeyWrapper>,
+    ) -> Result<Arc<Self>, OfflineCashError> {
+        let wallet = cw::Wallet::open_software(
+            &path,
+            config.suite.into(),
+            &ForeignWrapper(key_wrapper),
+            Box::new(OsEntropy),
+            core_config(&config),
+        )?;
+        Ok(Self::from_core(wallet, &config))
+    }
+
+    /// Opens (or creates) the wallet database at `path` for the platform P-256 key `signer`
+    /// (Android Keystore / StrongBox, Secure Enclave); `key_alias` names the key and is stored.
+    #[uniffi::constructor]
+    pub fn open_hardware(
+        path: String,
+        config: WalletConfig,
+        signer: Arc<dyn Signer>,
+        key_alias: String,
+    ) -> Result<Arc<Self>, OfflineCashError> {
+        let signer: Arc<dyn crypto::Signer> = Arc::new(crate::signer::core_signer(signer)?);
+        let wallet = cw::Wallet::open_hardware(&path, signer, &key_alias, Box::new(OsEntropy), core_config(&config))?;
+        Ok(Self::from_core(wallet, &config))
+    }
+
+    /// This wallet's id: 64 lower-case hex characters.
+    pub fn id(&self) -> String {
+        self.shared.wallet.id().to_hex()
+    }
+
+    /// Spendable, pending and total offline value.
+    pub fn balance(&self) -> Result<Balance, OfflineCashError> {
+        let b = self.shared.wallet.balance()?;
+        Ok(Balance { spendable: b.spendable, pending: b.pending, total: b.total })
+    }
+
+    /// Up to `limit` history entries, newest first, starting at `cursor` (none: the newest).
+    pub fn history(&self, cursor: Option<HistoryCursor>, limit: u32) -> Result<HistoryPage, OfflineCashError> {
+        let cursor = cursor.map(|c| store::HistoryCursor { at: c.at, seq: c.seq });
+        let page = self.shared.wallet.history(store::HistoryFilter::All, cursor, limit)?;
+        Ok(HistoryPage {
+            entries: page
+                .entries
+                .into_iter()
+                .map(|e| HistoryEntry {
+                    seq: e.seq,
+                    at: e.at,
+                    kind: match e.kind {
+                        store::LogKind::Fund => HistoryKind::Fund,
+                        store::LogKind::Spend => HistoryKind::Spend,
+                        store::LogKind::SpendComplete => HistoryKind::SpendComplete,
+                        store::LogKind::Receive => HistoryKind::Receive,
+                        _ => HistoryKind::Other,
+                    },
+                    counterparty: e.counterparty.map(|c| c.to_hex()),
+                    amount: e.amount,
+                    reference: hex(&e.reference),
+                })
+                .collect(),
+            next: page.next.map(|c| HistoryCursor { at: c.at, seq: c.seq }),
+        })
+    }
+
+    /// Outgoing payments awaiting a receipt (torn taps).
+    pub fn pending_payments(&self) -> Result<Vec<PendingPayment>, OfflineCashError> {
+        Ok(self
+            .shared
+            .wallet
+            .pending_payments()?
+            .into_iter()
+            .map(|s| PendingPayment {
+                payment_hash: hex(&s.payment_hash),
+                payee: s.payee.to_hex(),
+                amount: s.amount,
+                created_at: s.created_at,
+            })
+            .collect())
+    }
+
+    /// Starts receiving `amount` over any channel (QR, file…): send `requestBytes()`, feed
+    /// the payer's frames to `handleFrame`.
+    pub fn request_payment(&self, amount: u64) -> Result<Arc<PayeeSession>, OfflineCashError> {
+        let session = self.after(self.shared.wallet.request_payment(amount, now()))?;
+        Ok(Arc::new(PayeeSession::new(self.shared.clone(), session)))
+    }
+
+    /// Starts paying over any channel: feed the payee's request to `handleFrame`.
+    pub fn pay(&self) -> Arc<PayerSession> {
+        Arc::new(PayerSession::new(self.shared.clone(), self.shared.wallet.pay()))
+    }
+
+    /// A card-emulation session (Android HCE / iOS card session) for `role`; `amount` is
+    /// required when receiving. `extended_length`: whether this device's HCE takes
+    /// extended-length APDUs.
+    pub fn card_session(
+        &self,
+        role: NfcRole,
+        amount: Option<u64>,
+        extended_length: bool,
+    ) -> Result<Arc<CardSession>, OfflineCashError> {
+        let party = self.party(role, amount)?;
+        let config = if extended_length { CardConfig::extended() } else { CardConfig::short() };
+        let session = cw::CardHandler::session(party, Arc::new(SystemClock), config);
+        Ok(Arc::new(CardSession::new(self.shared.clone(), session)))
+    }
+
+    /// A reader session (Android `IsoDep`, iOS Core NFC) for `role`; `amount` is required when
+    /// receiving. The two limits are `IsoDep.isExtendedLengthApduSupported` and
+    /// `IsoDep.maxTransceiveLength`.
+    pub fn reader_session(
+        &self,
+        role: NfcRole,
+        amount: Option<u64>,
+        extended_length_supported: bool,
+        max_transceive_length: u32,
+    ) -> Result<Arc<ReaderSession>, OfflineCashError> {
+        let party = self.party(role, amount)?;
+        let config = ReaderConfig::new(extended_length_supported, max_transceive_length as usize);
+        let driver = cw::ReaderDriver::new(party, config)?;
+        Ok(Arc::new(ReaderSession::new(self.shared.clone(), driver)))
+    }
+
+    /// Sets (or with none, removes) the listener of this wallet's events.
+    pub fn set_listener(&self, listener: Option<Arc<dyn WalletListener>>) {
+        *self.shared.listener.lock().unwrap_or_else(PoisonError::into_inner) = listener;
+    }
+}
+
+impl Wallet {
+    fn party(&self, role: NfcRole, amount: Option<u64>) -> Result<cw::Party, OfflineCashError> {
+        Ok(match role {
+            NfcRole::Payer => cw::Party::Payer(self.shared.wallet.pay()),
+            NfcRole::Payee => {
+                let amount =
+                    amount.ok_or_else(|| OfflineCashError::Misuse { detail: "receiving needs an amount".into() })?;
+                cw::Party::Payee(Box::new(self.after(self.shared.wallet.request_payment(amount, now()))?))
+            }
+        })
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Wallet {
+    /// Registers this wallet with the issuer (online): installs the issuer's keys, this
+    /// wallet's certificate and the policy.
+    pub async fn register(&self) -> Result<(), OfflineCashError> {
+        let client = self.client()?;
+        let result = self.shared.wallet.register(client).await;
+        self.after(result)
+    }
+
+    /// Moves `amounts` (minor units, one note each) from the online account into this
+    /// wallet (online).
+    pub async fn fund(&self, amounts: Vec<u64>) -> Result<(), OfflineCashError> {
+        let client = self.client()?;
+        let result = self.shared.wallet.fund(client, &amounts, now()).await;
+        self.after(result).map(|_| ())
+    }
+
+    /// Uploads what happened offline and brings back revocations, policy and keys (online).
+    pub async fn sync(&self) -> Result<SyncReport, OfflineCashError> {
+        let client = self.client()?;
+        let result = self.shared.wallet.sync(client, now()).await;
+        let r = self.after(result)?;
+        Ok(SyncReport {
+            batches: r.batches,
+            accepted: r.accepted,
+            duplicates: r.duplicates,
+            double_spends: r.double_spends,
+            rejected: r.rejected,
+            settled_pending: r.settled_pending,
+            revoked: r.revoked as u64,
+            rollback_detected: r.rollback_detected,
+        })
+    }
+}
