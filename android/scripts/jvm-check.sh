@@ -41,40 +41,25 @@ if [ ! -s "$ANDROID_JAR" ]; then
 fi
 [ -s "$ANDROID_JAR" ] || { echo "android: $ANDROID_JAR missing after download" >&2; exit 1; }
 
-# The wallet half (CoreAdapters.kt and the payment scenarios) needs the bindings' Wallet API
-# (CardSession, ReaderSession, Transceiver). While the bindings lack it, only the platform half
-# is compiled and checked, and the run says so; once they have it, the wallet half is
-# compiled and must pass.
 GENERATED=bindings/generated/kotlin/org/offlinecash
-if grep -q "class CardSession\b" "$GENERATED"/*.kt; then
-    WALLET=1
-    main_sources=$(find "$SRC/main/kotlin" -name '*.kt')
-    test_sources=$(find "$SRC/sharedTest/kotlin" "$SRC/hostTest/kotlin" -name '*.kt' ! -name 'WalletChecksUnavailable.kt')
-else
-    WALLET=0
-    echo "android: the generated bindings have no Wallet API (CardSession): the payment scenarios are NOT compiled or run"
-    main_sources=$(find "$SRC/main/kotlin" -name '*.kt' ! -name 'CoreAdapters.kt')
-    test_sources=$(find "$SRC/sharedTest/kotlin" "$SRC/hostTest/kotlin" -name '*.kt' \
-        ! -name 'WalletScenarios.kt' ! -name 'WalletChecks.kt' ! -name 'WalletPairs.kt')
-fi
-
+# The issuer binary the wallet scenarios start on 127.0.0.1 (built by `cargo test` in
+# test-all.sh already; a no-op then).
+cargo build -q -p offline-cash-issuer
 mkdir -p "$OUT"
 echo "== android: compile the library against android-all ($version)"
 # The library jar holds the generated bindings too, as the AAR does.
-# shellcheck disable=SC2086
 .tools/kotlinc -nowarn -classpath "$DEPS:$ANDROID_JAR" -d "$OUT/offlinecash.jar" \
-    $main_sources "$GENERATED"/*.kt
+    $(find "$SRC/main/kotlin" -name '*.kt') "$GENERATED"/*.kt
 
 echo "== android: compile the host scenarios (shared with the instrumented tests)"
-# shellcheck disable=SC2086
 .tools/kotlinc -nowarn -include-runtime -Xfriend-paths="$OUT/offlinecash.jar" \
     -classpath "$OUT/offlinecash.jar:$DEPS:$ANDROID_JAR" -d "$OUT/host-tests.jar" \
-    $test_sources
+    $(find "$SRC/sharedTest/kotlin" "$SRC/hostTest/kotlin" -name '*.kt')
 
 echo "== android: run the host scenarios"
 java -Djna.library.path="$LIB_DIR" \
     -Dofflinecash.apduservice="$SRC/main/res/xml/apduservice.xml" \
     -Dofflinecash.manifest="$SRC/main/AndroidManifest.xml" \
-    -Dofflinecash.wallet="$WALLET" \
+    -Dofflinecash.issuer="${CARGO_TARGET_DIR:-target}/debug/offline-cash-issuer" \
     -classpath "$OUT/host-tests.jar:$OUT/offlinecash.jar:$DEPS:$ANDROID_JAR" \
     org.offlinecash.android.host.HostChecksKt

@@ -9,7 +9,7 @@ import java.io.IOException
 import org.offlinecash.CardSession
 import org.offlinecash.ReaderSession
 import org.offlinecash.Transceiver
-import org.offlinecash.TransceiverException
+import org.offlinecash.TransceiveException
 
 /** The core's [CardSession] as an [HceCard]. */
 class CoreCard(private val session: CardSession) : HceCard {
@@ -29,7 +29,7 @@ class CoreReader(private val session: ReaderSession) : ReaderDriver {
             override fun transceive(command: ByteArray): ByteArray = try {
                 transceiver.transceive(command)
             } catch (e: IOException) {
-                throw TransceiverException.TagLost(detail = e.toString())
+                throw TransceiveException.Failed(detail = e.toString())
             }
         })
     }

@@ -7,6 +7,7 @@ import org.offlinecash.android.scenarios.checkManifest
 import org.offlinecash.android.scenarios.hexBytes
 
 fun main() {
+    installHostServiceFactory()
     val t = TestRunner()
     val apduService = File(System.getProperty("offlinecash.apduservice") ?: "android/offlinecash/src/main/res/xml/apduservice.xml")
     val manifest = File(System.getProperty("offlinecash.manifest") ?: "android/offlinecash/src/main/AndroidManifest.xml")

@@ -4,8 +4,6 @@
 // sync job's scheduling and outcome classification.
 package org.offlinecash.android.host
 
-import android.app.job.JobInfo
-import android.content.ComponentName
 import android.nfc.cardemulation.HostApduService
 import android.security.keystore.KeyProperties
 import java.io.IOException
@@ -23,8 +21,8 @@ import org.offlinecash.android.KeystoreKeyWrapper
 import org.offlinecash.android.KeystoreSigner
 import org.offlinecash.android.OfflineCashHceService
 import org.offlinecash.android.SyncOutcome
-import org.offlinecash.android.SyncScheduler
 import org.offlinecash.android.SyncTask
+import org.offlinecash.android.scenarios.HceServices
 import org.offlinecash.android.scenarios.check
 import org.offlinecash.android.scenarios.checkBytes
 import org.offlinecash.android.scenarios.checkEquals
@@ -54,7 +52,7 @@ fun softwareSigner(): KeystoreSigner {
 fun platformChecks(t: TestRunner) {
     t.test("HCE service: nothing armed answers 6A82 (not found), a null APDU 6700") {
         CardSessionRegistry.disarm()
-        val service = OfflineCashHceService()
+        val service = HceServices.create()
         checkEquals("6A82", service.processCommandApdu(hexBytes("00A4040007F04F434153480100"), null).statusWord(), "unarmed")
         checkEquals("6700", service.processCommandApdu(null, null).statusWord(), "null APDU")
         service.onDeactivated(HostApduService.DEACTIVATION_LINK_LOSS) // nothing armed: no effect, no crash
@@ -67,7 +65,7 @@ fun platformChecks(t: TestRunner) {
             override fun onApdu(command: ByteArray, response: ByteArray) { seen += "apdu ${response.statusWord()}" }
             override fun onDeactivated(reason: Int) { seen += "deactivated $reason" }
         })
-        val service = OfflineCashHceService()
+        val service = HceServices.create()
         checkBytes(hexBytes("CAFE9000"), service.processCommandApdu(hexBytes("80100000"), null), "response")
         service.onDeactivated(HostApduService.DEACTIVATION_DESELECTED)
         checkEquals(1, card.commands.size, "commands forwarded")
@@ -79,7 +77,7 @@ fun platformChecks(t: TestRunner) {
 
     t.test("HCE service: a card that throws is answered 6F00, never a crash of the NFC service") {
         CardSessionRegistry.arm(RecordingCard { throw IllegalStateException("native library missing") })
-        checkEquals("6F00", OfflineCashHceService().processCommandApdu(hexBytes("80100000"), null).statusWord(), "sw")
+        checkEquals("6F00", HceServices.create().processCommandApdu(hexBytes("80100000"), null).statusWord(), "sw")
         CardSessionRegistry.disarm()
     }
 
@@ -138,17 +136,6 @@ fun platformChecks(t: TestRunner) {
         checkEquals(listOf(KeyProperties.BLOCK_MODE_GCM), aes.blockModes.toList(), "block modes")
         checkEquals(listOf(KeyProperties.ENCRYPTION_PADDING_NONE), aes.encryptionPaddings.toList(), "paddings")
         check(aes.isRandomizedEncryptionRequired) { "randomized encryption" }
-    }
-
-    t.test("SyncScheduler: any network, exponential backoff, persisted") {
-        val component = ComponentName("org.offlinecash.sample", "org.offlinecash.android.SyncJobService")
-        for (job in listOf(SyncScheduler.periodicJob(component, SyncScheduler.DEFAULT_PERIOD_MILLIS), SyncScheduler.soonJob(component))) {
-            checkEquals(JobInfo.NETWORK_TYPE_ANY, job.networkType, "network type")
-            checkEquals(JobInfo.BACKOFF_POLICY_EXPONENTIAL, job.backoffPolicy, "backoff policy")
-            checkEquals(SyncScheduler.INITIAL_BACKOFF_MILLIS, job.initialBackoffMillis, "initial backoff")
-            check(job.isPersisted) { "persisted" }
-        }
-        check(SyncScheduler.periodicJob(component, SyncScheduler.DEFAULT_PERIOD_MILLIS).isPeriodic) { "periodic" }
     }
 
     t.test("SyncOutcome: success is DONE, an IOException RETRY, a misuse FAILED") {

@@ -50,3 +50,14 @@ class HceLink(
         connected = false
     }
 }
+
+/**
+ * How scenarios get an [OfflineCashHceService]: its constructor on a device; on the host JVM
+ * (no native Binder) an instance made without the framework constructors, installed by the
+ * host check.
+ */
+object HceServices {
+    var factory: () -> org.offlinecash.android.OfflineCashHceService = { org.offlinecash.android.OfflineCashHceService() }
+
+    fun create(): org.offlinecash.android.OfflineCashHceService = factory()
+}

@@ -64,7 +64,7 @@ fun linkTapCompletes() {
         val factory = CountingFactory { ScriptedDriver() }
         val results = mutableListOf<TapResult>()
         val reader = OfflineCashReader(factory, { results += it })
-        val link = HceLink(OfflineCashHceService(), isExtendedLengthApduSupported = true, maxTransceiveLength = 65_546)
+        val link = HceLink(HceServices.create(), isExtendedLengthApduSupported = true, maxTransceiveLength = 65_546)
         checkEquals(TapResult.Completed, reader.tap(link), "tap")
         checkEquals(true to 65_546, factory.lastLimits, "limits given to the core")
         checkEquals(3, card.commands, "commands reaching the card")
@@ -87,7 +87,7 @@ fun linkTearThenRetryKeepsTheSession() {
             try {
                 val factory = CountingFactory { ScriptedDriver() }
                 val reader = OfflineCashReader(factory, {})
-                val service = OfflineCashHceService()
+                val service = HceServices.create()
                 val first = reader.tap(HceLink(service, tear = Tear(at, afterCardAnswered)))
                 check(first is TapResult.Torn) { "tear at $at: $first" }
                 checkEquals(1, factory.created.single().torn, "session told of the tear")
@@ -109,7 +109,7 @@ fun linkFailureEndsTheSession() {
         var fail = true
         val factory = CountingFactory { ScriptedDriver(failWith = if (fail) IllegalStateException("rejected") else null) }
         val reader = OfflineCashReader(factory, {})
-        val service = OfflineCashHceService()
+        val service = HceServices.create()
         val first = reader.tap(HceLink(service))
         check(first is TapResult.Failed) { "expected Failed, got $first" }
         checkEquals(0, factory.created.single().torn, "a refusal is not a tear")

@@ -40,7 +40,7 @@ private fun reader(pair: WalletPair, results: MutableList<TapResult>) = OfflineC
 fun fullPaymentOverHce(pair: WalletPair, amount: Long, extended: Boolean = false, maxTransceive: Int = 261) {
     val payer0 = pair.payerBalance()
     val payee0 = pair.payeeBalance()
-    val service = OfflineCashHceService()
+    val service = HceServices.create()
     CardSessionRegistry.arm(pair.payeeCard(amount))
     try {
         val results = mutableListOf<TapResult>()
@@ -60,7 +60,7 @@ fun fullPaymentOverHce(pair: WalletPair, amount: Long, extended: Boolean = false
 
 /** The AID the core SELECTs (from the first command of a real tap) is the one apduservice.xml declares. */
 fun aidMatchesCore(pair: WalletPair, apduService: File) {
-    val service = OfflineCashHceService()
+    val service = HceServices.create()
     CardSessionRegistry.arm(pair.payeeCard(1))
     try {
         val link = HceLink(service)
@@ -81,7 +81,7 @@ fun aidMatchesCore(pair: WalletPair, apduService: File) {
 fun tornTapThenRetry(pair: WalletPair, amount: Long, tear: Tear) {
     val payer0 = pair.payerBalance()
     val payee0 = pair.payeeBalance()
-    val service = OfflineCashHceService()
+    val service = HceServices.create()
     CardSessionRegistry.arm(pair.payeeCard(amount))
     try {
         val results = mutableListOf<TapResult>()
@@ -103,7 +103,7 @@ fun tornTapThenRetry(pair: WalletPair, amount: Long, tear: Tear) {
 
 /** The number of command APDUs of an untorn payment with these link limits. */
 fun commandsPerPayment(pair: WalletPair, amount: Long): Int {
-    val service = OfflineCashHceService()
+    val service = HceServices.create()
     CardSessionRegistry.arm(pair.payeeCard(amount))
     try {
         val link = HceLink(service)
