@@ -56,7 +56,7 @@ class WalletScenariosTest {
     }
 
     @Test
-    fun tornTapThenRetry() {
+    fun tearThenRetry() {
         for (at in 0 until 3) {
             IssuerWalletPair(issuer, dir, listOf(1_000)).use { tornTapThenRetry(it, 600, Tear(at, afterCardAnswered = true)) }
         }
