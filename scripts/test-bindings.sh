@@ -4,7 +4,14 @@
 # Node/npm and Python 3; no Android SDK, no Swift toolchain (the Swift bindings are generated
 # but compiled only by the iOS package).
 #
-#   gen-bindings.sh ──► setup-jvm-tools.sh ──► kotlinc + java (JNA) ──► python3 ──► API.md check
+#   gen-bindings.sh ──► setup-jvm-tools.sh ──► issuer (background, 127.0.0.1:<free port>)
+#     ──► kotlinc + java (JNA) ──► python3 ──► API.md check;   the issuer is killed at exit.
+#
+# The wallet tests pay between real wallets registered and funded at a real issuer
+# (`offline-cash-issuer serve`, fresh database in a temporary directory). Its limits are set
+# for the limit tests: per payment 50000, holding 100000. The Kotlin run also measures a tap
+# driven from Kotlin against the same tap driven from Rust (line `bench:`; written to
+# target/kotlin-tests/bench.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,13 +30,36 @@ time_start=$SECONDS
 ./scripts/setup-jvm-tools.sh
 echo "   (tools ready in $((SECONDS - time_start)) s)"
 
+echo "== bindings: issuer for the wallet tests"
+cargo build -q -p offline-cash-issuer
+WORK="$(mktemp -d)"
+ISSUER_PID=""
+cleanup() {
+    if [ -n "$ISSUER_PID" ]; then kill "$ISSUER_PID" 2>/dev/null || true; wait "$ISSUER_PID" 2>/dev/null || true; fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+export OC_ISSUER_URL="http://127.0.0.1:$PORT"
+export OC_ADMIN_TOKEN="test-admin-$RANDOM$RANDOM"
+"${CARGO_TARGET_DIR:-target}/debug/offline-cash-issuer" serve --db "$WORK/issuer.db" --listen "127.0.0.1:$PORT" \
+    --admin-token "$OC_ADMIN_TOKEN" --per-payment-limit 50000 --holding-limit 100000 >"$WORK/issuer.log" 2>&1 &
+ISSUER_PID=$!
+for _ in $(seq 1 100); do
+    curl -fsS "$OC_ISSUER_URL/health" >/dev/null 2>&1 && break
+    kill -0 "$ISSUER_PID" 2>/dev/null || { cat "$WORK/issuer.log" >&2; exit 1; }
+    sleep 0.1
+done
+curl -fsS "$OC_ISSUER_URL/health" >/dev/null || { echo "issuer did not start" >&2; cat "$WORK/issuer.log" >&2; exit 1; }
+echo "   issuer at $OC_ISSUER_URL (pid $ISSUER_PID)"
+
 echo "== bindings: Kotlin tests (host JVM, JNA)"
 CLASSPATH_DEPS="$(cat .tools/classpath)"
 OUT_JAR="${CARGO_TARGET_DIR:-target}/kotlin-tests/offline-cash-bindings-tests.jar"
 mkdir -p "$(dirname "$OUT_JAR")"
 .tools/kotlinc -nowarn -include-runtime -classpath "$CLASSPATH_DEPS" -d "$OUT_JAR" \
     "$GEN"/kotlin/org/offlinecash/*.kt bindings/tests/kotlin/*.kt
-java -Djna.library.path="$LIB_DIR" -classpath "$OUT_JAR:$CLASSPATH_DEPS" org.offlinecash.tests.BindingsTestKt
+OC_BENCH_OUT="$(dirname "$OUT_JAR")/bench.txt" java -Djna.library.path="$LIB_DIR" -classpath "$OUT_JAR:$CLASSPATH_DEPS" org.offlinecash.tests.BindingsTestKt
 
 echo "== bindings: Python smoke test"
 # The generated module loads liboffline_cash_ffi from its own directory.

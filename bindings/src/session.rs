@@ -224,7 +224,8 @@ impl ReaderSession {
 
 #[uniffi::export]
 impl ReaderSession {
-    /// The first command APDU (SELECT); again after a tear, to tap again.
+    /// The first command APDU (SELECT). After a tear, tap again with a new session from the
+    /// wallet (a pending payment is resent as it was).
     pub fn start(&self) -> Vec<u8> {
         lock(&self.inner).start()
     }
@@ -240,7 +241,7 @@ impl ReaderSession {
     }
 
     /// Drives the whole exchange through `transceiver`. A transceiver failure is a tear:
-    /// the session is reset and `OfflineCashException.Torn` thrown (tap again and `run` again).
+    /// `OfflineCashException.Torn` is thrown; on the next tap run a new session.
     pub fn run(&self, transceiver: Arc<dyn Transceiver>) -> Result<(), OfflineCashError> {
         let mut driver = lock(&self.inner);
         let mut apdu = driver.start();
@@ -263,7 +264,7 @@ impl ReaderSession {
         result
     }
 
-    /// Reports that the tag was lost before `Done` (a tear); `start()` begins again.
+    /// Reports that the tag was lost before `Done` (a tear); tap again with a new session.
     pub fn torn(&self) {
         lock(&self.inner).torn();
         self.shared.drain();

@@ -224,5 +224,7 @@ fun main() {
         assertEquals(CryptoReason.INVALID_PUBLIC_KEY, e.reason, "reason")
     }
 
+    walletTests(t)
+
     t.runAndExit()
 }

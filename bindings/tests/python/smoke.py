@@ -158,6 +158,68 @@ def check_signer_with_a_python_p256_signer():
     expect(oc.OfflineCashError.Signer, oc.check_signer, wrong)
 
 
+def _issuer():
+    url, token = os.environ.get("OC_ISSUER_URL"), os.environ.get("OC_ADMIN_TOKEN")
+    if not url or not token:
+        raise AssertionError("OC_ISSUER_URL / OC_ADMIN_TOKEN not set (scripts/test-bindings.sh sets them)")
+    return url, token
+
+
+def _wallet(name, notes):
+    import asyncio
+    import json
+    import tempfile
+    import urllib.request
+
+    url, token = _issuer()
+    body = json.dumps({"customer_ref": f"py-{name}-{secrets.token_hex(6)}", "balance": sum(notes)}).encode()
+    req = urllib.request.Request(
+        url + "/v1/admin/accounts",
+        data=body,
+        headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req) as resp:
+        credential = json.loads(resp.read())["credential"]
+    config = oc.WalletConfig(
+        issuer_url=url,
+        account_credential=credential,
+        suite=oc.Suite.ML_DSA44,
+        max_clock_skew_secs=300,
+        request_ttl_secs=600,
+    )
+    path = os.path.join(tempfile.mkdtemp(prefix="oc-py-"), name + ".db")
+    wallet = oc.Wallet.open_software(path, config, HmacStreamWrapper())
+
+    async def provision():
+        await wallet.register()
+        if notes:
+            await wallet.fund(notes)
+
+    asyncio.run(provision())
+    return wallet
+
+
+@test
+def payment_between_two_wallets_with_payee_and_payer_session_frames():
+    alice = _wallet("alice", [500])
+    bob = _wallet("bob", [])
+    request = bob.request_payment(120)
+    payer = alice.pay()
+    payment = payer.handle_frame(request.request_bytes())  # e.g. read from a QR code
+    receipt = request.handle_frame(payment)
+    assert payer.handle_frame(receipt) is None and payer.is_complete()
+    assert bob.balance().spendable == 120, bob.balance()
+    assert alice.balance() == oc.Balance(spendable=380, pending=0, total=380), alice.balance()
+    # The same payment bytes again are not a second payment.
+    expect(oc.OfflineCashError, request.handle_frame, payment)
+    assert bob.balance().spendable == 120
+    # Garbage frames are typed errors.
+    for size in (0, 1, 7, 64, 4096):
+        expect(oc.OfflineCashError, bob.pay().handle_frame, secrets.token_bytes(size))
+        expect(oc.OfflineCashError, bob.request_payment(5).handle_frame, secrets.token_bytes(size))
+
+
 def main():
     passed = failed = 0
     for fn in TESTS:
