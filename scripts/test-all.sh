@@ -19,3 +19,5 @@ cargo run --release -q -p offline-cash-cli -- simulate --wallets 300 --payees 10
 echo "== iOS package (no Swift toolchain here: bindings names, plists, layout; the Swift wallet scenarios through Python)"
 python3 ios/scripts/check.py
 python3 ios/scripts/wallet_scenarios.py
+echo "== android (the library's real classes on the host JVM, against android-all)"
+./android/scripts/jvm-check.sh

@@ -1,0 +1,65 @@
+// Receive: shows the requested amount and arms the HCE service with a payee card session; the
+// payer's phone (reader mode) taps this one. The outcome comes from the core.
+package org.offlinecash.sample
+
+import android.app.Activity
+import android.nfc.cardemulation.HostApduService
+import android.os.Bundle
+import android.widget.TextView
+import java.util.concurrent.Executors
+import org.offlinecash.CardSession
+import org.offlinecash.NfcRole
+import org.offlinecash.android.CardSessionRegistry
+import org.offlinecash.android.HceListener
+import org.offlinecash.android.arm
+
+class ReceiveActivity : Activity() {
+    private lateinit var status: TextView
+    private var session: CardSession? = null
+    private val background = Executors.newSingleThreadExecutor()
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        val amount = intent.getLongExtra(EXTRA_AMOUNT, 0)
+        status = TextView(this).apply { textSize = 28f; text = "Receive $amount\nopening wallet…" }
+        setContentView(status)
+        background.execute {
+            val wallet = (application as SampleApp).openWallet()
+            // Short APDUs: the HCE stacks of most phones do not take extended-length commands.
+            val card = wallet.cardSession(NfcRole.PAYEE, amount.toULong(), false)
+            runOnUiThread {
+                session = card
+                CardSessionRegistry.arm(card, listener)
+                status.text = "Receive $amount\nhold the payer's phone here"
+            }
+        }
+    }
+
+    private val listener = object : HceListener {
+        override fun onApdu(command: ByteArray, response: ByteArray) {
+            val card = session ?: return
+            when {
+                card.isFinished() -> status.text = "Received. Thank you."
+                card.lastError() != null -> status.text = "Refused: ${card.lastError()}"
+            }
+        }
+
+        override fun onDeactivated(reason: Int) {
+            val card = session ?: return
+            if (!card.isFinished() && reason == HostApduService.DEACTIVATION_LINK_LOSS) {
+                status.text = "Interrupted: tap again"
+            }
+        }
+    }
+
+    override fun onDestroy() {
+        CardSessionRegistry.disarm()
+        session?.close()
+        background.shutdown()
+        super.onDestroy()
+    }
+
+    companion object {
+        const val EXTRA_AMOUNT = "amount"
+    }
+}
