@@ -13,3 +13,5 @@ echo "== cargo test"
 cargo test --workspace --all-features
 echo "== bindings (Kotlin on the host JVM, Python)"
 ./scripts/test-bindings.sh
+echo "== fuzz targets, briefly, against the committed corpus (nightly; see docs/RELIABILITY.md)"
+./scripts/fuzz-short.sh
