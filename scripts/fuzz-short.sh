@@ -4,6 +4,7 @@
 # the fuzzer mutates from them. New inputs go to a scratch directory, so the committed corpus
 # is never changed. Needs the nightly toolchain; installs cargo-fuzz under .tools/ if missing.
 # Sanitizer: none (the core forbids unsafe code; panics, timeouts and OOMs are what we hunt).
+# One process per target (no -jobs: libFuzzer would then log to fuzz-N.log in the cwd).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +29,7 @@ for target in $("${FUZZ[@]}" list --fuzz-dir fuzz); do
     mkdir -p "$scratch/$target" "fuzz/corpus/$target"
     log="$scratch/$target.log"
     if ! "${FUZZ[@]}" run --fuzz-dir fuzz -s none "$target" "$scratch/$target" "fuzz/corpus/$target" -- \
-        -max_total_time="$SECS" -jobs=1 -workers=1 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         >"$log" 2>&1; then
         tail -n 60 "$log" >&2
         echo "fuzz-short: $target failed; the input is under fuzz/artifacts/$target/" >&2

@@ -535,8 +535,7 @@ async fn soak_with_faults_keeps_every_invariant() {
 
     // Everyone comes online; two rounds so every wallet also learns the others' results.
     for round in 0..2 {
-        for i in 0..HONEST + CHEATERS {
-            let p = &parties[i];
+        for (i, p) in parties.iter().enumerate().take(HONEST + CHEATERS) {
             let report = p.wallet().sync(&p.client, p.now()).await.unwrap();
             if report.rollback_detected && i < HONEST {
                 c.honest_flagged_as_rolled_back += 1;
