@@ -21,3 +21,5 @@ python3 ios/scripts/check.py
 python3 ios/scripts/wallet_scenarios.py
 echo "== android (the library's real classes on the host JVM, against android-all)"
 ./android/scripts/jvm-check.sh
+echo "== fuzz targets, briefly, against the committed corpus (nightly; see docs/RELIABILITY.md)"
+./scripts/fuzz-short.sh

@@ -34,7 +34,12 @@ pub struct TestIssuer {
 impl TestIssuer {
     /// An issuer of `suite` with key id 1 valid for ten years from [`T0`] minus a year.
     pub fn new(suite: Suite) -> Result<Self, CryptoError> {
-        let signer = SoftwareSigner::generate(suite)?;
+        Self::with_signer(SoftwareSigner::generate(suite)?)
+    }
+
+    /// An issuer with the given key (e.g. [`SoftwareSigner::p256_from_scalar`] for a
+    /// reproducible issuer in fuzz targets and generated corpora); otherwise as [`Self::new`].
+    pub fn with_signer(signer: SoftwareSigner) -> Result<Self, CryptoError> {
         let key = IssuerKey {
             key_id: 1,
             public_key: signer.public_key(),

@@ -17,7 +17,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 1;
+pub const CURRENT_VERSION: i64 = 2;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -122,7 +122,11 @@ pub fn migrate(conn: &mut Connection) -> Result<(), IssuerError> {
     if found == 0 {
         tx.execute_batch(SCHEMA_V1)?;
     }
-    // Future: `if found < 2 { upgrade_v1_to_v2(&tx)? }` and so on, step by step.
+    if found < 2 {
+        // v2: the log length each wallet last reported (rollback vs. fork detection).
+        tx.execute_batch("ALTER TABLE wallets ADD COLUMN last_len INTEGER;")?;
+    }
+    // Future: `if found < 3 { upgrade_v2_to_v3(&tx)? }` and so on, step by step.
     tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
     tx.commit()?;
     Ok(())

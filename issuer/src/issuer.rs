@@ -23,6 +23,7 @@ use offline_cash_core::token::{
 use parking_lot::{Mutex, RwLock};
 use rand_core::{OsRng, RngCore as _};
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+use zeroize::Zeroizing;
 
 use crate::metrics::Metrics;
 use crate::{IssuerError, db};
@@ -35,8 +36,8 @@ pub fn system_clock() -> Clock {
     Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0))
 }
 
-/// The issuer's policy and operating parameters.
-#[derive(Debug, Clone)]
+/// The issuer's policy and operating parameters. Debug output omits the admin token.
+#[derive(Clone)]
 pub struct IssuerConfig {
     /// Database file (created on first start).
     pub db_path: std::path::PathBuf,
@@ -62,6 +63,24 @@ pub struct IssuerConfig {
     pub max_clock_skew: u64,
     /// Bearer token of the admin endpoints.
     pub admin_token: String,
+}
+
+impl std::fmt::Debug for IssuerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuerConfig")
+            .field("db_path", &self.db_path)
+            .field("currency", &self.currency)
+            .field("per_payment_limit", &self.per_payment_limit)
+            .field("holding_limit", &self.holding_limit)
+            .field("max_chain_depth", &self.max_chain_depth)
+            .field("certificate_validity_secs", &self.certificate_validity_secs)
+            .field("max_offline_payments", &self.max_offline_payments)
+            .field("note_validity_secs", &self.note_validity_secs)
+            .field("settlement_grace_secs", &self.settlement_grace_secs)
+            .field("auth_window_secs", &self.auth_window_secs)
+            .field("max_clock_skew", &self.max_clock_skew)
+            .finish_non_exhaustive()
+    }
 }
 
 impl IssuerConfig {
@@ -150,25 +169,27 @@ impl Issuer {
             .ok_or_else(|| IssuerError::Policy { what: format!("bad currency {}", config.currency) })?;
         let now = clock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let scalar = match meta_get(&tx, "issuer_p256_scalar")? {
-            Some(s) => s,
+        // Every copy of the scalar is wiped when dropped.
+        let scalar: Zeroizing<Vec<u8>> = match meta_get(&tx, "issuer_p256_scalar")? {
+            Some(s) => Zeroizing::new(s),
             None => {
                 // The reference issuer keeps its key in the database; a production issuer
                 // would sign in an HSM behind the same `Signer` trait.
-                let mut s = [0u8; 32];
+                let mut s = Zeroizing::new([0u8; 32]);
                 loop {
-                    OsRng.fill_bytes(&mut s);
+                    OsRng.fill_bytes(s.as_mut());
                     if SoftwareSigner::p256_from_scalar(&s).is_ok() {
                         break;
                     }
                 }
                 tx.execute("INSERT INTO meta (key, value) VALUES ('issuer_p256_scalar', ?1)", [&s[..]])?;
                 tx.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?1)", [&now.to_be_bytes()[..]])?;
-                s.to_vec()
+                Zeroizing::new(s.to_vec())
             }
         };
-        let scalar: [u8; 32] =
-            scalar.as_slice().try_into().map_err(|_| IssuerError::Internal { what: "bad stored key".into() })?;
+        let scalar: Zeroizing<[u8; 32]> = Zeroizing::new(
+            scalar.as_slice().try_into().map_err(|_| IssuerError::Internal { what: "bad stored key".into() })?,
+        );
         let signer = SoftwareSigner::p256_from_scalar(&scalar)?;
         let created = meta_get(&tx, "created_at")?
             .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())

@@ -197,7 +197,7 @@ impl Issuer {
         if let Some(answer) = stored_answer(&tx, &caller.wallet, &key, &hash)? {
             return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
         }
-        let rollback_detected = self.check_rollback(&tx, &caller.wallet, req.counter, &log_head)?;
+        let rollback_detected = self.check_rollback(&tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
         let uploader_revoked = self.is_revoked(&tx, &caller.wallet)?;
         let mut results = Vec::with_capacity(req.records.len());
         let mut settled = 0u64;
@@ -258,12 +258,15 @@ impl Issuer {
         wallet: &WalletId,
         counter: u64,
         head: &[u8; 32],
+        log_len: Option<u64>,
     ) -> Result<bool, IssuerError> {
         let counter_i = to_i64(counter)?;
-        let (last_counter, last_head): (Option<i64>, Option<Vec<u8>>) =
-            tx.query_row("SELECT last_counter, last_head FROM wallets WHERE id = ?1", [&wallet.0[..]], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let len_i = log_len.map(to_i64).transpose()?;
+        let (last_counter, last_head, last_len): (Option<i64>, Option<Vec<u8>>, Option<i64>) = tx.query_row(
+            "SELECT last_counter, last_head, last_len FROM wallets WHERE id = ?1",
+            [&wallet.0[..]],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         let seen_at: Option<i64> = tx
             .query_row(
                 "SELECT counter FROM wallet_heads WHERE wallet = ?1 AND head = ?2",
@@ -271,16 +274,26 @@ impl Issuer {
                 |r| r.get(0),
             )
             .optional()?;
-        let backwards = last_counter.is_some_and(|lc| counter_i < lc);
-        let forked = last_counter == Some(counter_i) && last_head.as_deref().is_some_and(|h| h != head);
+        let head_differs = last_head.as_deref().is_some_and(|h| h != head);
+        let (backwards, forked) = match (len_i, last_len) {
+            // Both lengths known: a shorter log went back; the same length with another head
+            // is a fork. A longer log with the same counter is a wallet that received money
+            // (or recorded a settlement) since: not a rollback.
+            (Some(len), Some(last)) => {
+                (last_counter.is_some_and(|lc| counter_i < lc) || len < last, len == last && head_differs)
+            }
+            // An older client (no length): the counter alone. A changed head at the same
+            // counter is only flagged when the length cannot tell (kept as before).
+            _ => (last_counter.is_some_and(|lc| counter_i < lc), last_counter == Some(counter_i) && head_differs),
+        };
         let old_head = seen_at.is_some_and(|c| c != counter_i);
         if backwards || forked || old_head {
             tx.execute("UPDATE wallets SET rolled_back = 1 WHERE id = ?1", [&wallet.0[..]])?;
             return Ok(true);
         }
         tx.execute(
-            "UPDATE wallets SET last_counter = ?1, last_head = ?2 WHERE id = ?3",
-            params![counter_i, &head[..], &wallet.0[..]],
+            "UPDATE wallets SET last_counter = ?1, last_head = ?2, last_len = COALESCE(?3, last_len) WHERE id = ?4",
+            params![counter_i, &head[..], len_i, &wallet.0[..]],
         )?;
         tx.execute(
             "INSERT OR IGNORE INTO wallet_heads (wallet, head, counter) VALUES (?1, ?2, ?3)",

@@ -301,3 +301,26 @@ async fn a_retried_funding_debits_once_and_returns_the_same_notes() {
     assert_eq!((a.issued, a.funded), (500, 500));
     server.shutdown().await.unwrap();
 }
+
+/// Regression (found by the soak test): an honest wallet that only *received* money between
+/// two syncs reports the same spend counter with a new log head; the issuer took that for a
+/// fork and flagged the wallet as rolled back. With the log length it tells them apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_longer_log_at_the_same_counter_is_not_a_rollback_but_a_fork_or_a_shorter_log_is() {
+    let server = start().await;
+    let alice = wallet(&server, "alice", 0).await;
+    let batch = |counter: u64, head: u8, len: u64| {
+        let mut b = SyncBatch::new(counter, [head; 32]);
+        b.log_len = Some(len);
+        b
+    };
+    assert!(!alice.client.sync_batch(&batch(4, 1, 10)).await.unwrap().rollback_detected);
+    let received = alice.client.sync_batch(&batch(4, 2, 12)).await.unwrap();
+    assert!(!received.rollback_detected, "money received since the last sync is not a rollback");
+    let forked = alice.client.sync_batch(&batch(4, 3, 12)).await.unwrap();
+    assert!(forked.rollback_detected, "same length, another head: a fork");
+    let bob = wallet(&server, "bob", 0).await;
+    assert!(!bob.client.sync_batch(&batch(4, 1, 10)).await.unwrap().rollback_detected);
+    assert!(bob.client.sync_batch(&batch(4, 9, 8)).await.unwrap().rollback_detected, "a shorter log went back");
+    server.shutdown().await.unwrap();
+}

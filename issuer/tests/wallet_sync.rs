@@ -169,3 +169,51 @@ async fn a_double_spend_from_a_restored_backup_is_caught_and_the_revocation_spre
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Regression (found by the soak test): a payment made with value received from a double
+/// spend, torn before the payee committed it, stayed pending on the honest payer forever,
+/// because its record comes back `double_spend` (an ancestor's signer cheated).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torn_payment_downstream_of_a_double_spend_still_settles() {
+    let server = common::start().await;
+    let url = server.url();
+    let dir = std::env::temp_dir().join(format!("oc-ds2-{}-{}", std::process::id(), now()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (path, backup) = (dir.join("mallory.db"), dir.join("mallory-backup.db"));
+    let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    let mallory = party(&url, "mallory", 5_000, Store::open(&path).unwrap(), key.clone()).await;
+    mallory.wallet.fund(&mallory.client, &[500], now()).await.unwrap();
+    let Party { wallet, client } = mallory;
+    drop(wallet);
+    copy_wallet_file(&path, &backup);
+    let reopen = |p: &Path| {
+        Wallet::open(p, key.clone(), KeyLocation::Hardware("m".into()), Box::new(OsEntropy), WalletConfig::default())
+            .unwrap()
+    };
+    let mallory = Party { wallet: reopen(&path), client: client.clone() };
+    let restored = Party { wallet: reopen(&backup), client };
+    let erin = in_memory(&url, "erin", 0).await;
+    let frank = in_memory(&url, "frank", 0).await;
+    let grace = in_memory(&url, "grace", 0).await;
+    assert!(pay(&mallory, &erin, 500).payer_complete);
+    assert!(pay(&restored, &frank, 500).payer_complete);
+    // Erin settles first: Mallory's link to Erin is the one recorded.
+    erin.wallet.sync(&erin.client, now()).await.unwrap();
+
+    // Frank pays Grace with the double-spent value; the tap tears after the payment left.
+    let mut field = FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() };
+    field.tear_at_byte = Some(900);
+    let request = grace.wallet.request_payment(200, now()).unwrap();
+    let cfg = TapConfig { role: CardRole::PayeeIsCard, field, card: CardConfig::extended() };
+    let torn = tap(frank.wallet.pay(), request, cfg, now()).unwrap();
+    assert!(torn.torn && torn.payee_received.is_none());
+    assert_eq!(frank.wallet.balance().unwrap().pending, 200, "the payment left before the tear");
+
+    let report = frank.wallet.sync(&frank.client, now()).await.unwrap();
+    assert!(report.double_spends >= 1, "{report:?}");
+    let b = frank.wallet.balance().unwrap();
+    assert_eq!((b.pending, b.spendable), (0, 300), "the pending spend settles: {report:?}");
+    assert!(server.issuer.audit().unwrap().balanced);
+    server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

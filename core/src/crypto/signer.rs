@@ -167,11 +167,13 @@ impl SoftwareSigner {
     /// Wraps the secret key with `wrapper` for storage.
     pub fn wrap(&self, wrapper: &dyn KeyWrapper) -> Result<WrappedSecretKey, CryptoError> {
         let secret: Zeroizing<Vec<u8>> = match &self.secret {
-            SecretKey::P256(k) => Zeroizing::new(k.to_bytes().to_vec()),
+            SecretKey::P256(k) => p256_secret_bytes(k),
             SecretKey::MlDsa44(sk) => sk.clone(),
             SecretKey::Composite(sk, ec) => {
-                let mut v = Zeroizing::new(sk.to_vec());
-                v.extend_from_slice(&ec.to_bytes());
+                // Sized up front: a reallocation would leave a copy of the secret behind.
+                let mut v = Zeroizing::new(Vec::with_capacity(sk.len() + 32));
+                v.extend_from_slice(sk);
+                v.extend_from_slice(&p256_secret_bytes(ec));
                 v
             }
         };
@@ -208,6 +210,15 @@ impl SoftwareSigner {
         check_signer(&signer).map_err(|_| bad())?;
         Ok(signer)
     }
+}
+
+/// The 32-byte scalar of `key`, with the temporary copy wiped.
+fn p256_secret_bytes(key: &p256::ecdsa::SigningKey) -> Zeroizing<Vec<u8>> {
+    let mut bytes = key.to_bytes();
+    let out = Zeroizing::new(bytes.to_vec());
+    let raw: &mut [u8] = &mut bytes;
+    zeroize::Zeroize::zeroize(raw);
+    out
 }
 
 fn sign_p256(key: &p256::ecdsa::SigningKey, message: &[u8]) -> Result<Signature, CryptoError> {

@@ -35,13 +35,19 @@ impl Default for RetryPolicy {
     }
 }
 
-/// A created account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A created account. Its Debug output omits the credential (a secret).
+#[derive(Clone, PartialEq, Eq)]
 pub struct AccountCreated {
     /// Customer reference.
     pub customer_ref: String,
     /// The bearer credential.
     pub credential: String,
+}
+
+impl std::fmt::Debug for AccountCreated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountCreated").field("customer_ref", &self.customer_ref).finish_non_exhaustive()
+    }
 }
 
 /// A registered wallet.
@@ -68,6 +74,8 @@ pub struct SyncBatch {
     pub counter: u64,
     /// The wallet's log head.
     pub log_head: [u8; 32],
+    /// The number of entries in the wallet's log (see [`wire::SyncRequest::log_len`]).
+    pub log_len: Option<u64>,
     /// Sequence of the revocation list held, if any.
     pub revocation_sequence: Option<u64>,
 }
@@ -95,6 +103,7 @@ impl SyncBatch {
             records,
             counter: self.counter,
             log_head: to_hex(&self.log_head),
+            log_len: self.log_len,
             revocation_sequence: self.revocation_sequence,
         }
     }
@@ -356,7 +365,7 @@ async fn send_once<T: DeserializeOwned>(req: reqwest::RequestBuilder, url: &str,
 async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response, attempt: u32) -> Result<T, SyncError> {
     let status = resp.status();
     let url = resp.url().to_string();
-    let bytes = resp.bytes().await.map_err(|e| SyncError::Network { url, message: e.to_string() })?;
+    let bytes = read_capped(resp, &url, MAX_RESPONSE_BYTES).await?;
     if status.is_success() {
         return serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()));
     }
@@ -369,6 +378,32 @@ async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response, attempt: u32)
     } else {
         Err(SyncError::Refused { status: status.as_u16(), code, message })
     }
+}
+
+/// The largest answer the client reads from the issuer (bytes). The largest legitimate one
+/// is a sync answer carrying a full revocation list (~3.4 MB, ~4.6 MB in base64) and the
+/// fresh notes of a full batch; anything longer is refused before it is buffered, so a
+/// hostile server or a network attacker cannot exhaust a phone's memory.
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads the body of `resp`, refusing (without buffering) more than `limit` bytes.
+async fn read_capped(mut resp: reqwest::Response, url: &str, limit: usize) -> Result<Vec<u8>, SyncError> {
+    let too_large = |len: u64| SyncError::InvalidResponse { what: format!("answer of {len} bytes exceeds {limit}") };
+    if let Some(len) = resp.content_length() {
+        if len > limit as u64 {
+            return Err(too_large(len));
+        }
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) =
+        resp.chunk().await.map_err(|e| SyncError::Network { url: url.to_owned(), message: e.to_string() })?
+    {
+        if body.len().saturating_add(chunk.len()) > limit {
+            return Err(too_large(body.len().saturating_add(chunk.len()) as u64));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn decode_result(r: &wire::RecordResult) -> Result<SyncRecordResult, SyncError> {

@@ -54,13 +54,19 @@ pub struct CreateAccountRequest {
     pub balance: u64,
 }
 
-/// Answer to [`CreateAccountRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Answer to [`CreateAccountRequest`]. Its Debug output omits the credential (a secret).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreateAccountResponse {
     /// The customer reference.
     pub customer_ref: String,
     /// The bearer secret for this account (shown once; the issuer keeps only its hash).
     pub credential: String,
+}
+
+impl std::fmt::Debug for CreateAccountResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreateAccountResponse").field("customer_ref", &self.customer_ref).finish_non_exhaustive()
+    }
 }
 
 /// `POST /v1/wallets`: the request is signed by the key being registered (proof of possession).
@@ -149,6 +155,11 @@ pub struct SyncRequest {
     pub counter: u64,
     /// Hex of the wallet's log head (32 bytes).
     pub log_head: String,
+    /// Number of entries in the wallet's log. With it the issuer tells a wallet that received
+    /// money since its last sync (same counter, longer log) from a fork (same counter, same
+    /// length, another head). Absent from older clients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_len: Option<u64>,
     /// Sequence of the revocation list the wallet holds, if any.
     pub revocation_sequence: Option<u64>,
 }

@@ -101,7 +101,12 @@ impl Wallet {
                         "rejected"
                     }
                 };
-                if record.kind == OutboxKind::Link && matches!(status, "accepted" | "duplicate") {
+                // A link of ours that reached the issuer is final whatever its record's status:
+                // recorded, already recorded, or in a chain with a double spend (an ancestor's
+                // signer cheated; ours is recorded after it, or, if ours conflicts, the parent
+                // went to the first link). Either way the value has left, so the pending spend
+                // settles; before, a payment downstream of a cheater stayed pending forever.
+                if record.kind == OutboxKind::Link && matches!(status, "accepted" | "duplicate" | "double_spend") {
                     to_complete.push(record.record.as_slice());
                 }
                 let detail = result.reason.clone().unwrap_or_default().into_bytes();
@@ -141,6 +146,7 @@ impl Wallet {
         let records = inner.store.outbox(BATCH_RECORDS)?;
         let state = inner.store.sync_state()?;
         let mut batch = SyncBatch::new(state.counter, state.log_head);
+        batch.log_len = Some(state.log_len);
         batch.batch_id = inner.random::<16>();
         batch.revocation_sequence = inner.store.revocation_list()?.map(|l| l.body().sequence);
         for record in &records {

@@ -13,6 +13,11 @@ use super::{SeededEntropy, Wallet, WalletConfig, WalletError};
 /// `seed` makes its nonces reproducible.
 pub fn provisioned(issuer: &TestIssuer, suite: Suite, seed: u8) -> Result<Wallet, WalletError> {
     let signer = SoftwareSigner::generate(suite).map_err(WalletError::Signer)?;
+    provisioned_with(issuer, signer, seed)
+}
+
+/// As [`provisioned`], with a given key (reproducible wallets for fuzz targets and corpora).
+pub fn provisioned_with(issuer: &TestIssuer, signer: SoftwareSigner, seed: u8) -> Result<Wallet, WalletError> {
     let cert = issuer.certify(&signer).map_err(WalletError::Signer)?;
     let wallet = Wallet::from_store(
         Store::open_in_memory()?,

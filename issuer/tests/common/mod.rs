@@ -15,13 +15,21 @@ pub const ADMIN: &str = "admin-secret";
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
 
+static LAST_DB: std::sync::Mutex<Option<std::path::PathBuf>> = std::sync::Mutex::new(None);
+
 pub fn temp_db() -> std::path::PathBuf {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("oc-issuer-test-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("issuer.db");
     let _ = std::fs::remove_file(&path);
+    *LAST_DB.lock().unwrap() = Some(path.clone());
     path
+}
+
+/// The database of the last server started (tests that inspect the issuer's file).
+pub fn last_db() -> std::path::PathBuf {
+    LAST_DB.lock().unwrap().clone().unwrap()
 }
 
 pub async fn start_with(max_body_bytes: usize) -> RunningServer {
