@@ -27,7 +27,7 @@ use crate::check::Checks;
 use crate::people::{EmbeddedIssuer, NewPerson, Person, new_signer, tap_config, tap_pay};
 use crate::{CliError, suite_name, thousands, unix_now};
 
-/// What the demo measured (for docs/PERFORMANCE-cli.md).
+/// What the demo measured (for docs/PERFORMANCE.md ("Command line")).
 #[derive(Debug, Clone, Copy)]
 pub struct DemoSummary {
     /// Checks that held.

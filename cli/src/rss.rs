@@ -1,5 +1,5 @@
 //! Peak resident memory of this process (Linux `/proc/self/status`, `VmHWM`), for the memory
-//! figures of docs/PERFORMANCE-cli.md. `None` where the file does not exist.
+//! figures of docs/PERFORMANCE.md ("Command line"). `None` where the file does not exist.
 
 /// Peak resident set size in KiB.
 pub fn peak_rss_kib() -> Option<u64> {
