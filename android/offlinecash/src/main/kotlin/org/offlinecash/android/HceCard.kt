@@ -31,8 +31,9 @@ interface HceListener {
 
 /**
  * The card session that [OfflineCashHceService] answers with. The app arms one before the
- * user taps (to receive an amount, or to pay) and disarms it when it is done; it stays armed
- * across a torn tap so that a second tap completes the payment.
+ * user taps (to receive an amount, or to pay) and disarms it when it is done. After a torn
+ * tap the app arms a new card session from its wallet (the bindings' contract: new sessions
+ * on both phones; the wallets complete the torn payment once).
  */
 object CardSessionRegistry {
     internal class Armed(val card: HceCard, val listener: HceListener?)

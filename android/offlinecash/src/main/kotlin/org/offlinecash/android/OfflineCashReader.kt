@@ -5,7 +5,7 @@
 //   NfcAdapter.enableReaderMode ─► onTagDiscovered(tag) ─► IsoDep.get(tag).connect()
 //     ReaderSession (created once, with isExtendedLengthApduSupported / maxTransceiveLength)
 //       .run(Transceiver) ──APDU──► IsoDep.transceive ──► the other phone (HCE)
-//     TagLostException / IOException ─► ReaderSession.torn(); the next tap resumes
+//     TagLostException / IOException ─► ReaderSession.torn(); the next tap, a new session
 //
 // It does not look inside APDUs or frames and decides nothing about the payment.
 package org.offlinecash.android
@@ -18,11 +18,12 @@ import android.os.Bundle
 import java.io.IOException
 
 /**
- * Drives one payment from the reader side, over as many taps as it takes: a torn tap keeps
- * the core's reader session, and the next tap of the same phone resumes it.
+ * Drives payments from the reader side, one core reader session per tap: after a torn tap
+ * the next tap gets a new session from [sessions], and the wallet resends a payment it had
+ * already committed (the bindings' contract), so the payment completes once.
  *
- * [sessions] is asked once per payment, on the first tap, with the link's limits; build the
- * core's reader session there (pay, or receive as reader). [listener] hears every tap's end,
+ * [sessions] is asked at each tap, with the link's limits; build the core's reader session
+ * there (pay, or receive as reader). [listener] hears every tap's end,
  * on the NFC reader thread (not the main thread).
  */
 class OfflineCashReader(
@@ -44,7 +45,7 @@ class OfflineCashReader(
         /** The payment completed on this side; the reader is ready for a new payment. */
         object Completed : TapResult()
 
-        /** The link broke mid-payment: tap again to resume (the session is kept). */
+        /** The link broke mid-payment: tap again to complete it (with a new session). */
         data class Torn(val cause: IOException) : TapResult()
 
         /** The core refused or failed: the payment is over on this side; see [error]. */
@@ -76,11 +77,6 @@ class OfflineCashReader(
         adapter.disableReaderMode(activity)
     }
 
-    /** Forgets an unfinished payment (the user cancelled); its pending spend settles online. */
-    fun reset() {
-        current = null
-    }
-
     override fun onTagDiscovered(tag: Tag) {
         val isoDep = IsoDep.get(tag)
         listener.onTap(if (isoDep == null) TapResult.NotIsoDep else tap(IsoDepLink(isoDep)))
@@ -105,8 +101,11 @@ class OfflineCashReader(
         } catch (e: Exception) {
             val lost = transceiver.lost
             if (lost != null) {
-                // Whatever the core made of it, the link broke: a tear, resumable by a new tap.
+                // Whatever the core made of it, the link broke: a tear. The core's contract:
+                // the next tap uses a new session from the wallet, which resends a pending
+                // payment as it was.
                 session.torn()
+                current = null
                 TapResult.Torn(lost)
             } else {
                 current = null

@@ -17,10 +17,11 @@ class ReceiveActivity : Activity() {
     private lateinit var status: TextView
     private var session: CardSession? = null
     private val background = Executors.newSingleThreadExecutor()
+    private var amount = 0L
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        val amount = intent.getLongExtra(EXTRA_AMOUNT, 0)
+        amount = intent.getLongExtra(EXTRA_AMOUNT, 0)
         status = TextView(this).apply { textSize = 28f; text = "Receive $amount\nopening wallet…" }
         setContentView(status)
         background.execute {
@@ -48,6 +49,14 @@ class ReceiveActivity : Activity() {
             val card = session ?: return
             if (!card.isFinished() && reason == HostApduService.DEACTIVATION_LINK_LOSS) {
                 status.text = "Interrupted: tap again"
+                // The next tap uses a new card session (the wallets complete the payment once).
+                background.execute {
+                    val next = (application as SampleApp).openWallet().cardSession(NfcRole.PAYEE, amount.toULong(), false)
+                    runOnUiThread {
+                        session = next
+                        CardSessionRegistry.arm(next, this)
+                    }
+                }
             }
         }
     }

@@ -8,13 +8,13 @@ import org.junit.runner.RunWith
 import org.offlinecash.android.scenarios.linkConnectFailure
 import org.offlinecash.android.scenarios.linkFailureEndsTheSession
 import org.offlinecash.android.scenarios.linkTapCompletes
-import org.offlinecash.android.scenarios.linkTearThenRetryKeepsTheSession
+import org.offlinecash.android.scenarios.linkTearThenRetryUsesANewSession
 
 @RunWith(AndroidJUnit4::class)
 class LinkScenariosTest {
     @Test fun tapCompletes() = linkTapCompletes()
 
-    @Test fun tearThenRetryKeepsTheSession() = linkTearThenRetryKeepsTheSession()
+    @Test fun tearThenRetryUsesANewSession() = linkTearThenRetryUsesANewSession()
 
     @Test fun failureEndsTheSession() = linkFailureEndsTheSession()
 

@@ -151,8 +151,8 @@ fun linkChecks(t: TestRunner) {
     t.test("reader + HCE service: a tap completes, the core gets the link's limits, the link is closed") {
         org.offlinecash.android.scenarios.linkTapCompletes()
     }
-    t.test("reader + HCE service: a tear at any command (before/after the card answered) is Torn, both sides told once; the retry resumes the session") {
-        org.offlinecash.android.scenarios.linkTearThenRetryKeepsTheSession()
+    t.test("reader + HCE service: a tear at any command (before/after the card answered) is Torn, both sides told once; the retry gets a new session") {
+        org.offlinecash.android.scenarios.linkTearThenRetryUsesANewSession()
     }
     t.test("reader: a refusal by the core is Failed, not a tear, and the next tap starts a new session") {
         org.offlinecash.android.scenarios.linkFailureEndsTheSession()

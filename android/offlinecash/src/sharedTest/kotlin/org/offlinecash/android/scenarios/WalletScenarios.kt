@@ -107,6 +107,9 @@ fun tornTapThenRetry(pair: WalletPair, amount: Long, tear: Tear): RetryOutcome {
         checkEquals(payer0, pair.payerBalance() + pair.payerPending(), "payer spendable + pending while torn")
         check(pair.payeeBalance() == payee0 || pair.payeeBalance() == payee0 + amount) { "payee while torn: ${pair.payeeBalance()}" }
         val committed = pair.payerPending() > 0
+        // The bindings' contract: the next tap uses new sessions on both phones (the payee
+        // answers a payment it already took with its receipt again).
+        CardSessionRegistry.arm(pair.payeeCard(amount))
         val second = reader.tap(HceLink(service))
         if (second == TapResult.Completed) {
             checkEquals(payer0 - amount, pair.payerBalance(), "payer balance after $tear")
