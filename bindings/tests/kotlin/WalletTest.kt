@@ -327,7 +327,7 @@ fun walletTests(t: TestRunner) {
     t.test("benchmark: a full tap driven from Kotlin vs from Rust (simulateTap), same wallets, same run") {
         // Notes of exactly the amount paid: every tap spends one whole genesis note, so chains
         // stay one link deep however many taps run (ping-ponging change would hit the depth limit).
-        val n = 20
+        val n = 10 // the issuer funds at most 64 notes per request
         val rounds = 3 // one warm-up (JIT, page cache), then best of two
         val a = softwareWallet(issuer, "bench-a", List(2 * n * rounds) { 1L })
         val b = softwareWallet(issuer, "bench-b", listOf())
