@@ -305,13 +305,14 @@ fn tap_config(rng: &mut Rng, tear: Option<u64>) -> TapConfig {
     }
 }
 
-/// One tap from `a` to `b` of `amount`; returns (payee committed, torn, payer complete).
-fn one_tap(parties: &[Party], a: usize, b: usize, amount: u64, cfg: TapConfig) -> (bool, bool, bool) {
+/// One tap from `a` to `b` of `amount`; returns (the payment the payee committed, torn,
+/// payer complete).
+fn one_tap(parties: &[Party], a: usize, b: usize, amount: u64, cfg: TapConfig) -> (Option<[u8; 32]>, bool, bool) {
     let (payer, payee) = (&parties[a], &parties[b]);
     // The payee's clock decides the request; the tap runs on the payer's clock.
-    let Ok(request) = payee.wallet().request_payment(amount, payee.now()) else { return (false, false, false) };
+    let Ok(request) = payee.wallet().request_payment(amount, payee.now()) else { return (None, false, false) };
     let report = tap(payer.wallet().pay(), request, cfg, payer.now()).unwrap();
-    (report.payee_received.is_some(), report.torn, report.payer_complete)
+    (report.payee_received, report.torn, report.payer_complete)
 }
 
 async fn sync_party(p: &Party, c: &mut Counters) -> bool {
@@ -396,8 +397,8 @@ async fn soak_with_faults_keeps_every_invariant() {
 
     // Payments that left the payer (a pending spend) but that the payee did not commit: torn,
     // or refused after the payment left. The issuer settles them to the payee's name when the
-    // payer syncs. Entries: (payer, payee, amount, payer synced since: a retap then pays anew).
-    let mut limbo: Vec<(usize, usize, u64, bool)> = Vec::new();
+    // payer syncs. Keyed by payment hash: (payer, payee, amount).
+    let mut limbo: HashMap<[u8; 32], (usize, usize, u64)> = HashMap::new();
     let mut cheats_done = 0usize;
     let mut injected_by = BTreeSet::new();
     faults.store(true, Ordering::SeqCst);
@@ -469,8 +470,11 @@ async fn soak_with_faults_keeps_every_invariant() {
                 if spendable == 0 {
                     continue;
                 }
-                let open = |l: &Vec<(usize, usize, u64, bool)>| l.iter().position(|e| e.0 == a && e.1 == b && !e.3);
-                let retry = open(&limbo).map(|k| limbo[k].2);
+                // A pending payment to this payee is resent as it is: ask for its amount.
+                let payee_id = parties[b].wallet().id();
+                let pending_to =
+                    |p: &Party| p.wallet().pending_payments().unwrap().into_iter().find(|s| s.payee == payee_id);
+                let retry = pending_to(&parties[a]).map(|s| s.amount);
                 let amount = retry.unwrap_or_else(|| 1 + rng.below(spendable.min(3_000)));
                 let tear = rng.chance(25).then(|| rng.below(4_000));
                 let cfg = tap_config(&mut rng, tear);
@@ -485,16 +489,16 @@ async fn soak_with_faults_keeps_every_invariant() {
                     parties[who].crash();
                     c.wallet_crashes += 1;
                 }
-                let payee_id = parties[b].wallet().id();
-                let pending = parties[a].wallet().pending_payments().unwrap().into_iter().find(|s| s.payee == payee_id);
-                match (received, pending, open(&limbo)) {
-                    (true, _, Some(k)) => {
-                        limbo.remove(k);
+                match (received, pending_to(&parties[a])) {
+                    (Some(hash), _) => {
+                        limbo.remove(&hash);
                     }
-                    (false, Some(p), None) => limbo.push((a, b, p.amount, false)),
+                    (None, Some(p)) => {
+                        limbo.insert(p.payment_hash, (a, b, p.amount));
+                    }
                     _ => {}
                 }
-                if !received && !torn {
+                if received.is_none() && !torn {
                     c.refused += 1;
                 }
             }
@@ -503,13 +507,7 @@ async fn soak_with_faults_keeps_every_invariant() {
                 if i >= HONEST + CHEATERS {
                     continue; // restored copies stay quiet after their one spend
                 }
-                if sync_party(&parties[i], &mut c).await {
-                    for e in &mut limbo {
-                        if e.0 == i {
-                            e.3 = true;
-                        }
-                    }
-                }
+                sync_party(&parties[i], &mut c).await;
             }
             80..=87 => {
                 // Kill the issuer while a wallet's batch is in flight, restart on the same file.
@@ -559,12 +557,13 @@ async fn soak_with_faults_keeps_every_invariant() {
     for (i, p) in parties.iter().enumerate().take(HONEST) {
         let held = p.total();
         let issuer_view = live.get(&p.wallet().id().0).copied().unwrap_or(0);
-        let torn_to_me: u64 = limbo.iter().filter(|e| e.1 == i).map(|e| e.2).sum();
+        let torn_to_me: u64 = limbo.values().filter(|e| e.1 == i).map(|e| e.2).sum();
         // issuer_view − held must be a sum of torn payments to this wallet (0 when none).
         let gap = issuer_view.checked_sub(held);
         let ok = match gap {
             Some(0) => true,
             Some(g) => g == torn_to_me || torn_possible(&limbo, i, g),
+
             None => false,
         };
         if !ok {
@@ -574,6 +573,10 @@ async fn soak_with_faults_keeps_every_invariant() {
                 p.wallet().balance().unwrap(),
                 p.wallet().pending_payments().unwrap().len()
             ));
+        }
+        let pending = p.wallet().pending_payments().unwrap();
+        if !pending.is_empty() {
+            violations.push(format!("{}: {} payments still pending after the final syncs", p.name, pending.len()));
         }
         p.wallet().with_store(|s| {
             if let Err(e) = s.verify_log() {
@@ -618,8 +621,8 @@ async fn soak_with_faults_keeps_every_invariant() {
 }
 
 /// Whether `gap` is the sum of some subset of the torn payments to `payee`.
-fn torn_possible(limbo: &[(usize, usize, u64, bool)], payee: usize, gap: u64) -> bool {
-    let amounts: Vec<u64> = limbo.iter().filter(|e| e.1 == payee).map(|e| e.2).collect();
+fn torn_possible(limbo: &HashMap<[u8; 32], (usize, usize, u64)>, payee: usize, gap: u64) -> bool {
+    let amounts: Vec<u64> = limbo.values().filter(|e| e.1 == payee).map(|e| e.2).collect();
     let mut reachable = BTreeSet::from([0u64]);
     for a in amounts {
         let next: Vec<u64> = reachable.iter().map(|r| r + a).collect();
