@@ -396,3 +396,11 @@ fn a_high_s_twin_of_a_valid_signature_is_refused_when_decoding() {
         Err(DecodeError::Crypto(offline_cash_core::crypto::CryptoError::NonCanonicalSignature { .. }))
     ));
 }
+
+#[test]
+fn a_bundle_that_transfers_nothing_is_malformed() {
+    // Found by the bundle_verify fuzz target: `[1, [], [], [], []]` verified with a total of 0.
+    let c = case(0);
+    let empty = Bundle::from_bytes(&[0x85, 0x01, 0x80, 0x80, 0x80, 0x80]).unwrap();
+    assert!(matches!(c.verify(&empty), Err(Rejection::Malformed(DecodeError::InvalidField { .. }))));
+}

@@ -136,6 +136,13 @@ struct Node {
 
 /// Verifies every chain in `bundle` offline. See the module documentation for what is checked.
 pub fn verify_bundle(bundle: &Bundle, ctx: &VerifyContext<'_>) -> Result<VerifiedBundle, Rejection> {
+    if bundle.heads.is_empty() {
+        // A bundle that transfers nothing is never a payment, a deposit or a refresh.
+        return Err(Rejection::Malformed(super::DecodeError::InvalidField {
+            offset: 0,
+            field: "bundle without notes",
+        }));
+    }
     let policy = ctx.policy;
     let horizon = ctx.now.saturating_add(ctx.max_clock_skew);
     let mut nodes: HashMap<NoteId, Node> = HashMap::with_capacity(bundle.notes.len() + 2 * bundle.links.len());
