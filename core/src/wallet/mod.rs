@@ -245,13 +245,13 @@ impl Wallet {
     /// after verifying them like any payment: issuer signature, owner, expiry, policy.
     pub fn deposit_issued(&self, chains: &[Chain], now: u64) -> Result<u64, WalletError> {
         let mut inner = self.lock();
-        let policy = inner.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
+        let policy = inner.policy()?;
         let bundle = Bundle::from_chains(chains, &[], &Default::default())?;
         let revocations = inner.store.revocation_list()?;
         let ctx = VerifyContext {
             trust: &inner.trust,
             policy: policy.body(),
-            revocations: revocations.as_ref().map_or(&NoRevocations as &dyn RevocationCheck, |l| l as _),
+            revocations: revocation_check(revocations.as_ref()),
             known_certificates: &inner.certs,
             now,
             max_clock_skew: inner.config.max_clock_skew,
@@ -311,7 +311,22 @@ impl Wallet {
     }
 }
 
+/// The revocation list in force, or "nobody revoked" for a wallet that has never synced one.
+pub(crate) fn revocation_check(list: Option<&RevocationList>) -> &dyn RevocationCheck {
+    list.map_or(&NoRevocations as &dyn RevocationCheck, |l| l as _)
+}
+
 impl Inner {
+    /// The installed policy, or `NotProvisioned`.
+    pub(crate) fn policy(&self) -> Result<Policy, WalletError> {
+        self.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })
+    }
+
+    /// This wallet's certificate, or `NotProvisioned`.
+    pub(crate) fn certificate(&self) -> Result<WalletCertificate, WalletError> {
+        self.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })
+    }
+
     pub(crate) fn push_event(&mut self, event: WalletEvent) {
         if self.events.len() >= MAX_EVENTS {
             self.events.pop_front();
@@ -320,8 +335,8 @@ impl Inner {
     }
 
     pub(crate) fn limits(&self) -> Result<Limits, WalletError> {
-        let policy = self.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
-        let cert = self.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })?;
+        let policy = self.policy()?;
+        let cert = self.certificate()?;
         Ok(Limits::new(policy.body(), cert.body()))
     }
 

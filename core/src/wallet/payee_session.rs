@@ -3,9 +3,9 @@
 use crate::protocol::payee::{self, ExpectPayment, PayeeChecks, RequestParams};
 use crate::protocol::{Frame, Receipt};
 use crate::store::{IncomingPayment, Received};
-use crate::token::{NoRevocations, RevocationCheck, VerifyContext};
+use crate::token::VerifyContext;
 
-use super::{Wallet, WalletError, WalletEvent};
+use super::{Wallet, WalletError, WalletEvent, revocation_check};
 
 const MAX_HINTS: usize = crate::protocol::MAX_CERT_HINTS;
 
@@ -52,8 +52,8 @@ impl PayeeSession {
         }
         let (state, request_frame) = {
             let mut inner = wallet.lock();
-            let cert = inner.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })?;
-            let policy = inner.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
+            let cert = inner.certificate()?;
+            let policy = inner.policy()?;
             let (nonce, session_seed, known_wallets, created) = match opening {
                 Opening::Live => {
                     let nonce = inner.random::<16>();
@@ -114,8 +114,8 @@ impl PayeeSession {
             self.received = Some(hash);
             return Ok(Some(incoming.answer_duplicate(&receipt)?));
         }
-        let cert = inner.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })?;
-        let policy = inner.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
+        let cert = inner.certificate()?;
+        let policy = inner.policy()?;
         let revocations = inner.store.revocation_list()?;
         let balance = inner.store.balance()?.spendable;
         let accepted = {
@@ -126,7 +126,7 @@ impl PayeeSession {
                 verify: VerifyContext {
                     trust: &inner_ref.trust,
                     policy: policy.body(),
-                    revocations: revocations.as_ref().map_or(&NoRevocations as &dyn RevocationCheck, |l| l as _),
+                    revocations: revocation_check(revocations.as_ref()),
                     known_certificates: &inner_ref.certs,
                     now,
                     max_clock_skew: inner_ref.config.max_clock_skew,

@@ -3,9 +3,9 @@
 use crate::protocol::payer::{ExpectReceipt, ExpectRequest, Funds, PayerChecks, PendingPayment, RequestAccepted};
 use crate::protocol::{Frame, PaymentRejection, payment_hash};
 use crate::store::{CoinSelection, PendingSpend};
-use crate::token::{NoRevocations, RevocationCheck, WalletCertificate, WalletId};
+use crate::token::{WalletCertificate, WalletId};
 
-use super::{Inner, Wallet, WalletError, WalletEvent};
+use super::{Inner, Wallet, WalletError, WalletEvent, revocation_check};
 
 enum State {
     ExpectRequest,
@@ -91,12 +91,12 @@ impl PayerSession {
     fn pay(&mut self, frame: &[u8], now: u64) -> Result<(ExpectReceipt, Vec<u8>), WalletError> {
         let wallet = self.wallet.clone();
         let mut inner = wallet.lock();
-        let policy = inner.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })?;
+        let policy = inner.policy()?;
         let revocations = inner.store.revocation_list()?;
         let checks = PayerChecks {
             trust: &inner.trust,
             currency: policy.body().currency,
-            revocations: revocations.as_ref().map_or(&NoRevocations as &dyn RevocationCheck, |l| l as _),
+            revocations: revocation_check(revocations.as_ref()),
             now,
         };
         let accepted = ExpectRequest::new().handle_frame(frame, &checks)?;
@@ -154,7 +154,7 @@ fn new_payment(
     let since_sync = inner.store.offline_payments_since_sync()?;
     inner.limits()?.check_spend(amount, since_sync, now)?;
     let selection: CoinSelection = inner.store.select_coins(amount, now)?;
-    let own = inner.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })?;
+    let own = inner.certificate()?;
     let mut certificates: Vec<WalletCertificate> = vec![own];
     let full: Vec<_> = selection.full.iter().map(|n| n.chain.clone()).collect();
     let split = selection.split.as_ref().map(|s| (s.note.chain.clone(), s.to_payee));
