@@ -11,7 +11,8 @@
 # (`offline-cash-issuer serve`, fresh database in a temporary directory). Its limits are set
 # for the limit tests: per payment 50000, holding 100000. The Kotlin run also measures a tap
 # driven from Kotlin against the same tap driven from Rust (line `bench:`; written to
-# target/kotlin-tests/bench.txt).
+# target/kotlin-tests/bench.txt). OC_BINDINGS_PROFILE=release runs everything against the
+# release cdylib instead of the debug one (how the figures in docs/PERFORMANCE.md are taken).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,11 +20,16 @@ case "$(uname -s)" in
     Darwin) LIB_EXT=dylib ;;
     *) LIB_EXT=so ;;
 esac
-LIB_DIR="${CARGO_TARGET_DIR:-target}/debug"
+PROFILE="${OC_BINDINGS_PROFILE:-debug}"
+LIB_DIR="${CARGO_TARGET_DIR:-target}/$PROFILE"
 GEN=bindings/generated
 
 echo "== bindings: generate"
 ./scripts/gen-bindings.sh
+if [ "$PROFILE" != debug ]; then
+    echo "== bindings: $PROFILE cdylib"
+    cargo build -q -p offline-cash-bindings --profile "$PROFILE"
+fi
 
 echo "== bindings: host JVM tools"
 time_start=$SECONDS
