@@ -52,9 +52,10 @@ echo "== android: compile the library against android-all ($version)"
     $(find "$SRC/main/kotlin" -name '*.kt') "$GENERATED"/*.kt
 
 echo "== android: compile the host scenarios (shared with the instrumented tests)"
+# The runner is the bindings tests' own (bindings/tests/kotlin/TestRunner.kt), not a copy.
 .tools/kotlinc -nowarn -include-runtime -Xfriend-paths="$OUT/offlinecash.jar" \
     -classpath "$OUT/offlinecash.jar:$DEPS:$ANDROID_JAR" -d "$OUT/host-tests.jar" \
-    $(find "$SRC/sharedTest/kotlin" "$SRC/hostTest/kotlin" -name '*.kt')
+    $(find "$SRC/sharedTest/kotlin" "$SRC/hostTest/kotlin" -name '*.kt') bindings/tests/kotlin/TestRunner.kt
 
 echo "== android: run the host scenarios"
 java -Djna.library.path="$LIB_DIR" \

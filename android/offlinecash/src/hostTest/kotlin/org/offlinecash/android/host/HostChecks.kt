@@ -5,6 +5,7 @@ import java.io.File
 import org.offlinecash.android.scenarios.checkAidGroup
 import org.offlinecash.android.scenarios.checkManifest
 import org.offlinecash.android.scenarios.hexBytes
+import org.offlinecash.tests.TestRunner
 
 fun main() {
     installHostServiceFactory()

@@ -31,6 +31,7 @@ import org.offlinecash.android.scenarios.hexBytes
 import org.offlinecash.android.scenarios.statusWord
 import org.offlinecash.checkSigner
 import kotlinx.coroutines.runBlocking
+import org.offlinecash.tests.TestRunner
 
 /** A card that records what the service forwards. */
 private class RecordingCard(private val answer: (ByteArray) -> ByteArray) : HceCard {

@@ -21,6 +21,7 @@ import org.offlinecash.android.scenarios.checkEquals
 import org.offlinecash.android.scenarios.commandsPerPayment
 import org.offlinecash.android.scenarios.fullPaymentOverHce
 import org.offlinecash.android.scenarios.tornTapThenRetry
+import org.offlinecash.tests.TestRunner
 
 private const val ADMIN_TOKEN = "android-host-check-admin"
 
