@@ -7,19 +7,19 @@
 //!
 //! The verify tables need criterion and a source checkout, so they run as a child process
 //! (`cargo bench`, about two minutes; skipped with `--skip-verify` or outside a checkout). The
-//! tap table is small and runs in-process: the same setup as `core/benches/tap.rs` (a payer
-//! whose note has depth d − 1, a fresh payee, the payee's phone is the card), median compute
-//! time of `--runs` taps, link time from the field model. Its "air/frames" column is left out.
+//! tap table is small and runs in-process with the same setup as `core/benches/tap.rs`
+//! (`core::wallet::testing::payer_at_depth`: a payer whose note has depth d − 1, a fresh
+//! payee, the payee's phone is the card): median compute time of `--runs` taps, link time from
+//! the field model. Its "air/frames" column is left out.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use offline_cash_core::crypto::Suite;
-use offline_cash_core::nfc::{CardConfig, FieldConfig, ReaderConfig};
 use offline_cash_core::testkit::{T0, TestIssuer};
 use offline_cash_core::wallet::Wallet;
-use offline_cash_core::wallet::tap::{CardRole, TapConfig, TapReport, tap};
-use offline_cash_core::wallet::testing::{fund, provisioned};
+use offline_cash_core::wallet::tap::{TapConfig, TapReport, tap};
+use offline_cash_core::wallet::testing::payer_at_depth;
 
 use crate::CliError;
 use crate::svg::Series;
@@ -37,15 +37,6 @@ pub struct BenchArgs {
 
 const AMOUNT: u64 = 1_000;
 
-fn tap_config(extended: bool) -> TapConfig {
-    let (reader, card) = if extended {
-        (ReaderConfig::extended(), CardConfig::extended())
-    } else {
-        (ReaderConfig::short(), CardConfig::short())
-    };
-    TapConfig { role: CardRole::PayeeIsCard, field: FieldConfig { reader, ..FieldConfig::default() }, card }
-}
-
 fn fail(what: impl std::fmt::Display) -> CliError {
     CliError::Child { what: format!("tap bench: {what}") }
 }
@@ -53,23 +44,7 @@ fn fail(what: impl std::fmt::Display) -> CliError {
 /// A payer holding a note of depth `depth - 1`, and a fresh payee (the tap bench's setup).
 fn setup(suite: Suite, depth: usize, seed: u8) -> Result<(Wallet, Wallet), CliError> {
     let issuer = TestIssuer::new(suite)?;
-    let mut wallets = Vec::with_capacity(depth);
-    for i in 0..depth.max(1) {
-        wallets.push(provisioned(&issuer, suite, seed.wrapping_add(i as u8))?);
-    }
-    let first = wallets.first().ok_or_else(|| fail("no wallet"))?;
-    fund(&issuer, first, &[AMOUNT], T0)?;
-    for pair in wallets.windows(2) {
-        if let [a, b] = pair {
-            let report = tap(a.pay(), b.request_payment(AMOUNT, T0)?, tap_config(true), T0)?;
-            if !report.payer_complete {
-                return Err(fail(format!("{:?}", report.error())));
-            }
-        }
-    }
-    let payee = provisioned(&issuer, suite, seed.wrapping_add(200))?;
-    let payer = wallets.pop().ok_or_else(|| fail("no payer"))?;
-    Ok((payer, payee))
+    payer_at_depth(&issuer, suite, depth, AMOUNT, seed, T0).map_err(fail)
 }
 
 /// One measured tap: compute time and the field's report.
@@ -77,7 +52,7 @@ fn measure(suite: Suite, depth: usize, extended: bool, seed: u8) -> Result<(Dura
     let (payer, payee) = setup(suite, depth, seed)?;
     let request = payee.request_payment(AMOUNT, T0)?;
     let start = Instant::now();
-    let report = tap(payer.pay(), request, tap_config(extended), T0)?;
+    let report = tap(payer.pay(), request, TapConfig::payee_is_card(extended), T0)?;
     let compute = start.elapsed();
     if !report.payer_complete {
         return Err(fail(format!("{suite:?} depth {depth}: {:?}", report.error())));

@@ -7,36 +7,17 @@
 use std::time::{Duration, Instant};
 
 use offline_cash_core::crypto::Suite;
-use offline_cash_core::nfc::{CardConfig, FieldConfig, ReaderConfig};
 use offline_cash_core::testkit::{T0, TestIssuer};
 use offline_cash_core::wallet::Wallet;
-use offline_cash_core::wallet::tap::{CardRole, TapConfig, TapReport, tap};
-use offline_cash_core::wallet::testing::{fund, provisioned};
+use offline_cash_core::wallet::tap::{TapConfig, TapReport, tap};
+use offline_cash_core::wallet::testing::payer_at_depth;
 
 const AMOUNT: u64 = 1_000;
 const RUNS: usize = 5;
 
-fn config(extended: bool) -> TapConfig {
-    let (reader, card) = if extended {
-        (ReaderConfig::extended(), CardConfig::extended())
-    } else {
-        (ReaderConfig::short(), CardConfig::short())
-    };
-    TapConfig { role: CardRole::PayeeIsCard, field: FieldConfig { reader, ..FieldConfig::default() }, card }
-}
-
 /// A payer holding a note of depth `depth - 1`, and a fresh payee.
 fn setup(suite: Suite, depth: usize, seed: u8) -> (Wallet, Wallet) {
-    let issuer = TestIssuer::new(suite).unwrap();
-    let wallets: Vec<Wallet> =
-        (0..depth).map(|i| provisioned(&issuer, suite, seed.wrapping_add(i as u8)).unwrap()).collect();
-    fund(&issuer, &wallets[0], &[AMOUNT], T0).unwrap();
-    for pair in wallets.windows(2) {
-        let report = tap(pair[0].pay(), pair[1].request_payment(AMOUNT, T0).unwrap(), config(true), T0).unwrap();
-        assert!(report.payer_complete, "{:?}", report.error());
-    }
-    let payee = provisioned(&issuer, suite, seed.wrapping_add(200)).unwrap();
-    (wallets.into_iter().last().unwrap(), payee)
+    payer_at_depth(&TestIssuer::new(suite).unwrap(), suite, depth, AMOUNT, seed, T0).unwrap()
 }
 
 fn main() {
@@ -54,7 +35,7 @@ fn main() {
                     let (payer, payee) = setup(suite, depth, (run * 16) as u8);
                     let request = payee.request_payment(AMOUNT, T0).unwrap();
                     let start = Instant::now();
-                    let report = tap(payer.pay(), request, config(extended), T0).unwrap();
+                    let report = tap(payer.pay(), request, TapConfig::payee_is_card(extended), T0).unwrap();
                     computes.push(start.elapsed());
                     assert!(report.payer_complete, "{:?}", report.error());
                     last = Some(report);

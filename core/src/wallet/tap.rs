@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::nfc::{CardConfig, Field, FieldConfig, FieldError, FieldStats};
+use crate::nfc::{CardConfig, Field, FieldConfig, FieldError, FieldStats, ReaderConfig};
 
 use super::{CardHandler, FixedClock, Party, PayeeSession, PayerSession, ReaderDriver, ReaderStep, WalletError};
 
@@ -27,6 +27,20 @@ pub struct TapConfig {
     pub field: FieldConfig,
     /// The card's limits (short or extended APDUs).
     pub card: CardConfig,
+}
+
+impl TapConfig {
+    /// The payee's phone is the card, the payer's the reader (the usual point-of-sale tap),
+    /// with short APDUs or, when `extended`, extended-length APDUs on both sides; the default
+    /// field model, no tear.
+    pub fn payee_is_card(extended: bool) -> Self {
+        let (reader, card) = if extended {
+            (ReaderConfig::extended(), CardConfig::extended())
+        } else {
+            (ReaderConfig::short(), CardConfig::short())
+        };
+        Self { role: CardRole::PayeeIsCard, field: FieldConfig { reader, ..FieldConfig::default() }, card }
+    }
 }
 
 /// What happened in one tap.

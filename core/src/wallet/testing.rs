@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use crate::crypto::{Signer, SoftwareSigner, Suite};
+use crate::nfc::FieldError;
 use crate::store::{KeyLocation, Store};
 use crate::testkit::TestIssuer;
 use crate::token::Chain;
 
+use super::tap::{TapConfig, tap};
 use super::{SeededEntropy, Wallet, WalletConfig, WalletError};
 
 /// An in-memory wallet of `suite`, certified by `issuer`, with its policy installed.
@@ -40,4 +42,49 @@ pub fn fund(issuer: &TestIssuer, wallet: &Wallet, amounts: &[u64], now: u64) -> 
         .collect::<Result<Vec<_>, _>>()
         .map_err(WalletError::Signer)?;
     wallet.deposit_issued(&chains, now)
+}
+
+/// Why [`payer_at_depth`] could not build its wallets.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SetupError {
+    /// A wallet operation failed.
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+    /// The simulated field failed.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// A tap that moves the note along the chain did not complete.
+    #[error("setup tap {hop} did not complete: {reason}")]
+    Incomplete {
+        /// Which hop (1-based).
+        hop: usize,
+        /// The error either side reported.
+        reason: String,
+    },
+}
+
+/// A payer holding one note of `amount` whose chain is `depth - 1` links deep (the note went
+/// through `depth - 1` other wallets first, by extended-APDU taps at `now`), and a fresh payee,
+/// both certified by `issuer`: the setup of the tap benchmarks. `seed` makes nonces reproducible.
+pub fn payer_at_depth(
+    issuer: &TestIssuer,
+    suite: Suite,
+    depth: usize,
+    amount: u64,
+    seed: u8,
+    now: u64,
+) -> Result<(Wallet, Wallet), SetupError> {
+    let mut payer = provisioned(issuer, suite, seed)?;
+    fund(issuer, &payer, &[amount], now)?;
+    for hop in 1..depth.max(1) {
+        let next = provisioned(issuer, suite, seed.wrapping_add(hop as u8))?;
+        let report = tap(payer.pay(), next.request_payment(amount, now)?, TapConfig::payee_is_card(true), now)?;
+        if !report.payer_complete {
+            return Err(SetupError::Incomplete { hop, reason: format!("{:?}", report.error()) });
+        }
+        payer = next;
+    }
+    let payee = provisioned(issuer, suite, seed.wrapping_add(200))?;
+    Ok((payer, payee))
 }
