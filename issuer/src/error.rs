@@ -49,6 +49,9 @@ pub enum IssuerError {
     /// Signing with the issuer key failed.
     #[error("crypto: {0}")]
     Crypto(#[from] offline_cash_core::crypto::CryptoError),
+    /// The wallet has used up its request budget; try again after `retry_after_secs`.
+    #[error("too many requests from this wallet: retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// Anything else internal (e.g. a worker thread failed).
     #[error("internal: {what}")]
     Internal { what: String },
@@ -68,6 +71,7 @@ impl IssuerError {
             IssuerError::UnknownWallet => 404,
             IssuerError::InsufficientBalance { .. } => 402,
             IssuerError::Conflict { .. } => 409,
+            IssuerError::RateLimited { .. } => 429,
             IssuerError::Storage(_)
             | IssuerError::SchemaTooNew { .. }
             | IssuerError::Crypto(_)
@@ -89,6 +93,7 @@ impl IssuerError {
             IssuerError::InsufficientBalance { .. } => "insufficient_balance",
             IssuerError::Policy { .. } => "policy",
             IssuerError::Conflict { .. } => "conflict",
+            IssuerError::RateLimited { .. } => "rate_limited",
             IssuerError::Rejected(r) => r.code(),
             IssuerError::Storage(_) => "storage",
             IssuerError::SchemaTooNew { .. } => "schema_too_new",

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  request ─► body limit ─► JSON parse ─► Issuer::authenticate (signature, window, nonce)
+//!          ─► Issuer::admit (per-wallet budget, 429 + Retry-After)
 //!          ─► Issuer::<operation> on a blocking thread ─► JSON answer | ErrorBody
 //! ```
 //!
@@ -63,7 +64,11 @@ impl IntoResponse for ApiError {
             tracing::info!(error = %self.0, code = self.0.code(), "request refused");
         }
         let body = wire::ErrorBody { code: self.0.code().to_owned(), message: self.0.to_string() };
-        (status, Json(body)).into_response()
+        let mut resp = (status, Json(body)).into_response();
+        if let IssuerError::RateLimited { retry_after_secs } = self.0 {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        resp
     }
 }
 
@@ -142,6 +147,7 @@ where
             signature: header_str(&headers, auth::HEADER_SIGNATURE),
         };
         let caller = issuer.authenticate(&signed, key.as_ref())?;
+        issuer.admit(&caller)?;
         op(&issuer, caller, req)
     })
     .await?;

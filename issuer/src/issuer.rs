@@ -26,6 +26,7 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
 use crate::metrics::Metrics;
+use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::{IssuerError, db};
 
 /// A source of Unix seconds.
@@ -63,6 +64,8 @@ pub struct IssuerConfig {
     pub max_clock_skew: u64,
     /// Bearer token of the admin endpoints.
     pub admin_token: String,
+    /// Budget of signed requests per wallet (`None`: unlimited). See [`crate::rate_limit`].
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl std::fmt::Debug for IssuerConfig {
@@ -79,6 +82,7 @@ impl std::fmt::Debug for IssuerConfig {
             .field("settlement_grace_secs", &self.settlement_grace_secs)
             .field("auth_window_secs", &self.auth_window_secs)
             .field("max_clock_skew", &self.max_clock_skew)
+            .field("rate_limit", &self.rate_limit)
             .finish_non_exhaustive()
     }
 }
@@ -99,6 +103,7 @@ impl IssuerConfig {
             auth_window_secs: 300,
             max_clock_skew: 300,
             admin_token: admin_token.into(),
+            rate_limit: Some(RateLimit::default()),
         }
     }
 }
@@ -145,6 +150,7 @@ pub struct Issuer {
     pub(crate) config: IssuerConfig,
     pub(crate) clock: Clock,
     pub(crate) metrics: Metrics,
+    pub(crate) limiter: Option<RateLimiter>,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -246,6 +252,7 @@ impl Issuer {
             policy,
             currency,
             certs: RwLock::new(certs),
+            limiter: config.rate_limit.map(RateLimiter::new),
             config,
             clock,
             metrics: Metrics::default(),
@@ -260,6 +267,16 @@ impl Issuer {
     /// The metrics.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Charges one request to an authenticated caller's budget ([`IssuerConfig::rate_limit`]);
+    /// [`IssuerError::RateLimited`] when it is spent. Call after [`Issuer::authenticate`].
+    pub fn admit(&self, caller: &Caller) -> Result<(), IssuerError> {
+        let Some(limiter) = &self.limiter else { return Ok(()) };
+        limiter.admit(&caller.wallet, std::time::Instant::now()).map_err(|wait| {
+            self.metrics.rate_limited();
+            IssuerError::RateLimited { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
+        })
     }
 
     /// The current Unix time of the issuer's clock.

@@ -21,8 +21,10 @@ pub mod http;
 mod issuer;
 pub mod metrics;
 pub mod proofs;
+pub mod rate_limit;
 pub mod settle;
 
 pub use error::IssuerError;
 pub use http::{Server, ServerConfig};
 pub use issuer::{Caller, Clock, Issuer, IssuerConfig, SignedRequest, system_clock};
+pub use rate_limit::{RateLimit, RateLimiter};

@@ -54,6 +54,12 @@ struct ServeArgs {
     /// Largest offline balance (minor units).
     #[arg(long, env = "OC_ISSUER_HOLDING_LIMIT", default_value_t = 200_000)]
     holding_limit: u64,
+    /// Signed requests per second and wallet, sustained (0: no rate limit).
+    #[arg(long, env = "OC_ISSUER_RATE_PER_SECOND", default_value_t = 2)]
+    rate_per_second: u32,
+    /// Signed requests a wallet may make at once after a quiet period.
+    #[arg(long, env = "OC_ISSUER_RATE_BURST", default_value_t = 60)]
+    rate_burst: u32,
 }
 
 async fn shutdown_signal() {
@@ -101,6 +107,8 @@ async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> 
     issuer.currency = args.currency;
     issuer.per_payment_limit = args.per_payment_limit;
     issuer.holding_limit = args.holding_limit;
+    issuer.rate_limit = (args.rate_per_second > 0)
+        .then_some(offline_cash_issuer::RateLimit { per_second: args.rate_per_second, burst: args.rate_burst });
     let server =
         Server::bind(ServerConfig { issuer, listen: args.listen, max_body_bytes: args.max_body_bytes }).await?;
     server.serve(shutdown_signal()).await

@@ -15,6 +15,7 @@ pub struct Metrics {
     double_spends: AtomicU64,
     rollbacks: AtomicU64,
     rejected_requests: AtomicU64,
+    rate_limited: AtomicU64,
     buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -51,6 +52,15 @@ impl Metrics {
         self.rejected_requests.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn rate_limited(&self) {
+        self.rate_limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Signed requests refused because their wallet's budget was spent, since start.
+    pub fn rate_limited_requests(&self) -> u64 {
+        self.rate_limited.load(Ordering::Relaxed)
+    }
+
     /// Double spends detected since start.
     pub fn double_spends(&self) -> u64 {
         self.double_spends.load(Ordering::Relaxed)
@@ -77,6 +87,12 @@ impl Metrics {
             &self.rollbacks,
         );
         counter(&mut s, "oc_rejected_requests_total", "Requests answered with a 4xx error.", &self.rejected_requests);
+        counter(
+            &mut s,
+            "oc_rate_limited_requests_total",
+            "Signed requests refused with 429 (the wallet's budget was spent).",
+            &self.rate_limited,
+        );
         let name = "oc_sync_batch_duration_seconds";
         let _ = writeln!(s, "# HELP {name} Time to settle one batch.\n# TYPE {name} histogram");
         for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {

@@ -324,12 +324,14 @@ impl SyncClient {
                 .body(bytes.clone());
             match send_once(req, &url, attempt).await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.is_transient() => last = Some(e),
+                Err(e) if e.is_transient() => {
+                    if attempt < self.retry.attempts {
+                        tokio::time::sleep(e.wait(delay, self.retry.max_delay)).await;
+                        delay = (delay * 2).min(self.retry.max_delay);
+                    }
+                    last = Some(e);
+                }
                 Err(e) => return Err(e),
-            }
-            if attempt < self.retry.attempts {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(self.retry.max_delay);
             }
         }
         Err(last.unwrap_or_else(|| SyncError::Misuse { what: "no attempt made".into() }))
@@ -345,12 +347,14 @@ impl SyncClient {
         for attempt in 1..=self.retry.attempts.max(1) {
             match send_once(make(), url, attempt).await {
                 Ok(v) => return Ok(v),
-                Err(e) if e.is_transient() => last = Some(e),
+                Err(e) if e.is_transient() => {
+                    if attempt < self.retry.attempts {
+                        tokio::time::sleep(e.wait(delay, self.retry.max_delay)).await;
+                        delay = (delay * 2).min(self.retry.max_delay);
+                    }
+                    last = Some(e);
+                }
                 Err(e) => return Err(e),
-            }
-            if attempt < self.retry.attempts {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(self.retry.max_delay);
             }
         }
         Err(last.unwrap_or_else(|| SyncError::Misuse { what: "no attempt made".into() }))
@@ -365,6 +369,15 @@ async fn send_once<T: DeserializeOwned>(req: reqwest::RequestBuilder, url: &str,
 async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response, attempt: u32) -> Result<T, SyncError> {
     let status = resp.status();
     let url = resp.url().to_string();
+    if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+        let retry_after_secs = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(1);
+        return Err(SyncError::RateLimited { retry_after_secs });
+    }
     let bytes = read_capped(resp, &url, MAX_RESPONSE_BYTES).await?;
     if status.is_success() {
         return serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()));

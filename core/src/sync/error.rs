@@ -13,6 +13,10 @@ pub enum SyncError {
     /// The issuer failed (5xx) on every attempt.
     #[error("issuer failed ({status}) after {attempts} attempts: {message}")]
     Server { status: u16, attempts: u32, message: String },
+    /// The issuer is throttling this wallet (429) on every attempt; try again after
+    /// `retry_after_secs` (its `Retry-After`).
+    #[error("issuer is rate limiting this wallet: retry after {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
     /// The answer was not what the protocol promises (bad JSON, base64 or object bytes).
     #[error("invalid answer from the issuer: {what}")]
     InvalidResponse { what: String },
@@ -25,8 +29,19 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// Whether another attempt may succeed (network failures and 5xx).
+    /// Whether another attempt may succeed (network failures, 5xx, rate limiting).
     pub fn is_transient(&self) -> bool {
-        matches!(self, SyncError::Network { .. } | SyncError::Server { .. })
+        matches!(self, SyncError::Network { .. } | SyncError::Server { .. } | SyncError::RateLimited { .. })
+    }
+
+    /// How long to wait before the next attempt, given the backoff's own `delay`: the
+    /// issuer's `Retry-After` when it is rate limiting (at most `max`), else `delay`.
+    pub(crate) fn wait(&self, delay: std::time::Duration, max: std::time::Duration) -> std::time::Duration {
+        match self {
+            SyncError::RateLimited { retry_after_secs } => {
+                delay.max(std::time::Duration::from_secs(*retry_after_secs).min(max))
+            }
+            _ => delay,
+        }
     }
 }
