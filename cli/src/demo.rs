@@ -24,7 +24,7 @@ use offline_cash_core::wallet::tap::{CardRole, TapReport};
 use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig, WalletError};
 
 use crate::check::Checks;
-use crate::people::{EmbeddedIssuer, NewPerson, Person, new_signer, tap_config, tap_pay};
+use crate::people::{EmbeddedIssuer, NewPerson, Person, signer_for, tap_config, tap_pay};
 use crate::{CliError, suite_name, thousands, unix_now};
 
 /// What the demo measured (for docs/PERFORMANCE.md ("Command line")).
@@ -38,8 +38,10 @@ pub struct DemoSummary {
     pub peak_rss_kib: Option<u64>,
 }
 
-/// Runs the demo with wallets of `suite`.
-pub async fn run(suite: Suite) -> Result<DemoSummary, CliError> {
+/// Runs the demo with wallets of `suite`; with a `seed`, P-256 keys are derived from it
+/// ([`crate::people::seeded_p256_scalar`]) so that a run can be reproduced and its output
+/// searched for the keys.
+pub async fn run(suite: Suite, seed: Option<u64>) -> Result<DemoSummary, CliError> {
     let started = std::time::Instant::now();
     let mut checks = Checks::default();
     let issuer = EmbeddedIssuer::start(|_| {}).await?;
@@ -55,7 +57,7 @@ pub async fn run(suite: Suite) -> Result<DemoSummary, CliError> {
                 url: &url,
                 name,
                 account,
-                signer: new_signer(suite)?,
+                signer: signer_for(suite, seed, name)?,
                 store: Store::open_in_memory()?,
                 entropy: Box::new(OsEntropy),
             }
@@ -68,7 +70,7 @@ pub async fn run(suite: Suite) -> Result<DemoSummary, CliError> {
     let carol = person("Carol", 0).await?;
     let dave = person("Dave", 0).await?;
     let mallory_dir = crate::people::TempDir::new("mallory")?;
-    let mallory_key = new_signer(suite)?;
+    let mallory_key = signer_for(suite, seed, "Mallory")?;
     let mallory_path = mallory_dir.path().join("mallory.db");
     let mallory = NewPerson {
         url: &url,

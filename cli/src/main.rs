@@ -1,13 +1,15 @@
 //! `offline-cash`: the demo, scriptable wallet commands, the simulator and the benchmark tables.
 //!
 //! ```text
-//!  offline-cash demo [--suite p256|ml-dsa-44|composite]
+//!  offline-cash demo [--suite p256|ml-dsa-44|composite] [--seed S]
 //!  offline-cash wallet create|register|fund|balance|history|request|pay|accept|complete|sync --dir D …
 //!  offline-cash issuer account --issuer URL --admin-token T --name N --balance B
 //!  offline-cash simulate [--wallets N] [--payees P] [--payments M] [--seed S] [--svg FILE]
 //!  offline-cash bench [--quick]
 //! ```
 //! Exit status: 0 when every expected outcome held, 1 on a failed check or error, 2 on bad usage.
+//! Logs (`tracing`: the core, the embedded issuer, HTTP) go to stderr, filtered by `RUST_LOG`
+//! (off by default, so the story reads cleanly).
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -30,6 +32,9 @@ enum Command {
         /// Signature suite of the wallets: p256, ml-dsa-44 or composite.
         #[arg(long, default_value = "p256")]
         suite: String,
+        /// Derive the P-256 wallets' keys from this seed (reproducible runs; never for real keys).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Wallet commands over a directory (file-based; for scripts and development).
     #[command(subcommand)]
@@ -176,7 +181,7 @@ async fn wallet(cmd: WalletCommand) -> Result<(), CliError> {
 
 async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Demo { suite } => demo::run(parse_suite(&suite)?).await.map(|_| ()),
+        Command::Demo { suite, seed } => demo::run(parse_suite(&suite)?, seed).await.map(|_| ()),
         Command::Wallet(cmd) => wallet(cmd).await,
         Command::Issuer(IssuerCommand::Account { issuer, admin_token, name, balance }) => {
             files::create_account(&issuer, &admin_token, &name, balance).await
@@ -188,6 +193,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
+use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite, sha256};
 use offline_cash_core::nfc::{CardConfig, FieldConfig, ReaderConfig};
 use offline_cash_core::store::{KeyLocation, Store};
 use offline_cash_core::sync::SyncClient;
@@ -146,6 +146,31 @@ impl NewPerson<'_> {
 /// A fresh software key of `suite`.
 pub fn new_signer(suite: Suite) -> Result<Arc<dyn Signer>, CliError> {
     Ok(Arc::new(SoftwareSigner::generate(suite)?))
+}
+
+/// The P-256 secret scalar derived from `seed` and `name` (the first valid candidate of
+/// SHA-256("offline-cash-demo-key" ‖ seed ‖ name ‖ counter)). For reproducible runs and for
+/// tests that must know the secret to look for it; never for real wallets.
+pub fn seeded_p256_scalar(seed: u64, name: &str) -> [u8; 32] {
+    let mut counter = 0u32;
+    loop {
+        let scalar = sha256(&[b"offline-cash-demo-key", &seed.to_be_bytes(), name.as_bytes(), &counter.to_be_bytes()]);
+        if SoftwareSigner::p256_from_scalar(&scalar).is_ok() {
+            return scalar;
+        }
+        counter += 1;
+    }
+}
+
+/// `name`'s key: derived from `seed` when there is one and `suite` is P-256 (ML-DSA key
+/// generation takes no seed here: those keys come from the OS), fresh otherwise.
+pub fn signer_for(suite: Suite, seed: Option<u64>, name: &str) -> Result<Arc<dyn Signer>, CliError> {
+    match seed {
+        Some(seed) if suite == Suite::EcdsaP256 => {
+            Ok(Arc::new(SoftwareSigner::p256_from_scalar(&seeded_p256_scalar(seed, name))?))
+        }
+        _ => new_signer(suite),
+    }
 }
 
 /// The tap configuration used throughout: phones with extended-length APDUs (both Android
