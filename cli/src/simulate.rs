@@ -4,9 +4,11 @@
 //! the issuer over HTTP and the invariants are checked.
 //!
 //! ```text
-//!  SimClock (one AtomicU64) ──► embedded issuer (its clock) and every tap's `now`
-//!  enrol:  accounts ─► wallets (seeded keys, SeededEntropy) ─► register + fund  (HTTP, concurrent)
-//!  peak:   event i at t_i: payer ─tap─► POS or person   (core::wallet::tap, sequential)
+//!  SimClock (one AtomicU64) ──► embedded issuer (its clock); every tap gets its own `now`
+//!  enrol:  accounts ─► wallets (seeded keys, SeededEntropy) ─► register + fund
+//!            (HTTP, concurrent, one shared connection pool)
+//!  peak:   `--shards` independent parts of the canteen on parallel threads (crate::peak);
+//!          in each, event i at t_i: payer ─tap─► POS or person   (core::wallet::tap)
 //!            torn (tear at a random byte) ─► [payer crash: drop + reopen its file] ─► tap again
 //!            cheater: live wallet pays first; a copy of its file made after funding pays later
 //!  sync:   cheaters' live wallets, then everybody else (HTTP, concurrent) ─► proofs, audit
@@ -18,7 +20,8 @@
 //! people and every cheater) is dropped — its in-memory state (sessions, open requests) is
 //! lost — and reopened from its database. Every torn tap whose payer is such a device crashes
 //! the payer before the retry, and `--crashes` extra crashes hit random file-backed devices
-//! between payments. Other devices keep their store in memory (cheap: 10,000 wallets fit).
+//! between payments. Other devices keep their store in memory, at 1 KiB pages (~160 KB per
+//! enrolled wallet: 10,000 fit in ~1.6 GB).
 //! The payee of a torn tap (a terminal) keeps running, so its request stays open and the
 //! retry finishes the same payment. Nothing here decides about money: it only drives core
 //! and the issuer and checks what they say.
@@ -35,27 +38,29 @@ use offline_cash_core::store::{KeyLocation, Store};
 use offline_cash_core::sync::SyncClient;
 use offline_cash_core::token::WalletId;
 use offline_cash_core::wallet::sync::SyncReport;
-use offline_cash_core::wallet::tap::CardRole;
-use offline_cash_core::wallet::{SeededEntropy, Wallet, WalletConfig, WalletError};
+use offline_cash_core::wallet::{SeededEntropy, Wallet, WalletConfig};
 use offline_cash_issuer::http::RunningServer;
 use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
 
 use crate::check::Checks;
-use crate::people::{ADMIN_TOKEN, TempDir, tap_config, tap_pay};
+use crate::peak::{PeakParams, Shard};
+use crate::people::{ADMIN_TOKEN, TempDir};
 use crate::{CliError, parse_suite, suite_name, thousands};
 
 /// `offline-cash simulate` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SimulateArgs {
-    /// People (wallets that pay and receive). 10,000 works (about 2.8 GB RSS: ~280 KB per
-    /// in-memory wallet) but takes longer than the default's few minutes on 2 shared cores.
-    #[arg(long, default_value_t = 2_000)]
+    /// People (wallets that pay and receive). An enrolled in-memory wallet takes ~160 KB
+    /// (mostly its SQLite database, at 1 KiB pages): the default's 10,000 need ~1.6 GB, ~2.2 GB
+    /// at the end of the default peak.
+    #[arg(long, default_value_t = 10_000)]
     pub wallets: usize,
     /// Point-of-sale terminals (wallets that receive).
     #[arg(long, default_value_t = 50)]
     pub payees: usize,
-    /// Offline payments attempted during the peak.
-    #[arg(long, default_value_t = 10_000)]
+    /// Offline payments attempted during the peak (the default, with 10,000 people, runs in a
+    /// few minutes on 2 cores: the work is mostly P-256 signature verification).
+    #[arg(long, default_value_t = 20_000)]
     pub payments: usize,
     /// Length of the simulated peak (seconds).
     #[arg(long, default_value_t = 3_600)]
@@ -82,9 +87,14 @@ pub struct SimulateArgs {
     /// from the OS, so only the choices are reproducible with them).
     #[arg(long, default_value = "p256")]
     pub suite: String,
-    /// Concurrent HTTP clients during enrolment and sync.
+    /// Concurrent HTTP clients during enrolment and sync (they share one connection pool).
     #[arg(long, default_value_t = 8)]
     pub concurrency: usize,
+    /// Independent parts of the canteen (people, terminals and double spenders split by
+    /// index, each with its own random stream) simulated on parallel threads during the peak.
+    /// A seed reproduces a run for the same number of shards.
+    #[arg(long, default_value_t = 2)]
+    pub shards: usize,
     /// Write a chart of modelled tap time against chain depth (SVG).
     #[arg(long)]
     pub svg: Option<PathBuf>,
@@ -92,6 +102,11 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub quiet: bool,
 }
+
+/// Page size of the in-memory wallets' databases: 1 KiB instead of SQLite's 4 KiB makes a
+/// nearly empty wallet ~120 KB instead of ~200 KB (most of a wallet is one page per table and
+/// index), which is what lets 10,000 wallets live in one process.
+const STORE_PAGE_SIZE: u32 = 1_024;
 
 /// What the simulation counted.
 #[derive(Debug, Clone, Default)]
@@ -160,31 +175,31 @@ impl SimRng {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Person,
     Terminal,
     Cheater,
 }
 
-struct Device {
-    kind: Kind,
-    name: String,
-    wallet: Wallet,
-    client: SyncClient,
-    signer: Arc<dyn Signer>,
-    file: Option<PathBuf>,
-    seed: [u8; 32],
-    restarts: u64,
+pub(crate) struct Device {
+    pub(crate) kind: Kind,
+    pub(crate) name: String,
+    pub(crate) wallet: Wallet,
+    pub(crate) client: SyncClient,
+    pub(crate) signer: Arc<dyn Signer>,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) seed: [u8; 32],
+    pub(crate) restarts: u64,
 }
 
 impl Device {
     /// Drops the wallet (losing sessions and open requests) and reopens it from its file.
-    fn crash(&mut self) -> Result<bool, CliError> {
+    pub(crate) fn crash(&mut self) -> Result<bool, CliError> {
         let Some(path) = &self.file else { return Ok(false) };
         self.restarts += 1;
         let entropy = SeededEntropy::new(sha256(&[&self.seed, &self.restarts.to_be_bytes()]));
         let placeholder = Wallet::from_store(
-            Store::open_in_memory()?,
+            Store::open_in_memory_with_page_size(STORE_PAGE_SIZE)?,
             self.signer.clone(),
             KeyLocation::Hardware(self.name.clone()),
             Box::new(SeededEntropy::new([0; 32])),
@@ -296,6 +311,9 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
             funding: vec![],
         });
     }
+    // One HTTP connection pool for every device: a client (and its kept-alive connection) per
+    // wallet would hold two file descriptors per wallet and exhaust the process's limit.
+    let pool = SyncClient::new(&url, &people_account, signer_for(suite, &[0; 32])?)?;
     let pb = bar(args.quiet, plan.len(), "enrol");
     let semaphore = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -304,7 +322,7 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
     let file_wallets = args.file_wallets;
     for e in plan {
         let permit = semaphore.clone().acquire_owned().await.map_err(|_| CliError::input("semaphore closed"))?;
-        let url = url.clone();
+        let pool = pool.clone();
         let seed = sha256(&[b"offline-cash-sim-wallet", &args.seed.to_be_bytes(), &(e.index as u64).to_be_bytes()]);
         let file = (e.kind == Kind::Cheater || (e.kind == Kind::Person && e.index < file_wallets))
             .then(|| files.join(format!("w{}.db", e.index)));
@@ -321,7 +339,7 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
             };
             let store = match &file {
                 Some(p) => Store::open(p)?,
-                None => Store::open_in_memory()?,
+                None => Store::open_in_memory_with_page_size(STORE_PAGE_SIZE)?,
             };
             let wallet = Wallet::from_store(
                 store,
@@ -330,7 +348,7 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
                 Box::new(SeededEntropy::new(seed)),
                 WalletConfig::default(),
             )?;
-            let client = SyncClient::new(&url, &e.credential, signer.clone())?;
+            let client = pool.for_wallet(&e.credential, signer.clone());
             wallet.register(&client).await?;
             if !e.funding.is_empty() {
                 wallet.fund(&client, &e.funding, now).await?;
@@ -391,142 +409,40 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
         );
     }
 
-    // ---- the peak
-    let mut report = SimulationReport::default();
-    let mut limbo = 0u64;
+    // ---- the peak, in independent shards on parallel threads
     let start_time = clock.load(Ordering::Relaxed) + 60;
     let people = args.wallets;
     let first_terminal = args.wallets;
     let cheaters: Vec<usize> = (people - args.cheaters..people).collect();
-    // Scripted events: each cheater's live wallet pays a terminal at the start; its backup pays
-    // a random person in the second half of the peak.
-    let mut backup_at: BTreeMap<usize, usize> = BTreeMap::new();
-    for &c in &cheaters {
-        let at = args.payments / 2 + rng.below((args.payments / 2).max(1) as u64) as usize;
-        backup_at.insert(at, c);
-    }
-    let mut crash_at: HashSet<usize> = HashSet::new();
-    for _ in 0..args.crashes {
-        crash_at.insert(rng.below(args.payments.max(1) as u64) as usize);
-    }
-    let mut avg_bytes = 2_000u64;
+    let shards = shard(&args, devices, backups, &mut rng);
+    let params = PeakParams { start_time, seconds: args.seconds, p2p: args.p2p, tears: args.tears };
     let pb = bar(args.quiet, args.payments, "peak");
     let peak_started = Instant::now();
-    for (k, &c) in cheaters.iter().enumerate() {
-        let terminal = first_terminal + k % args.payees;
-        let now = start_time + k as u64;
-        let (payer, payee) = pair(&devices, c, terminal)?;
-        let r = tap_pay(&payer.wallet, &payee.wallet, 1_000, tap_config(CardRole::PayeeIsCard, None), now)?;
-        if r.payer_complete {
-            report.payments += 1;
-            report.value_moved += 1_000;
+    let outcomes = crate::peak::run_shards(shards, &params, &pb)?;
+    let mut report = SimulationReport::default();
+    let mut limbo = 0u64;
+    let mut by_index: BTreeMap<usize, Device> = BTreeMap::new();
+    let mut backups: BTreeMap<usize, Device> = BTreeMap::new();
+    for o in outcomes {
+        report.payments += o.report.payments;
+        report.value_moved += o.report.value_moved;
+        for (why, n) in o.report.refused {
+            *report.refused.entry(why).or_default() += n;
         }
+        report.tears += o.report.tears;
+        report.tears_recovered += o.report.tears_recovered;
+        report.crashes += o.report.crashes;
+        report.double_spends_injected += o.report.double_spends_injected;
+        report.taps.extend(o.report.taps);
+        limbo += o.limbo;
+        by_index.extend(o.devices);
+        backups.extend(o.backups);
     }
-    for i in 0..args.payments {
-        pb.inc(1);
-        let now = start_time + 60 + (i as u64 * args.seconds.saturating_sub(120)) / args.payments.max(1) as u64;
-        clock.store(now, Ordering::Relaxed);
-        if crash_at.contains(&i) && args.file_wallets > 0 {
-            let victim = rng.below(args.file_wallets.min(people) as u64) as usize;
-            if let Some(d) = devices.get_mut(victim) {
-                if d.crash()? {
-                    report.crashes += 1;
-                }
-            }
-        }
-        if let Some(&c) = backup_at.get(&i) {
-            // The restored copy spends the note the live wallet already spent.
-            let payee_index = rng.below((people - args.cheaters) as u64) as usize;
-            let (Some(backup), Some(payee)) = (backups.get(&c), devices.get(payee_index)) else { continue };
-            let r = tap_pay(&backup.wallet, &payee.wallet, 1_500, tap_config(CardRole::PayeeIsCard, None), now)?;
-            if r.payer_complete {
-                report.double_spends_injected += 1;
-                report.payments += 1;
-                report.value_moved += 1_500;
-            } else {
-                *report.refused.entry(format!("restored backup: {:?}", r.error())).or_default() += 1;
-            }
-            continue;
-        }
-        let to_person = rng.chance(args.p2p);
-        let amount = if to_person { rng.range(100, 1_500) } else { rng.range(250, 900) };
-        // A payer with enough: a few random tries (people only; cheaters stay scripted).
-        let mut payer_index = None;
-        for _ in 0..8 {
-            let candidate = rng.below((people - args.cheaters) as u64) as usize;
-            let spendable = devices.get(candidate).map_or(Ok(0), |d| d.wallet.balance().map(|b| b.spendable))?;
-            if spendable >= amount {
-                payer_index = Some(candidate);
-                break;
-            }
-        }
-        let Some(payer_index) = payer_index else {
-            *report.refused.entry("no payer with enough funds".into()).or_default() += 1;
-            continue;
-        };
-        let payee_index = if to_person {
-            let mut p = rng.below(people as u64) as usize;
-            if p == payer_index {
-                p = (p + 1) % people;
-            }
-            p
-        } else {
-            first_terminal + rng.below(args.payees as u64) as usize
-        };
-        let depth = {
-            let payer = devices.get(payer_index).ok_or_else(|| CliError::input("payer index"))?;
-            payer
-                .wallet
-                .with_store(|s| s.select_coins(amount, now))
-                .map(|sel| {
-                    sel.full.iter().map(|n| n.depth).chain(sel.split.iter().map(|s| s.note.depth)).max().unwrap_or(0)
-                        + 1
-                })
-                .unwrap_or(0)
-        };
-        let torn = rng.chance(args.tears);
-        let tear_at = torn.then(|| rng.range(1, avg_bytes.max(2)));
-        let role = if rng.chance(0.5) { CardRole::PayeeIsCard } else { CardRole::PayerIsCard };
-        let (payer, payee) = pair(&devices, payer_index, payee_index)?;
-        let r = tap_pay(&payer.wallet, &payee.wallet, amount, tap_config(role, tear_at), now)?;
-        if !r.torn {
-            if r.payer_complete {
-                report.payments += 1;
-                report.value_moved += amount;
-                report.taps.push((depth, r.stats.link_time));
-                avg_bytes = (avg_bytes * 15 + r.stats.bytes_total()) / 16;
-            } else {
-                *report.refused.entry(reason(r.error())).or_default() += 1;
-            }
-            continue;
-        }
-        report.tears += 1;
-        let received_before = r.payee_received.is_some();
-        // The payer's phone restarts before the retry, when it keeps its wallet in a file.
-        if let Some(d) = devices.get_mut(payer_index) {
-            if d.crash()? {
-                report.crashes += 1;
-            }
-        }
-        let pending_before = devices.get(payer_index).map_or(Ok(0), |d| d.wallet.balance().map(|b| b.pending))?;
-        let mut recovered = false;
-        for attempt in 0..3u64 {
-            let (payer, payee) = pair(&devices, payer_index, payee_index)?;
-            let r = tap_pay(&payer.wallet, &payee.wallet, amount, tap_config(role, None), now + 2 + attempt)?;
-            if r.payer_complete {
-                recovered = true;
-                report.taps.push((depth, r.stats.link_time));
-                break;
-            }
-        }
-        if recovered {
-            report.tears_recovered += 1;
-            report.payments += 1;
-            report.value_moved += amount;
-        } else if pending_before > 0 && !received_before {
-            limbo += amount;
-        }
+    let devices: Vec<Device> = by_index.into_values().collect();
+    if devices.len() != args.wallets + args.payees {
+        return Err(CliError::input("devices lost during the peak"));
     }
+    debug_assert!(devices.get(first_terminal).is_some_and(|d| d.kind == Kind::Terminal));
     pb.finish_and_clear();
     let peak_time = peak_started.elapsed();
     println!(
@@ -677,20 +593,54 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
     Ok(report)
 }
 
-fn pair(devices: &[Device], a: usize, b: usize) -> Result<(&Device, &Device), CliError> {
-    match (devices.get(a), devices.get(b)) {
-        (Some(x), Some(y)) if a != b => Ok((x, y)),
-        _ => Err(CliError::input(format!("no such pair of devices {a}, {b}"))),
+/// Splits the devices into `--shards` independent parts (people, cheaters and terminals by
+/// index modulo the number of shards), each with its share of payments and crashes and its
+/// own seed drawn from `rng`.
+fn shard(
+    args: &SimulateArgs,
+    devices: Vec<Device>,
+    mut backups: BTreeMap<usize, Device>,
+    rng: &mut SimRng,
+) -> Vec<Shard> {
+    let people = args.wallets;
+    let honest = people - args.cheaters;
+    // Each shard needs a terminal and two honest people (a payer and someone else to pay).
+    let n = args.shards.clamp(1, args.payees.min(honest / 2).max(1));
+    let mut shards: Vec<Shard> = (0..n)
+        .map(|s| Shard {
+            devices: BTreeMap::new(),
+            backups: BTreeMap::new(),
+            honest: Vec::new(),
+            people: Vec::new(),
+            cheaters: Vec::new(),
+            terminals: Vec::new(),
+            crash_prone: Vec::new(),
+            payments: args.payments / n + usize::from(s < args.payments % n),
+            crashes: args.crashes / n + usize::from(s < args.crashes % n),
+            seed: rng.next_u64(),
+        })
+        .collect();
+    for (i, d) in devices.into_iter().enumerate() {
+        let s = if i < people { i % n } else { (i - people) % n };
+        let Some(shard) = shards.get_mut(s) else { continue };
+        match d.kind {
+            Kind::Terminal => shard.terminals.push(i),
+            Kind::Cheater => {
+                shard.people.push(i);
+                shard.cheaters.push(i);
+                if let Some(b) = backups.remove(&i) {
+                    shard.backups.insert(i, b);
+                }
+            }
+            Kind::Person => {
+                shard.people.push(i);
+                shard.honest.push(i);
+                if d.file.is_some() {
+                    shard.crash_prone.push(i);
+                }
+            }
+        }
+        shard.devices.insert(i, d);
     }
-}
-
-fn reason(e: Option<&WalletError>) -> String {
-    match e {
-        Some(WalletError::Rejected(r)) => format!("refused: {}", r.code()),
-        Some(WalletError::PeerRejected { reason, .. }) => format!("refused by peer: {reason}"),
-        Some(WalletError::Limit(l)) => format!("limit: {l}"),
-        Some(WalletError::InsufficientFunds { .. }) => "insufficient funds".into(),
-        Some(other) => format!("error: {other}"),
-        None => "incomplete".into(),
-    }
+    shards
 }

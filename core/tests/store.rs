@@ -50,6 +50,28 @@ fn payment_moves_value_and_received_notes_are_spendable_at_once() {
 }
 
 #[test]
+fn an_in_memory_store_with_small_pages_uses_them_and_still_pays() {
+    let issuer = issuer();
+    assert_eq!(Store::open_in_memory().unwrap().page_size().unwrap(), 4_096, "the default is unchanged");
+    let small = Store::open_in_memory_with_page_size(1_024).unwrap();
+    assert_eq!(small.page_size().unwrap(), 1_024);
+    let mut alice = StoreWallet::provision(&issuer, small).unwrap();
+    let mut bob = StoreWallet::provision(&issuer, Store::open_in_memory_with_page_size(512).unwrap()).unwrap();
+    alice.fund(&issuer, &[1_000, 500], NOW).unwrap();
+    alice.pay(&mut bob, 700, NOW).unwrap();
+    assert_eq!(bob.store.balance().unwrap().spendable, 700);
+    assert_eq!(bob.store.page_size().unwrap(), 512);
+    assert_conserved(&alice);
+    assert_conserved(&bob);
+    for bad in [0, 256, 1_000, 131_072] {
+        assert!(
+            matches!(Store::open_in_memory_with_page_size(bad), Err(StoreError::OutOfRange { field: "page_size" })),
+            "page size {bad} must be refused"
+        );
+    }
+}
+
+#[test]
 fn pending_spend_survives_reopen_and_keeps_its_exact_bytes() {
     let issuer = issuer();
     let dir = TempDir::new("store-reopen").unwrap();

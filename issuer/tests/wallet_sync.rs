@@ -100,6 +100,41 @@ async fn fund_pay_offline_and_settle_in_either_order() {
     server.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_sharing_another_clients_connections_acts_for_its_own_wallet_and_account() {
+    let server = common::start().await;
+    let url = server.url();
+    let alice = in_memory(&url, "alice", 10_000).await;
+    let bob_account = SyncClient::create_account(&url, common::ADMIN, "bob", 2_000).await.unwrap();
+    let bob_signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    let bob_client = alice.client.for_wallet(&bob_account.credential, bob_signer.clone());
+    let bob_wallet = Wallet::from_store(
+        Store::open_in_memory().unwrap(),
+        bob_signer,
+        KeyLocation::Hardware("bob".into()),
+        Box::new(OsEntropy),
+        WalletConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(bob_client.wallet_id(), bob_wallet.id());
+    assert_ne!(bob_client.wallet_id(), alice.client.wallet_id());
+    bob_wallet.register(&bob_client).await.unwrap();
+    // Bob's funding comes from Bob's account, and the notes are his.
+    let (notes, balance) = bob_client.fund([7; 16], &[500]).await.unwrap();
+    assert_eq!(balance, 1_500);
+    assert!(notes.iter().all(|n| n.body().owner == bob_wallet.id()));
+    assert_eq!(bob_wallet.fund(&bob_client, &[300], now()).await.unwrap(), 300);
+    // Alice's client still signs as Alice.
+    assert_eq!(alice.wallet.fund(&alice.client, &[1_000], now()).await.unwrap(), 1_000);
+    let bob = Party { wallet: bob_wallet, client: bob_client };
+    assert!(pay(&alice, &bob, 400).payer_complete);
+    alice.wallet.sync(&alice.client, now()).await.unwrap();
+    let report = bob.wallet.sync(&bob.client, now()).await.unwrap();
+    assert_eq!(report.rejected, 0);
+    assert_eq!(bob.wallet.balance().unwrap().total, 700);
+    server.shutdown().await.unwrap();
+}
+
 fn copy_wallet_file(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap();
 }

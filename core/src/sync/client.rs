@@ -204,6 +204,21 @@ impl SyncClient {
         })
     }
 
+    /// A client for another wallet (`signer`, under the account of `credential`) at the same
+    /// issuer, sharing this client's HTTP connection pool and retry policy. A process driving
+    /// many wallets (a simulator, a test) then keeps a few connections open instead of one per
+    /// wallet. Each request is still signed by `signer` and carries `credential`.
+    pub fn for_wallet(&self, credential: &str, signer: Arc<dyn Signer>) -> SyncClient {
+        SyncClient {
+            http: self.http.clone(),
+            base: self.base.clone(),
+            credential: credential.to_owned(),
+            wallet: wallet_id(&signer.public_key()),
+            signer,
+            retry: self.retry,
+        }
+    }
+
     /// The same client with another retry policy.
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
