@@ -34,12 +34,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use offline_cash_core::protocol::Payment;
 use offline_cash_core::token::NoteId;
 use offline_cash_core::wallet::WalletError;
 use offline_cash_core::wallet::tap::tap;
 use soak_harness::{
     IssuerProcess, Party, ProxyStats, Rng, Role, audit, double_spend_signers, issuer_accounts, issuer_has_spend_of,
-    issuer_live_by_owner, new_party, one_tap, revoked_set, start_proxy, tap_config, unix_now,
+    new_party, one_tap, revoked_set, start_proxy, tap_config, unix_now,
 };
 
 const HONEST: usize = 6;
@@ -82,6 +83,23 @@ struct Counters {
     refusals: std::collections::BTreeMap<String, u64>,
 }
 
+/// A payment that left its payer but that its payee never committed.
+struct Undelivered {
+    payer: usize,
+    payee: usize,
+    amount: u64,
+    /// The notes it transfers to the payee: (id, amount).
+    notes: Vec<([u8; 32], u64)>,
+}
+
+/// The notes a payment transfers (the heads of its bundle) with their amounts.
+fn payment_notes(payment_bytes: &[u8]) -> Vec<([u8; 32], u64)> {
+    let bundle = Payment::from_bytes(payment_bytes).unwrap().bundle;
+    let children: HashMap<NoteId, u64> =
+        bundle.links.iter().flat_map(|l| l.children().map(|(id, o)| (id, o.amount)).collect::<Vec<_>>()).collect();
+    bundle.heads.iter().map(|h| (h.0, children[h])).collect()
+}
+
 /// A cheater's plan: its funded note, the backup that still holds it.
 struct Cheat {
     party: usize,
@@ -101,8 +119,8 @@ struct Soak {
     ops: u64,
     /// Payments that left the payer (a pending spend) but that the payee did not commit: torn,
     /// or refused after the payment left. The issuer settles them to the payee's name when the
-    /// payer syncs. Keyed by payment hash: (payer, payee, amount).
-    limbo: HashMap<[u8; 32], (usize, usize, u64)>,
+    /// payer syncs. Keyed by payment hash.
+    limbo: HashMap<[u8; 32], Undelivered>,
     /// Value each party moved from its account into notes (initial funding and top-ups).
     funded: Vec<u64>,
     cheats: Vec<Cheat>,
@@ -211,7 +229,8 @@ impl Soak {
                 self.limbo.remove(&hash);
             }
             (None, Some(p)) => {
-                self.limbo.insert(p.payment_hash, (a, b, p.amount));
+                let notes = payment_notes(&p.payment_bytes);
+                self.limbo.insert(p.payment_hash, Undelivered { payer: a, payee: b, amount: p.amount, notes });
             }
             _ => {}
         }
@@ -449,7 +468,6 @@ async fn soak_with_faults_keeps_every_invariant() {
         }
     }
     let audit = audit(&url).await;
-    let live_by_owner = issuer_live_by_owner(&db);
     let accounts = issuer_accounts(&db);
     let revoked = revoked_set(&db);
     let mut ds_signers = double_spend_signers(&db);
@@ -461,15 +479,37 @@ async fn soak_with_faults_keeps_every_invariant() {
     }
     for &i in &live {
         let p = &s.parties[i];
-        // The issuer holds live in this wallet's name exactly what it holds plus the payments
-        // that left their payer for it but that it never committed (every payer has synced).
-        let held = p.total();
-        let issuer_view = live_by_owner.get(&p.wallet().id().0).copied().unwrap_or(0);
-        let undelivered: u64 = s.limbo.values().filter(|e| e.1 == i).map(|e| e.2).sum();
-        if issuer_view != held + undelivered {
+        // The issuer holds live in this wallet's name exactly the notes it holds and the notes
+        // of the payments that left their payer for it but that it never committed (every
+        // payer has synced): the same notes, not only the same sum.
+        let held_notes: HashMap<[u8; 32], u64> =
+            p.wallet().with_store(|st| st.unspent_notes().unwrap()).into_iter().map(|n| (n.id.0, n.amount)).collect();
+        let mut expected: HashMap<[u8; 32], (u64, String)> =
+            held_notes.iter().map(|(id, a)| (*id, (*a, "held".to_string()))).collect();
+        for u in s.limbo.values().filter(|u| u.payee == i) {
+            let from = format!("undelivered payment of {} from {}", u.amount, s.parties[u.payer].name);
+            expected.extend(u.notes.iter().map(|(id, a)| (*id, (*a, from.clone()))));
+        }
+        let issuer_notes: HashMap<[u8; 32], (u64, String)> = soak_harness::issuer_live_notes(&db, &p.wallet().id().0)
+            .into_iter()
+            .map(|(id, a, origin)| (id, (a, origin)))
+            .collect();
+        let missing: Vec<String> = expected
+            .iter()
+            .filter(|(id, _)| !issuer_notes.contains_key(*id))
+            .map(|(id, (a, what))| format!("{a} ({what}; issuer: {:?})", soak_harness::issuer_note_state(&db, id)))
+            .collect();
+        let extra: Vec<String> = issuer_notes
+            .iter()
+            .filter(|(id, _)| !expected.contains_key(*id))
+            .map(|(_, (a, origin))| format!("{a} ({origin})"))
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
             violations.push(format!(
-                "{}: holds {held} ({:?}), issuer says {issuer_view}, undelivered payments to it {undelivered}",
+                "{}: holds {} ({:?}); expected live at the issuer but not: {missing:?}; live at the issuer but \
+                 neither held nor undelivered: {extra:?}",
                 p.name,
+                p.total(),
                 p.wallet().balance().unwrap(),
             ));
         }

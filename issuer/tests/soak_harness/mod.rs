@@ -358,6 +358,25 @@ pub fn issuer_live_by_owner(db: &Path) -> HashMap<[u8; 32], u64> {
         .collect()
 }
 
+/// The live notes owned by `owner`: (id, amount, origin).
+pub fn issuer_live_notes(db: &Path, owner: &[u8; 32]) -> Vec<([u8; 32], u64, String)> {
+    let conn = issuer_db(db);
+    let mut stmt = conn.prepare("SELECT id, amount, origin FROM notes WHERE state = 'live' AND owner = ?1").unwrap();
+    stmt.query_map([&owner[..]], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)))
+        .unwrap()
+        .map(|r| {
+            let (id, amount, origin) = r.unwrap();
+            (id.try_into().unwrap(), u64::try_from(amount).unwrap(), origin)
+        })
+        .collect()
+}
+
+/// The state of note `id` at the issuer, if it knows it.
+pub fn issuer_note_state(db: &Path, id: &[u8; 32]) -> Option<String> {
+    use rusqlite::OptionalExtension as _;
+    issuer_db(db).query_row("SELECT state FROM notes WHERE id = ?1", [&id[..]], |r| r.get(0)).optional().unwrap()
+}
+
 /// Online account balance by customer reference.
 pub fn issuer_accounts(db: &Path) -> HashMap<String, i64> {
     let conn = issuer_db(db);
