@@ -50,6 +50,8 @@ const MAX_SKEW: i64 = 100;
 const FUNDING: [u64; 4] = [5_000, 2_000, 1_000, 500];
 /// An honest wallet whose spendable balance is below this tops up (when the workload asks it).
 const TOP_UP_BELOW: u64 = 3_000;
+/// The issuer's default `max_chain_depth`.
+const MAX_CHAIN_DEPTH: u32 = 32;
 /// Every account's initial balance: enough for the top-ups of a long run.
 const ACCOUNT: u64 = 1_000_000_000;
 /// A cheater is funded with one note of this value, then backs up its wallet.
@@ -338,8 +340,13 @@ impl Soak {
             }
             58..=61 => {
                 // Online for a moment: a wallet running low tops up from its account.
+                // Only notes that can still take a link count: a chain at the policy's depth
+                // limit cannot be paid on (the wallet has no refresh yet; see RELIABILITY.md).
                 let i = self.rng.below(HONEST as u64) as usize;
-                if self.parties[i].spendable() < TOP_UP_BELOW {
+                let usable: u64 = self.parties[i].wallet().with_store(|st| {
+                    st.unspent_notes().unwrap().iter().filter(|n| n.depth < MAX_CHAIN_DEPTH).map(|n| n.amount).sum()
+                });
+                if usable < TOP_UP_BELOW {
                     self.c.top_ups += 1;
                     self.fund(i, &FUNDING).await;
                 }
