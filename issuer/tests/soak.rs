@@ -123,6 +123,9 @@ struct Soak {
     /// or refused after the payment left. The issuer settles them to the payee's name when the
     /// payer syncs. Keyed by payment hash.
     limbo: HashMap<[u8; 32], Undelivered>,
+    /// Payments some payee committed: never undelivered again, even when a later retap of the
+    /// same payment (the payer never saw the receipt) tears before the payee answers.
+    delivered: std::collections::HashSet<[u8; 32]>,
     /// Value each party moved from its account into notes (initial funding and top-ups).
     funded: Vec<u64>,
     cheats: Vec<Cheat>,
@@ -229,8 +232,9 @@ impl Soak {
         match (out.received, pending_to(&self.parties[a])) {
             (Some(hash), _) => {
                 self.limbo.remove(&hash);
+                self.delivered.insert(hash);
             }
-            (None, Some(p)) => {
+            (None, Some(p)) if !self.delivered.contains(&p.payment_hash) => {
                 let notes = payment_notes(&p.payment_bytes);
                 self.limbo.insert(p.payment_hash, Undelivered { payer: a, payee: b, amount: p.amount, notes });
             }
@@ -416,6 +420,7 @@ async fn soak_with_faults_keeps_every_invariant() {
         c: Counters::default(),
         ops: 0,
         limbo: HashMap::new(),
+        delivered: std::collections::HashSet::new(),
         funded: Vec::new(),
         cheats: Vec::new(),
         landed: BTreeSet::new(),

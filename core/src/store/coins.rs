@@ -4,6 +4,8 @@
 //!  notes(state = 'unspent') ── index (amount, depth) ──► select_coins(amount)
 //!     one note ≥ amount?  smallest such, shortest chain first ──► split it (payee + change)
 //!     else largest first until covered ──► spend all fully, split the last
+//!  select_coins_within(amount, max_depth): the same over notes whose chain can take one more
+//!     link, at most MAX_BUNDLE_HEADS of them (what a payer may send; what a payee can accept)
 //! ```
 //!
 //! A chain is stored canonically as a one-head [`Bundle`] without certificates:
