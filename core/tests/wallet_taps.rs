@@ -131,3 +131,43 @@ fn limit_errors_are_typed_and_nothing_moves() {
     assert_eq!(a.balance().unwrap().spendable, 60_000);
     assert_eq!(b.balance().unwrap().total, 0);
 }
+
+/// Found by the soak test (issuer/tests/soak.rs): a payer chose notes a payee must refuse (a
+/// chain already at the policy's depth limit, or more notes than a bundle may carry), sent the
+/// payment, and its pending spend could never settle: refused by every payee, rejected by the
+/// issuer. The payer now pays only with notes that can take one more link, at most
+/// `MAX_BUNDLE_HEADS` of them, and otherwise refuses before anything is committed.
+#[test]
+fn a_payer_never_sends_a_payment_every_payee_must_refuse() {
+    use offline_cash_core::token::{MAX_BUNDLE_HEADS, Policy, PolicyBody};
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let a = provisioned(&issuer, Suite::EcdsaP256, 1).unwrap();
+    let b = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
+    let c = provisioned(&issuer, Suite::EcdsaP256, 3).unwrap();
+    // More notes than one payment may carry.
+    let many = vec![10u64; MAX_BUNDLE_HEADS + 1];
+    fund(&issuer, &a, &many, T0).unwrap();
+    let over = pay(&a, &b, 10 * (MAX_BUNDLE_HEADS as u64 + 1), config(CardRole::PayeeIsCard, true));
+    assert!(matches!(over.payer_error, Some(WalletError::InsufficientFunds { .. })), "{over:?}");
+    assert!(a.pending_payments().unwrap().is_empty(), "nothing may be committed");
+    assert_eq!(b.balance().unwrap().total, 0);
+    let most = pay(&a, &b, 10 * MAX_BUNDLE_HEADS as u64, config(CardRole::PayeeIsCard, true));
+    assert!(most.payer_complete, "{:?}", most.error());
+
+    // A chain at the depth limit: with a policy of depth 1, a note received offline (depth 1)
+    // cannot be paid on, but a note funded by the issuer (depth 0) can.
+    let mut body: PolicyBody = issuer.policy.body().clone();
+    body.sequence += 1;
+    body.max_chain_depth = 1;
+    let shallow = Policy::sign(body, &issuer.signer).unwrap();
+    for w in [&a, &b, &c] {
+        w.install_policy(&shallow).unwrap();
+    }
+    let too_deep = pay(&b, &c, 100, config(CardRole::PayerIsCard, false));
+    assert!(matches!(too_deep.payer_error, Some(WalletError::InsufficientFunds { .. })), "{too_deep:?}");
+    assert!(b.pending_payments().unwrap().is_empty(), "nothing may be committed");
+    fund(&issuer, &b, &[500], T0).unwrap();
+    let fresh = pay(&b, &c, 100, config(CardRole::PayerIsCard, false));
+    assert!(fresh.payer_complete, "{:?}", fresh.error());
+    assert_eq!(c.balance().unwrap().total, 100);
+}

@@ -1,68 +1,67 @@
 //! Soak test of the whole system under faults: the issuer runs as a child process (the real
 //! binary) behind a fault-injecting HTTP proxy; file-backed wallets pay each other through
-//! the simulated NFC field and sync, while the test tears taps at random bytes, SIGKILLs the
-//! issuer mid-batch and restarts it on the same database, crashes wallets (drop, reopen),
-//! drops and duplicates HTTP requests, skews the wallets' clocks, and lets cheaters spend
-//! again from a restored backup. At the end (docs/RELIABILITY.md; DESIGN.md §8):
+//! the simulated NFC field, sync, and top up from their accounts when they run low, while the
+//! test tears taps at random bytes, SIGKILLs the issuer mid-batch and restarts it on the same
+//! database, crashes wallets (drop, reopen), drops and duplicates HTTP requests, skews the
+//! wallets' clocks, and brings in a new cheater at regular intervals that spends again from a
+//! restored backup. At the end (docs/RELIABILITY.md; DESIGN.md §8):
 //!
-//! - value is conserved: the issuer's audit is balanced, and for every honest wallet the
-//!   value the issuer believes it holds equals what it holds (plus payments torn before the
-//!   payee committed them, which the issuer settled to the payee's name);
-//! - every injected double spend is detected and the revoked set is exactly the cheaters;
+//! - value is conserved: the issuer's audit is balanced; for every wallet the value the issuer
+//!   holds live in its name equals what it holds plus exactly the payments that left a payer
+//!   but that it never committed (torn or refused); every account's balance is exactly its
+//!   initial balance minus what its wallet funded (minus the guarantee recovered from a
+//!   cheater);
+//! - every double spend that landed is recorded once and attributed to its cheater, and the
+//!   revoked set is exactly those cheaters;
 //! - no committed payment is lost (a lost one would break the per-wallet equality);
 //! - every wallet's log verifies and its balances match its notes after every reopen.
 //!
 //! ```text
 //!  wallets ──SyncClient──► proxy (drop request / drop answer / duplicate) ──► issuer child
 //!     │  ▲                                                                  (SIGKILL, restart)
-//!     └──┘ taps through nfc::Field (tear at byte N), wallets dropped and reopened
+//!     └──┘ taps through nfc::Field (tear at byte N), wallets dropped and reopened,
+//!          top-ups (fund) when low, cheaters' restored backups spending again
 //! ```
 //! `cargo test -p offline-cash-issuer --test soak` runs ~15 s of operations; set
 //! `OC_SOAK_SECS` for longer (and `OC_SOAK_SEED` to vary the schedule).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod soak_harness;
+
 use std::collections::{BTreeSet, HashMap};
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use offline_cash_core::crypto::{Signer, SoftwareSigner};
-use offline_cash_core::nfc::{CardConfig, FieldConfig, ReaderConfig};
-use offline_cash_core::store::KeyLocation;
-use offline_cash_core::sync::{RetryPolicy, SyncClient};
-use offline_cash_core::wallet::tap::{CardRole, TapConfig, tap};
-use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig};
+use offline_cash_core::protocol::Payment;
+use offline_cash_core::token::NoteId;
+use offline_cash_core::wallet::WalletError;
+use offline_cash_core::wallet::tap::tap;
+use soak_harness::{
+    IssuerProcess, Party, ProxyStats, Rng, Role, audit, double_spend_signers, issuer_accounts, issuer_has_spend_of,
+    new_party, one_tap, revoked_set, start_proxy, tap_config, unix_now,
+};
 
-const ADMIN: &str = "soak-admin";
 const HONEST: usize = 6;
-const CHEATERS: usize = 2;
 /// Each wallet's clock is off by up to this much (pairwise ≤ 2×, inside the 300 s allowed).
 const MAX_SKEW: i64 = 100;
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
-}
-
-/// xorshift64*: a reproducible schedule from `OC_SOAK_SEED`.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+/// The notes an honest wallet is funded with at the start and at every top-up.
+const FUNDING: [u64; 4] = [5_000, 2_000, 1_000, 500];
+/// An honest wallet whose spendable balance is below this tops up (when the workload asks it).
+const TOP_UP_BELOW: u64 = 3_000;
+/// The issuer's default `max_chain_depth`.
+const MAX_CHAIN_DEPTH: u32 = 32;
+/// Every account's initial balance: enough for the top-ups of a long run.
+const ACCOUNT: u64 = 1_000_000_000;
+/// A cheater is funded with one note of this value, then backs up its wallet.
+const CHEATER_NOTE: u64 = 4_000;
+/// What the restored backup pays its victim out of that note.
+const DOUBLE_SPEND: u64 = 3_000;
+/// A cheater pays honest wallets like anyone for this many operations, then double spends.
+const CHEATER_LIFETIME_OPS: u64 = 40;
+/// Longest interval between two new cheaters (a quarter of the run when shorter).
+const MAX_CHEAT_INTERVAL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Default)]
 struct Counters {
@@ -73,292 +72,330 @@ struct Counters {
     refused: u64,
     syncs: u64,
     sync_failures: u64,
+    top_ups: u64,
+    top_up_failures: u64,
     issuer_kills: u64,
     wallet_crashes: u64,
+    cheaters: u64,
     double_spends_injected: u64,
     double_spends_caught_offline: u64,
+    cheats_without_clean_victim: u64,
     honest_flagged_as_rolled_back: u64,
+    /// Why taps that were not torn were refused, by reason code.
+    refusals: std::collections::BTreeMap<String, u64>,
 }
 
-// ---------------------------------------------------------------------------------------------
-// The issuer child process and the fault-injecting proxy in front of it.
+/// A payment that left its payer but that its payee never committed.
+struct Undelivered {
+    payer: usize,
+    payee: usize,
+    amount: u64,
+    /// The notes it transfers to the payee: (id, amount).
+    notes: Vec<([u8; 32], u64)>,
+}
 
-struct IssuerProcess {
-    child: Option<Child>,
+/// The notes a payment transfers (the heads of its bundle) with their amounts.
+fn payment_notes(payment_bytes: &[u8]) -> Vec<([u8; 32], u64)> {
+    let bundle = Payment::from_bytes(payment_bytes).unwrap().bundle;
+    let children: HashMap<NoteId, u64> =
+        bundle.links.iter().flat_map(|l| l.children().map(|(id, o)| (id, o.amount)).collect::<Vec<_>>()).collect();
+    bundle.heads.iter().map(|h| (h.0, children[h])).collect()
+}
+
+/// A cheater's plan: its funded note, the backup that still holds it.
+struct Cheat {
+    party: usize,
+    genesis: NoteId,
+    backup: PathBuf,
+    spawned_at_op: u64,
+    done: bool,
+}
+
+struct Soak {
+    rng: Rng,
+    dir: PathBuf,
     db: PathBuf,
-    port: u16,
+    url: String,
+    parties: Vec<Party>,
+    c: Counters,
+    ops: u64,
+    /// Payments that left the payer (a pending spend) but that the payee did not commit: torn,
+    /// or refused after the payment left. The issuer settles them to the payee's name when the
+    /// payer syncs. Keyed by payment hash.
+    limbo: HashMap<[u8; 32], Undelivered>,
+    /// Payments some payee committed: never undelivered again, even when a later retap of the
+    /// same payment (the payer never saw the receipt) tears before the payee answers.
+    delivered: std::collections::HashSet<[u8; 32]>,
+    /// Value each party moved from its account into notes (initial funding and top-ups).
+    funded: Vec<u64>,
+    cheats: Vec<Cheat>,
+    /// Cheaters (wallet ids) whose restored backup's spend a payee accepted.
+    landed: BTreeSet<[u8; 32]>,
 }
 
-impl IssuerProcess {
-    fn start(db: PathBuf) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut p = Self { child: None, db, port };
-        p.spawn();
-        p
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new(env!("CARGO_BIN_EXE_offline-cash-issuer"))
-            .args(["serve", "--db"])
-            .arg(&self.db)
-            .args(["--listen", &format!("127.0.0.1:{}", self.port), "--admin-token", ADMIN])
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "issuer did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// SIGKILL, then a restart on the same database file.
-    fn kill_and_restart(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            c.kill().unwrap();
-            c.wait().unwrap();
-        }
-        self.spawn();
-    }
-}
-
-impl Drop for IssuerProcess {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-#[derive(Debug, Default)]
-struct ProxyStats {
-    dropped_requests: AtomicU64,
-    dropped_answers: AtomicU64,
-    duplicated: AtomicU64,
-    forwarded: AtomicU64,
-}
-
-/// One request per connection: read it, maybe drop it, forward it (maybe twice), maybe drop
-/// the answer. Faults apply to `/v1/sync` only and only while `faults` is set.
-fn start_proxy(upstream: Arc<AtomicU64>, faults: Arc<AtomicBool>, stats: Arc<ProxyStats>, seed: u64) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut rng = Rng(seed | 1);
-        for conn in listener.incoming() {
-            let Ok(client) = conn else { continue };
-            let roll = rng.below(100);
-            let (upstream, faults, stats) = (upstream.clone(), faults.clone(), stats.clone());
-            std::thread::spawn(move || {
-                proxy_one(client, upstream.load(Ordering::SeqCst) as u16, &faults, &stats, roll)
-            });
-        }
-    });
-    url
-}
-
-fn read_request(client: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        let n = client.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
-        .unwrap_or(0);
-    while buf.len() < head_end + len {
-        let n = client.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    // One request per connection: ask the issuer to close after answering.
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut out: String = head
-        .split("\r\n")
-        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:") && !l.is_empty())
-        .map(|l| format!("{l}\r\n"))
-        .collect();
-    out.push_str("connection: close\r\n\r\n");
-    let mut req = out.into_bytes();
-    req.extend_from_slice(&buf[head_end..]);
-    Some(req)
-}
-
-fn forward(port: u16, req: &[u8]) -> Option<Vec<u8>> {
-    let mut up = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    up.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    up.write_all(req).ok()?;
-    let mut answer = Vec::new();
-    up.read_to_end(&mut answer).ok()?;
-    (!answer.is_empty()).then_some(answer)
-}
-
-fn proxy_one(mut client: TcpStream, port: u16, faults: &AtomicBool, stats: &ProxyStats, roll: u64) {
-    let Some(req) = read_request(&mut client) else { return };
-    let is_sync = req.starts_with(b"POST /v1/sync ");
-    let faulty = is_sync && faults.load(Ordering::SeqCst);
-    if faulty && roll < 5 {
-        stats.dropped_requests.fetch_add(1, Ordering::Relaxed);
-        return; // the request is lost on the way
-    }
-    let Some(answer) = forward(port, &req) else { return };
-    stats.forwarded.fetch_add(1, Ordering::Relaxed);
-    if faulty && roll < 10 {
-        stats.dropped_answers.fetch_add(1, Ordering::Relaxed);
-        return; // processed, but the answer is lost: the client resends the same batch
-    }
-    if faulty && roll < 15 {
-        // The network delivers the request twice: the copy replays a nonce and must be refused.
-        stats.duplicated.fetch_add(1, Ordering::Relaxed);
-        let copy = forward(port, &req).unwrap_or_default();
-        assert!(
-            copy.is_empty() || copy.starts_with(b"HTTP/1.1 401") || copy.starts_with(b"HTTP/1.1 409"),
-            "a replayed request was not refused: {}",
-            String::from_utf8_lossy(&copy[..copy.len().min(200)])
-        );
-    }
-    let _ = client.write_all(&answer);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Wallets.
-
-struct Party {
-    name: String,
-    path: PathBuf,
-    key: Arc<dyn Signer>,
-    wallet: Option<Wallet>,
-    client: SyncClient,
-    skew: i64,
-}
-
-impl Party {
-    fn wallet(&self) -> &Wallet {
-        self.wallet.as_ref().unwrap()
-    }
-    fn now(&self) -> u64 {
-        unix_now().saturating_add_signed(self.skew)
-    }
-    fn open(path: &Path, key: &Arc<dyn Signer>, name: &str) -> Wallet {
-        let w = Wallet::open(
-            path,
-            key.clone(),
-            KeyLocation::Hardware(name.into()),
-            Box::new(OsEntropy),
-            WalletConfig::default(),
-        )
-        .unwrap();
-        w.with_store(|s| {
-            s.verify_log().unwrap();
-            s.check_consistency().unwrap();
-        });
-        w
-    }
-    /// A crash: the wallet is dropped wherever it was and reopened from its file.
-    fn crash(&mut self) {
-        drop(self.wallet.take());
-        self.wallet = Some(Self::open(&self.path, &self.key, &self.name));
-    }
-    fn total(&self) -> u64 {
-        self.wallet().balance().unwrap().total
-    }
-}
-
-async fn new_party(url: &str, dir: &Path, name: &str, balance: u64, skew: i64) -> Party {
-    let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(offline_cash_core::crypto::Suite::EcdsaP256).unwrap());
-    let account = SyncClient::create_account(url, ADMIN, name, balance).await.unwrap();
-    let retry =
-        RetryPolicy { attempts: 6, initial_delay: Duration::from_millis(20), max_delay: Duration::from_millis(300) };
-    let client = SyncClient::new(url, &account.credential, key.clone()).unwrap().with_retry(retry);
-    let path = dir.join(format!("{name}.db"));
-    let wallet = Party::open(&path, &key, name);
-    wallet.register(&client).await.unwrap();
-    Party { name: name.into(), path, key, wallet: Some(wallet), client, skew }
-}
-
-fn tap_config(rng: &mut Rng, tear: Option<u64>) -> TapConfig {
-    let extended = rng.chance(50);
-    let mut field = FieldConfig {
-        reader: if extended { ReaderConfig::extended() } else { ReaderConfig::short() },
-        ..FieldConfig::default()
-    };
-    field.tear_at_byte = tear;
-    TapConfig {
-        role: if rng.chance(50) { CardRole::PayeeIsCard } else { CardRole::PayerIsCard },
-        field,
-        card: if extended { CardConfig::extended() } else { CardConfig::short() },
-    }
-}
-
-/// One tap from `a` to `b` of `amount`; returns (the payment the payee committed, torn,
-/// payer complete).
-fn one_tap(parties: &[Party], a: usize, b: usize, amount: u64, cfg: TapConfig) -> (Option<[u8; 32]>, bool, bool) {
-    let (payer, payee) = (&parties[a], &parties[b]);
-    // The payee's clock decides the request; the tap runs on the payer's clock.
-    let Ok(request) = payee.wallet().request_payment(amount, payee.now()) else { return (None, false, false) };
-    let report = tap(payer.wallet().pay(), request, cfg, payer.now()).unwrap();
-    (report.payee_received, report.torn, report.payer_complete)
-}
-
-async fn sync_party(p: &Party, c: &mut Counters) -> bool {
-    c.syncs += 1;
-    match p.wallet().sync(&p.client, p.now()).await {
-        Ok(report) => {
-            if report.rollback_detected && p.name.starts_with("honest") {
-                c.honest_flagged_as_rolled_back += 1;
+impl Soak {
+    /// A new party with an account, funded with `notes`.
+    async fn add_party(&mut self, name: String, role: Role, notes: &[u64]) -> usize {
+        let skew = i64::try_from(self.rng.below(2 * MAX_SKEW as u64 + 1)).unwrap() - MAX_SKEW;
+        let p = new_party(&self.url, &self.dir, &name, role, ACCOUNT, skew).await;
+        self.parties.push(p);
+        self.funded.push(0);
+        let i = self.parties.len() - 1;
+        for _ in 0..5 {
+            if self.fund(i, notes).await {
+                return i;
             }
-            true
         }
-        Err(_) => {
-            c.sync_failures += 1;
-            false
+        panic!("{name} could not be funded");
+    }
+
+    /// Funds party `i` from its account; records the value on success.
+    async fn fund(&mut self, i: usize, notes: &[u64]) -> bool {
+        let p = &self.parties[i];
+        match p.wallet().fund(&p.client, notes, p.now()).await {
+            Ok(_) => {
+                self.funded[i] += notes.iter().sum::<u64>();
+                true
+            }
+            Err(e) => {
+                eprintln!("fund {}: {e}", p.name);
+                self.c.top_up_failures += 1;
+                false
+            }
         }
     }
-}
 
-fn issuer_live_by_owner(db: &Path) -> HashMap<[u8; 32], u64> {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut stmt = conn.prepare("SELECT owner, SUM(amount) FROM notes WHERE state = 'live' GROUP BY owner").unwrap();
-    stmt.query_map([], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)))
-        .unwrap()
-        .map(|r| {
-            let (o, v) = r.unwrap();
-            (o.try_into().unwrap(), u64::try_from(v).unwrap())
-        })
-        .collect()
-}
+    async fn sync(&mut self, i: usize) -> bool {
+        self.c.syncs += 1;
+        let p = &self.parties[i];
+        match p.wallet().sync(&p.client, p.now()).await {
+            Ok(report) => {
+                if report.rollback_detected && p.role == Role::Honest {
+                    self.c.honest_flagged_as_rolled_back += 1;
+                }
+                true
+            }
+            Err(_) => {
+                self.c.sync_failures += 1;
+                false
+            }
+        }
+    }
 
-fn revoked_set(db: &Path) -> BTreeSet<[u8; 32]> {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    let mut stmt = conn.prepare("SELECT wallet FROM revocations").unwrap();
-    stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap().map(|r| r.unwrap().try_into().unwrap()).collect()
-}
+    /// Syncs until one sync succeeds (faults stay on: each try may lose requests or answers).
+    async fn sync_until_done(&mut self, i: usize) {
+        for _ in 0..20 {
+            if self.sync(i).await {
+                return;
+            }
+        }
+        panic!("{} could not sync in 20 tries", self.parties[i].name);
+    }
 
-async fn audit(url: &str) -> offline_cash_core::sync::wire::AuditResponse {
-    reqwest::Client::new()
-        .get(format!("{url}/v1/admin/audit"))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    /// Honest wallets and the cheaters still at work (not yet caught, or the last one caught:
+    /// it keeps paying while the revocation spreads).
+    fn active(&self) -> Vec<usize> {
+        let last_done = self.cheats.iter().rposition(|c| c.done);
+        let cheaters = self.cheats.iter().enumerate().filter(|(n, c)| !c.done || Some(*n) == last_done);
+        (0..HONEST).chain(cheaters.map(|(_, c)| c.party)).collect()
+    }
+
+    fn pick_active(&mut self) -> usize {
+        let active = self.active();
+        active[self.rng.below(active.len() as u64) as usize]
+    }
+
+    /// One tap from `a` to `b` with the workload's bookkeeping (counters, limbo). A pending
+    /// payment from `a` to `b` is resent as it is (the payee asks for its amount).
+    fn tap(&mut self, a: usize, b: usize, amount: u64, tear: Option<u64>) {
+        let payee_id = self.parties[b].wallet().id();
+        let pending_to = |p: &Party| p.wallet().pending_payments().unwrap().into_iter().find(|s| s.payee == payee_id);
+        let retry = pending_to(&self.parties[a]).map(|s| s.amount);
+        let amount = retry.unwrap_or(amount);
+        let cfg = tap_config(&mut self.rng, tear);
+        self.c.taps += 1;
+        self.c.retaps += u64::from(retry.is_some());
+        let Some(out) = one_tap(&self.parties[a], &self.parties[b], amount, cfg) else {
+            // The payee could not even ask (e.g. its holding limit).
+            self.c.refused += 1;
+            *self.c.refusals.entry("request_payment".into()).or_default() += 1;
+            return;
+        };
+        self.c.torn += u64::from(out.torn);
+        self.c.completed += u64::from(out.payer_complete);
+        if out.torn && self.rng.chance(30) {
+            // The phone dies right after the tear (before anyone retaps).
+            let who = if self.rng.chance(50) { a } else { b };
+            self.parties[who].crash();
+            self.c.wallet_crashes += 1;
+        }
+        match (out.received, pending_to(&self.parties[a])) {
+            (Some(hash), _) => {
+                self.limbo.remove(&hash);
+                self.delivered.insert(hash);
+            }
+            (None, Some(p)) if !self.delivered.contains(&p.payment_hash) => {
+                let notes = payment_notes(&p.payment_bytes);
+                self.limbo.insert(p.payment_hash, Undelivered { payer: a, payee: b, amount: p.amount, notes });
+            }
+            _ => {}
+        }
+        if out.received.is_none() && !out.torn {
+            self.c.refused += 1;
+            *self.c.refusals.entry(out.error.unwrap_or_else(|| "none".into())).or_default() += 1;
+        }
+    }
+
+    /// A new cheater: an account, one note, a backup of its wallet file holding that note.
+    async fn spawn_cheater(&mut self) {
+        let n = self.cheats.len();
+        let k = self.add_party(format!("cheater{n}"), Role::Cheater, &[CHEATER_NOTE]).await;
+        let notes = self.parties[k].wallet().with_store(|s| s.unspent_notes().unwrap());
+        let genesis = notes[0].id;
+        let p = &mut self.parties[k];
+        drop(p.wallet.take());
+        let backup = self.dir.join(format!("{}-backup.db", p.name));
+        std::fs::copy(&p.path, &backup).unwrap();
+        p.wallet = Some(Party::open(&p.path, &p.key, &p.name));
+        self.cheats.push(Cheat { party: k, genesis, backup, spawned_at_op: self.ops, done: false });
+        self.c.cheaters += 1;
+    }
+
+    /// Cheat `n` spends its note again from its restored backup, to a payee that cannot tell.
+    async fn double_spend(&mut self, n: usize) {
+        let (k, genesis, backup) = {
+            let cheat = &mut self.cheats[n];
+            cheat.done = true;
+            (cheat.party, cheat.genesis, cheat.backup.clone())
+        };
+        // The live wallet spends the note first (if it has not already, or only in a tap torn
+        // before the payment left)...
+        let holds = |p: &Party| p.wallet().with_store(|s| s.unspent_notes().unwrap().iter().any(|n| n.id == genesis));
+        for _ in 0..HONEST {
+            if !holds(&self.parties[k]) {
+                break;
+            }
+            let b = self.rng.below(HONEST as u64) as usize;
+            self.tap(k, b, 1_000, None);
+        }
+        assert!(!holds(&self.parties[k]), "{} could not spend its note", self.parties[k].name);
+        // ...and that spend reaches the issuer first, so the restored copy's is the conflicting
+        // link (its payee is guaranteed; nobody downstream of the first spend loses value).
+        self.sync_until_done(k).await;
+        assert!(issuer_has_spend_of(&self.db, &genesis.0), "the cheater's first spend did not reach the issuer");
+        // The victim: an honest wallet that never held a note descended from that one, so it
+        // cannot tell (a payee that holds the other child refuses offline: `double_spend_seen`).
+        let start = self.rng.below(HONEST as u64) as usize;
+        let rotated: Vec<usize> = (0..HONEST).map(|j| (start + j) % HONEST).collect();
+        let clean: Vec<usize> = rotated
+            .iter()
+            .copied()
+            .filter(|&v| self.parties[v].wallet().with_store(|s| s.held_link(&genesis).unwrap().is_none()))
+            .collect();
+        let candidates = if clean.is_empty() {
+            self.c.cheats_without_clean_victim += 1;
+            rotated
+        } else {
+            clean
+        };
+        // A restored copy of the backup, which still holds the note, spends it again. Each
+        // attempt restores the backup afresh (a refused attempt leaves a pending spend behind).
+        for (attempt, v) in candidates.into_iter().enumerate() {
+            let path = self.dir.join(format!("{}-restored-{attempt}.db", self.parties[k].name));
+            let restored = self.parties[k].restored_from(&backup, path);
+            let cfg = tap_config(&mut self.rng, None);
+            let victim = &self.parties[v];
+            let request = victim.wallet().request_payment(DOUBLE_SPEND, victim.now()).unwrap();
+            let report = tap(restored.wallet().pay(), request, cfg, restored.now()).unwrap();
+            if report.payee_received.is_some() {
+                self.c.double_spends_injected += 1;
+                self.landed.insert(restored.wallet().id().0);
+                // The restored copy syncs (the issuer sees the conflict and the rollback), then
+                // is thrown away.
+                self.parties.push(restored);
+                self.funded.push(0);
+                self.sync_until_done(self.parties.len() - 1).await;
+                self.parties.pop();
+                self.funded.pop();
+                return;
+            }
+            match report.error() {
+                Some(WalletError::Rejected(r)) if r.code().starts_with("double_spend") => {
+                    self.c.double_spends_caught_offline += 1;
+                }
+                other => panic!("the restored backup's payment failed unexpectedly: {other:?}"),
+            }
+        }
+    }
+
+    /// One random operation of the workload.
+    async fn step(&mut self, issuer: &mut IssuerProcess) {
+        match self.rng.below(100) {
+            0..=57 => {
+                let a = self.pick_active();
+                let b = self.rng.below(HONEST as u64) as usize;
+                let spendable = self.parties[a].spendable();
+                if a == b || spendable == 0 {
+                    return;
+                }
+                let amount = 1 + self.rng.below(spendable.min(3_000));
+                let tear = self.rng.chance(25).then(|| self.rng.below(4_000));
+                self.tap(a, b, amount, tear);
+            }
+            58..=61 => {
+                // Online for a moment: a wallet running low tops up from its account.
+                // Only notes that can still take a link count: a chain at the policy's depth
+                // limit cannot be paid on (the wallet has no refresh yet; see RELIABILITY.md).
+                let i = self.rng.below(HONEST as u64) as usize;
+                let usable: u64 = self.parties[i].wallet().with_store(|st| {
+                    st.unspent_notes().unwrap().iter().filter(|n| n.depth < MAX_CHAIN_DEPTH).map(|n| n.amount).sum()
+                });
+                if usable < TOP_UP_BELOW {
+                    self.c.top_ups += 1;
+                    self.fund(i, &FUNDING).await;
+                }
+            }
+            62..=79 => {
+                let i = self.pick_active();
+                self.sync(i).await;
+            }
+            80..=87 => {
+                // Kill the issuer while a wallet's batch is in flight, restart on the same file.
+                let i = self.rng.below(HONEST as u64) as usize;
+                let delay = Duration::from_millis(self.rng.below(40));
+                let w = self.parties[i].wallet().clone();
+                let client = self.parties[i].client.clone();
+                let now = self.parties[i].now();
+                let sync = tokio::spawn(async move { w.sync(&client, now).await });
+                tokio::time::sleep(delay).await;
+                issuer.kill_and_restart();
+                self.c.issuer_kills += 1;
+                let _ = sync.await.unwrap();
+            }
+            _ => {
+                let i = self.pick_active();
+                self.parties[i].crash();
+                self.c.wallet_crashes += 1;
+            }
+        }
+    }
+
+    fn progress(&self, elapsed: Duration) -> String {
+        let held: u64 = self.parties.iter().take(HONEST).map(Party::total).sum();
+        format!(
+            "{:>5} s: {} ops, {} taps ({} completed, {} torn), {} syncs, {} top-ups, {} issuer kills, \
+             {} double spends landed; honest wallets hold {held}",
+            elapsed.as_secs(),
+            self.ops,
+            self.c.taps,
+            self.c.completed,
+            self.c.torn,
+            self.c.syncs,
+            self.c.top_ups,
+            self.c.issuer_kills,
+            self.landed.len()
+        )
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -374,169 +411,68 @@ async fn soak_with_faults_keeps_every_invariant() {
     let faults = Arc::new(AtomicBool::new(false));
     let proxy_stats = Arc::new(ProxyStats::default());
     let url = start_proxy(upstream.clone(), faults.clone(), proxy_stats.clone(), rng.next());
-    let mut c = Counters::default();
-
-    // Honest wallets, then cheaters; each funded online. Cheaters back up their file.
-    let mut parties = Vec::new();
-    for i in 0..HONEST + CHEATERS {
-        let skew = i64::try_from(rng.below(2 * MAX_SKEW as u64 + 1)).unwrap() - MAX_SKEW;
-        let name = if i < HONEST { format!("honest{i}") } else { format!("cheater{}", i - HONEST) };
-        let p = new_party(&url, &dir, &name, 100_000, skew).await;
-        let notes: &[u64] = if i < HONEST { &[5_000, 2_000, 1_000, 500] } else { &[4_000] };
-        p.wallet().fund(&p.client, notes, p.now()).await.unwrap();
-        parties.push(p);
-    }
-    let mut backups = Vec::new();
-    for p in &mut parties[HONEST..] {
-        drop(p.wallet.take());
-        let backup = dir.join(format!("{}-backup.db", p.name));
-        std::fs::copy(&p.path, &backup).unwrap();
-        p.wallet = Some(Party::open(&p.path, &p.key, &p.name));
-        backups.push(backup);
+    let mut s = Soak {
+        rng,
+        dir: dir.clone(),
+        db: db.clone(),
+        url: url.clone(),
+        parties: Vec::new(),
+        c: Counters::default(),
+        ops: 0,
+        limbo: HashMap::new(),
+        delivered: std::collections::HashSet::new(),
+        funded: Vec::new(),
+        cheats: Vec::new(),
+        landed: BTreeSet::new(),
+    };
+    for i in 0..HONEST {
+        s.add_party(format!("honest{i}"), Role::Honest, &FUNDING).await;
     }
 
-    // Payments that left the payer (a pending spend) but that the payee did not commit: torn,
-    // or refused after the payment left. The issuer settles them to the payee's name when the
-    // payer syncs. Keyed by payment hash: (payer, payee, amount).
-    let mut limbo: HashMap<[u8; 32], (usize, usize, u64)> = HashMap::new();
-    let mut cheats_done = 0usize;
-    let mut injected_by = BTreeSet::new();
+    let run = Duration::from_secs(secs);
+    let cheat_interval = (run / 4).min(MAX_CHEAT_INTERVAL);
+    let mut next_cheater = cheat_interval;
+    let mut next_progress = Duration::from_secs(60);
+    // (ops, completed taps) at the end of each third of the run: taps must not dry up.
+    let mut thirds = Vec::new();
     faults.store(true, Ordering::SeqCst);
     let start = Instant::now();
-    let mut ops = 0u64;
-    while start.elapsed() < Duration::from_secs(secs) {
-        ops += 1;
-        // Halfway through, each cheater spends again from its restored backup.
-        if cheats_done < CHEATERS && start.elapsed() > Duration::from_secs(secs) * (cheats_done as u32 + 1) / 3 {
-            let k = HONEST + cheats_done;
-            let victim = rng.below(HONEST as u64) as usize;
-            // The live wallet spends its genesis note first (if it has not already)...
-            let other = (victim + 1) % HONEST;
-            let live_total = parties[k].total();
-            if live_total == 4_000 {
-                let cfg = tap_config(&mut rng, None);
-                let _ = one_tap(&parties, k, other, 1_000, cfg);
-            }
-            // ...then a restored copy of the backup, which still holds that note, spends it
-            // again. A payee that already holds the other child of that note refuses offline
-            // (`double_spend_seen`); any other payee cannot tell, and accepts. Each attempt
-            // restores the backup afresh (a refused attempt leaves a pending spend behind).
-            let mut restored_idx = None;
-            for (attempt, v) in (0..HONEST).map(|j| (victim + j) % HONEST).enumerate() {
-                let path = dir.join(format!("{}-restored-{attempt}.db", parties[k].name));
-                std::fs::copy(&backups[cheats_done], &path).unwrap();
-                let restored = Party {
-                    name: parties[k].name.clone(),
-                    wallet: Some(Party::open(&path, &parties[k].key, &parties[k].name)),
-                    path,
-                    key: parties[k].key.clone(),
-                    client: parties[k].client.clone(),
-                    skew: parties[k].skew,
-                };
-                let cfg = tap_config(&mut rng, None);
-                let request = parties[v].wallet().request_payment(3_000, parties[v].now()).unwrap();
-                let report = tap(restored.wallet().pay(), request, cfg, restored.now()).unwrap();
-                if report.payee_received.is_some() {
-                    c.double_spends_injected += 1;
-                    injected_by.insert(restored.wallet().id().0);
-                    parties.push(restored);
-                    restored_idx = Some(parties.len() - 1);
-                    break;
-                }
-                match report.error() {
-                    Some(offline_cash_core::wallet::WalletError::Rejected(r))
-                        if r.code().starts_with("double_spend") =>
-                    {
-                        c.double_spends_caught_offline += 1;
-                    }
-                    other => panic!("the restored backup's payment failed unexpectedly: {other:?}"),
-                }
-            }
-            // The restored copy syncs too (the issuer sees the rollback), then stays quiet.
-            if let Some(idx) = restored_idx {
-                sync_party(&parties[idx], &mut c).await;
-            }
-            cheats_done += 1;
+    while start.elapsed() < run {
+        let elapsed = start.elapsed();
+        s.ops += 1;
+        if thirds.len() < 2 && elapsed >= run * (thirds.len() as u32 + 1) / 3 {
+            thirds.push((s.ops, s.c.completed));
+        }
+        if secs >= 120 && elapsed >= next_progress {
+            eprintln!("soak {}", s.progress(elapsed));
+            next_progress += Duration::from_secs(60);
+        }
+        if elapsed >= next_cheater {
+            next_cheater += cheat_interval;
+            s.spawn_cheater().await;
             continue;
         }
-        match rng.below(100) {
-            0..=59 => {
-                let a = rng.below(HONEST as u64 + CHEATERS as u64) as usize;
-                let b = rng.below(HONEST as u64) as usize;
-                if a == b {
-                    continue;
-                }
-                let spendable = parties[a].wallet().balance().unwrap().spendable;
-                if spendable == 0 {
-                    continue;
-                }
-                // A pending payment to this payee is resent as it is: ask for its amount.
-                let payee_id = parties[b].wallet().id();
-                let pending_to =
-                    |p: &Party| p.wallet().pending_payments().unwrap().into_iter().find(|s| s.payee == payee_id);
-                let retry = pending_to(&parties[a]).map(|s| s.amount);
-                let amount = retry.unwrap_or_else(|| 1 + rng.below(spendable.min(3_000)));
-                let tear = rng.chance(25).then(|| rng.below(4_000));
-                let cfg = tap_config(&mut rng, tear);
-                c.taps += 1;
-                c.retaps += u64::from(retry.is_some());
-                let (received, torn, complete) = one_tap(&parties, a, b, amount, cfg);
-                c.torn += u64::from(torn);
-                c.completed += u64::from(complete);
-                if torn && rng.chance(30) {
-                    // The phone dies right after the tear (before anyone retaps).
-                    let who = if rng.chance(50) { a } else { b };
-                    parties[who].crash();
-                    c.wallet_crashes += 1;
-                }
-                match (received, pending_to(&parties[a])) {
-                    (Some(hash), _) => {
-                        limbo.remove(&hash);
-                    }
-                    (None, Some(p)) => {
-                        limbo.insert(p.payment_hash, (a, b, p.amount));
-                    }
-                    _ => {}
-                }
-                if received.is_none() && !torn {
-                    c.refused += 1;
-                }
-            }
-            60..=79 => {
-                let i = rng.below(parties.len() as u64) as usize;
-                if i >= HONEST + CHEATERS {
-                    continue; // restored copies stay quiet after their one spend
-                }
-                sync_party(&parties[i], &mut c).await;
-            }
-            80..=87 => {
-                // Kill the issuer while a wallet's batch is in flight, restart on the same file.
-                let i = rng.below(HONEST as u64) as usize;
-                let delay = Duration::from_millis(rng.below(40));
-                let w = parties[i].wallet().clone();
-                let client = parties[i].client.clone();
-                let now = parties[i].now();
-                let sync = tokio::spawn(async move { w.sync(&client, now).await });
-                tokio::time::sleep(delay).await;
-                issuer.kill_and_restart();
-                c.issuer_kills += 1;
-                let _ = sync.await.unwrap();
-            }
-            _ => {
-                let i = rng.below((HONEST + CHEATERS) as u64) as usize;
-                parties[i].crash();
-                c.wallet_crashes += 1;
-            }
+        if let Some(n) = s.cheats.iter().position(|c| !c.done && s.ops >= c.spawned_at_op + CHEATER_LIFETIME_OPS) {
+            s.double_spend(n).await;
+            continue;
         }
+        s.step(&mut issuer).await;
+    }
+    thirds.push((s.ops, s.c.completed));
+    // A cheater that came too late in the run still cheats.
+    while let Some(n) = s.cheats.iter().position(|c| !c.done) {
+        s.double_spend(n).await;
     }
     faults.store(false, Ordering::SeqCst);
 
     // Everyone comes online; two rounds so every wallet also learns the others' results.
+    let live: Vec<usize> = (0..s.parties.len()).collect();
     for round in 0..2 {
-        for (i, p) in parties.iter().enumerate().take(HONEST + CHEATERS) {
+        for &i in &live {
+            let p = &s.parties[i];
             let report = p.wallet().sync(&p.client, p.now()).await.unwrap();
-            if report.rollback_detected && i < HONEST {
-                c.honest_flagged_as_rolled_back += 1;
+            if report.rollback_detected && p.role == Role::Honest {
+                s.c.honest_flagged_as_rolled_back += 1;
             }
             if round == 1 && (report.accepted > 0 || report.rejected > 0) {
                 eprintln!("final sync {round} {}: {report:?}", p.name);
@@ -544,89 +480,135 @@ async fn soak_with_faults_keeps_every_invariant() {
         }
     }
     let audit = audit(&url).await;
-    let live = issuer_live_by_owner(&db);
+    let accounts = issuer_accounts(&db);
     let revoked = revoked_set(&db);
+    let mut ds_signers = double_spend_signers(&db);
+    ds_signers.sort_unstable();
 
-    // Torn payments whose payer's link reached the issuer but whose payee never committed:
-    // the issuer holds them in the payee's name. A payment that never left the payer (torn
-    // before the pending spend) is nowhere; the per-wallet check tells which.
     let mut violations = Vec::new();
     if !audit.balanced || !audit.accounts_balanced {
         violations.push(format!("audit not balanced: {audit:?}"));
     }
-    for (i, p) in parties.iter().enumerate().take(HONEST) {
-        let held = p.total();
-        let issuer_view = live.get(&p.wallet().id().0).copied().unwrap_or(0);
-        let torn_to_me: u64 = limbo.values().filter(|e| e.1 == i).map(|e| e.2).sum();
-        // issuer_view − held must be a sum of torn payments to this wallet (0 when none).
-        let gap = issuer_view.checked_sub(held);
-        let ok = match gap {
-            Some(0) => true,
-            Some(g) => g == torn_to_me || torn_possible(&limbo, i, g),
-
-            None => false,
-        };
-        if !ok {
+    for &i in &live {
+        let p = &s.parties[i];
+        // The issuer holds live in this wallet's name exactly the notes it holds and the notes
+        // of the payments that left their payer for it but that it never committed (every
+        // payer has synced): the same notes, not only the same sum.
+        let held_notes: HashMap<[u8; 32], u64> =
+            p.wallet().with_store(|st| st.unspent_notes().unwrap()).into_iter().map(|n| (n.id.0, n.amount)).collect();
+        let mut expected: HashMap<[u8; 32], (u64, String)> =
+            held_notes.iter().map(|(id, a)| (*id, (*a, "held".to_string()))).collect();
+        for u in s.limbo.values().filter(|u| u.payee == i) {
+            let from = format!("undelivered payment of {} from {}", u.amount, s.parties[u.payer].name);
+            expected.extend(u.notes.iter().map(|(id, a)| (*id, (*a, from.clone()))));
+        }
+        let issuer_notes: HashMap<[u8; 32], (u64, String)> = soak_harness::issuer_live_notes(&db, &p.wallet().id().0)
+            .into_iter()
+            .map(|(id, a, origin)| (id, (a, origin)))
+            .collect();
+        let missing: Vec<String> = expected
+            .iter()
+            .filter(|(id, _)| !issuer_notes.contains_key(*id))
+            .map(|(id, (a, what))| format!("{a} ({what}; issuer: {:?})", soak_harness::issuer_note_state(&db, id)))
+            .collect();
+        let extra: Vec<String> = issuer_notes
+            .iter()
+            .filter(|(id, _)| !expected.contains_key(*id))
+            .map(|(_, (a, origin))| format!("{a} ({origin})"))
+            .collect();
+        if !missing.is_empty() || !extra.is_empty() {
             violations.push(format!(
-                "{}: holds {held} ({:?}, {} pending payments), issuer says {issuer_view}, torn payments to it {torn_to_me}",
+                "{}: holds {} ({:?}); expected live at the issuer but not: {missing:?}; live at the issuer but \
+                 neither held nor undelivered: {extra:?}",
                 p.name,
+                p.total(),
                 p.wallet().balance().unwrap(),
-                p.wallet().pending_payments().unwrap().len()
+            ));
+        }
+        // Its account paid exactly for what it funded, and for the guarantee of its double spend.
+        let guarantee = if s.landed.contains(&p.wallet().id().0) { DOUBLE_SPEND } else { 0 };
+        let expected = i64::try_from(ACCOUNT - s.funded[i] - guarantee).unwrap();
+        let account = accounts.get(&p.name).copied();
+        if account != Some(expected) {
+            violations.push(format!(
+                "{}: account {account:?}, expected {expected} (funded {}, guarantee {guarantee})",
+                p.name, s.funded[i]
             ));
         }
         let pending = p.wallet().pending_payments().unwrap();
         if !pending.is_empty() {
             violations.push(format!("{}: {} payments still pending after the final syncs", p.name, pending.len()));
         }
-        p.wallet().with_store(|s| {
-            if let Err(e) = s.verify_log() {
+        p.wallet().with_store(|st| {
+            if let Err(e) = st.verify_log() {
                 violations.push(format!("{}: log {e}", p.name));
             }
-            if let Err(e) = s.check_consistency() {
+            if let Err(e) = st.check_consistency() {
                 violations.push(format!("{}: consistency {e}", p.name));
             }
         });
     }
-    // Exactly the cheaters whose second spend some payee accepted are revoked: no honest
-    // wallet, and no cheater whose attempt every payee refused offline.
-    if revoked != injected_by {
-        violations.push(format!("revoked {} wallets, cheaters who double spent {}", revoked.len(), injected_by.len()));
+    // Exactly the cheaters whose second spend a payee accepted are revoked: no honest wallet,
+    // and no cheater whose attempt every payee refused offline. Each landed double spend is
+    // recorded once, with its cheater as the signer.
+    if revoked != s.landed {
+        violations.push(format!("revoked {} wallets, cheaters who double spent {}", revoked.len(), s.landed.len()));
     }
-    if c.honest_flagged_as_rolled_back > 0 {
-        violations.push(format!("honest wallets flagged as rolled back {} times", c.honest_flagged_as_rolled_back));
+    if ds_signers != s.landed.iter().copied().collect::<Vec<_>>() || audit.double_spends != s.c.double_spends_injected {
+        violations.push(format!(
+            "{} double spends recorded ({} proofs), {} landed",
+            audit.double_spends,
+            ds_signers.len(),
+            s.c.double_spends_injected
+        ));
     }
-    if audit.double_spends < c.double_spends_injected {
-        violations
-            .push(format!("{} double spends detected of {} injected", audit.double_spends, c.double_spends_injected));
+    if s.c.honest_flagged_as_rolled_back > 0 {
+        violations.push(format!("honest wallets flagged as rolled back {} times", s.c.honest_flagged_as_rolled_back));
     }
-    let held_honest: u64 = parties.iter().take(HONEST).map(Party::total).sum();
+    // The workload itself must keep working for the whole run (checked on long runs).
+    let per_third: Vec<(u64, u64)> = std::iter::once((0, 0))
+        .chain(thirds.iter().copied())
+        .collect::<Vec<_>>()
+        .windows(2)
+        .map(|w| (w[1].0 - w[0].0, w[1].1 - w[0].1))
+        .collect();
+    let mut workload_failures = Vec::new();
+    if s.c.double_spends_injected == 0 {
+        workload_failures.push("no double spend landed: the run proves nothing about detection".to_string());
+    }
+    if secs >= 300 {
+        if s.c.double_spends_injected < secs / 300 {
+            workload_failures.push(format!(
+                "{} double spends landed in {secs} s: fewer than one per 5 minutes",
+                s.c.double_spends_injected
+            ));
+        }
+        // Completed taps per operation in the last third at least half of the first third's.
+        let (first, last) = (per_third[0], per_third[2]);
+        if last.1 * first.0 * 2 < first.1 * last.0 {
+            workload_failures.push(format!("taps dried up: {per_third:?} (ops, completed) per third"));
+        }
+    }
+    let held_honest: u64 = s.parties.iter().take(HONEST).map(Party::total).sum();
     eprintln!(
-        "soak: {secs} s, seed {seed}, {ops} operations: {c:?}; proxy: forwarded {}, dropped requests {}, \
-         dropped answers {}, duplicated {}; issuer: issued {}, held_offline {}, honest wallets hold {held_honest}, \
-         double spends {}, revoked {}; violations {}",
+        "soak: {secs} s, seed {seed}, {} operations: {:?}; (ops, completed taps) per third {per_third:?}; proxy: \
+         forwarded {}, dropped requests {}, dropped answers {}, duplicated {}; issuer: issued {}, held_offline {}, \
+         funded {}, honest wallets hold {held_honest}, double spends {}, revoked {}; violations {}",
+        s.ops,
+        s.c,
         proxy_stats.forwarded.load(Ordering::Relaxed),
         proxy_stats.dropped_requests.load(Ordering::Relaxed),
         proxy_stats.dropped_answers.load(Ordering::Relaxed),
         proxy_stats.duplicated.load(Ordering::Relaxed),
         audit.issued,
         audit.held_offline,
+        audit.funded,
         audit.double_spends,
         revoked.len(),
         violations.len()
     );
     assert!(violations.is_empty(), "{violations:#?}");
-    assert!(c.double_spends_injected >= 1, "no double spend was injected: the run proves nothing");
+    assert!(workload_failures.is_empty(), "{workload_failures:#?}");
     drop(issuer);
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// Whether `gap` is the sum of some subset of the torn payments to `payee`.
-fn torn_possible(limbo: &HashMap<[u8; 32], (usize, usize, u64)>, payee: usize, gap: u64) -> bool {
-    let amounts: Vec<u64> = limbo.values().filter(|e| e.1 == payee).map(|e| e.2).collect();
-    let mut reachable = BTreeSet::from([0u64]);
-    for a in amounts {
-        let next: Vec<u64> = reachable.iter().map(|r| r + a).collect();
-        reachable.extend(next);
-    }
-    reachable.contains(&gap)
 }

@@ -4,6 +4,8 @@
 //!  notes(state = 'unspent') ── index (amount, depth) ──► select_coins(amount)
 //!     one note ≥ amount?  smallest such, shortest chain first ──► split it (payee + change)
 //!     else largest first until covered ──► spend all fully, split the last
+//!  select_coins_within(amount, max_depth): the same over notes whose chain can take one more
+//!     link, at most MAX_BUNDLE_HEADS of them (what a payer may send; what a payee can accept)
 //! ```
 //!
 //! A chain is stored canonically as a one-head [`Bundle`] without certificates:
@@ -111,6 +113,16 @@ impl Store {
     /// Chooses unspent, unexpired notes for a payment of `amount` at `now`: few notes, short
     /// chains, at most one note split. [`StoreError::InsufficientFunds`] if they do not cover it.
     pub fn select_coins(&self, amount: u64, now: u64) -> Result<CoinSelection, StoreError> {
+        self.select_coins_within(amount, now, u32::MAX)
+    }
+
+    /// [`Store::select_coins`] for a payment a payee can accept: only notes whose chain can
+    /// take one more link (`depth < max_depth`, the policy's `max_chain_depth`) and at most
+    /// [`MAX_BUNDLE_HEADS`](crate::token::MAX_BUNDLE_HEADS) notes. A payment built from other
+    /// notes would be refused by every payee and by the issuer, and its pending spend could
+    /// never settle. [`StoreError::InsufficientFunds`] (with what such notes can cover) if the
+    /// amount cannot be paid within these bounds.
+    pub fn select_coins_within(&self, amount: u64, now: u64, max_depth: u32) -> Result<CoinSelection, StoreError> {
         if amount == 0 {
             return Ok(CoinSelection { full: Vec::new(), split: None });
         }
@@ -120,11 +132,11 @@ impl Store {
             // 1. One note that covers the amount: the smallest few, then the shortest chain.
             let mut stmt = tx.prepare_cached(
                 "SELECT note_id, amount, depth, expires_at FROM notes INDEXED BY notes_unspent
-                 WHERE state = 'unspent' AND amount >= ?1 AND expires_at >= ?2
+                 WHERE state = 'unspent' AND amount >= ?1 AND expires_at >= ?2 AND depth < ?4
                  ORDER BY amount LIMIT ?3",
             )?;
             let candidates: Vec<Candidate> = stmt
-                .query_map(params![amount_sql, now_sql, SINGLE_NOTE_CANDIDATES], |r| {
+                .query_map(params![amount_sql, now_sql, SINGLE_NOTE_CANDIDATES, max_depth], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                 })?
                 .collect::<Result<_, _>>()?;
@@ -141,13 +153,14 @@ impl Store {
             // 2. Largest first (fewest notes), shorter chains among equal amounts.
             let mut stmt = tx.prepare_cached(
                 "SELECT note_id, amount, depth, expires_at FROM notes INDEXED BY notes_unspent
-                 WHERE state = 'unspent' AND expires_at >= ?1 ORDER BY amount DESC, depth",
+                 WHERE state = 'unspent' AND expires_at >= ?1 AND depth < ?2 ORDER BY amount DESC, depth",
             )?;
-            let mut rows = stmt.query([now_sql])?;
+            let mut rows = stmt.query(params![now_sql, max_depth])?;
             let mut chosen: Vec<Candidate> = Vec::new();
             let mut total: u64 = 0;
             while total < amount {
-                let Some(row) = rows.next()? else {
+                let row = if chosen.len() < crate::token::MAX_BUNDLE_HEADS { rows.next()? } else { None };
+                let Some(row) = row else {
                     return Err(StoreError::InsufficientFunds { needed: amount, available: total });
                 };
                 let c: Candidate = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);

@@ -153,7 +153,9 @@ fn new_payment(
     let amount = accepted.request().amount;
     let since_sync = inner.store.offline_payments_since_sync()?;
     inner.limits()?.check_spend(amount, since_sync, now)?;
-    let selection: CoinSelection = inner.store.select_coins(amount, now)?;
+    // Only notes a payee can accept: a payment it must refuse would stay pending forever.
+    let max_depth = inner.policy()?.body().max_chain_depth;
+    let selection: CoinSelection = inner.store.select_coins_within(amount, now, max_depth)?;
     let own = inner.certificate()?;
     let mut certificates: Vec<WalletCertificate> = vec![own];
     let full: Vec<_> = selection.full.iter().map(|n| n.chain.clone()).collect();
