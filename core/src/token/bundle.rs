@@ -108,7 +108,9 @@ pub struct Bundle {
 impl Bundle {
     /// Gathers `chains` into one bundle, sending shared ancestors once. Certificates for every
     /// link signer are taken from `certificates`, except for wallets in `omit` (certificates the
-    /// receiver said it holds). A signer with no certificate is [`Rejection::UnknownCertificate`].
+    /// receiver said it holds). A signer with no certificate is [`Rejection::UnknownCertificate`];
+    /// a bundle larger than a decoder accepts is [`Rejection::Malformed`] (see
+    /// [`Bundle::check_limits`]).
     pub fn from_chains(
         chains: &[Chain],
         certificates: &[WalletCertificate],
@@ -141,7 +143,31 @@ impl Bundle {
                 .ok_or(Rejection::UnknownCertificate { wallet })?;
             bundle.certificates.push(cert.clone());
         }
+        bundle.check_limits()?;
         Ok(bundle)
+    }
+
+    /// Whether a decoder would accept this bundle's size: at most [`MAX_BUNDLE_CERTIFICATES`],
+    /// [`MAX_BUNDLE_NOTES`], [`MAX_BUNDLE_LINKS`] and [`MAX_BUNDLE_HEADS`] items and
+    /// [`MAX_BUNDLE_BYTES`] encoded. [`Bundle::from_chains`] checks it, so that a payer never
+    /// builds (and commits to) a payment that every payee and the issuer must refuse.
+    pub fn check_limits(&self) -> Result<(), Rejection> {
+        let counts = [
+            (self.certificates.len(), MAX_BUNDLE_CERTIFICATES),
+            (self.notes.len(), MAX_BUNDLE_NOTES),
+            (self.links.len(), MAX_BUNDLE_LINKS),
+            (self.heads.len(), MAX_BUNDLE_HEADS),
+        ];
+        for (count, limit) in counts {
+            if count > limit {
+                return Err(DecodeError::TooLarge { offset: 0, limit }.into());
+            }
+        }
+        let len = self.to_bytes().len();
+        if len > MAX_BUNDLE_BYTES {
+            return Err(DecodeError::InputTooLarge { len, limit: MAX_BUNDLE_BYTES }.into());
+        }
+        Ok(())
     }
 
     /// The chain of every head, rebuilt by walking parents back to a genesis note.
