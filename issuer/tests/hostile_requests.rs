@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{ADMIN, start, start_with, wallet};
+use common::{audit, start, start_with, wallet};
 use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
 use offline_cash_core::sync::auth;
-use offline_cash_core::sync::wire::{AuditResponse, ErrorBody};
+use offline_cash_core::sync::wire::ErrorBody;
 
 struct Sent {
     status: u16,
@@ -49,18 +49,6 @@ async fn send_signed(
 
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
-}
-
-async fn audit(url: &str) -> AuditResponse {
-    reqwest::Client::new()
-        .get(format!("{url}/v1/admin/audit"))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
 }
 
 fn assert_refused(sent: &Sent, status: u16, code: &str) {

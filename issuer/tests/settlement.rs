@@ -4,23 +4,13 @@
 
 mod common;
 
+use common::audit;
+
 use common::{bundle, fund, start, wallet};
 use offline_cash_core::sync::{RecordStatus, SyncBatch, SyncClient};
 use offline_cash_core::token::{
     CertificateStore, Chain, Rejection, RevocationCheck as _, TrustStore, VerifyContext, verify_bundle,
 };
-
-async fn audit(url: &str) -> offline_cash_core::sync::wire::AuditResponse {
-    reqwest::Client::new()
-        .get(format!("{url}/v1/admin/audit"))
-        .bearer_auth(common::ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
 
 /// Alice pays Bob 300 from a 1000 note; Bob pays Carol 100 from it. Everybody syncs, in
 /// the order given; the balances and the audit must not depend on the order.

@@ -117,3 +117,16 @@ pub fn bundle(chains: &[Chain], signers: &[&Wallet]) -> Bundle {
     let certs: Vec<WalletCertificate> = signers.iter().map(|w| w.cert.clone()).collect();
     Bundle::from_chains(chains, &certs, &HashSet::new()).unwrap()
 }
+
+/// The issuer's audit (admin API): totals that must balance.
+pub async fn audit(url: &str) -> offline_cash_core::sync::wire::AuditResponse {
+    reqwest::Client::new()
+        .get(format!("{url}/v1/admin/audit"))
+        .bearer_auth(ADMIN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
