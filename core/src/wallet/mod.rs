@@ -246,7 +246,6 @@ impl Wallet {
     pub fn deposit_issued(&self, chains: &[Chain], now: u64) -> Result<u64, WalletError> {
         let mut inner = self.lock();
         let policy = inner.policy()?;
-        let bundle = Bundle::from_chains(chains, &[], &Default::default())?;
         let revocations = inner.store.revocation_list()?;
         let ctx = VerifyContext {
             trust: &inner.trust,
@@ -256,9 +255,13 @@ impl Wallet {
             now,
             max_clock_skew: inner.config.max_clock_skew,
         };
-        let verified = verify_bundle(&bundle, &ctx)?;
-        if let Some(coin) = verified.coins.iter().find(|c| c.owner != self.id) {
-            return Err(WalletError::Rejected(crate::protocol::PaymentRejection::WrongPayee { found: coin.owner }));
+        // Verified a bundle's worth at a time: a deposit may hold more notes than one payment.
+        for part in chains.chunks(crate::token::MAX_BUNDLE_HEADS) {
+            let bundle = Bundle::from_chains(part, &[], &Default::default())?;
+            let verified = verify_bundle(&bundle, &ctx)?;
+            if let Some(coin) = verified.coins.iter().find(|c| c.owner != self.id) {
+                return Err(WalletError::Rejected(crate::protocol::PaymentRejection::WrongPayee { found: coin.owner }));
+            }
         }
         Ok(inner.store.fund(chains, now)?)
     }
