@@ -26,6 +26,7 @@
 //! `OC_SOAK_SECS` for longer (and `OC_SOAK_SEED` to vary the schedule).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
 mod soak_harness;
 
 use std::collections::{BTreeSet, HashMap};
@@ -39,8 +40,8 @@ use offline_cash_core::token::NoteId;
 use offline_cash_core::wallet::WalletError;
 use offline_cash_core::wallet::tap::tap;
 use soak_harness::{
-    IssuerProcess, Party, ProxyStats, Rng, Role, audit, double_spend_signers, issuer_accounts, issuer_has_spend_of,
-    new_party, one_tap, revoked_set, start_proxy, tap_config, unix_now,
+    IssuerProcess, Party, ProxyStats, Rng, Role, double_spend_signers, issuer_accounts, issuer_has_spend_of, new_party,
+    one_tap, revoked_set, start_proxy, tap_config, unix_now,
 };
 
 const HONEST: usize = 6;
@@ -479,7 +480,7 @@ async fn soak_with_faults_keeps_every_invariant() {
             }
         }
     }
-    let audit = audit(&url).await;
+    let audit = common::audit_as(&url, soak_harness::ADMIN).await;
     let accounts = issuer_accounts(&db);
     let revoked = revoked_set(&db);
     let mut ds_signers = double_spend_signers(&db);

@@ -120,9 +120,14 @@ pub fn bundle(chains: &[Chain], signers: &[&Wallet]) -> Bundle {
 
 /// The issuer's audit (admin API): totals that must balance.
 pub async fn audit(url: &str) -> offline_cash_core::sync::wire::AuditResponse {
+    audit_as(url, ADMIN).await
+}
+
+/// [`audit`] of an issuer whose admin token is `admin` (e.g. the soak test's child process).
+pub async fn audit_as(url: &str, admin: &str) -> offline_cash_core::sync::wire::AuditResponse {
     reqwest::Client::new()
         .get(format!("{url}/v1/admin/audit"))
-        .bearer_auth(ADMIN)
+        .bearer_auth(admin)
         .send()
         .await
         .unwrap()

@@ -401,15 +401,3 @@ pub fn double_spend_signers(db: &Path) -> Vec<[u8; 32]> {
 pub fn issuer_has_spend_of(db: &Path, note: &[u8; 32]) -> bool {
     issuer_db(db).query_row("SELECT EXISTS(SELECT 1 FROM links WHERE parent = ?1)", [&note[..]], |r| r.get(0)).unwrap()
 }
-
-pub async fn audit(url: &str) -> offline_cash_core::sync::wire::AuditResponse {
-    reqwest::Client::new()
-        .get(format!("{url}/v1/admin/audit"))
-        .bearer_auth(ADMIN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
