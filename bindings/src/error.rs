@@ -52,9 +52,24 @@ pub enum OfflineCashError {
     /// An offline limit would be exceeded (`limit_value` is the limit, `excess` by how much).
     #[error("{limit:?} limit of {limit_value} exceeded by {excess}")]
     Limit { limit: LimitKind, limit_value: u64, excess: u64 },
-    /// Not enough spendable value.
-    #[error("insufficient funds: {needed} needed, {available} spendable")]
-    InsufficientFunds { needed: u64, available: u64 },
+    /// Not enough usable value: `available` is what one payment can carry now; the rest of
+    /// the held value is `expired`, `too_deep` (chains at the depth limit: sync to refresh),
+    /// or `beyond_note_limit` (more notes than one payment carries: pay in parts).
+    #[error("insufficient funds: {needed} needed, {available} usable in one payment")]
+    InsufficientFunds { needed: u64, available: u64, expired: u64, too_deep: u64, beyond_note_limit: u64 },
+    /// Something's validity ran out (`what`, at `expired_at`, Unix seconds): e.g. a saved
+    /// payment request past its time to live. Issue a new one.
+    #[error("{what} expired at {expired_at}")]
+    Expired { what: String, expired_at: u64 },
+    /// The issuer understood the request and refused it (`code`: its error code, e.g.
+    /// `revoked`, `insufficient_balance`, `limit`); retrying unchanged will not help.
+    #[error("issuer refused ({status} {code}): {detail}")]
+    IssuerRefused { status: u16, code: String, detail: String },
+    /// The wallet database failed its consistency check (counters that disagree with the
+    /// notes, a broken log chain): paying, receiving and syncing are refused; the file is
+    /// kept for recovery.
+    #[error("wallet database damaged: {detail}")]
+    Damaged { detail: String },
     /// The tap ended before the exchange completed: tap again to finish it.
     #[error("tap interrupted: {detail}")]
     Torn { detail: String },
@@ -207,9 +222,18 @@ impl From<WalletError> for OfflineCashError {
                 OfflineCashError::PeerRejected { reason: RejectReason::from_code(reason), code }
             }
             WalletError::Limit(l) => l.into(),
-            WalletError::InsufficientFunds { needed, available } => {
-                OfflineCashError::InsufficientFunds { needed, available }
+            WalletError::InsufficientFunds { needed, available, unusable } => OfflineCashError::InsufficientFunds {
+                needed,
+                available,
+                expired: unusable.expired,
+                too_deep: unusable.too_deep,
+                beyond_note_limit: unusable.beyond_note_limit,
+            },
+            WalletError::Expired { what, expired_at } => OfflineCashError::Expired { what: what.into(), expired_at },
+            WalletError::IssuerRefused { status, code, detail } => {
+                OfflineCashError::IssuerRefused { status, code, detail }
             }
+            WalletError::Damaged { detail } => OfflineCashError::Damaged { detail },
             WalletError::Incompatible { detail } => OfflineCashError::Incompatible { detail },
             WalletError::Torn { detail } => OfflineCashError::Torn { detail },
             WalletError::NotProvisioned { missing } => OfflineCashError::NotProvisioned { missing: missing.into() },

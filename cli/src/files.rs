@@ -205,6 +205,11 @@ pub fn pay(dir: &Path, request_file: &Path, out: &Path) -> Result<(), CliError> 
 pub fn accept(dir: &Path, payment_file: &Path, out: &Path) -> Result<u64, CliError> {
     let wallet = open(dir)?;
     let payment = read(payment_file)?;
+    if let Some(receipt) = wallet.stored_receipt(&payment)? {
+        write(out, &receipt)?;
+        println!("already accepted: the stored receipt is written to {} (nothing credited again)", out.display());
+        return Ok(0);
+    }
     let nonce = payment_request_nonce(&payment)
         .ok_or_else(|| CliError::input(format!("{} is not a clear payment frame", payment_file.display())))?;
     let saved_path: PathBuf = dir.join(REQUESTS).join(hex::encode(nonce));
@@ -252,6 +257,19 @@ pub fn complete(dir: &Path, receipt_file: &Path) -> Result<(), CliError> {
     let _ = std::fs::remove_file(&sent_path);
     let b = wallet.balance()?;
     println!("payment {} complete; spendable {}, pending {}", &hex::encode(hash)[..16], b.spendable, b.pending);
+    Ok(())
+}
+
+/// Runs every check of the wallet's database: SQLite's integrity check, the counters against
+/// the notes and the log's hash chain. Prints what it found; an error if any failed.
+pub fn check(dir: &Path) -> Result<(), CliError> {
+    let wallet = open(dir)?;
+    wallet.with_store(|s| s.integrity_check())?;
+    println!("sqlite integrity: ok");
+    let log = wallet.with_store(|s| s.verify_log())?;
+    println!("log: {} entries, hash chain intact", log.len);
+    wallet.check()?;
+    println!("counters: agree with the notes and spends");
     Ok(())
 }
 

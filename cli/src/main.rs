@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  offline-cash demo [--suite p256|ml-dsa-44|composite] [--seed S]
-//!  offline-cash wallet create|register|fund|balance|history|request|pay|accept|complete|sync --dir D …
+//!  offline-cash wallet create|register|fund|balance|history|request|pay|accept|complete|sync|check --dir D …
 //!  offline-cash issuer account --issuer URL --admin-token T --name N --balance B
 //!  offline-cash simulate [--wallets N] [--payees P] [--payments M] [--seed S] [--svg FILE]
 //!  offline-cash bench [--quick]
@@ -143,6 +143,12 @@ enum WalletCommand {
         #[command(flatten)]
         dir: DirArg,
     },
+    /// Checks the wallet database: SQLite integrity, counters against notes, the log's hash
+    /// chain (exit 1 if any fails; the file is never changed).
+    Check {
+        #[command(flatten)]
+        dir: DirArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -176,6 +182,7 @@ async fn wallet(cmd: WalletCommand) -> Result<(), CliError> {
         WalletCommand::Accept { dir, payment, out } => files::accept(&dir.dir, &payment, &out).map(|_| ()),
         WalletCommand::Complete { dir, receipt } => files::complete(&dir.dir, &receipt),
         WalletCommand::Sync { dir } => files::sync(&dir.dir).await.map(|_| ()),
+        WalletCommand::Check { dir } => files::check(&dir.dir),
     }
 }
 

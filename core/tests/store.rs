@@ -91,7 +91,10 @@ fn pending_spend_survives_reopen_and_keeps_its_exact_bytes() {
     assert_eq!(pending[0].payment_bytes, spend.payment_bytes);
     assert_eq!(pending[0].state, SpendState::Pending);
     // The spent note is never spendable again: only the change is left.
-    assert!(matches!(store.select_coins(701, NOW), Err(StoreError::InsufficientFunds { needed: 701, available: 700 })));
+    assert!(matches!(
+        store.select_coins(701, NOW),
+        Err(StoreError::InsufficientFunds { needed: 701, available: 700, .. })
+    ));
     assert!(matches!(store.begin_spend(&spend), Err(StoreError::DuplicateSpend { .. })));
 
     assert_eq!(store.complete_spend(&spend.payment_hash, b"receipt", NOW).unwrap(), Completed::Now);
@@ -286,7 +289,7 @@ fn coin_selection_prefers_exact_then_short_chains_then_few_notes() {
 
     assert!(matches!(
         bob.store.select_coins(2_000, NOW),
-        Err(StoreError::InsufficientFunds { needed: 2_000, available: 1_670 })
+        Err(StoreError::InsufficientFunds { needed: 2_000, available: 1_670, .. })
     ));
 }
 
@@ -437,9 +440,28 @@ fn damaged_or_foreign_file_is_refused_and_never_reset() {
     assert!(matches!(Store::open(&path), Err(StoreError::Corrupt { .. })));
     assert_eq!(std::fs::read(&path).unwrap(), garbage, "the file is kept as it was");
 
-    let foreign = dir.join("other.db");
-    tamper(&foreign, "CREATE TABLE contacts (name TEXT)");
-    assert!(matches!(Store::open(&foreign), Err(StoreError::Corrupt { .. })));
+    // Another application's SQLite file (rollback journal, its own application id or none):
+    // refused, and not a byte changed (switching it to WAL would rewrite its header).
+    for (what, sql) in [
+        ("no application id", "CREATE TABLE contacts (name TEXT)"),
+        ("another application id", "PRAGMA application_id = 77; CREATE TABLE t (x); PRAGMA user_version = 2"),
+        ("empty, but another application's", "PRAGMA application_id = 77"),
+    ] {
+        let foreign = dir.join(&format!("other-{}.db", what.len()));
+        tamper(&foreign, sql);
+        let before = std::fs::read(&foreign).unwrap();
+        assert!(matches!(Store::open(&foreign), Err(StoreError::Corrupt { .. })), "{what}");
+        assert_eq!(std::fs::read(&foreign).unwrap(), before, "{what}: the foreign file is left byte for byte");
+        assert!(!dir.join(&format!("other-{}.db-wal", what.len())).exists(), "{what}: no WAL file created beside it");
+    }
+
+    // A wallet truncated to nothing is damaged, not a place for a fresh wallet.
+    let empty = dir.join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(matches!(Store::open(&empty), Err(StoreError::Corrupt { .. })));
+    assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0, "the empty file stays empty");
+    // A directory where the database should be.
+    assert!(matches!(Store::open(dir.join("")), Err(StoreError::Corrupt { .. })));
 }
 
 #[test]

@@ -13,7 +13,7 @@
 
 use rusqlite::{Transaction, params};
 
-use super::{Store, StoreError, blob32};
+use super::{Store, StoreError, Unusable, blob32};
 use crate::cbor::Encoder;
 use crate::token::{Bundle, Chain, NoteId};
 
@@ -161,7 +161,8 @@ impl Store {
             while total < amount {
                 let row = if chosen.len() < crate::token::MAX_BUNDLE_HEADS { rows.next()? } else { None };
                 let Some(row) = row else {
-                    return Err(StoreError::InsufficientFunds { needed: amount, available: total });
+                    let unusable = unusable(tx, now_sql, max_depth, total)?;
+                    return Err(StoreError::InsufficientFunds { needed: amount, available: total, unusable });
                 };
                 let c: Candidate = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
                 total = total.saturating_add(c.1);
@@ -195,6 +196,20 @@ impl Store {
             rows.into_iter().map(|c| load(tx, c)).collect()
         })
     }
+}
+
+/// Why the held value beyond `usable` (what one payment could carry) cannot be paid now.
+fn unusable(tx: &Transaction<'_>, now: i64, max_depth: u32, usable: u64) -> Result<Unusable, StoreError> {
+    let (spendable, expired, too_deep): (u64, u64, u64) = tx.query_row(
+        "SELECT coalesce(sum(amount), 0),
+                coalesce(sum(CASE WHEN expires_at < ?1 THEN amount END), 0),
+                coalesce(sum(CASE WHEN expires_at >= ?1 AND depth >= ?2 THEN amount END), 0)
+         FROM notes WHERE state = 'unspent'",
+        params![now, max_depth],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let beyond_note_limit = spendable.saturating_sub(expired).saturating_sub(too_deep).saturating_sub(usable);
+    Ok(Unusable { expired, too_deep, beyond_note_limit })
 }
 
 /// Compares the maintained counters with sums over the rows.

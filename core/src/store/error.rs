@@ -20,9 +20,10 @@ pub enum StoreError {
     /// The database was written by a newer version of this code.
     #[error("wallet database schema version {found} is newer than this code supports ({supported})")]
     TooNew { found: u32, supported: u32 },
-    /// Not enough spendable value for the payment.
-    #[error("insufficient funds: {needed} needed, {available} spendable")]
-    InsufficientFunds { needed: u64, available: u64 },
+    /// Not enough usable value for the payment: `available` is what one payment can carry
+    /// now; `unusable` says why the rest of the held value cannot.
+    #[error("insufficient funds: {needed} needed, {available} usable in one payment{unusable}")]
+    InsufficientFunds { needed: u64, available: u64, unusable: Unusable },
     /// An offline limit would be exceeded.
     #[error(transparent)]
     Limit(#[from] LimitError),
@@ -98,5 +99,42 @@ impl From<crate::token::DecodeError> for StoreError {
 impl From<crate::crypto::CryptoError> for StoreError {
     fn from(e: crate::crypto::CryptoError) -> Self {
         StoreError::Corrupt { detail: format!("stored key does not decode: {e}") }
+    }
+}
+
+/// Held value that a payment cannot use now, by reason (the rest of an
+/// [`StoreError::InsufficientFunds`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Unusable {
+    /// In notes past their expiry (the issuer returns it to the account after its sweep).
+    pub expired: u64,
+    /// In notes whose chain of custody is at the policy's depth limit (a refresh at the
+    /// issuer makes it spendable again).
+    pub too_deep: u64,
+    /// In notes beyond the most one payment may carry
+    /// ([`MAX_BUNDLE_HEADS`](crate::token::MAX_BUNDLE_HEADS)): pay in parts, or consolidate
+    /// at the issuer.
+    pub beyond_note_limit: u64,
+}
+
+impl std::fmt::Display for Unusable {
+    /// Empty when nothing is unusable; else `"; also held: 5 expired, …"`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = [
+            (self.expired, "in expired notes"),
+            (self.too_deep, "in notes at the chain-depth limit (refresh at the issuer)"),
+            (self.beyond_note_limit, "in notes beyond the most one payment may carry"),
+        ]
+        .into_iter()
+        .filter(|(v, _)| *v > 0)
+        .map(|(v, why)| {
+            if why.ends_with("carry") {
+                format!("{v} {why} ({})", crate::token::MAX_BUNDLE_HEADS)
+            } else {
+                format!("{v} {why}")
+            }
+        })
+        .collect();
+        if parts.is_empty() { Ok(()) } else { write!(f, "; also held: {}", parts.join(", ")) }
     }
 }

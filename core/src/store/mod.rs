@@ -51,7 +51,7 @@ pub use coins::{CoinSelection, HeldNote, Split, decode_chain, encode_chain};
 pub use config::{KeyLocation, WalletIdentity};
 #[cfg(feature = "test-support")]
 pub use crash::crash_points_passed;
-pub use error::StoreError;
+pub use error::{StoreError, Unusable};
 pub use log::{HistoryCursor, HistoryFilter, HistoryPage, LogEntry, LogKind, LogVerified};
 pub use outbox::{OutboxKind, OutboxRecord, SettlementResult, SyncState};
 pub use payments::{Completed, IncomingPayment, PendingSpend, Received, SpendState, StoredSpend};
@@ -81,7 +81,23 @@ impl Store {
     /// Opens (creating if absent) the wallet database at `path`, applying the pragmas and any
     /// migration. A damaged or foreign file is [`StoreError::Corrupt`], one from newer code is
     /// [`StoreError::TooNew`]; in both cases the file is left exactly as it was.
+    ///
+    /// An existing empty file is damaged too, not a place for a new wallet: SQLite would treat
+    /// it as an empty database, and a wallet truncated to nothing would come back as a fresh
+    /// one that reuses its old spend counters (a "double spender" at the next sync).
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() && meta.len() == 0 => {
+                return Err(StoreError::Corrupt {
+                    detail: format!("{} is an empty file, not a wallet database", path.display()),
+                });
+            }
+            Ok(meta) if !meta.is_file() => {
+                return Err(StoreError::Corrupt { detail: format!("{} is not a regular file", path.display()) });
+            }
+            _ => {}
+        }
         let conn = Connection::open(path)?;
         Self::init(conn)
     }

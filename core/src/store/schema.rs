@@ -148,8 +148,10 @@ pub(crate) fn create_latest() -> String {
 /// Applies the pragmas every connection needs. See [`super::Store`] for why
 /// `synchronous = FULL`.
 pub(crate) fn apply_pragmas(conn: &Connection) -> Result<(), StoreError> {
-    // Reading the schema first turns "file is not a database" into an error before any write.
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+    // Identify the file before anything writes to it: switching to WAL rewrites the header of
+    // a database in rollback-journal mode, so a foreign SQLite file would be changed even
+    // though it is refused afterwards.
+    identify(conn)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
     if mode != "wal" && mode != "memory" {
         return Err(StoreError::Corrupt { detail: format!("cannot enable WAL (journal mode {mode})") });
@@ -164,24 +166,33 @@ pub(crate) fn apply_pragmas(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Creates or upgrades the schema in one IMMEDIATE transaction.
-pub(crate) fn init(conn: &mut Connection) -> Result<(), StoreError> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let version: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let app_id: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-    let objects: i64 = tx.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+/// Reads (never writes) what the file is: "not a database" and a foreign SQLite database are
+/// [`StoreError::Corrupt`], one from newer code [`StoreError::TooNew`]. Returns the version
+/// (0: an empty database, to be created).
+fn identify(conn: &Connection) -> Result<u32, StoreError> {
+    let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+    let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    if version == 0 && (objects != 0 || app_id != 0) {
+        return Err(StoreError::Corrupt { detail: "an SQLite database that is not a wallet".into() });
+    }
+    if version != 0 && app_id != APPLICATION_ID {
+        return Err(StoreError::Corrupt { detail: format!("application id {app_id:#x} is not a wallet's") });
+    }
     if version > CURRENT_VERSION {
         return Err(StoreError::TooNew { found: version, supported: CURRENT_VERSION });
     }
+    Ok(version)
+}
+
+/// Creates or upgrades the schema in one IMMEDIATE transaction.
+pub(crate) fn init(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Again inside the transaction: another process may have changed the file since.
+    let version = identify(&tx)?;
     if version == 0 {
-        if objects != 0 || app_id != 0 {
-            return Err(StoreError::Corrupt { detail: "an SQLite database that is not a wallet".into() });
-        }
         tx.execute_batch(&create_latest())?;
     } else {
-        if app_id != APPLICATION_ID {
-            return Err(StoreError::Corrupt { detail: format!("application id {app_id:#x} is not a wallet's") });
-        }
         for from in version..CURRENT_VERSION {
             upgrade_from(&tx, from)?;
         }

@@ -14,6 +14,10 @@ use crate::token::Rejection;
 /// - `Limit` / `InsufficientFunds`: the user asked for more than the wallet may or can do;
 /// - `Incompatible`: the peer speaks something we do not (version, encoding, NFC capabilities);
 /// - `Torn`: the tap ended before the exchange completed (tap again);
+/// - `Expired`: something's time ran out (a saved request);
+/// - `IssuerRefused`: the issuer refused (policy, revoked, balance); `Network`: it could not
+///   be reached or failed;
+/// - `Damaged`: the database failed its consistency check (kept, never reset);
 /// - `Misuse`: the app called the API wrongly; `Storage`: the database failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -32,13 +36,46 @@ pub enum WalletError {
     /// An offline limit would be exceeded.
     #[error(transparent)]
     Limit(LimitError),
-    /// Not enough spendable value.
-    #[error("insufficient funds: {needed} needed, {available} spendable")]
+    /// Not enough usable value: `available` is what one payment can carry now, `unusable`
+    /// why the rest of the held value cannot be paid (expired, at the depth limit, too many
+    /// notes for one payment).
+    #[error("insufficient funds: {needed} needed, {available} usable in one payment{unusable}")]
     InsufficientFunds {
         /// The amount asked for.
         needed: u64,
-        /// What is spendable.
+        /// What one payment can carry now.
         available: u64,
+        /// Held value that cannot be used now, by reason.
+        unusable: crate::store::Unusable,
+    },
+    /// Something with an end of validity has passed it (a saved payment request past its
+    /// time to live): a normal outcome of time, not a misuse.
+    #[error("{what} expired at {expired_at}")]
+    Expired {
+        /// What expired.
+        what: &'static str,
+        /// Its last valid second (Unix time).
+        expired_at: u64,
+    },
+    /// The issuer understood the request and refused it (a policy, a revoked wallet or
+    /// customer, an account without the balance…): not a network failure, and trying again
+    /// unchanged will not help. `code` is the issuer's error code (see issuer/openapi.json).
+    #[error("the issuer refused ({status} {code}): {detail}")]
+    IssuerRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The issuer's error code.
+        code: String,
+        /// Its message.
+        detail: String,
+    },
+    /// The wallet database's counters disagree with its notes, or its log's hash chain is
+    /// broken (edited, restored in part): the wallet refuses to pay, receive or sync from it.
+    /// The file is kept as it is for recovery.
+    #[error("wallet database failed its consistency check: {detail}")]
+    Damaged {
+        /// The first disagreement found.
+        detail: String,
     },
     /// The peer's bytes are not something this version understands.
     #[error("incompatible peer: {detail}")]
@@ -91,7 +128,9 @@ impl From<StoreError> for WalletError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Limit(l) => WalletError::Limit(l),
-            StoreError::InsufficientFunds { needed, available } => WalletError::InsufficientFunds { needed, available },
+            StoreError::InsufficientFunds { needed, available, unusable } => {
+                WalletError::InsufficientFunds { needed, available, unusable }
+            }
             StoreError::NotProvisioned { missing } => WalletError::NotProvisioned { missing },
             other => WalletError::Storage(other),
         }

@@ -119,6 +119,8 @@ pub(crate) struct Inner {
     certs: CertificateStore,
     trust: TrustStore,
     events: VecDeque<WalletEvent>,
+    /// Why the store failed its consistency check (at open or at the last sync), if it did.
+    damaged: Option<String>,
 }
 
 /// An offline wallet. Cheap to clone; clones share one wallet.
@@ -175,6 +177,10 @@ impl Wallet {
             let _ = certs.insert(own, &trust);
         }
         let id = crate::token::wallet_id(&public_key);
+        let damaged = consistency(&store)?;
+        if let Some(detail) = &damaged {
+            tracing::error!(target: "offline_cash::wallet", %detail, "wallet database failed its consistency check");
+        }
         let inner = Inner {
             store,
             signer,
@@ -184,6 +190,7 @@ impl Wallet {
             certs,
             trust,
             events: VecDeque::new(),
+            damaged,
         };
         Ok(Self { inner: Arc::new(Mutex::new(inner)), id })
     }
@@ -192,6 +199,16 @@ impl Wallet {
         // A panic while holding the lock cannot leave the store half-written (every change is
         // one SQLite transaction), so a poisoned lock is safe to keep using.
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs the store's consistency and log checks again (counters against the notes, the
+    /// hash chain of the log). `Err(Damaged)` if they fail: from then on paying, receiving and
+    /// syncing are refused, as they are when the check fails at open. Balance and history
+    /// still answer, for support and recovery.
+    pub fn check(&self) -> Result<(), WalletError> {
+        let mut inner = self.lock();
+        inner.damaged = consistency(&inner.store)?;
+        inner.ensure_sound()
     }
 
     /// This wallet's id.
@@ -245,6 +262,7 @@ impl Wallet {
     /// after verifying them like any payment: issuer signature, owner, expiry, policy.
     pub fn deposit_issued(&self, chains: &[Chain], now: u64) -> Result<u64, WalletError> {
         let mut inner = self.lock();
+        inner.ensure_sound()?;
         let policy = inner.policy()?;
         let revocations = inner.store.revocation_list()?;
         let ctx = VerifyContext {
@@ -314,6 +332,18 @@ impl Wallet {
     }
 }
 
+/// `None` if the store passes [`Store::check_consistency`] (which also verifies the log),
+/// else what failed. Other failures (the database itself) are errors.
+fn consistency(store: &Store) -> Result<Option<String>, WalletError> {
+    match store.check_consistency() {
+        Ok(()) => Ok(None),
+        Err(e @ (crate::store::StoreError::Inconsistent { .. } | crate::store::StoreError::LogTampered { .. })) => {
+            Ok(Some(e.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The revocation list in force, or "nobody revoked" for a wallet that has never synced one.
 pub(crate) fn revocation_check(list: Option<&RevocationList>) -> &dyn RevocationCheck {
     list.map_or(&NoRevocations as &dyn RevocationCheck, |l| l as _)
@@ -328,6 +358,14 @@ impl Inner {
     /// This wallet's certificate, or `NotProvisioned`.
     pub(crate) fn certificate(&self) -> Result<WalletCertificate, WalletError> {
         self.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })
+    }
+
+    /// `Err(Damaged)` if the store failed its consistency check: no money moves from it.
+    pub(crate) fn ensure_sound(&self) -> Result<(), WalletError> {
+        match &self.damaged {
+            None => Ok(()),
+            Some(detail) => Err(WalletError::Damaged { detail: detail.clone() }),
+        }
     }
 
     pub(crate) fn push_event(&mut self, event: WalletEvent) {

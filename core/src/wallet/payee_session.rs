@@ -52,6 +52,7 @@ impl PayeeSession {
         }
         let (state, request_frame) = {
             let mut inner = wallet.lock();
+            inner.ensure_sound()?;
             let cert = inner.certificate()?;
             let policy = inner.policy()?;
             let (nonce, session_seed, known_wallets, created) = match opening {

@@ -91,6 +91,7 @@ impl PayerSession {
     fn pay(&mut self, frame: &[u8], now: u64) -> Result<(ExpectReceipt, Vec<u8>), WalletError> {
         let wallet = self.wallet.clone();
         let mut inner = wallet.lock();
+        inner.ensure_sound()?;
         let policy = inner.policy()?;
         let revocations = inner.store.revocation_list()?;
         let checks = PayerChecks {

@@ -79,6 +79,21 @@ pub fn payment_request_nonce(frame: &[u8]) -> Option<[u8; 16]> {
 }
 
 impl Wallet {
+    /// The receipt this wallet already gave for the clear payment `frame`, as a receipt frame,
+    /// if it accepted that payment before (a payment file delivered twice, a retried tap whose
+    /// request is closed): the payer completes with it, and nothing is credited again.
+    pub fn stored_receipt(&self, frame: &[u8]) -> Result<Option<Vec<u8>>, WalletError> {
+        let Ok(Frame::Payment(bytes)) = Frame::decode(frame) else {
+            return Ok(None);
+        };
+        let hash = crate::protocol::payment_hash(&bytes);
+        let Some(receipt) = self.lock().store.incoming_receipt(&hash)? else {
+            return Ok(None);
+        };
+        let receipt = crate::protocol::Receipt::from_bytes(&receipt).map_err(|e| WalletError::Storage(e.into()))?;
+        Ok(Some(Frame::Receipt(Box::new(receipt)).encode()))
+    }
+
     /// Starts receiving `amount` with a request that can be saved and reopened in another
     /// process: returns the session (its request frame is what the payer needs) and what to save.
     pub fn request_payment_saved(&self, amount: u64, now: u64) -> Result<(PayeeSession, SavedRequest), WalletError> {
@@ -92,8 +107,9 @@ impl Wallet {
     pub fn resume_request(&self, saved: &SavedRequest, now: u64) -> Result<PayeeSession, WalletError> {
         let config = self.lock().config;
         if saved.created.saturating_add(config.request_ttl) < now {
-            return Err(WalletError::Misuse {
-                detail: format!("the payment request expired (older than {} s)", config.request_ttl),
+            return Err(WalletError::Expired {
+                what: "the payment request",
+                expired_at: saved.created.saturating_add(config.request_ttl),
             });
         }
         if saved.created > now.saturating_add(config.max_clock_skew) {
@@ -195,7 +211,10 @@ mod tests {
         let (_, saved) = payee.request_payment_saved(10, NOW).unwrap();
         let ttl = crate::wallet::WalletConfig::default().request_ttl;
         assert!(payee.resume_request(&saved, NOW + ttl).is_ok());
-        assert!(matches!(payee.resume_request(&saved, NOW + ttl + 1), Err(WalletError::Misuse { .. })));
+        assert!(matches!(
+            payee.resume_request(&saved, NOW + ttl + 1),
+            Err(WalletError::Expired { expired_at, .. }) if expired_at == NOW + ttl
+        ));
     }
 
     #[test]

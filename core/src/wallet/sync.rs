@@ -45,7 +45,14 @@ pub struct SyncReport {
 
 impl From<SyncError> for WalletError {
     fn from(e: SyncError) -> Self {
-        WalletError::Network { retryable: e.is_transient(), detail: e.to_string() }
+        match e {
+            SyncError::Refused { status, code, message } => {
+                WalletError::IssuerRefused { status, code, detail: message }
+            }
+            SyncError::Misuse { what } => WalletError::Misuse { detail: what },
+            SyncError::Signing(c) => WalletError::Signer(c),
+            other => WalletError::Network { retryable: other.is_transient(), detail: other.to_string() },
+        }
     }
 }
 
@@ -71,6 +78,9 @@ impl Wallet {
 
     /// Uploads the whole outbox in batches and applies the answers.
     pub async fn sync(&self, client: &SyncClient, now: u64) -> Result<SyncReport, WalletError> {
+        // A store whose counters or log do not add up uploads nothing: what it would send (and
+        // what the issuer would answer into it) cannot be trusted to be the wallet's history.
+        self.check()?;
         let mut report = SyncReport::default();
         loop {
             let (batch, records) = self.next_batch()?;

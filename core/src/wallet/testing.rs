@@ -34,6 +34,30 @@ pub fn provisioned_with(issuer: &TestIssuer, signer: SoftwareSigner, seed: u8) -
     Ok(wallet)
 }
 
+/// A wallet of `signer`'s key in the database at `path` (created if absent), certified by
+/// `issuer` with its policy installed: reopen it with the same signer to see what persisted.
+pub fn provisioned_on_disk(
+    issuer: &TestIssuer,
+    signer: Arc<dyn Signer>,
+    path: &std::path::Path,
+    seed: u8,
+) -> Result<Wallet, WalletError> {
+    let wallet = Wallet::open(
+        path,
+        signer.clone(),
+        KeyLocation::Hardware("test".into()),
+        Box::new(SeededEntropy::new([seed; 32])),
+        WalletConfig::default(),
+    )?;
+    if wallet.with_store(|s| s.certificate())?.is_none() {
+        let cert = issuer.certify(signer.as_ref()).map_err(WalletError::Signer)?;
+        wallet.install_issuer_keys(std::slice::from_ref(&issuer.key))?;
+        wallet.install_certificate(cert)?;
+        wallet.install_policy(&issuer.policy)?;
+    }
+    Ok(wallet)
+}
+
 /// Funds `wallet` with fresh notes of `amounts` from `issuer`.
 pub fn fund(issuer: &TestIssuer, wallet: &Wallet, amounts: &[u64], now: u64) -> Result<u64, WalletError> {
     let chains = amounts
