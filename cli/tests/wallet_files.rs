@@ -95,22 +95,27 @@ async fn fund_pay_by_files_and_sync() {
                 s(&file("receipt.bin")),
             ]);
             assert_eq!(balance(&bob), (250, 0));
-            // The same payment file again: its request is closed; nothing is credited twice.
-            assert!(
-                !cli(&[
-                    "wallet",
-                    "accept",
-                    "--dir",
-                    s(&bob),
-                    "--payment",
-                    s(&file("payment.bin")),
-                    "--out",
-                    s(&file("r2.bin"))
-                ])
-                .status
-                .success()
-            );
+            // The same payment file again (delivered twice): nothing is credited twice, and the
+            // payee hands back the receipt it gave, byte for byte, so the payer can complete.
+            let again = ok(&[
+                "wallet",
+                "accept",
+                "--dir",
+                s(&bob),
+                "--payment",
+                s(&file("payment.bin")),
+                "--out",
+                s(&file("r2.bin")),
+            ]);
+            assert!(again.contains("already accepted"), "{again}");
+            assert_eq!(std::fs::read(file("r2.bin")).unwrap(), std::fs::read(file("receipt.bin")).unwrap());
             assert_eq!(balance(&bob), (250, 0));
+            // Funding more than the account holds: the issuer refuses, and says so (not "network").
+            let out = cli(&["wallet", "fund", "--dir", s(&alice), "--amount", "999999"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success());
+            assert!(stderr.contains("issuer refused") && !stderr.contains("network"), "{stderr}");
+            assert_eq!(balance(&alice), (750, 250));
             // A receipt that is not a receipt is refused; the payment stays pending.
             assert!(
                 !cli(&["wallet", "complete", "--dir", s(&alice), "--receipt", s(&file("request.bin"))])
@@ -128,12 +133,24 @@ async fn fund_pay_by_files_and_sync() {
             for kind in ["fund", "spend", "spend_complete"] {
                 assert!(history.lines().any(|l| l.split_whitespace().nth(2) == Some(kind)), "{kind} in {history}");
             }
+            let checked = ok(&["wallet", "check", "--dir", s(&alice)]);
+            assert!(checked.contains("hash chain intact") && checked.contains("agree"), "{checked}");
             let synced = ok(&["wallet", "sync", "--dir", s(&bob)]);
             assert!(synced.contains("1 recorded") && synced.contains("0 double spend"), "{synced}");
             ok(&["wallet", "sync", "--dir", s(&alice)]);
         }
     };
     tokio::task::spawn_blocking(script).await.unwrap();
+    // A balance edited behind the wallet's back: `check` says so, sync and pay refuse.
+    rusqlite::Connection::open(alice.join("wallet.db"))
+        .unwrap()
+        .execute_batch("UPDATE state SET spendable = spendable + 1000")
+        .unwrap();
+    let checked = cli(&["wallet", "check", "--dir", s(&alice)]);
+    assert!(!checked.status.success());
+    assert!(String::from_utf8_lossy(&checked.stderr).contains("consistency check"), "{checked:?}");
+    let synced = cli(&["wallet", "sync", "--dir", s(&alice)]);
+    assert!(!synced.status.success() && String::from_utf8_lossy(&synced.stderr).contains("consistency"));
     let _ = file;
     let audit = issuer.server.issuer.audit().unwrap();
     assert!(audit.balanced && audit.accounts_balanced, "{audit:?}");
