@@ -252,3 +252,27 @@ async fn a_torn_payment_downstream_of_a_double_spend_still_settles() {
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The wallet checks the holding limit before it asks the issuer to fund it: the issuer only
+/// knows the notes it settled, the wallet also counts a payment received offline since. So a
+/// funding the issuer would allow is refused by the wallet, and the account is not debited for
+/// notes the wallet would then hold over its limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_refuses_a_funding_that_would_pass_its_holding_limit_before_the_account_is_debited() {
+    let server = common::start().await;
+    let url = server.url();
+    let alice = in_memory(&url, "alice", 500_000).await;
+    let bob = in_memory(&url, "bob", 100_000).await;
+    assert_eq!(alice.wallet.fund(&alice.client, &[50_000, 50_000, 50_000], now()).await.unwrap(), 150_000);
+    assert_eq!(bob.wallet.fund(&bob.client, &[40_000], now()).await.unwrap(), 40_000);
+    assert!(pay(&bob, &alice, 40_000).payer_complete);
+    assert_eq!(alice.wallet.balance().unwrap().spendable, 190_000);
+
+    let err = alice.wallet.fund(&alice.client, &[20_000], now()).await.unwrap_err();
+    assert!(matches!(err, WalletError::Limit(_)), "{err:?}");
+    assert_eq!(alice.wallet.balance().unwrap().spendable, 190_000);
+    let audit = common::audit(&url).await;
+    assert_eq!(audit.funded, 190_000, "the issuer was not asked: {audit:?}");
+    assert_eq!(alice.wallet.fund(&alice.client, &[10_000], now()).await.unwrap(), 10_000, "up to the limit");
+    server.shutdown().await.unwrap();
+}
