@@ -490,10 +490,8 @@ impl Issuer {
     /// Whether evidence of a rollback of `wallet` (a reused spend counter) was found and not
     /// yet reported to it; reports it now.
     fn take_rollback_evidence(&self, tx: &Connection, wallet: &WalletId) -> Result<bool, IssuerError> {
-        let reported = tx.execute(
-            "UPDATE counter_reuses SET reported = 1 WHERE wallet = ?1 AND reported = 0",
-            [&wallet.0[..]],
-        )?;
+        let reported =
+            tx.execute("UPDATE counter_reuses SET reported = 1 WHERE wallet = ?1 AND reported = 0", [&wallet.0[..]])?;
         Ok(reported > 0)
     }
 
@@ -595,7 +593,8 @@ impl Issuer {
             let g = to_i64(guaranteed)?;
             let mut recovered = 0i64;
             if let Some(account) = signer_account {
-                let balance: i64 = tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [account], |r| r.get(0))?;
+                let balance: i64 =
+                    tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [account], |r| r.get(0))?;
                 recovered = g.min(balance.max(0));
                 if recovered > 0 {
                     tx.execute(

@@ -139,6 +139,8 @@ async fn the_audit_tells_recovered_value_from_the_issuers_loss() {
         assert_eq!(a.recovered_from_cheaters, recovered, "account {account}: {a:?}");
         assert_eq!(a.issuer_loss, 1_000 - recovered, "account {account}: {a:?}");
         assert!(a.balanced && a.accounts_balanced, "{a:?}");
+        let proofs = server.issuer.double_spend_proofs().unwrap();
+        assert_eq!((proofs[0].guaranteed, proofs[0].recovered), (1_000, recovered));
         let m = mallory.client.sync_batch(&mallory.batch()).await.unwrap();
         assert_eq!(m.balance, i64::try_from(account - 1_000 - recovered).unwrap(), "never below zero");
         server.shutdown().await.unwrap();

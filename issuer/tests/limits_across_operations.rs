@@ -134,6 +134,17 @@ async fn a_reused_spend_counter_is_evidence_of_a_rollback() {
             let out = w.client.sync_batch(&wb).await.unwrap();
             assert!(out.rollback_detected, "a counter above the last synced one, but already used");
         }
+        // The evidence: two links signed by the wallet's key with one counter.
+        let proofs = server.issuer.counter_reuse_proofs().unwrap();
+        assert_eq!(proofs.len(), 1, "{proofs:?}");
+        let key = &w.cert.body().public_key;
+        let proof = &proofs[0];
+        assert_eq!((proof.wallet, proof.counter), (w.id(), 1));
+        assert_ne!(proof.first.id(), proof.second.id());
+        for l in [&proof.first, &proof.second] {
+            l.verify_with(key).unwrap();
+            assert_eq!(l.body().counter, 1);
+        }
         let a = audit(&server.url()).await;
         assert_eq!(a.double_spends, 0);
         assert!(a.balanced && a.accounts_balanced, "{a:?}");

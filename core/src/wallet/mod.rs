@@ -247,9 +247,10 @@ impl Wallet {
     /// limit ([`Limits::check_holding`], the same rule a payee applies to a payment).
     pub fn deposit_issued(&self, chains: &[Chain], now: u64) -> Result<u64, WalletError> {
         let mut inner = self.lock();
-        let total = chains.iter().try_fold(0u64, |sum, c| sum.checked_add(c.amount())).ok_or(WalletError::Misuse {
-            detail: "the notes' total overflows".into(),
-        })?;
+        let total = chains
+            .iter()
+            .try_fold(0u64, |sum, c| sum.checked_add(c.amount()))
+            .ok_or(WalletError::Misuse { detail: "the notes' total overflows".into() })?;
         inner.check_holding(total)?;
         let policy = inner.policy()?;
         let revocations = inner.store.revocation_list()?;
