@@ -17,7 +17,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -101,6 +101,57 @@ CREATE TABLE ledger (
 );
 ";
 
+/// v3: losses paid once and limits across operations.
+/// - `accounts.revoked_at`: an account whose wallet double spent is revoked as a whole (no new
+///   wallet, no funding) until an administrator reinstates it.
+/// - `guarantees`: one row per (parent note, payee account) the double-spend guarantee paid;
+///   the primary key is the rule "paid once".
+/// - `double_spends.recovered`: what the cheater's account actually paid back (the rest of
+///   `guaranteed` is the issuer's loss).
+/// - `links.counter` (filled from the stored link bytes) and `counter_reuses`: two recorded
+///   links of one wallet with the same spend counter are evidence of a rolled-back wallet.
+const SCHEMA_V3: &str = "
+ALTER TABLE accounts ADD COLUMN revoked_at INTEGER;
+ALTER TABLE double_spends ADD COLUMN recovered INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN counter INTEGER;
+CREATE INDEX links_signer_counter ON links(signer, counter);
+CREATE TABLE guarantees (
+    parent BLOB NOT NULL,
+    account INTEGER NOT NULL REFERENCES accounts(id),
+    link BLOB NOT NULL,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    at INTEGER NOT NULL,
+    PRIMARY KEY (parent, account)
+);
+CREATE TABLE counter_reuses (
+    id INTEGER PRIMARY KEY,
+    wallet BLOB NOT NULL,
+    counter INTEGER NOT NULL,
+    first_link BLOB NOT NULL,
+    second_link BLOB NOT NULL UNIQUE,
+    second_bytes BLOB NOT NULL,
+    reported INTEGER NOT NULL DEFAULT 0,
+    at INTEGER NOT NULL
+);
+";
+
+fn upgrade_v2_to_v3(tx: &Connection) -> Result<(), IssuerError> {
+    tx.execute_batch(SCHEMA_V3)?;
+    // Links recorded before v3 get their counter from their own signed bytes.
+    let rows: Vec<(Vec<u8>, Vec<u8>)> = {
+        let mut stmt = tx.prepare("SELECT id, bytes FROM links")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (id, bytes) in rows {
+        let link = offline_cash_core::token::SpendLink::from_bytes(&bytes)
+            .map_err(|e| IssuerError::Internal { what: format!("stored link does not decode: {e}") })?;
+        let counter = crate::issuer::to_i64(link.body().counter)?;
+        tx.execute("UPDATE links SET counter = ?1 WHERE id = ?2", rusqlite::params![counter, id])?;
+    }
+    Ok(())
+}
+
 /// Opens (creating on first start) and migrates the database at `path`.
 pub fn open(path: &std::path::Path) -> Result<Connection, IssuerError> {
     let mut conn = Connection::open(path)?;
@@ -112,6 +163,23 @@ pub fn open(path: &std::path::Path) -> Result<Connection, IssuerError> {
     Ok(conn)
 }
 
+/// Applies the steps from version `found` up to `target`, one after the other (a fresh file
+/// runs every step, so an upgraded file and a fresh one end equal).
+fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> {
+    if found == 0 {
+        tx.execute_batch(SCHEMA_V1)?;
+    }
+    if found < 2 && target >= 2 {
+        // v2: the log length each wallet last reported (rollback vs. fork detection).
+        tx.execute_batch("ALTER TABLE wallets ADD COLUMN last_len INTEGER;")?;
+    }
+    if found < 3 && target >= 3 {
+        upgrade_v2_to_v3(tx)?;
+    }
+    // Future: `if found < 4 && target >= 4 { upgrade_v3_to_v4(tx)? }` and so on.
+    Ok(())
+}
+
 /// Brings the schema to [`CURRENT_VERSION`] in one IMMEDIATE transaction.
 pub fn migrate(conn: &mut Connection) -> Result<(), IssuerError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -119,15 +187,88 @@ pub fn migrate(conn: &mut Connection) -> Result<(), IssuerError> {
     if found > CURRENT_VERSION {
         return Err(IssuerError::SchemaTooNew { found, supported: CURRENT_VERSION });
     }
-    if found == 0 {
-        tx.execute_batch(SCHEMA_V1)?;
-    }
-    if found < 2 {
-        // v2: the log length each wallet last reported (rollback vs. fork detection).
-        tx.execute_batch("ALTER TABLE wallets ADD COLUMN last_len INTEGER;")?;
-    }
-    // Future: `if found < 3 { upgrade_v2_to_v3(&tx)? }` and so on, step by step.
+    upgrade(&tx, found, CURRENT_VERSION)?;
     tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use offline_cash_core::crypto::{Signer as _, SoftwareSigner, Suite};
+    use offline_cash_core::token::{LinkBody, NoteId, Output, SpendLink, WalletId, wallet_id};
+    use rusqlite::params;
+
+    use super::*;
+
+    /// Every table, index and column, as SQLite reports them.
+    fn schema(conn: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stmt = conn.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?)))
+            .unwrap();
+        for row in rows {
+            let (kind, name, sql) = row.unwrap();
+            out.push(format!("{kind} {name}: {}", sql.unwrap_or_default()));
+            if kind == "table" {
+                let mut cols = conn.prepare(&format!("PRAGMA table_info({name})")).unwrap();
+                let cols = cols
+                    .query_map([], |r| {
+                        Ok(format!(
+                            "  {} {} notnull={} default={:?} pk={}",
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, i64>(5)?
+                        ))
+                    })
+                    .unwrap();
+                out.extend(cols.map(Result::unwrap));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_v2_file_upgraded_equals_a_fresh_one_and_its_links_get_their_counters() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        {
+            let tx = old.transaction().unwrap();
+            upgrade(&tx, 0, 2).unwrap();
+            tx.pragma_update(None, "user_version", 2).unwrap();
+            tx.commit().unwrap();
+        }
+        // A link recorded by a v2 issuer.
+        let signer = SoftwareSigner::generate(Suite::EcdsaP256).unwrap();
+        let me = wallet_id(&signer.public_key());
+        let link = SpendLink::sign(
+            LinkBody {
+                parent: NoteId([1; 32]),
+                outputs: vec![Output { owner: WalletId([2; 32]), amount: 5 }],
+                counter: 41,
+                payee_nonce: [0; 16],
+                time: 1,
+            },
+            &signer,
+        )
+        .unwrap();
+        old.execute(
+            "INSERT INTO links (id, parent, signer, bytes, settled_at) VALUES (?1, ?2, ?3, ?4, 1)",
+            params![&link.id().0[..], &[1u8; 32][..], &me.0[..], link.to_bytes()],
+        )
+        .unwrap();
+        migrate(&mut old).unwrap();
+
+        assert_eq!(schema(&old), schema(&fresh));
+        let version: i64 = old.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, CURRENT_VERSION);
+        let counter: i64 = old.query_row("SELECT counter FROM links", [], |r| r.get(0)).unwrap();
+        assert_eq!(counter, 41, "the counter is read from the stored link");
+    }
 }

@@ -28,6 +28,17 @@ pub enum IssuerError {
     /// The wallet is revoked.
     #[error("wallet is revoked")]
     Revoked,
+    /// The account is revoked (one of its wallets double spent): no new wallet, no funding,
+    /// until an administrator reinstates it.
+    #[error("account is revoked (a wallet of it double spent); an administrator must reinstate it")]
+    AccountRevoked,
+    /// No account has this customer reference.
+    #[error("unknown account")]
+    UnknownAccount,
+    /// Funding would take the wallet over its holding limit (what the issuer knows it holds,
+    /// plus the amount): spend or deposit first, or sync if it spent offline since.
+    #[error("{0}; the issuer counts the notes it knows the wallet holds (sync first if it spent offline)")]
+    Limit(offline_cash_core::policy::LimitError),
     /// The account cannot pay.
     #[error("insufficient balance: {balance} < {needed}")]
     InsufficientBalance { balance: i64, needed: u64 },
@@ -61,14 +72,17 @@ impl IssuerError {
     /// HTTP status code.
     pub fn status(&self) -> u16 {
         match self {
-            IssuerError::Malformed { .. } | IssuerError::Rejected(_) | IssuerError::Policy { .. } => 400,
+            IssuerError::Malformed { .. }
+            | IssuerError::Rejected(_)
+            | IssuerError::Policy { .. }
+            | IssuerError::Limit(_) => 400,
             IssuerError::TooLarge { .. } => 413,
             IssuerError::Unauthorized { .. }
             | IssuerError::BadSignature
             | IssuerError::StaleTimestamp { .. }
             | IssuerError::ReplayedNonce => 401,
-            IssuerError::Revoked => 403,
-            IssuerError::UnknownWallet => 404,
+            IssuerError::Revoked | IssuerError::AccountRevoked => 403,
+            IssuerError::UnknownWallet | IssuerError::UnknownAccount => 404,
             IssuerError::InsufficientBalance { .. } => 402,
             IssuerError::Conflict { .. } => 409,
             IssuerError::RateLimited { .. } => 429,
@@ -90,6 +104,9 @@ impl IssuerError {
             IssuerError::ReplayedNonce => "replayed_nonce",
             IssuerError::UnknownWallet => "unknown_wallet",
             IssuerError::Revoked => "revoked",
+            IssuerError::AccountRevoked => "account_revoked",
+            IssuerError::UnknownAccount => "unknown_account",
+            IssuerError::Limit(e) => e.code(),
             IssuerError::InsufficientBalance { .. } => "insufficient_balance",
             IssuerError::Policy { .. } => "policy",
             IssuerError::Conflict { .. } => "conflict",

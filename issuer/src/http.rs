@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -33,6 +33,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", paths::HEALTH),
     ("GET", paths::METRICS),
     ("POST", paths::ACCOUNTS),
+    ("POST", paths::REINSTATE_ACCOUNT),
     ("GET", paths::AUDIT),
     ("POST", paths::REGISTER),
     ("POST", paths::FUND),
@@ -182,6 +183,23 @@ async fn create_account(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+async fn reinstate_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> ApiResult<Json<wire::ReinstateAccountResponse>> {
+    let Path(customer_ref) = path.map_err(|e| IssuerError::malformed(e.body_text()))?;
+    let issuer = state.issuer.clone();
+    let token = bearer(&headers).map(str::to_owned);
+    Ok(Json(
+        blocking(move || {
+            issuer.check_admin(token.as_deref())?;
+            issuer.reinstate_account(&customer_ref)
+        })
+        .await?,
+    ))
+}
+
 async fn audit(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<wire::AuditResponse>> {
     let issuer = state.issuer.clone();
     let token = bearer(&headers).map(str::to_owned);
@@ -284,6 +302,7 @@ pub fn router(issuer: Arc<Issuer>, max_body_bytes: usize) -> Router {
         .route(paths::HEALTH, get(health))
         .route(paths::METRICS, get(metrics))
         .route(paths::ACCOUNTS, post(create_account))
+        .route(paths::REINSTATE_ACCOUNT, post(reinstate_account))
         .route(paths::AUDIT, get(audit))
         .route(paths::REGISTER, post(register))
         .route(paths::FUND, post(fund))

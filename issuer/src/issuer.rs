@@ -15,6 +15,7 @@
 use std::sync::Arc;
 
 use offline_cash_core::crypto::{PublicKey, Signer as _, SoftwareSigner, Suite, sha256};
+use offline_cash_core::policy::Limits;
 use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::{
     CertificateBody, CertificateStore, Currency, IssuerKey, Note, NoteBody, Policy, PolicyBody, RevocationBody,
@@ -161,6 +162,13 @@ impl std::fmt::Debug for Issuer {
 
 pub(crate) fn to_i64(v: u64) -> Result<i64, IssuerError> {
     i64::try_from(v).map_err(|_| IssuerError::Policy { what: format!("amount {v} too large") })
+}
+
+/// Whether the account is revoked (one of its wallets double spent and no administrator has
+/// reinstated it).
+fn account_revoked(conn: &Connection, account: i64) -> Result<bool, IssuerError> {
+    let at: Option<i64> = conn.query_row("SELECT revoked_at FROM accounts WHERE id = ?1", [account], |r| r.get(0))?;
+    Ok(at.is_some())
 }
 
 fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, IssuerError> {
@@ -405,6 +413,9 @@ impl Issuer {
         if self.is_revoked(&tx, &caller.wallet)? {
             return Err(IssuerError::Revoked);
         }
+        if account_revoked(&tx, caller.account)? {
+            return Err(IssuerError::AccountRevoked);
+        }
         let customer_ref: String =
             tx.query_row("SELECT customer_ref FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
         let existing: Option<(i64, Vec<u8>)> = tx
@@ -446,16 +457,17 @@ impl Issuer {
     }
 
     /// Debits the caller's account and issues one note per amount to the caller's wallet.
-    /// Idempotent by `request_id`.
+    /// Idempotent by `request_id`. Refused for a revoked wallet or account, and when the notes
+    /// the issuer knows the wallet holds (live, owned by it) plus the amount would pass the
+    /// holding limit of its policy and certificate ([`Limits`]): the limit bounds what the
+    /// wallet holds after every funding, not each request.
     pub fn fund(&self, caller: Caller, req: &wire::FundRequest) -> Result<wire::FundResponse, IssuerError> {
         let request_id = auth::parse_hex::<16>(&req.request_id).ok_or_else(|| IssuerError::malformed("request_id"))?;
         if req.amounts.is_empty() || req.amounts.len() > 64 || req.amounts.contains(&0) {
             return Err(IssuerError::Policy { what: "1..=64 amounts, each > 0".into() });
         }
         let total = req.amounts.iter().try_fold(0u64, |a, b| a.checked_add(*b));
-        let total = total.filter(|t| *t <= self.config.holding_limit).ok_or_else(|| IssuerError::Policy {
-            what: format!("total exceeds the holding limit {}", self.config.holding_limit),
-        })?;
+        let total = total.ok_or_else(|| IssuerError::Policy { what: "total overflows".into() })?;
         let request_hash = sha256(&[&serde_json::to_vec(req).unwrap_or_default()]);
         let now = self.now();
         let mut conn = self.db.lock();
@@ -467,6 +479,21 @@ impl Issuer {
         if self.is_revoked(&tx, &caller.wallet)? {
             return Err(IssuerError::Revoked);
         }
+        if account_revoked(&tx, caller.account)? {
+            return Err(IssuerError::AccountRevoked);
+        }
+        let certificate: Vec<u8> =
+            tx.query_row("SELECT certificate FROM wallets WHERE id = ?1", [&caller.wallet.0[..]], |r| r.get(0))?;
+        let certificate = WalletCertificate::from_bytes(&certificate)
+            .map_err(|e| IssuerError::Internal { what: format!("stored certificate does not decode: {e}") })?;
+        let held: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(amount), 0) FROM notes WHERE owner = ?1 AND state = 'live'",
+            [&caller.wallet.0[..]],
+            |r| r.get(0),
+        )?;
+        Limits::new(self.policy.body(), certificate.body())
+            .check_holding(u64::try_from(held).unwrap_or(0), total)
+            .map_err(IssuerError::Limit)?;
         let balance: i64 =
             tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
         let needed = to_i64(total)?;
@@ -516,6 +543,26 @@ impl Issuer {
             params![&note.id().0[..], &owner.0[..], to_i64(amount)?, to_i64(note.body().expires_at)?],
         )?;
         Ok(note)
+    }
+
+    /// Lifts the revocation of the account `customer_ref` (admin): its customer may register
+    /// and fund wallets again. The wallet that double spent stays revoked (revocation lists
+    /// only grow). Returns whether the account was revoked.
+    pub fn reinstate_account(&self, customer_ref: &str) -> Result<wire::ReinstateAccountResponse, IssuerError> {
+        let mut conn = self.db.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(i64, Option<i64>)> = tx
+            .query_row("SELECT id, revoked_at FROM accounts WHERE customer_ref = ?1", [customer_ref], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (account, revoked_at) = row.ok_or(IssuerError::UnknownAccount)?;
+        tx.execute("UPDATE accounts SET revoked_at = NULL WHERE id = ?1", [account])?;
+        tx.commit()?;
+        if revoked_at.is_some() {
+            tracing::warn!(customer_ref, "account reinstated by an administrator");
+        }
+        Ok(wire::ReinstateAccountResponse { customer_ref: customer_ref.to_owned(), was_revoked: revoked_at.is_some() })
     }
 
     pub(crate) fn is_revoked(&self, conn: &Connection, wallet: &WalletId) -> Result<bool, IssuerError> {
@@ -578,6 +625,7 @@ impl Issuer {
         let account_balances = sum("SELECT COALESCE(SUM(balance), 0) FROM accounts")?;
         let account_initial = sum("SELECT COALESCE(SUM(initial), 0) FROM accounts")?;
         let recovered = sum("SELECT COALESCE(SUM(recovered), 0) FROM accounts")?;
+        let guaranteed = u(sum("SELECT COALESCE(SUM(guaranteed), 0) FROM double_spends")?);
         let funded = -sum("SELECT COALESCE(SUM(delta), 0) FROM ledger WHERE kind = 'fund'")?;
         let double_spends = u(sum("SELECT COUNT(*) FROM double_spends")?);
         let rhs = held_offline.saturating_add(deposited).saturating_add(refreshed).saturating_add(expired_returned);
@@ -595,6 +643,8 @@ impl Issuer {
             account_balances,
             account_initial,
             recovered_from_cheaters: u(recovered),
+            guaranteed,
+            issuer_loss: guaranteed.saturating_sub(u(recovered)),
             double_spends,
             funded: u(funded),
             accounts_balanced: accounts_rhs == account_balances,

@@ -1,7 +1,8 @@
-//! Read access to the double-spend proofs the settlement stored (for audits, the CLI demo and
-//! the simulator). A proof is the two links one wallet signed over the same parent note: the
-//! one settled first (absent when the note had been deposited or refreshed instead) and the
-//! conflicting one. Anyone can check it with the signer's public key; this module only reads.
+//! Read access to the evidence the settlement stored (for audits, the CLI demo and the
+//! simulator). A double-spend proof is the two links one wallet signed over the same parent
+//! note: the one settled first (absent when the note had been deposited or refreshed instead)
+//! and the conflicting one. A rollback proof is two links one wallet signed with the same
+//! spend counter. Anyone can check either with the signer's public key; this module only reads.
 
 use offline_cash_core::token::{NoteId, SpendLink, WalletId};
 
@@ -20,14 +21,32 @@ pub struct DoubleSpendProof {
     pub conflicting: SpendLink,
     /// Value the issuer guaranteed to the conflicting link's payees.
     pub guaranteed: u64,
+    /// The part of `guaranteed` the signer's account paid back (the rest is the issuer's loss).
+    pub recovered: u64,
     /// When it was detected (Unix seconds).
     pub at: u64,
 }
 
-type Row = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Vec<u8>, i64, i64);
+/// Two links one wallet signed with the same spend counter: it signed again from an earlier
+/// state (a restored backup).
+#[derive(Debug, Clone)]
+pub struct CounterReuseProof {
+    /// The wallet that signed both (flagged as rolled back).
+    pub wallet: WalletId,
+    /// The spend counter both carry.
+    pub counter: u64,
+    /// The link recorded first.
+    pub first: SpendLink,
+    /// The later link with the same counter.
+    pub second: SpendLink,
+    /// When it was detected (Unix seconds).
+    pub at: u64,
+}
+
+type Row = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Vec<u8>, i64, i64, i64);
 
 fn id32(bytes: &[u8], what: &str) -> Result<[u8; 32], IssuerError> {
-    <[u8; 32]>::try_from(bytes).map_err(|_| IssuerError::Internal { what: format!("bad {what} in double_spends") })
+    <[u8; 32]>::try_from(bytes).map_err(|_| IssuerError::Internal { what: format!("bad {what} in a stored proof") })
 }
 
 fn link(bytes: &[u8]) -> Result<SpendLink, IssuerError> {
@@ -41,20 +60,47 @@ impl Issuer {
         let rows: Vec<Row> = {
             let conn = self.db.lock();
             let mut stmt = conn.prepare(
-                "SELECT parent, signer, accepted_bytes, conflicting_bytes, guaranteed, at FROM double_spends ORDER BY id",
+                "SELECT parent, signer, accepted_bytes, conflicting_bytes, guaranteed, at, recovered
+                 FROM double_spends ORDER BY id",
             )?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?;
             rows.collect::<Result<_, _>>()?
         };
         rows.into_iter()
-            .map(|(parent, signer, accepted, conflicting, guaranteed, at)| {
+            .map(|(parent, signer, accepted, conflicting, guaranteed, at, recovered)| {
                 Ok(DoubleSpendProof {
                     parent: NoteId(id32(&parent, "parent")?),
                     signer: WalletId(id32(&signer, "signer")?),
                     accepted: accepted.as_deref().map(link).transpose()?,
                     conflicting: link(&conflicting)?,
                     guaranteed: u64::try_from(guaranteed).unwrap_or(0),
+                    recovered: u64::try_from(recovered).unwrap_or(0),
+                    at: u64::try_from(at).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    /// Every reused spend counter detected so far (evidence of rolled-back wallets), oldest first.
+    pub fn counter_reuse_proofs(&self) -> Result<Vec<CounterReuseProof>, IssuerError> {
+        type ReuseRow = (Vec<u8>, i64, Vec<u8>, Vec<u8>, i64);
+        let rows: Vec<ReuseRow> = {
+            let conn = self.db.lock();
+            let mut stmt = conn.prepare(
+                "SELECT c.wallet, c.counter, l.bytes, c.second_bytes, c.at
+                 FROM counter_reuses c JOIN links l ON l.id = c.first_link ORDER BY c.id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        rows.into_iter()
+            .map(|(wallet, counter, first, second, at)| {
+                Ok(CounterReuseProof {
+                    wallet: WalletId(id32(&wallet, "wallet")?),
+                    counter: u64::try_from(counter).unwrap_or(0),
+                    first: link(&first)?,
+                    second: link(&second)?,
                     at: u64::try_from(at).unwrap_or(0),
                 })
             })

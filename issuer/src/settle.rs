@@ -8,11 +8,16 @@
 //!  BEGIN IMMEDIATE
 //!      rollback check (counter, log head)
 //!      per record, per link in order:
-//!         INSERT links(id, parent UNIQUE) ── ok ──► parent spent, children live
-//!              └─ UNIQUE(parent) fails ──► DOUBLE SPEND: store both links, revoke signer,
-//!                                           guarantee payee outputs ≤ per-payment limit,
-//!                                           debit the signer's account
+//!         INSERT links(id, parent UNIQUE) ── ok ──► parent spent, children live;
+//!              │                                  same signer + counter as a recorded link?
+//!              │                                  ─► evidence of a rollback (counter_reuses)
+//!              └─ UNIQUE(parent) fails ──► DOUBLE SPEND: store both links, revoke signer and
+//!                                           its account, guarantee payee outputs ≤ per-payment
+//!                                           limit once per (parent, payee account) and never to
+//!                                           one paid by the accepted link, debit the signer's
+//!                                           account as far as its balance goes
 //!      heads: deposit (credit account) | refresh (fresh genesis notes)
+//!      rollback evidence for the caller not yet reported ─► rollback_detected
 //!      store answer under (wallet, batch_id)
 //!  COMMIT
 //! ```
@@ -207,6 +212,8 @@ impl Issuer {
             settled += u64::from(outcome.new_links);
             results.push(outcome.into_result(index));
         }
+        // Evidence found in this batch (or uploaded earlier by the wallet's payees).
+        let rollback_detected = self.take_rollback_evidence(&tx, &caller.wallet)? || rollback_detected;
         let balance: i64 =
             tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
         let current_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM revocations", [], |r| r.get(0))?;
@@ -417,9 +424,10 @@ impl Issuer {
                 return Ok(());
             }
         }
+        let counter = to_i64(link.body().counter)?;
         let inserted = tx.execute(
-            "INSERT INTO links (id, parent, signer, bytes, settled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![&id.0[..], &parent.0[..], &signer.0[..], link.to_bytes(), to_i64(now)?],
+            "INSERT INTO links (id, parent, signer, bytes, settled_at, counter) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![&id.0[..], &parent.0[..], &signer.0[..], link.to_bytes(), to_i64(now)?, counter],
         );
         match inserted {
             Ok(_) => {}
@@ -433,6 +441,7 @@ impl Issuer {
             }
             Err(e) => return Err(e.into()),
         }
+        self.check_counter_reuse(tx, link, signer, now)?;
         tx.execute("UPDATE notes SET state = 'spent' WHERE id = ?1", [&parent.0[..]])?;
         for (child, output) in link.children() {
             tx.execute(
@@ -445,9 +454,60 @@ impl Issuer {
         Ok(())
     }
 
-    /// Loss policy: the payees of the conflicting link are guaranteed up to the per-payment
-    /// limit per output, the signer (the parent's owner, who signed both) is revoked and its
-    /// account debited by what was guaranteed. Change back to the signer is never created.
+    /// Two recorded links of one wallet with the same spend counter: the wallet signed again
+    /// from an earlier state (a restored backup that went on past its last sync). Stored as
+    /// evidence with both links, the wallet is flagged as rolled back, and its next sync answer
+    /// says so (`rollback_detected`), whoever uploaded the links.
+    fn check_counter_reuse(
+        &self,
+        tx: &Connection,
+        link: &SpendLink,
+        signer: WalletId,
+        now: u64,
+    ) -> Result<(), IssuerError> {
+        let id = link.id();
+        let counter = to_i64(link.body().counter)?;
+        let first: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT id FROM links WHERE signer = ?1 AND counter = ?2 AND id != ?3 LIMIT 1",
+                params![&signer.0[..], counter, &id.0[..]],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(first) = first else { return Ok(()) };
+        let stored = tx.execute(
+            "INSERT OR IGNORE INTO counter_reuses (wallet, counter, first_link, second_link, second_bytes, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![&signer.0[..], counter, first, &id.0[..], link.to_bytes(), to_i64(now)?],
+        )?;
+        if stored > 0 {
+            tracing::warn!(wallet = %signer, counter, "spend counter used twice: the wallet was rolled back");
+            tx.execute("UPDATE wallets SET rolled_back = 1 WHERE id = ?1", [&signer.0[..]])?;
+        }
+        Ok(())
+    }
+
+    /// Whether evidence of a rollback of `wallet` (a reused spend counter) was found and not
+    /// yet reported to it; reports it now.
+    fn take_rollback_evidence(&self, tx: &Connection, wallet: &WalletId) -> Result<bool, IssuerError> {
+        let reported =
+            tx.execute("UPDATE counter_reuses SET reported = 1 WHERE wallet = ?1 AND reported = 0", [&wallet.0[..]])?;
+        Ok(reported > 0)
+    }
+
+    /// Loss policy. The payees of the conflicting link are guaranteed up to the per-payment
+    /// limit per output, but only for a real loss, once:
+    /// - never the signer, nor any wallet of the signer's account;
+    /// - never an account that received from the accepted link of the same parent (it has
+    ///   its value: a payer and payee who collude get the note once, not twice);
+    /// - at most once per (parent, payee account), however many conflicting links arrive
+    ///   (the `guarantees` primary key);
+    /// - only to registered wallets (a payee always has a certificate).
+    ///
+    /// The signer (the parent's owner, who signed both) is revoked, its account too (no new
+    /// wallet, no funding until an administrator reinstates it), and the account is debited
+    /// by what was guaranteed, as far as its balance goes: that part is `recovered`, the rest
+    /// is the issuer's loss. Change back to the signer is never created.
     fn double_spend(
         &self,
         tx: &Connection,
@@ -460,6 +520,13 @@ impl Issuer {
         out.double_spend = true;
         let id = link.id();
         let parent = link.body().parent;
+        let accepted_link = accepted
+            .as_ref()
+            .map(|(_, bytes)| {
+                SpendLink::from_bytes(bytes)
+                    .map_err(|e| IssuerError::Internal { what: format!("stored link does not decode: {e}") })
+            })
+            .transpose()?;
         let (accepted_id, accepted_bytes) = accepted.unzip();
         let stored = tx.execute(
             "INSERT OR IGNORE INTO double_spends
@@ -485,9 +552,32 @@ impl Issuer {
             "INSERT OR IGNORE INTO revocations (seq, wallet, reason, at) VALUES (?1, ?2, 'double_spend', ?3)",
             params![next_seq, &signer.0[..], to_i64(now)?],
         )?;
+        let signer_account = account_of(tx, &signer)?;
+        if let Some(account) = signer_account {
+            tx.execute(
+                "UPDATE accounts SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+                params![to_i64(now)?, account],
+            )?;
+        }
+        // Accounts that already hold value from this parent through the accepted link.
+        let mut paid: Vec<i64> = signer_account.into_iter().collect();
+        for output in accepted_link.iter().flat_map(|l| l.body().outputs.iter()) {
+            paid.extend(account_of(tx, &output.owner)?);
+        }
         let mut guaranteed = 0u64;
         for (child, output) in link.children() {
             if output.owner == signer || output.amount > self.config.per_payment_limit {
+                continue;
+            }
+            let Some(payee_account) = account_of(tx, &output.owner)? else { continue };
+            if paid.contains(&payee_account) {
+                continue;
+            }
+            let first_for_parent = tx.execute(
+                "INSERT OR IGNORE INTO guarantees (parent, account, link, amount, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![&parent.0[..], payee_account, &id.0[..], to_i64(output.amount)?, to_i64(now)?],
+            )?;
+            if first_for_parent == 0 {
                 continue;
             }
             let created = tx.execute(
@@ -501,20 +591,35 @@ impl Issuer {
         }
         if guaranteed > 0 {
             let g = to_i64(guaranteed)?;
-            let account: Option<i64> =
-                tx.query_row("SELECT account FROM wallets WHERE id = ?1", [&signer.0[..]], |r| r.get(0)).optional()?;
-            if let Some(account) = account {
-                tx.execute(
-                    "UPDATE accounts SET balance = balance - ?1, recovered = recovered + ?1 WHERE id = ?2",
-                    params![g, account],
-                )?;
-                tx.execute(
-                    "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'double_spend_recovery', ?3, ?4)",
-                    params![account, -g, &id.0[..], to_i64(now)?],
-                )?;
+            let mut recovered = 0i64;
+            if let Some(account) = signer_account {
+                let balance: i64 =
+                    tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [account], |r| r.get(0))?;
+                recovered = g.min(balance.max(0));
+                if recovered > 0 {
+                    tx.execute(
+                        "UPDATE accounts SET balance = balance - ?1, recovered = recovered + ?1 WHERE id = ?2",
+                        params![recovered, account],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'double_spend_recovery', ?3, ?4)",
+                        params![account, -recovered, &id.0[..], to_i64(now)?],
+                    )?;
+                }
             }
-            tx.execute("UPDATE double_spends SET guaranteed = ?1 WHERE conflicting_link = ?2", params![g, &id.0[..]])?;
+            if recovered < g {
+                tracing::warn!(signer = %signer, loss = g - recovered, "double spend guarantee not covered by the cheater's account");
+            }
+            tx.execute(
+                "UPDATE double_spends SET guaranteed = ?1, recovered = ?2 WHERE conflicting_link = ?3",
+                params![g, recovered, &id.0[..]],
+            )?;
         }
         Ok(())
     }
+}
+
+/// The account a wallet is registered under, if it is registered.
+fn account_of(tx: &Connection, wallet: &WalletId) -> Result<Option<i64>, IssuerError> {
+    Ok(tx.query_row("SELECT account FROM wallets WHERE id = ?1", [&wallet.0[..]], |r| r.get(0)).optional()?)
 }

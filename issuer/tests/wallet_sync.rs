@@ -252,3 +252,77 @@ async fn a_torn_payment_downstream_of_a_double_spend_still_settles() {
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The wallet checks the holding limit before it asks the issuer to fund it: the issuer only
+/// knows the notes it settled, the wallet also counts a payment received offline since. So a
+/// funding the issuer would allow is refused by the wallet, and the account is not debited for
+/// notes the wallet would then hold over its limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_refuses_a_funding_that_would_pass_its_holding_limit_before_the_account_is_debited() {
+    let server = common::start().await;
+    let url = server.url();
+    let alice = in_memory(&url, "alice", 500_000).await;
+    let bob = in_memory(&url, "bob", 100_000).await;
+    assert_eq!(alice.wallet.fund(&alice.client, &[50_000, 50_000, 50_000], now()).await.unwrap(), 150_000);
+    assert_eq!(bob.wallet.fund(&bob.client, &[40_000], now()).await.unwrap(), 40_000);
+    assert!(pay(&bob, &alice, 40_000).payer_complete);
+    assert_eq!(alice.wallet.balance().unwrap().spendable, 190_000);
+
+    let err = alice.wallet.fund(&alice.client, &[20_000], now()).await.unwrap_err();
+    assert!(matches!(err, WalletError::Limit(_)), "{err:?}");
+    assert_eq!(alice.wallet.balance().unwrap().spendable, 190_000);
+    let audit = common::audit(&url).await;
+    assert_eq!(audit.funded, 190_000, "the issuer was not asked: {audit:?}");
+    assert_eq!(alice.wallet.fund(&alice.client, &[10_000], now()).await.unwrap(), 10_000, "up to the limit");
+    server.shutdown().await.unwrap();
+}
+
+/// A wallet synced, backed up, paid, was restored and paid again with *another* note before
+/// syncing: no double spend, and its reported counter and log both moved past the last synced
+/// state, so neither looks like a rollback. The two links carrying one spend counter do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_wallet_that_moved_past_its_last_sync_is_caught_by_its_reused_counter() {
+    let server = common::start().await;
+    let url = server.url();
+    let dir = std::env::temp_dir().join(format!("oc-rb-{}-{}", std::process::id(), now()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (path, backup) = (dir.join("mallory.db"), dir.join("mallory-backup.db"));
+    let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    let mallory = party(&url, "mallory", 5_000, Store::open(&path).unwrap(), key.clone()).await;
+    mallory.wallet.fund(&mallory.client, &[600, 400], now()).await.unwrap();
+    assert!(!mallory.wallet.sync(&mallory.client, now()).await.unwrap().rollback_detected);
+    let Party { wallet, client } = mallory;
+    drop(wallet);
+    copy_wallet_file(&path, &backup);
+    let reopen = |p: &Path| {
+        Wallet::open(
+            p,
+            key.clone(),
+            KeyLocation::Hardware("mallory".into()),
+            Box::new(OsEntropy),
+            WalletConfig::default(),
+        )
+        .unwrap()
+    };
+    let erin = in_memory(&url, "erin", 0).await;
+    let frank = in_memory(&url, "frank", 0).await;
+    {
+        let mallory = Party { wallet: reopen(&path), client: client.clone() };
+        assert!(pay(&mallory, &erin, 600).payer_complete);
+    }
+    // The phone is restored from the backup and pays on, from the other note.
+    let restored = Party { wallet: reopen(&backup), client };
+    assert!(pay(&restored, &frank, 400).payer_complete);
+
+    assert!(!erin.wallet.sync(&erin.client, now()).await.unwrap().rollback_detected);
+    let report = restored.wallet.sync(&restored.client, now()).await.unwrap();
+    assert_eq!(report.double_spends, 0, "different notes: no double spend to see");
+    assert!(report.rollback_detected, "the spend counter of its link was already used: {report:?}");
+    let proofs = server.issuer.counter_reuse_proofs().unwrap();
+    assert_eq!(proofs.len(), 1);
+    proofs[0].first.verify_with(&key.public_key()).unwrap();
+    proofs[0].second.verify_with(&key.public_key()).unwrap();
+    assert!(!frank.wallet.sync(&frank.client, now()).await.unwrap().rollback_detected, "the payees are not blamed");
+    server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

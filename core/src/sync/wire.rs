@@ -20,6 +20,8 @@ pub mod paths {
     pub const METRICS: &str = "/metrics";
     /// `POST` (admin token): create a customer account with an online balance.
     pub const ACCOUNTS: &str = "/v1/admin/accounts";
+    /// `POST` (admin token): lift the revocation of an account whose wallet double spent.
+    pub const REINSTATE_ACCOUNT: &str = "/v1/admin/accounts/{customer_ref}/reinstate";
     /// `GET` (admin token): conservation audit.
     pub const AUDIT: &str = "/v1/admin/audit";
     /// `POST` (credential + wallet signature): register a wallet, get its certificate.
@@ -233,6 +235,16 @@ pub struct IssuerKeysResponse {
     pub policy: String,
 }
 
+/// `POST /v1/admin/accounts/{customer_ref}/reinstate`: the account may register and fund
+/// wallets again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReinstateAccountResponse {
+    /// The account.
+    pub customer_ref: String,
+    /// Whether it was revoked before this call.
+    pub was_revoked: bool,
+}
+
 /// `GET /v1/admin/audit`: the conservation check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditResponse {
@@ -252,8 +264,15 @@ pub struct AuditResponse {
     pub account_balances: i64,
     /// Sum of all initial balances given at account creation.
     pub account_initial: i64,
-    /// Recovered from cheaters (debited beyond what they held).
+    /// Recovered from cheaters: what their accounts actually paid towards the guarantees (an
+    /// account is debited only as far as its balance goes).
     pub recovered_from_cheaters: u64,
+    /// Value the issuer guaranteed to honest payees of double-spent notes.
+    #[serde(default)]
+    pub guaranteed: u64,
+    /// The part of `guaranteed` no cheater's account covered: the issuer's loss.
+    #[serde(default)]
+    pub issuer_loss: u64,
     /// Double spends detected.
     pub double_spends: u64,
     /// Value moved from accounts into notes by funding.

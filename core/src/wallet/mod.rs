@@ -259,10 +259,17 @@ impl Wallet {
     }
 
     /// Adds notes issued to this wallet online (funding, or refreshed notes from settlement),
-    /// after verifying them like any payment: issuer signature, owner, expiry, policy.
+    /// after verifying them like any payment: issuer signature, owner, expiry, policy. Refuses
+    /// ([`WalletError::Limit`]) notes that would take the spendable balance over the holding
+    /// limit ([`Limits::check_holding`], the same rule a payee applies to a payment).
     pub fn deposit_issued(&self, chains: &[Chain], now: u64) -> Result<u64, WalletError> {
         let mut inner = self.lock();
         inner.ensure_sound()?;
+        let total = chains
+            .iter()
+            .try_fold(0u64, |sum, c| sum.checked_add(c.amount()))
+            .ok_or(WalletError::Misuse { detail: "the notes' total overflows".into() })?;
+        inner.check_holding(total)?;
         let policy = inner.policy()?;
         let revocations = inner.store.revocation_list()?;
         let ctx = VerifyContext {
@@ -373,6 +380,12 @@ impl Inner {
             self.events.pop_front();
         }
         self.events.push_back(event);
+    }
+
+    /// Whether the wallet may come to hold `amount` more (funding, receiving online).
+    pub(crate) fn check_holding(&self, amount: u64) -> Result<(), WalletError> {
+        let held = self.store.balance()?.spendable;
+        Ok(self.limits()?.check_holding(held, amount)?)
     }
 
     pub(crate) fn limits(&self) -> Result<Limits, WalletError> {

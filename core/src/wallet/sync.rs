@@ -69,8 +69,19 @@ impl Wallet {
     }
 
     /// Moves `amounts` from the online account into notes held by this wallet (online only).
+    /// Funding that would take the wallet over its holding limit is refused here, before the
+    /// issuer debits the account (the issuer checks it too, against the notes it knows the
+    /// wallet holds).
     pub async fn fund(&self, client: &SyncClient, amounts: &[u64], now: u64) -> Result<u64, WalletError> {
-        let request_id = self.lock().random::<16>();
+        let total = amounts
+            .iter()
+            .try_fold(0u64, |sum, a| sum.checked_add(*a))
+            .ok_or(WalletError::Misuse { detail: "the amounts' total overflows".into() })?;
+        let request_id = {
+            let mut inner = self.lock();
+            inner.check_holding(total)?;
+            inner.random::<16>()
+        };
         let (notes, _) = client.fund(request_id, amounts).await?;
         let chains: Vec<Chain> = notes.into_iter().map(Chain::genesis).collect();
         self.deposit_issued(&chains, now)

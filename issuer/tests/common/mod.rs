@@ -104,6 +104,37 @@ pub async fn wallet_of_suite(server: &RunningServer, name: &str, balance: u64, s
     Wallet { signer, client, cert: registered.certificate, credential: account.credential, counter: AtomicU64::new(0) }
 }
 
+/// Registers another P-256 wallet under the account of `credential` (a customer's second phone).
+/// Fails as the issuer refuses (e.g. a revoked account).
+pub async fn try_wallet_in_account(
+    server: &RunningServer,
+    credential: &str,
+) -> Result<Wallet, offline_cash_core::sync::SyncError> {
+    let signer = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    let dyn_signer: Arc<dyn Signer> = signer.clone();
+    let client = SyncClient::new(&server.url(), credential, dyn_signer).unwrap();
+    let registered = client.register().await?;
+    Ok(Wallet {
+        signer,
+        client,
+        cert: registered.certificate,
+        credential: credential.to_owned(),
+        counter: AtomicU64::new(0),
+    })
+}
+
+/// `POST /v1/admin/accounts/{customer_ref}/reinstate` with `token`: the status and the body.
+pub async fn reinstate(url: &str, customer_ref: &str, token: &str) -> (u16, serde_json::Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/v1/admin/accounts/{customer_ref}/reinstate"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap())
+}
+
 /// Funds `wallet` with one note per amount.
 pub async fn fund(wallet: &Wallet, amounts: &[u64]) -> Vec<Note> {
     let mut id = [0u8; 16];
