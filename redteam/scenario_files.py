@@ -1,0 +1,188 @@
+"""Scenarios 1–5: the happy path, and altered or replayed request, payment and receipt files."""
+
+import forge
+import cbor
+
+
+def total(w):
+    spendable, pending = w.balance()
+    return spendable + pending
+
+
+def conserved(world, wallets):
+    """Accounts plus wallets equal what the accounts started with, and the issuer's audit agrees."""
+    audit = world.issuer.audit()
+    held = sum(total(w) for w in wallets)
+    ok = audit.get("balanced") and audit.get("accounts_balanced") and \
+        audit["account_balances"] + held == audit["account_initial"]
+    return ok, (f"accounts {audit['account_balances']} + wallets {held} vs initial {audit['account_initial']}, "
+                f"balanced={audit.get('balanced')} accounts_balanced={audit.get('accounts_balanced')}")
+
+
+def happy_path(world, report):
+    a = world.wallet("alice", balance=5000, fund=2000)
+    b = world.wallet("bob")
+    c = world.wallet("carol")
+    steps = [(a, b, 700), (b, c, 300), (c, a, 100)]
+    for payer, payee, amount in steps:
+        ok, why, _ = world.pay(payer, payee, amount)
+        if not ok:
+            report.check("happy.pay_chain", False, why)
+            break
+    else:
+        report.check("happy.pay_chain", [total(w) for w in (a, b, c)] == [1400, 400, 200],
+                     f"alice→bob 700, bob→carol 300, carol→alice 100: totals {[total(w) for w in (a, b, c)]}")
+    failures = [f"{w.name}: {r.brief()}" for w in (c, b, a) for r in [w.sync()] if not r.ok]
+    ok, why = conserved(world, (a, b, c))
+    report.check("happy.sync_audit_conserves", ok and not failures, "; ".join(failures) or why)
+
+
+def fresh_pair(world, tag, fund=3000):
+    """A funded payer (its own account, all funded) and a payee."""
+    payer = world.wallet(f"payer-{tag}", balance=fund, fund=fund)
+    payee = world.wallet(f"payee-{tag}")
+    return payer, payee
+
+
+def mutate_at(data: bytes, needle: bytes, replacement: bytes):
+    if data.count(needle) != 1:
+        return None
+    return data.replace(needle, replacement)
+
+
+def altered_requests(world, report):
+    payee = world.wallet("payee-altreq")
+    req = world.file("request")
+    run = payee.request(1234, req)
+    if not run.ok:
+        report.check("request.altered_amount_refused", False, f"request: {run.brief()}")
+        return
+    raw = req.read_bytes()
+    fields = forge.parse_request(raw)
+    variants = {
+        "amount 1234→4321": mutate_at(raw, cbor.encode(1234), cbor.encode(4321)),
+        "nonce byte": mutate_at(raw, cbor.encode(fields["nonce"]),
+                                cbor.encode(bytes([fields["nonce"][0] ^ 0x55]) + fields["nonce"][1:])),
+        "time −1 day": mutate_at(raw, cbor.encode(fields["time"]), cbor.encode(fields["time"] - 86400)),
+    }
+    paid = []
+    for i, (label, data) in enumerate(variants.items()):
+        payer = world.wallet(f"payer-altreq{i}", balance=20000, fund=20000)
+        if data is None:
+            paid.append(f"{label}: field not found once in the file")
+            continue
+        bad = world.file("request-altered")
+        bad.write_bytes(data)
+        before = payer.balance()
+        run = payer.pay(bad, world.file("payment"))
+        after = payer.balance()
+        if run.ok or after != before:
+            paid.append(f"{label}: pay rc={run.rc}, balance {before}→{after}")
+    name = "request.altered_amount_refused"
+    amount_paid = [p for p in paid if p.startswith("amount")]
+    report.check(name, not amount_paid, amount_paid[0] if amount_paid else "payer refused an altered amount, nothing pending")
+    others = [p for p in paid if not p.startswith("amount")]
+    report.check("request.altered_field_refused", not others,
+                 "; ".join(others) if others else "payer refused an altered nonce and time, nothing pending")
+
+
+def replayed_request(world, report):
+    payer, payee = fresh_pair(world, "replay")
+    req, pay1, pay2, rec = (world.file(s) for s in ("request", "payment", "payment-again", "receipt"))
+    steps = [payee.request(300, req), payer.pay(req, pay1), payer.pay(req, pay2)]
+    if not all(r.ok for r in steps[:2]):
+        report.check("request.replay_while_pending", False, "; ".join(r.brief() for r in steps))
+        return
+    same = steps[2].ok and pay2.read_bytes() == pay1.read_bytes()
+    spendable, pending = payer.balance()
+    report.check("request.replay_while_pending", (same or not steps[2].ok) and (spendable, pending) == (2700, 300),
+                 f"second pay of a pending request: rc={steps[2].rc}, same bytes={same}, balance {spendable}/{pending}")
+    if not (payee.accept(pay1, rec).ok and payer.complete(rec).ok):
+        report.check("request.replay_after_complete_refused", False, "first payment did not complete")
+        return
+    before = payer.balance()
+    run = payer.pay(req, world.file("payment-replay"))
+    after = payer.balance()
+    report.check("request.replay_after_complete_refused", not run.ok and after == before,
+                 f"paying a request already paid: rc={run.rc}, balance {before}→{after}")
+
+
+REASON_WORDS = ("malformed", "forged", "altered", "wrong_owner", "wrong owner", "unknown_parent", "unknown parent",
+                "amount_mismatch", "amount mismatch", "zero_amount", "expired", "not_yet_valid", "not yet valid",
+                "revoked", "too_deep", "currency", "double_spend", "double spend", "unknown_certificate",
+                "unreferenced", "wrong_payee", "wrong payee", "requested_amount_mismatch", "replayed",
+                "not_bound_to_request", "over_limit", "certificate", "bad_receipt", "truncated", "non-canonical",
+                "noncanonical", "trailing", "too large", "unknown version", "signature")
+
+
+def typed(run):
+    text = (run.err + run.out).lower()
+    return any(w in text for w in REASON_WORDS)
+
+
+def flips(data: bytes, count=6):
+    """Copies of data with one byte flipped, at positions spread over the file (never byte 0)."""
+    positions = sorted({1 + (len(data) - 2) * i // (count - 1) for i in range(count)})
+    out = []
+    for p in positions:
+        d = bytearray(data)
+        d[p] ^= 0x01
+        out.append((p, bytes(d)))
+    return out
+
+
+def altered_payment_and_receipt(world, report):
+    payer, payee = fresh_pair(world, "altpay")
+    req, pay, rec = world.file("request"), world.file("payment"), world.file("receipt")
+    if not (payee.request(400, req).ok and payer.pay(req, pay).ok):
+        report.check("payment.altered_refused", False, "setup: request/pay failed")
+        return
+    payee_before = payee.balance()
+    bad, untyped = [], []
+    for pos, data in flips(pay.read_bytes(), 8):
+        f = world.file(f"payment-flip{pos}")
+        f.write_bytes(data)
+        run = payee.accept(f, world.file("receipt-of-altered"))
+        if run.ok or payee.balance() != payee_before:
+            bad.append(f"byte {pos}: accepted (rc={run.rc})")
+        elif not typed(run):
+            untyped.append(f"byte {pos}: '{run.brief().split(': ', 1)[-1][-60:]}'")
+    report.check("payment.altered_refused", not bad, "; ".join(bad) or "8 one-byte alterations refused, payee unchanged")
+    report.check("payment.altered_reason_typed", not untyped,
+                 f"{len(untyped)} of 8 refusals name no reason of PROTOCOL.md §6: " + "; ".join(untyped[:2])
+                 if untyped else "every refusal names a reason of PROTOCOL.md §6")
+    run = payee.accept(pay, rec)
+    report.check("payment.altered_does_not_burn_request", run.ok,
+                 "the genuine payment is still accepted after altered copies" if run.ok else run.brief())
+    if not run.ok:
+        return
+    bad = []
+    pending_before = payer.balance()
+    for pos, data in flips(rec.read_bytes(), 6):
+        f = world.file(f"receipt-flip{pos}")
+        f.write_bytes(data)
+        run = payer.complete(f)
+        if payer.balance() != pending_before:
+            bad.append(f"byte {pos}: completed (rc={run.rc})")
+    ok = payer.complete(rec).ok and payer.balance() == (2600, 0)
+    report.check("receipt.altered_refused", not bad and ok,
+                 "; ".join(bad) or ("6 altered receipts refused, genuine one completes" if ok else "genuine receipt did not complete"))
+    replay_accept(world, report, payee, pay, rec)
+
+
+def replay_accept(world, report, payee, pay, rec):
+    before = payee.balance()
+    again = world.file("receipt-again")
+    run = payee.accept(pay, again)
+    after = payee.balance()
+    report.check("payment.replay_credited_once", after == before, f"accept of the same payment again: balance {before}→{after}")
+    same = run.ok and again.is_file() and again.read_bytes() == rec.read_bytes()
+    report.check("payment.replay_returns_stored_receipt", same,
+                 "the stored receipt is handed back" if same else f"accept again: {run.brief()}")
+
+
+def run_all(world, report):
+    happy_path(world, report)
+    altered_requests(world, report)
+    replayed_request(world, report)
+    altered_payment_and_receipt(world, report)
