@@ -81,10 +81,9 @@ def parse_request(frame: bytes) -> dict:
     }
 
 
-def forged_payment(request: dict, amount: int, now: int, key_id: int = 0xBAD) -> bytes:
-    """A payment that pays `request` with a note minted under a fresh attacker key: the attacker
+def forged_payment(request: dict, amount: int, now: int, attacker: p256.Key, key_id: int) -> bytes:
+    """A payment that pays `request` with a note minted under the attacker's key: the attacker
     certifies its own wallet and mints the note under that key, then spends it to the payee."""
-    attacker = p256.Key()
     mallory = p256.Key()
     mallory_id = wallet_id(1, mallory.public)
     cert = certificate(attacker, key_id, mallory.public, b"mallory", now - 3600, now + 30 * 86400,
@@ -93,7 +92,7 @@ def forged_payment(request: dict, amount: int, now: int, key_id: int = 0xBAD) ->
     spend = link(mallory, digest(TAG_NOTE, genesis[0]), [[request["payee"], amount]], 1, request["nonce"], now)
     head = child_id(digest(TAG_LINK, spend[0]), 0)
     bundle = [1, [cert], [genesis], [spend], [head]]
-    return bytes([FRAME_PAYMENT]) + cbor.encode([1, bundle]), attacker, key_id
+    return bytes([FRAME_PAYMENT]) + cbor.encode([1, bundle])
 
 
 def self_test() -> None:
