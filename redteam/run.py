@@ -62,6 +62,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories")
     args = parser.parse_args()
     bins = find_bins(args.bin_dir)
+    if not shutil.which("faketime") and not os.path.exists("/usr/bin/faketime"):
+        sys.exit("redteam: faketime not found (Debian package `faketime`); the time scenarios need it")
     report = report_mod.Report()
     try:
         forge.self_test()

@@ -89,3 +89,22 @@ def colluders(world, report):
 def run_all(world, report):
     cheater_and_victims(world, report)
     colluders(world, report)
+    holding_limit(world, report)
+
+
+def holding_limit(world, report):
+    """The issuer's default holding limit (200,000, `offline-cash-issuer serve --help`) bounds what a
+    wallet holds after every funding, not each funding alone."""
+    w = world.wallet("rich", balance=400_000)
+    first, second = w.fund(150_000), w.fund(150_000)
+    held = sum(w.balance())
+    report.check("limits.holding_across_fundings", held <= 200_000,
+                 f"two fundings of 150,000 (rc={first.rc}, {second.rc}): the wallet holds {held}")
+    payee = world.wallet("nearly-full", balance=190_000, fund=190_000)
+    payer = world.wallet("payer-to-full", balance=50_000, fund=50_000)
+    before = payer.balance()
+    ok, why, _ = world.pay(payer, payee, 20_000)
+    after = payer.balance()
+    honest = (not ok and after == before) or (ok and sum(payee.balance()) <= 200_000)
+    report.check("limits.payee_over_holding_refused_before_commit", honest and not ok,
+                 f"a payee holding 190,000 asked for 20,000: {why or 'accepted'}; payer {before}→{after}")
