@@ -30,6 +30,8 @@ def cheater_and_victims(world, report):
     m = world.wallet("mallory", balance=1500, fund=1000)
     backup = clone(world, m, "mallory-restored")
     b, c, d = world.wallet("bob"), world.wallet("carol"), world.wallet("dave")
+    erin = world.wallet("erin")
+    _, old_revocations = world.issuer.http("GET", "/v1/revocations")  # genuine, signed, sequence 0
     ok1, why1, _ = world.pay(m, b, 600)
     ok2, why2, _ = world.pay(backup, c, 600)
     report.check("ds.both_accepted_offline", ok1 and ok2, why1 or why2 or "the live wallet and its restored copy both pay 600")
@@ -58,6 +60,7 @@ def cheater_and_victims(world, report):
     revoked_word = "revoked" in why.lower()
     report.check("ds.revoked_payer_refused_offline", not ok and after == before and revoked_word,
                  f"dave (synced) facing the revoked cheater: {why or 'accepted'}")
+    revocation_rollback(world, report, m, erin, old_revocations)
     fresh = Wallet(world, "mallory-new")
     fresh.create()
     run = fresh.register(m.credential)
@@ -65,6 +68,21 @@ def cheater_and_victims(world, report):
     report.check("ds.cheater_cannot_start_fresh_wallet", not run.ok and funded is None,
                  f"register with the revoked customer's credential: {run.brief()}"
                  + (f"; fund: {funded.brief()}" if funded else ""))
+
+
+def revocation_rollback(world, report, cheater, victim, old):
+    """The proxy replays the issuer's own, genuinely signed, older revocation list at sync."""
+    from scenario_network import rewriter
+
+    victim.sync()
+    world.proxy.rewrite = hook = rewriter(revocations=old)
+    replayed = victim.sync()
+    world.proxy.rewrite = None
+    before = victim.balance()
+    ok, why, _ = world.pay(cheater, victim, 50)
+    report.check("proxy.old_revocation_list_ignored", hook.rewritten and not ok and victim.balance() == before,
+                 f"after a sync answer replaying the sequence-0 list (rc={replayed.rc}, rewrites {hook.rewritten}): "
+                 f"the revoked cheater pays erin: {why or 'accepted'}")
 
 
 def colluders(world, report):

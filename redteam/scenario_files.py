@@ -58,7 +58,11 @@ def altered_requests(world, report):
         report.check("request.altered_amount_refused", False, f"request: {run.brief()}")
         return
     raw = req.read_bytes()
-    fields = forge.parse_request(raw)
+    try:
+        fields = forge.parse_request(raw)
+    except (ValueError, IndexError, TypeError) as e:
+        report.check("request.altered_amount_refused", False, f"cannot read the request as PROTOCOL.md §5 says: {e}")
+        return
     variants = {
         "amount 1234→4321": mutate_at(raw, cbor.encode(1234), cbor.encode(4321)),
         "nonce byte": mutate_at(raw, cbor.encode(fields["nonce"]),

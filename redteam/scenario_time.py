@@ -30,7 +30,10 @@ def certificate_end(world, w):
     run = w.request(1, f)
     if not run.ok:
         return None
-    return forge.parse_request(f.read_bytes())["payee_certificate"][0][4]
+    try:
+        return forge.parse_request(f.read_bytes())["payee_certificate"][0][4]
+    except (ValueError, IndexError, TypeError):
+        return None
 
 
 def sync_all(wallets):
