@@ -91,7 +91,7 @@ def rewritten_policy(world, report):
 def plain_http(world, report):
     w = world.wallet("http-victim")
     bad = []
-    for url in ("http://10.255.255.1:8080", "http://issuer.example.com"):
+    for url in ("http://10.255.255.1:8080", "http://issuer.invalid"):
         fresh = type(w)(world, f"http-{len(bad)}-{url.split('//')[1].split(':')[0]}")
         fresh.create()
         run = fresh.cli("wallet", "register", "--dir", fresh.dir, "--issuer", url, "--credential", w.credential,
