@@ -34,6 +34,7 @@ KNOWN_OPEN = {
     "limits.holding_across_fundings": LIMITS,
     "payment.altered_reason_typed": ERRORS,
     "payment.replay_returns_stored_receipt": ERRORS,
+    "clock.sync_with_skewed_clock_says_so": ERRORS,
     "garbage.damaged_wallet_files": DAMAGED,
 }
 

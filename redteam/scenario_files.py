@@ -190,3 +190,59 @@ def run_all(world, report):
     altered_requests(world, report)
     replayed_request(world, report)
     altered_payment_and_receipt(world, report)
+    redirected_payment(world, report)
+    over_the_limits(world, report)
+    skewed_sync(world, report)
+
+
+def redirected_payment(world, report):
+    """A payment made for bob is handed to carol instead."""
+    payer, payee = fresh_pair(world, "redirect")
+    third = world.wallet("third-party")
+    req, pay = world.file("request"), world.file("payment")
+    if not (payee.request(200, req).ok and payer.pay(req, pay).ok):
+        report.check("payment.redirected_refused", False, "setup: request/pay failed")
+        return
+    third.request(200, world.file("request-of-third"))  # carol has an open request of the same amount
+    before = third.balance()
+    run = third.accept(pay, world.file("receipt"))
+    report.check("payment.redirected_refused", not run.ok and third.balance() == before,
+                 f"carol given bob's payment: {run.brief()}")
+
+
+def over_the_limits(world, report):
+    """What the payee is bound to refuse, the payer refuses before committing (issue 14 item 5):
+    an amount over the per-payment limit (50,000, `offline-cash-issuer serve --help`), and a chain
+    deeper than the policy's max_chain_depth (32, PROTOCOL.md §8)."""
+    payer = world.wallet("big-payer", balance=100_000, fund=100_000)
+    payee = world.wallet("big-payee")
+    req = world.file("request")
+    asked = payee.request(60_000, req)
+    paid = payer.pay(req, world.file("payment")) if asked.ok else None
+    ok = not asked.ok or (not paid.ok and payer.balance() == (100_000, 0))
+    report.check("limits.over_per_payment_refused_before_commit", ok,
+                 "request for 60,000: " + (f"refused by the payee ({asked.brief()[:80]})" if not asked.ok else
+                                           f"pay rc={paid.rc}, payer {payer.balance()}"))
+    a = world.wallet("deep-a", balance=100, fund=100)
+    b = world.wallet("deep-b")
+    pair, depth = (a, b), 0
+    for depth in range(1, 40):
+        payer, payee = pair[(depth - 1) % 2], pair[depth % 2]
+        before = payer.balance()
+        ok, why, _ = world.pay(payer, payee, 100)
+        if not ok:
+            refused_before = payer.balance() == before
+            report.check("limits.deep_chain_refused_before_commit", refused_before,
+                         f"payment at depth {depth}: {why[:140]}; payer {before}→{payer.balance()}")
+            return
+    report.check("limits.deep_chain_refused_before_commit", False, f"a chain of depth {depth} was accepted (limit 32)")
+
+
+def skewed_sync(world, report):
+    """A phone whose clock is 10 minutes off syncs (the issuer allows ±300 s): the error says so."""
+    w = world.wallet("skewed-sync", balance=100, fund=100)
+    run = w.cli("wallet", "sync", "--dir", w.dir, skew=600)
+    text = (run.err + run.out).lower()
+    clear = any(word in text for word in ("clock", "timestamp", "time window", "skew"))
+    report.check("clock.sync_with_skewed_clock_says_so", not run.ok and clear and "network" not in text,
+                 f"sync with the clock +10 min: {run.brief()}")
