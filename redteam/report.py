@@ -32,6 +32,7 @@ KNOWN_OPEN = {
     "ds.colluders_extract_at_most_the_note": LIMITS,
     "ds.cheater_cannot_start_fresh_wallet": LIMITS,
     "limits.holding_across_fundings": LIMITS,
+    "limits.rollback_past_synced_state_detected": LIMITS,
     "payment.altered_reason_typed": ERRORS,
     "payment.replay_returns_stored_receipt": ERRORS,
     "clock.sync_with_skewed_clock_says_so": ERRORS,

@@ -85,6 +85,33 @@ def revocation_rollback(world, report, cheater, victim, old):
                  f"the revoked cheater pays erin: {why or 'accepted'}")
 
 
+def rollback(world, report):
+    """A wallet restored from a backup spends other notes than the live one did and moves past the
+    live wallet's last synced counter before it syncs: the reused spend counter is evidence."""
+    import json
+
+    w = world.wallet("roller", balance=1000, fund=300)
+    w.fund(700)
+    w.sync()
+    restored = clone(world, w, "roller-restored")
+    y, z, v = world.wallet("roll-y"), world.wallet("roll-z"), world.wallet("roll-v", balance=50, fund=50)
+    steps = [world.pay(w, y, 300), (w.sync().ok, "live sync", None), world.pay(restored, z, 700),
+             world.pay(v, restored, 50), world.pay(restored, z, 50)]
+    failed = [why for ok, why, _ in steps if not ok]
+    if failed:
+        report.check("limits.rollback_past_synced_state_detected", False, f"setup: {failed[0]}")
+        return
+    mark = len(world.proxy.seen)
+    restored.sync()
+    answers = [json.loads(a) for m, path, st, _, a in world.proxy.seen[mark:] if path == "/v1/sync" and st == 200]
+    double = sum(r.get("status") == "double_spend" for a in answers for r in a.get("results", []))
+    flagged = any(a.get("rollback_detected") for a in answers)
+    report.check("limits.rollback_past_synced_state_detected", flagged,
+                 f"restored copy reused spend counter 1 and reached 2 before syncing: rollback_detected={flagged} "
+                 f"in {len(answers)} sync answer(s)"
+                 + (f" (and {double} double spend(s): the copy spent the same note, inconclusive)" if double else ""))
+
+
 def colluders(world, report):
     """Payer and payee both restore backups: the note of 1,000 is paid to the same payee wallet
     twice (once to the live copy, once to the restored one). At most 1,000 may come out."""
@@ -107,6 +134,7 @@ def colluders(world, report):
 def run_all(world, report):
     cheater_and_victims(world, report)
     colluders(world, report)
+    rollback(world, report)
     holding_limit(world, report)
 
 

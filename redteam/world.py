@@ -91,7 +91,7 @@ class Proxy:
                     status, answer, rheaders = e.code, e.read(), e.headers
                 except OSError as e:
                     status, answer, rheaders = 502, json.dumps({"code": "proxy", "message": str(e)}).encode(), {}
-                proxy.seen.append((self.command, self.path, status))
+                proxy.seen.append((self.command, self.path, status, self.headers.get("x-oc-wallet"), answer))
                 if proxy.rewrite is not None:
                     answer = proxy.rewrite(self.command, self.path.split("?")[0], status, answer)
                 self.send_response(status)
