@@ -28,6 +28,7 @@ KNOWN_OPEN = {
     "time.renewed_in_sync": CERTS,
     "time.chain_across_renewal": CERTS,
     "time.monthly_renewals": CERTS,
+    "time.revocation_remembered_all_year": CERTS + " (p1's own certificate has expired: the refusal is for that, not revocation)",
     "ds.no_fake_recovery": LIMITS,
     "ds.colluders_extract_at_most_the_note": LIMITS,
     "ds.cheater_cannot_start_fresh_wallet": LIMITS,

@@ -70,6 +70,25 @@ def rotate(world):
     return run.returncode == 0, f"`offline-cash-issuer {name} --db …`: rc={run.returncode} {run.stderr.strip()[-100:]}"
 
 
+def cheat(world, report, wallets):
+    """Day 25: a wallet restored from a backup spends its note at two shops; once everybody has
+    synced, the ring's wallets refuse the cheater offline."""
+    from scenario_doublespend import clone
+
+    m = world.wallet("cheater", balance=500, fund=500)
+    copy = clone(world, m, "cheater-restored")
+    shops = world.wallet("shop-1"), world.wallet("shop-2")
+    world.pay(m, shops[0], 400)
+    world.pay(copy, shops[1], 400)
+    for w in (*shops, m, copy, *wallets):
+        w.sync()
+    before = wallets[0].balance()
+    ok, why, _ = world.pay(m, wallets[0], 10)
+    report.check("time.revocation_spreads", not ok and "revoked" in why.lower() and wallets[0].balance() == before,
+                 f"day 25, after a double spend and a sync round, the cheater pays {wallets[0].name}: {why or 'accepted'}")
+    return m
+
+
 def year(world, report):
     p1 = world.wallet("p1", balance=3000, fund=3000)
     p2 = world.wallet("p2", balance=3000, fund=3000)
@@ -92,6 +111,7 @@ def year(world, report):
     q = world.wallet("q")
     failures = ring(world, wallets, 40)
     report.check("time.renewal_day25", not failures, "; ".join(failures) or "payments after the +25-day sync accepted")
+    cheater = cheat(world, report, wallets)
     world.set_time(35 * DAY)  # offline: the first certificates have ended, the links signed under them stay good
     ok, why, _ = world.pay(p3, q, 50)
     report.check("time.chain_across_renewal", ok,
@@ -109,23 +129,31 @@ def year(world, report):
             broken.append(f"day {day}: {failures[0]}")
     report.check("time.monthly_renewals", not broken,
                  broken[0] if broken else f"syncs and payments every month through day {months[-1]}")
+    before = p1.balance()
+    ok, why, _ = world.pay(cheater, p1, 10)
+    report.check("time.revocation_remembered_all_year", not ok and "revoked" in why.lower() and p1.balance() == before,
+                 f"day {months[-1]}: the cheater revoked at day 25 pays p1: {why or 'accepted'}")
     ok, why = rotation
+    last_funding_day = 25  # the cheater's
     if ok:  # a rotation happened: notes issued before and after it must both still pay
         world.set_time((months[-1] + 1) * DAY)
         fresh = world.wallet("after-rotation", balance=500, fund=500)
+        last_funding_day = months[-1] + 1
         ok1, why1, _ = world.pay(fresh, p1, 100)
         ok2, why2, _ = world.pay(p2, fresh, 10)
         ok, why = ok1 and ok2, f"{why}; after it: " + (why1 or why2 or "old and new notes pay")
     report.check("time.issuer_key_rotation", ok, why)
-    expiry_sweep(world, report, wallets + [q])
+    expiry_sweep(world, report, wallets + [q], last_funding_day + 400)
 
 
-def expiry_sweep(world, report, wallets):
-    """Notes expire a year after funding; 30 days later the issuer's sweep returns them."""
-    world.set_time(400 * DAY)
+def expiry_sweep(world, report, wallets, day):
+    """Notes expire 365 days after funding (PROTOCOL.md §3.3 `expires_at`, read from a payment),
+    and the sweep returns them 30 days later (ARCHITECTURE.md, settlement_grace_secs): at 400 days
+    after the last funding nothing may be left offline."""
+    world.set_time(day * DAY)
     for w in wallets:
         w.sync()
-    deadline = time.monotonic() + 75
+    deadline = time.monotonic() + 65  # the sweep runs once a minute
     audit = world.issuer.audit()
     while time.monotonic() < deadline and audit.get("held_offline", 1) != 0:
         time.sleep(2)
@@ -133,7 +161,7 @@ def expiry_sweep(world, report, wallets):
     ok = (audit.get("held_offline") == 0 and audit.get("balanced") and audit.get("accounts_balanced")
           and audit["account_balances"] == audit["account_initial"])
     report.check("time.expiry_sweep_conserves", ok,
-                 f"+400 days: held offline {audit.get('held_offline')}, expired returned {audit.get('expired_returned')}, "
+                 f"+{day} days: held offline {audit.get('held_offline')}, expired returned {audit.get('expired_returned')}, "
                  f"accounts {audit.get('account_balances')} of {audit.get('account_initial')}, "
                  f"balanced={audit.get('balanced')}/{audit.get('accounts_balanced')}")
     spendable = {w.name: w.balance()[0] for w in wallets}
