@@ -8,7 +8,7 @@ import time
 
 import forge
 
-from world import DAY
+from world import DAY, clocked
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -64,7 +64,8 @@ def rotate(world):
         status, body = world.issuer.http("POST", name, {}, world.issuer.token)
         return status < 300, f"POST {name}: {status} {str(body)[:100]}"
     world.issuer.stop()
-    run = subprocess.run([world.bins.issuer, name, "--db", str(world.issuer.db)], capture_output=True, text=True)
+    argv = clocked([world.bins.issuer, name, "--db", str(world.issuer.db)], world.offset)
+    run = subprocess.run(argv, capture_output=True, text=True)
     world.issuer.start(world.offset)
     world.proxy.upstream = world.issuer.url
     return run.returncode == 0, f"`offline-cash-issuer {name} --db …`: rc={run.returncode} {run.stderr.strip()[-100:]}"
