@@ -16,6 +16,7 @@ KNOWN_OPEN = {
     "request.altered_amount_refused": REQUESTS,
     "request.altered_field_refused": REQUESTS,
     "request.replay_after_complete_refused": REQUESTS,
+    "request.pending_not_resent_to_another_request": REQUESTS,
     "clock.payer_ahead_1h": REQUESTS,
     "limits.payee_over_holding_refused_before_commit": REQUESTS,
     "proxy.forged_key_refused_new_id": KEYS,

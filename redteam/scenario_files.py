@@ -109,6 +109,22 @@ def replayed_request(world, report):
     after = payer.balance()
     report.check("request.replay_after_complete_refused", not run.ok and after == before,
                  f"paying a request already paid: rc={run.rc}, balance {before}→{after}")
+    pending_resent_elsewhere(world, report)
+
+
+def pending_resent_elsewhere(world, report):
+    """A pending payment is resent only to the request it answers, never as the answer to another."""
+    payer, payee = fresh_pair(world, "resend")
+    r1, r2, p1, p2 = (world.file(s) for s in ("request-1", "request-2", "payment-1", "payment-2"))
+    if not (payee.request(100, r1).ok and payer.pay(r1, p1).ok and payee.request(250, r2).ok):
+        report.check("request.pending_not_resent_to_another_request", False, "setup failed")
+        return
+    run = payer.pay(r2, p2)
+    resent = run.ok and p2.read_bytes() == p1.read_bytes()
+    accepted = payee.accept(p2, world.file("receipt")) if run.ok else None
+    report.check("request.pending_not_resent_to_another_request", not resent and (not run.ok or accepted.ok),
+                 f"a second request (250) while 100 is pending: pay rc={run.rc}, the old payment written again={resent}"
+                 + (f", payee: {accepted.brief()[:80]}" if accepted and not accepted.ok else ""))
 
 
 REASON_WORDS = ("malformed", "forged", "altered", "wrong_owner", "wrong owner", "unknown_parent", "unknown parent",
