@@ -18,6 +18,9 @@ echo "== bindings (Kotlin on the host JVM, Python)"
 echo "== CLI: demo and a small simulation (exit non-zero on a broken invariant)"
 cargo run --release -q -p offline-cash-cli -- demo
 cargo run --release -q -p offline-cash-cli -- simulate --wallets 300 --payees 10 --payments 2000 --quiet
+echo "== red team: the release binaries over HTTP through a simulated year (redteam/README.md)"
+cargo build --release -q -p offline-cash-cli -p offline-cash-issuer
+python3 redteam/run.py --short --bin-dir "${CARGO_TARGET_DIR:-target}/release"
 echo "== iOS package (no Swift toolchain here: bindings names, plists, layout; the Swift wallet scenarios through Python)"
 python3 ios/scripts/check.py
 python3 ios/scripts/wallet_scenarios.py

@@ -1,0 +1,77 @@
+"""Named checks, each PASS / FAIL / KNOWN-OPEN with a one-line reason, and the final count."""
+
+import sys
+import time
+
+# Checks that fail on today's main for an issue-14 item another branch is fixing. A check listed
+# here still runs; its failure is printed KNOWN-OPEN and does not fail the run. Remove an entry
+# once the fix is merged (a listed check that passes is printed "PASS (remove from KNOWN_OPEN)").
+REQUESTS = "issue 14 items 4-5, branch requests: signed requests, paid once, payer pre-commit refusals"
+KEYS = "issue 14 item 3, branch keys: key rotation, trusted policy, http:// refusal"
+CERTS = "issue 14 item 2, branch certs: certificate history, renewal in sync"
+LIMITS = "issue 14 items 6-7, branch limits: guarantee pays real loss only, limits across fundings, account revocation"
+ERRORS = "issue 14 item 9, lead: errors say what happened, accept hands back the stored receipt"
+DAMAGED = "issue 14 item 8, lead: a damaged or foreign file is refused and left untouched"
+KNOWN_OPEN = {
+    "request.altered_amount_refused": REQUESTS,
+    "request.altered_field_refused": REQUESTS,
+    "request.replay_after_complete_refused": REQUESTS,
+    "request.pending_not_resent_to_another_request": REQUESTS,
+    "clock.payer_ahead_1h": REQUESTS,
+    "limits.payee_over_holding_refused_before_commit": REQUESTS,
+    "proxy.forged_key_refused_new_id": KEYS,
+    "proxy.forged_key_refused_same_id": KEYS,
+    "proxy.genuine_key_kept_new_id": KEYS,
+    "proxy.genuine_key_kept_same_id": KEYS,
+    "proxy.rewritten_policy_no_lockout": KEYS,
+    "http.non_loopback_refused": KEYS,
+    "time.issuer_key_rotation": KEYS + "; then certs (the payments after the rotation, mid-year, need renewed certificates)",
+    "time.renewed_in_sync": CERTS,
+    "time.chain_across_renewal": CERTS,
+    "time.monthly_renewals": CERTS,
+    "time.revocation_remembered_all_year": CERTS + " (p1's own certificate has expired: the refusal is for that, not revocation)",
+    "ds.no_fake_recovery": LIMITS,
+    "ds.colluders_extract_at_most_the_note": LIMITS,
+    "ds.cheater_cannot_start_fresh_wallet": LIMITS,
+    "limits.holding_across_fundings": LIMITS,
+    "limits.rollback_past_synced_state_detected": LIMITS,
+    "payment.altered_reason_typed": ERRORS,
+    "payment.replay_returns_stored_receipt": ERRORS,
+    "clock.sync_with_skewed_clock_says_so": ERRORS,
+    "garbage.damaged_wallet_files": DAMAGED,
+}
+
+
+class Report:
+    def __init__(self, known_open=None, stream=sys.stdout):
+        self.known_open = KNOWN_OPEN if known_open is None else known_open
+        self.stream = stream
+        self.results = []
+        self.started = time.monotonic()
+
+    def check(self, name, ok, reason=""):
+        reason = " ".join(str(reason).split())[:300]
+        if ok:
+            status = "PASS (remove from KNOWN_OPEN)" if name in self.known_open else "PASS"
+        else:
+            status = "KNOWN-OPEN" if name in self.known_open else "FAIL"
+        if status == "KNOWN-OPEN":
+            reason = f"{reason} [{self.known_open[name]}]"
+        self.results.append((name, status, reason))
+        print(f"{status:<10} {name}: {reason or 'ok'}", file=self.stream, flush=True)
+        return ok
+
+    def counts(self):
+        passed = sum(1 for _, s, _ in self.results if s.startswith("PASS"))
+        failed = sum(1 for _, s, _ in self.results if s == "FAIL")
+        known = sum(1 for _, s, _ in self.results if s == "KNOWN-OPEN")
+        return passed, failed, known
+
+    def summary(self):
+        passed, failed, known = self.counts()
+        stale = [n for n, s, _ in self.results if s == "PASS (remove from KNOWN_OPEN)"]
+        if stale:
+            print(f"now passing, remove from KNOWN_OPEN: {', '.join(stale)}", file=self.stream)
+        print(f"({time.monotonic() - self.started:.0f} s)", file=self.stream)
+        print(f"{passed} passed, {failed} failed, {known} known-open", file=self.stream, flush=True)
+        return failed
