@@ -29,9 +29,7 @@ use offline_cash_core::store::{Balance, HistoryFilter, KeyLocation, Store};
 use offline_cash_core::sync::SyncClient;
 use offline_cash_core::token::WalletId;
 use offline_cash_core::wallet::sync::SyncReport;
-use offline_cash_core::wallet::{
-    Entropy, OsEntropy, SavedRequest, Wallet, WalletConfig, WalletError, payment_request_nonce,
-};
+use offline_cash_core::wallet::{Entropy, OsEntropy, SavedRequest, Wallet, WalletConfig, WalletError, payment_nonce};
 
 use crate::{CliError, suite_name, thousands, unix_now};
 
@@ -210,8 +208,7 @@ pub fn accept(dir: &Path, payment_file: &Path, out: &Path) -> Result<u64, CliErr
         println!("already accepted: the stored receipt is written to {} (nothing credited again)", out.display());
         return Ok(0);
     }
-    let nonce = payment_request_nonce(&payment)
-        .ok_or_else(|| CliError::input(format!("{} is not a clear payment frame", payment_file.display())))?;
+    let nonce = payment_nonce(&payment)?;
     let saved_path: PathBuf = dir.join(REQUESTS).join(hex::encode(nonce));
     let saved = SavedRequest::from_bytes(&read(&saved_path).map_err(|_| {
         CliError::input("this payment answers no open request of this wallet (already accepted, or not ours)")

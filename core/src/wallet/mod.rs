@@ -38,7 +38,7 @@ pub use error::WalletError;
 pub use nfc_roles::{CardHandler, Party, ReaderDriver, ReaderStep};
 pub use payee_session::PayeeSession;
 pub use payer_session::PayerSession;
-pub use saved_request::{SavedRequest, payment_request_nonce};
+pub use saved_request::{SavedRequest, payment_nonce, payment_request_nonce};
 
 use crate::crypto::Signer;
 use crate::policy::Limits;

@@ -71,11 +71,29 @@ impl SavedRequest {
 /// The request nonce a clear payment frame answers (the nonce its links carry), to find the
 /// saved request it belongs to. `None` if the frame is not a clear payment.
 pub fn payment_request_nonce(frame: &[u8]) -> Option<[u8; 16]> {
-    let Ok(Frame::Payment(bytes)) = Frame::decode(frame) else {
-        return None;
+    payment_nonce(frame).ok()
+}
+
+/// As [`payment_request_nonce`], with why the bytes are not a clear payment: a malformed
+/// frame or payment is [`WalletError::Rejected`] with the decoder's reason (truncated,
+/// non-canonical, trailing bytes…), another frame type [`WalletError::Incompatible`].
+pub fn payment_nonce(frame: &[u8]) -> Result<[u8; 16], WalletError> {
+    let malformed = |e: crate::token::DecodeError| WalletError::from(crate::token::Rejection::Malformed(e));
+    let bytes = match Frame::decode(frame).map_err(malformed)? {
+        Frame::Payment(bytes) => bytes,
+        other => {
+            return Err(WalletError::Incompatible {
+                detail: format!("expected a clear payment frame, got frame type {:#04x}", other.type_byte()),
+            });
+        }
     };
-    let payment = Payment::from_bytes(&bytes).ok()?;
-    payment.bundle.links.last().map(|link| link.body().payee_nonce)
+    let payment = Payment::from_bytes(&bytes).map_err(malformed)?;
+    payment
+        .bundle
+        .links
+        .last()
+        .map(|link| link.body().payee_nonce)
+        .ok_or(WalletError::Rejected(crate::protocol::PaymentRejection::NotBoundToRequest))
 }
 
 impl Wallet {
