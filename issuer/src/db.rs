@@ -17,7 +17,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -126,7 +126,19 @@ pub fn migrate(conn: &mut Connection) -> Result<(), IssuerError> {
         // v2: the log length each wallet last reported (rollback vs. fork detection).
         tx.execute_batch("ALTER TABLE wallets ADD COLUMN last_len INTEGER;")?;
     }
-    // Future: `if found < 3 { upgrade_v2_to_v3(&tx)? }` and so on, step by step.
+    if found < 3 {
+        // v3: issuer keys after the first, each with the rotation (signed by the key before it)
+        // that introduced it. The highest key_id signs new objects.
+        tx.execute_batch(
+            "CREATE TABLE issuer_key_rotations (
+                key_id INTEGER PRIMARY KEY,
+                scalar BLOB NOT NULL,
+                rotation BLOB NOT NULL,
+                created_at INTEGER NOT NULL
+            );",
+        )?;
+    }
+    // Future: `if found < 4 { upgrade_v3_to_v4(&tx)? }` and so on, step by step.
     tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
     tx.commit()?;
     Ok(())

@@ -19,7 +19,7 @@ mod error;
 pub mod wire;
 
 pub use client::{
-    AccountCreated, MAX_RESPONSE_BYTES, Registered, RetryPolicy, Revocations, SyncBatch, SyncClient, SyncOutcome,
+    AccountCreated, ClientOptions, IssuerTrust, MAX_RESPONSE_BYTES, Registered, RetryPolicy, Revocations, SyncBatch, SyncClient, SyncOutcome,
     SyncRecordResult,
 };
 pub use error::SyncError;
