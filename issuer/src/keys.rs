@@ -55,8 +55,7 @@ fn fresh_scalar() -> Zeroizing<[u8; 32]> {
 
 fn signer_of(scalar: &[u8]) -> Result<SoftwareSigner, IssuerError> {
     // Every copy of the scalar is wiped when dropped.
-    let scalar: Zeroizing<[u8; 32]> =
-        Zeroizing::new(scalar.try_into().map_err(|_| internal("bad stored issuer key"))?);
+    let scalar: Zeroizing<[u8; 32]> = Zeroizing::new(scalar.try_into().map_err(|_| internal("bad stored issuer key"))?);
     Ok(SoftwareSigner::p256_from_scalar(&scalar)?)
 }
 
