@@ -71,10 +71,10 @@ fn a_rotation_round_trips_canonically_and_an_altered_one_is_refused() {
     let back = KeyRotation::from_bytes(&bytes).unwrap();
     assert_eq!(back, r);
     assert_eq!(back.to_bytes(), bytes);
-    assert_eq!(
-        KeyRotation::from_bytes(&[bytes.as_slice(), &[0]].concat()).unwrap_err().to_string().contains("trailing"),
-        true
-    );
+    assert!(matches!(
+        KeyRotation::from_bytes(&[bytes.as_slice(), &[0]].concat()),
+        Err(offline_cash_core::token::DecodeError::TrailingBytes { .. })
+    ));
     // No end: `ends` is the empty array.
     let plain = issuer.rotate_to(key(&next, 2, T0), None, T0).unwrap();
     assert_eq!(KeyRotation::from_bytes(&plain.to_bytes()).unwrap().body().ends, None);
