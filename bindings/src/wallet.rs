@@ -243,16 +243,15 @@ impl Wallet {
     /// Wraps a core wallet (the constructors, and Rust tests that provision with the testkit).
     #[doc(hidden)]
     pub fn from_core(wallet: cw::Wallet, config: &WalletConfig) -> Arc<Self> {
-        let (client, client_error) =
-            match SyncClient::with_options(
-                &config.issuer_url,
-                &config.account_credential,
-                wallet.signer(),
-                ClientOptions { allow_insecure_http: config.allow_insecure_http },
-            ) {
-                Ok(c) => (Some(c), String::new()),
-                Err(e) => (None, e.to_string()),
-            };
+        let (client, client_error) = match SyncClient::with_options(
+            &config.issuer_url,
+            &config.account_credential,
+            wallet.signer(),
+            ClientOptions { allow_insecure_http: config.allow_insecure_http },
+        ) {
+            Ok(c) => (Some(c), String::new()),
+            Err(e) => (None, e.to_string()),
+        };
         let shared = Arc::new(Shared { wallet, listener: Mutex::new(None) });
         Arc::new(Self { shared, client, client_error })
     }

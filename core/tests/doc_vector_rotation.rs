@@ -29,7 +29,8 @@ fn vectors() -> String {
     let key1 =
         IssuerKey { key_id: 1, public_key: first.public_key(), not_before: T0 - 86_400, not_after: T0 + 86_400 * 365 };
     let at = T0 + 30 * 86_400;
-    let key2 = IssuerKey { key_id: 2, public_key: next.public_key(), not_before: at - 86_400, not_after: at + 86_400 * 3650 };
+    let key2 =
+        IssuerKey { key_id: 2, public_key: next.public_key(), not_before: at - 86_400, not_after: at + 86_400 * 3650 };
     let rotation = KeyRotation::sign(
         KeyRotationBody {
             signer_key_id: 1,

@@ -213,9 +213,15 @@ fn an_answer_that_omits_a_key_drops_nothing() {
     let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
     let w = provisioned(&issuer, Suite::EcdsaP256, 1).unwrap();
     fund(&issuer, &w, &[1_000], T0).unwrap();
-    let refused = w.apply_issuer_update(&IssuerUpdate::default(), T0).unwrap();
-    assert!(refused.is_empty(), "{refused:?}");
+    // An empty answer, then one that lists only the next key (with its rotation).
+    assert_eq!(w.apply_issuer_update(&IssuerUpdate::default(), T0).unwrap(), vec![]);
     assert_eq!(trusted_ids(&w).len(), 1);
+    let k2 = signer();
+    let r12 = issuer.rotate_to(key(&k2, 2, T0 - DAY), None, T0 - 10).unwrap();
+    let only_new =
+        IssuerUpdate { issuer_keys: vec![key(&k2, 2, T0 - DAY)], rotations: vec![r12], ..IssuerUpdate::default() };
+    assert_eq!(w.apply_issuer_update(&only_new, T0).unwrap(), vec![]);
+    assert_eq!(trusted_ids(&w).iter().map(|(id, _)| *id).collect::<Vec<_>>(), vec![1, 2], "key 1 is kept");
     // Notes under the omitted key still verify (a new note, and a payment of the held one).
     fund(&issuer, &w, &[500], T0).unwrap();
     let peer = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
