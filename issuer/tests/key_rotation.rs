@@ -280,3 +280,37 @@ async fn a_rotated_issuer_key_reaches_wallets_through_the_chain_and_old_value_ke
     assert_eq!(alice.trusted().iter().map(|k| k.key_id).collect::<Vec<_>>(), vec![1, 2, 3]);
     server.shutdown().await.unwrap();
 }
+
+#[test]
+fn the_rotate_key_command_rotates_and_a_tampered_stored_rotation_is_refused_at_start() {
+    let db = common::temp_db();
+    drop(offline_cash_issuer::Issuer::open(IssuerConfig::new(&db, "a"), offline_cash_issuer::system_clock()).unwrap());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_offline-cash-issuer"))
+        .args(["rotate-key", "--db"])
+        .arg(&db)
+        .args(["--retire-after-secs", "60"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("issuer key 2 created"));
+    let issuer =
+        offline_cash_issuer::Issuer::open(IssuerConfig::new(&db, "a"), offline_cash_issuer::system_clock()).unwrap();
+    assert_eq!(issuer.signing_key().key_id, 2);
+    assert!(issuer.issuer_keys()[0].not_after <= now() + 60);
+    drop(issuer);
+
+    // A rotation in the file whose signature no longer matches (its new key swapped):
+    // the issuer refuses to start rather than serve a chain wallets would refuse.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let bytes: Vec<u8> =
+        conn.query_row("SELECT rotation FROM issuer_key_rotations WHERE key_id = 2", [], |r| r.get(0)).unwrap();
+    let rotation = offline_cash_core::token::KeyRotation::from_bytes(&bytes).unwrap();
+    let mut body = rotation.body().clone();
+    body.new_key.not_after += 1;
+    let tampered = offline_cash_core::token::KeyRotation::from_parts(body, rotation.signature().clone());
+    conn.execute("UPDATE issuer_key_rotations SET rotation = ?1 WHERE key_id = 2", [tampered.to_bytes()]).unwrap();
+    drop(conn);
+    let err = offline_cash_issuer::Issuer::open(IssuerConfig::new(&db, "a"), offline_cash_issuer::system_clock())
+        .unwrap_err();
+    assert!(err.to_string().contains("rotation"), "{err}");
+}
