@@ -171,7 +171,8 @@ impl Wallet {
         let trust = store.trust_store()?;
         let mut certs = CertificateStore::new();
         for cert in store.peer_certificates(config.certificate_cache as u32)? {
-            // Certificates were verified when stored; a key rotation may make old ones fail.
+            // Certificates were verified when stored; issuer keys are never dropped, so they
+            // verify again (an error here would only mean a damaged row, skipped).
             let _ = certs.insert(cert, &trust);
         }
         if let Some(own) = store.certificate()? {
