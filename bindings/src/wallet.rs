@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use offline_cash_core::crypto;
 use offline_cash_core::nfc::{CardConfig, ReaderConfig};
 use offline_cash_core::store;
-use offline_cash_core::sync::SyncClient;
+use offline_cash_core::sync::{ClientOptions, SyncClient};
 use offline_cash_core::wallet::{self as cw, Clock, OsEntropy};
 
 use crate::key::ForeignWrapper;
@@ -37,6 +37,11 @@ pub struct WalletConfig {
     pub max_clock_skew_secs: u64,
     /// How long (seconds) a payment request stays open for a retried payment.
     pub request_ttl_secs: u64,
+    /// Development only: allow a plain `http://` issuer URL to a host that is not loopback
+    /// (`http://127.0.0.1`, `http://[::1]` and `http://localhost` are always allowed). Off by
+    /// default: over plain HTTP anyone on the path reads the credential and the answers.
+    #[uniffi(default = false)]
+    pub allow_insecure_http: bool,
 }
 
 /// Spendable, pending (sent, awaiting a receipt) and total offline value, in minor units.
@@ -132,6 +137,10 @@ pub struct SyncReport {
     pub revoked: u64,
     /// The issuer saw this wallet roll back (a restored old database).
     pub rollback_detected: bool,
+    /// Items of the issuer's answers refused and not installed (an issuer key no rotation
+    /// from a trusted key introduces, a forged rotation, policy or revocation list, or an
+    /// older one). Not 0: the answers were altered on the way, or the issuer misbehaves.
+    pub refused: u32,
 }
 
 /// Something that happened, for the app's UI.
@@ -234,11 +243,15 @@ impl Wallet {
     /// Wraps a core wallet (the constructors, and Rust tests that provision with the testkit).
     #[doc(hidden)]
     pub fn from_core(wallet: cw::Wallet, config: &WalletConfig) -> Arc<Self> {
-        let (client, client_error) =
-            match SyncClient::new(&config.issuer_url, &config.account_credential, wallet.signer()) {
-                Ok(c) => (Some(c), String::new()),
-                Err(e) => (None, e.to_string()),
-            };
+        let (client, client_error) = match SyncClient::with_options(
+            &config.issuer_url,
+            &config.account_credential,
+            wallet.signer(),
+            ClientOptions { allow_insecure_http: config.allow_insecure_http },
+        ) {
+            Ok(c) => (Some(c), String::new()),
+            Err(e) => (None, e.to_string()),
+        };
         let shared = Arc::new(Shared { wallet, listener: Mutex::new(None) });
         Arc::new(Self { shared, client, client_error })
     }
@@ -448,6 +461,7 @@ impl Wallet {
             settled_pending: r.settled_pending,
             revoked: r.revoked as u64,
             rollback_detected: r.rollback_detected,
+            refused: u32::try_from(r.refused.len()).unwrap_or(u32::MAX),
         })
     }
 }

@@ -31,6 +31,7 @@ fn config() -> WalletConfig {
         suite: Suite::EcdsaP256,
         max_clock_skew_secs: 300,
         request_ttl_secs: 600,
+        allow_insecure_http: false,
     }
 }
 

@@ -286,5 +286,8 @@ pub async fn sync(dir: &Path) -> Result<SyncReport, CliError> {
         r.revoked,
         if r.rollback_detected { "; the issuer saw this wallet roll back" } else { "" }
     );
+    for refused in &r.refused {
+        eprintln!("refused from the issuer's answer (not installed): {refused}");
+    }
     Ok(r)
 }

@@ -120,6 +120,18 @@ impl TestIssuer {
         )
     }
 
+    /// A rotation signed by this issuer's key (id 1) at `issued_at`, introducing `new_key`
+    /// and optionally ending a key.
+    pub fn rotate_to(
+        &self,
+        new_key: IssuerKey,
+        ends: Option<crate::token::KeyEnd>,
+        issued_at: u64,
+    ) -> Result<crate::token::KeyRotation, CryptoError> {
+        let body = crate::token::KeyRotationBody { signer_key_id: self.key.key_id, issued_at, new_key, ends };
+        crate::token::KeyRotation::sign(body, &self.signer)
+    }
+
     /// A signed revocation list naming `wallets`.
     pub fn revoke(&self, wallets: Vec<WalletId>) -> Result<RevocationList, CryptoError> {
         RevocationList::sign(RevocationBody::new(1, 1, self.t0, wallets), &self.signer)

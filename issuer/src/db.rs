@@ -17,7 +17,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 3;
+pub const CURRENT_VERSION: i64 = 4;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -176,7 +176,19 @@ fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> 
     if found < 3 && target >= 3 {
         upgrade_v2_to_v3(tx)?;
     }
-    // Future: `if found < 4 && target >= 4 { upgrade_v3_to_v4(tx)? }` and so on.
+    if found < 4 && target >= 4 {
+        // v4: issuer keys after the first, each with the rotation (signed by the key before it)
+        // that introduced it. The highest key_id signs new objects.
+        tx.execute_batch(
+            "CREATE TABLE issuer_key_rotations (
+                key_id INTEGER PRIMARY KEY,
+                scalar BLOB NOT NULL,
+                rotation BLOB NOT NULL,
+                created_at INTEGER NOT NULL
+            );",
+        )?;
+    }
+    // Future: `if found < 5 && target >= 5 { upgrade_v4_to_v5(tx)? }` and so on.
     Ok(())
 }
 

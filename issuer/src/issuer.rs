@@ -18,13 +18,12 @@ use offline_cash_core::crypto::{PublicKey, Signer as _, SoftwareSigner, Suite, s
 use offline_cash_core::policy::Limits;
 use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::{
-    CertificateBody, CertificateStore, Currency, IssuerKey, Note, NoteBody, Policy, PolicyBody, RevocationBody,
-    RevocationList, TrustStore, WalletCertificate, WalletId, wallet_id,
+    CertificateBody, CertificateStore, Currency, IssuerKey, KeyRotation, Note, NoteBody, Policy, PolicyBody,
+    RevocationBody, RevocationList, TrustStore, WalletCertificate, WalletId, wallet_id,
 };
 use parking_lot::{Mutex, RwLock};
 use rand_core::{OsRng, RngCore as _};
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
-use zeroize::Zeroizing;
 
 use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimit, RateLimiter};
@@ -145,6 +144,7 @@ pub struct Issuer {
     pub(crate) signer: SoftwareSigner,
     pub(crate) key: IssuerKey,
     pub(crate) trust: TrustStore,
+    pub(crate) rotations: Vec<KeyRotation>,
     pub(crate) policy: Policy,
     pub(crate) currency: Currency,
     pub(crate) certs: RwLock<CertificateStore>,
@@ -183,41 +183,12 @@ impl Issuer {
             .ok_or_else(|| IssuerError::Policy { what: format!("bad currency {}", config.currency) })?;
         let now = clock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Every copy of the scalar is wiped when dropped.
-        let scalar: Zeroizing<Vec<u8>> = match meta_get(&tx, "issuer_p256_scalar")? {
-            Some(s) => Zeroizing::new(s),
-            None => {
-                // The reference issuer keeps its key in the database; a production issuer
-                // would sign in an HSM behind the same `Signer` trait.
-                let mut s = Zeroizing::new([0u8; 32]);
-                loop {
-                    OsRng.fill_bytes(s.as_mut());
-                    if SoftwareSigner::p256_from_scalar(&s).is_ok() {
-                        break;
-                    }
-                }
-                tx.execute("INSERT INTO meta (key, value) VALUES ('issuer_p256_scalar', ?1)", [&s[..]])?;
-                tx.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?1)", [&now.to_be_bytes()[..]])?;
-                Zeroizing::new(s.to_vec())
-            }
-        };
-        let scalar: Zeroizing<[u8; 32]> = Zeroizing::new(
-            scalar.as_slice().try_into().map_err(|_| IssuerError::Internal { what: "bad stored key".into() })?,
-        );
-        let signer = SoftwareSigner::p256_from_scalar(&scalar)?;
-        let created = meta_get(&tx, "created_at")?
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .map(u64::from_be_bytes)
-            .unwrap_or(now);
-        let key = IssuerKey {
-            key_id: 1,
-            public_key: signer.public_key(),
-            not_before: created.saturating_sub(86_400),
-            not_after: created.saturating_add(10 * 365 * 86_400),
-        };
+        let keys = crate::keys::load_or_create(&tx, now)?;
+        let (signer, key, created) = (keys.signer, keys.key, keys.created);
         // The policy's sequence increases whenever the configured limits change.
+        // A new signing key (a rotation) also makes a new policy, signed by it.
         let mut body = PolicyBody {
-            issuer_key_id: 1,
+            issuer_key_id: key.key_id,
             sequence: 1,
             issued_at: created,
             currency,
@@ -241,7 +212,7 @@ impl Issuer {
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('policy', ?1)", [policy.to_bytes()])?;
         tx.commit()?;
 
-        let trust = TrustStore::with_keys([key.clone()]);
+        let trust = keys.trust;
         let mut certs = CertificateStore::new();
         {
             let mut stmt = conn.prepare("SELECT certificate FROM wallets")?;
@@ -257,6 +228,7 @@ impl Issuer {
             signer,
             key,
             trust,
+            rotations: keys.rotations,
             policy,
             currency,
             certs: RwLock::new(certs),
@@ -292,9 +264,25 @@ impl Issuer {
         (self.clock)()
     }
 
-    /// The issuer's public keys.
+    /// The issuer's public keys: every key it ever signed with (older ones ended by their
+    /// rotation), oldest first. The newest signs new objects.
     pub fn issuer_keys(&self) -> Vec<IssuerKey> {
-        vec![self.key.clone()]
+        self.trust.keys().cloned().collect()
+    }
+
+    /// The key that signs new objects.
+    pub fn signing_key(&self) -> &IssuerKey {
+        &self.key
+    }
+
+    /// The rotation chain from key 1 to the signing key, oldest first.
+    pub fn key_rotations(&self) -> &[KeyRotation] {
+        &self.rotations
+    }
+
+    /// The rotation chain, base64 for the wire.
+    pub(crate) fn key_rotations_wire(&self) -> Vec<String> {
+        self.rotations.iter().map(|r| auth::b64(&r.to_bytes())).collect()
     }
 
     /// The signed policy in force.
@@ -606,6 +594,7 @@ impl Issuer {
         wire::IssuerKeysResponse {
             keys: self.issuer_keys().iter().map(|k| auth::b64(&k.to_bytes())).collect(),
             policy: auth::b64(&self.policy.to_bytes()),
+            key_rotations: self.key_rotations_wire(),
         }
     }
 

@@ -11,14 +11,15 @@
 //! [`Issuer`] holds the logic and can be embedded (the CLI demo does); [`Server`] serves it
 //! over HTTP. Settlement rules and the loss policy are documented in [`settle`] and
 //! docs/ARCHITECTURE.md. This crate does not hold wallets' keys or balances beyond the
-//! online accounts, and it is a reference, not a hardened deployment: the issuer key lives in
-//! the database file.
+//! online accounts, and it is a reference, not a hardened deployment: the issuer keys live in
+//! the database file (rotated offline by [`keys::rotate_key`]).
 #![forbid(unsafe_code)]
 
 pub mod db;
 mod error;
 pub mod http;
 mod issuer;
+pub mod keys;
 pub mod metrics;
 pub mod proofs;
 pub mod rate_limit;

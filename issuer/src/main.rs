@@ -3,6 +3,7 @@
 //! ```text
 //!  offline-cash-issuer serve --db issuer.db --listen 127.0.0.1:8080 --admin-token …
 //!  offline-cash-issuer bench --links 100,1000 --batches 5
+//!  offline-cash-issuer rotate-key --db issuer.db --retire-after-secs 3600   (server stopped)
 //! ```
 
 use std::net::SocketAddr;
@@ -26,6 +27,20 @@ enum Command {
     Serve(ServeArgs),
     /// Measure settlement throughput over HTTP against the crypto-only limit.
     Bench(bench::BenchArgs),
+    /// Create the next issuer signing key and its rotation, signed by the current key. Run
+    /// with the server stopped; the new key signs from the next start.
+    RotateKey(RotateKeyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct RotateKeyArgs {
+    /// SQLite database file of the issuer.
+    #[arg(long, env = "OC_ISSUER_DB")]
+    db: PathBuf,
+    /// How long (seconds) the current key stays valid for signing after the rotation.
+    /// Everything it signed before its end stays valid for wallets.
+    #[arg(long, default_value_t = 3600)]
+    retire_after_secs: u64,
 }
 
 #[derive(clap::Args, Debug)]
@@ -90,6 +105,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::RotateKey(args) => rotate_key(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -99,6 +115,13 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerError> {
+    let now = (offline_cash_issuer::system_clock())();
+    let key = offline_cash_issuer::keys::rotate_key(&args.db, now, args.retire_after_secs)?;
+    println!("issuer key {} created; it signs from the next start", key.key_id);
+    Ok(())
 }
 
 async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> {

@@ -231,6 +231,7 @@ impl Issuer {
             revocations,
             policy: auth::b64(&self.policy.to_bytes()),
             issuer_keys: self.issuer_keys().iter().map(|k| auth::b64(&k.to_bytes())).collect(),
+            key_rotations: self.key_rotations_wire(),
         };
         store_answer(&tx, &caller.wallet, &key, &hash, &answer)?;
         tx.commit()?;

@@ -2,7 +2,9 @@
 //! revocation list, and the certificates of peers it has met.
 //!
 //! The store keeps these as given, in their canonical encodings; the caller verifies them
-//! (issuer signatures, key match) before installing. Policy and revocation list are installed
+//! (issuer signatures, key match, rotations) before installing. Issuer keys are pinned once
+//! ([`Store::set_issuer_keys`]) and afterwards only added to or shortened
+//! ([`Store::merge_issuer_keys`]), never dropped. Policy and revocation list are installed
 //! only if their sequence is not older than the one held; their limits are copied into columns
 //! so the payment path reads them without decoding.
 
@@ -190,7 +192,10 @@ impl Store {
         Ok(v.flatten())
     }
 
-    /// Replaces the trusted issuer keys (as received over an authenticated channel).
+    /// Pins the issuer keys at provisioning, replacing any pinned before: the app's
+    /// out-of-band install, or the first fetch at registration (trust on first use, see
+    /// docs/THREAT_MODEL.md). Never called with what a sync answer says: later keys arrive
+    /// only through [`Store::merge_issuer_keys`] after a rotation verified.
     pub fn set_issuer_keys(&mut self, keys: &[IssuerKey]) -> Result<(), StoreError> {
         self.write(|tx| {
             tx.execute("DELETE FROM issuer_keys", [])?;
@@ -199,6 +204,40 @@ impl Store {
                     "INSERT INTO issuer_keys (key_id, key) VALUES (?1, ?2)",
                     params![key.key_id, key.to_bytes()],
                 )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Adds issuer keys the caller has verified (through a rotation chain back to a pinned
+    /// key), in one transaction. Never removes a key: a key absent from `keys` stays. A key
+    /// already trusted with the same public key and start keeps its id and only ever has its
+    /// end moved earlier (a rotation that ends it); one with another public key or start is
+    /// [`StoreError::IssuerKeyConflict`] and nothing is written.
+    pub fn merge_issuer_keys(&mut self, keys: &[IssuerKey]) -> Result<(), StoreError> {
+        self.write(|tx| {
+            for key in keys {
+                let current: Option<Vec<u8>> = tx
+                    .query_row("SELECT key FROM issuer_keys WHERE key_id = ?1", [key.key_id], |r| r.get(0))
+                    .optional()?;
+                match current.map(|b| IssuerKey::from_bytes(&b)).transpose()? {
+                    None => {
+                        tx.execute(
+                            "INSERT INTO issuer_keys (key_id, key) VALUES (?1, ?2)",
+                            params![key.key_id, key.to_bytes()],
+                        )?;
+                    }
+                    Some(cur) if cur.public_key != key.public_key || cur.not_before != key.not_before => {
+                        return Err(StoreError::IssuerKeyConflict { key_id: key.key_id });
+                    }
+                    Some(cur) if key.not_after < cur.not_after => {
+                        tx.execute(
+                            "UPDATE issuer_keys SET key = ?2 WHERE key_id = ?1",
+                            params![key.key_id, key.to_bytes()],
+                        )?;
+                    }
+                    Some(_) => {}
+                }
             }
             Ok(())
         })

@@ -63,6 +63,10 @@ pub enum StoreError {
     /// A policy or revocation list older than the installed one.
     #[error("{object} sequence {offered} is older than the installed {current}")]
     Stale { object: &'static str, current: u64, offered: u64 },
+    /// An issuer key whose id is already trusted with another public key (trusted keys are
+    /// never replaced; a later key comes with a new id through a rotation).
+    #[error("issuer key id {key_id} is already trusted with another key")]
+    IssuerKeyConflict { key_id: u32 },
     /// A value too large to store (SQLite integers are signed 64-bit).
     #[error("{field} is out of range")]
     OutOfRange { field: &'static str },

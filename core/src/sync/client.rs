@@ -16,7 +16,9 @@ use super::SyncError;
 use super::auth::{self, b64, from_b64, to_hex};
 use super::wire::{self, paths};
 use crate::crypto::Signer;
-use crate::token::{Bundle, IssuerKey, Note, Policy, RevocationList, WalletCertificate, WalletId, wallet_id};
+use crate::token::{
+    Bundle, IssuerKey, KeyRotation, Note, Policy, RevocationList, WalletCertificate, WalletId, wallet_id,
+};
 
 /// Exponential backoff for transient failures.
 #[derive(Debug, Clone, Copy)]
@@ -148,8 +150,50 @@ pub struct SyncOutcome {
     pub revocations: Option<Revocations>,
     /// Current policy.
     pub policy: Policy,
-    /// Current issuer keys.
+    /// Current issuer keys (informative: see [`crate::wallet::IssuerUpdate`]).
     pub issuer_keys: Vec<IssuerKey>,
+    /// The issuer's key rotations, oldest first.
+    pub key_rotations: Vec<KeyRotation>,
+}
+
+/// The public keys answer, decoded.
+#[derive(Debug, Clone)]
+pub struct IssuerTrust {
+    /// The keys the issuer lists.
+    pub keys: Vec<IssuerKey>,
+    /// Its rotation chain, oldest first.
+    pub rotations: Vec<KeyRotation>,
+    /// The current policy.
+    pub policy: Policy,
+}
+
+/// How a [`SyncClient`] may connect.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// Development only: allow a plain `http://` URL to a host that is not loopback. Off by
+    /// default: over plain HTTP anyone on the path reads the account credential and can
+    /// rewrite every answer (the wallet's trust rules still hold, but results, notes and
+    /// balances are unauthenticated).
+    pub allow_insecure_http: bool,
+}
+
+/// Checks that `base_url` is `https://`, or `http://` to a loopback host (or any host when
+/// `allow_insecure_http`).
+pub fn check_url(base_url: &str, allow_insecure_http: bool) -> Result<(), SyncError> {
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| SyncError::Misuse { what: format!("base URL {base_url:?} does not parse: {e}") })?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_insecure_http => Ok(()),
+        "http" => {
+            // `host_str` is lower-cased, IPv4 normalised (`127.1` → `127.0.0.1`), IPv6 in brackets.
+            let host = url.host_str().unwrap_or_default();
+            let ip = host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>();
+            let loopback = host == "localhost" || ip.is_ok_and(|ip| ip.is_loopback());
+            if loopback { Ok(()) } else { Err(SyncError::InsecureUrl { url: base_url.to_owned() }) }
+        }
+        _ => Err(SyncError::Misuse { what: format!("base URL {base_url:?} is not http(s)") }),
+    }
 }
 
 /// The async client. Cheap to clone.
@@ -182,12 +226,22 @@ fn now() -> u64 {
 }
 
 impl SyncClient {
-    /// A client for the issuer at `base_url` (e.g. `http://127.0.0.1:8080`), acting for the
-    /// wallet whose key is `signer`, with the account's bearer `credential`.
+    /// A client for the issuer at `base_url` (`https://…`, or `http://127.0.0.1:8080` and
+    /// other loopback addresses), acting for the wallet whose key is `signer`, with the
+    /// account's bearer `credential`. Plain `http://` to another host is
+    /// [`SyncError::InsecureUrl`]; see [`SyncClient::with_options`].
     pub fn new(base_url: &str, credential: &str, signer: Arc<dyn Signer>) -> Result<Self, SyncError> {
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(SyncError::Misuse { what: format!("base URL {base_url:?} is not http(s)") });
-        }
+        Self::with_options(base_url, credential, signer, ClientOptions::default())
+    }
+
+    /// [`SyncClient::new`] with explicit [`ClientOptions`].
+    pub fn with_options(
+        base_url: &str,
+        credential: &str,
+        signer: Arc<dyn Signer>,
+        options: ClientOptions,
+    ) -> Result<Self, SyncError> {
+        check_url(base_url, options.allow_insecure_http)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .connect_timeout(Duration::from_secs(10))
@@ -230,13 +284,15 @@ impl SyncClient {
         self.wallet
     }
 
-    /// Admin helper: creates an account (`admin_token` is the issuer's admin secret).
+    /// Admin helper: creates an account (`admin_token` is the issuer's admin secret). The
+    /// URL follows the rule of [`SyncClient::new`].
     pub async fn create_account(
         base_url: &str,
         admin_token: &str,
         customer_ref: &str,
         balance: u64,
     ) -> Result<AccountCreated, SyncError> {
+        check_url(base_url, false)?;
         let http = reqwest::Client::new();
         let url = format!("{}{}", base_url.trim_end_matches('/'), paths::ACCOUNTS);
         let body = wire::CreateAccountRequest { customer_ref: customer_ref.to_owned(), balance };
@@ -291,6 +347,7 @@ impl SyncClient {
             revocations,
             policy: decode(&out.policy, "policy", |b| Policy::from_bytes(b).ok())?,
             issuer_keys: decode_keys(&out.issuer_keys)?,
+            key_rotations: decode_rotations(&out.key_rotations)?,
         })
     }
 
@@ -306,8 +363,18 @@ impl SyncClient {
 
     /// The issuer's keys and current policy (public).
     pub async fn issuer_keys(&self) -> Result<(Vec<IssuerKey>, Policy), SyncError> {
+        let trust = self.issuer_trust().await?;
+        Ok((trust.keys, trust.policy))
+    }
+
+    /// The issuer's keys, rotation chain and current policy (public).
+    pub async fn issuer_trust(&self) -> Result<IssuerTrust, SyncError> {
         let out: wire::IssuerKeysResponse = self.get(paths::ISSUER_KEYS).await?;
-        Ok((decode_keys(&out.keys)?, decode(&out.policy, "policy", |b| Policy::from_bytes(b).ok())?))
+        Ok(IssuerTrust {
+            keys: decode_keys(&out.keys)?,
+            rotations: decode_rotations(&out.key_rotations)?,
+            policy: decode(&out.policy, "policy", |b| Policy::from_bytes(b).ok())?,
+        })
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
@@ -462,4 +529,8 @@ fn decode_revocations(r: &wire::RevocationsResponse) -> Result<Revocations, Sync
 
 fn decode_keys(keys: &[String]) -> Result<Vec<IssuerKey>, SyncError> {
     keys.iter().map(|k| decode(k, "issuer key", |b| IssuerKey::from_bytes(b).ok())).collect()
+}
+
+fn decode_rotations(rotations: &[String]) -> Result<Vec<KeyRotation>, SyncError> {
+    rotations.iter().map(|r| decode(r, "key rotation", |b| KeyRotation::from_bytes(b).ok())).collect()
 }

@@ -23,6 +23,13 @@ pub enum SyncError {
     /// The wallet's signer failed.
     #[error("signing the request failed: {0}")]
     Signing(#[from] crate::crypto::CryptoError),
+    /// A plain `http://` issuer URL whose host is not loopback (127.0.0.0/8, `::1`,
+    /// `localhost`): anyone on the path could read the credential and rewrite the answers.
+    /// Use `https://`, or [`super::ClientOptions::allow_insecure_http`] for development.
+    #[error(
+        "refusing plain http:// to {url}: only loopback may use http (use https, or allow_insecure_http for development)"
+    )]
+    InsecureUrl { url: String },
     /// The caller passed something unusable (a bad base URL).
     #[error("misuse: {what}")]
     Misuse { what: String },

@@ -34,7 +34,7 @@ pub mod paths {
     pub const SYNC: &str = "/v1/sync";
     /// `GET` (public): the signed revocation list, `?since=SEQ` adds the delta.
     pub const REVOCATIONS: &str = "/v1/revocations";
-    /// `GET` (public): issuer keys and the signed policy.
+    /// `GET` (public): issuer keys, their rotation chain and the signed policy.
     pub const ISSUER_KEYS: &str = "/v1/issuer-keys";
 }
 
@@ -211,8 +211,13 @@ pub struct SyncResponse {
     pub revocations: Option<RevocationsResponse>,
     /// base64 of the signed current policy.
     pub policy: String,
-    /// base64 of each issuer key.
+    /// base64 of each issuer key. Informative only: a wallet trusts a key it did not pin
+    /// only through `key_rotations`.
     pub issuer_keys: Vec<String>,
+    /// base64 of each signed `KeyRotation` of the issuer, oldest first: the chain from the
+    /// first key to the current one. Absent (empty) from issuers that never rotated.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_rotations: Vec<String>,
 }
 
 /// `GET /v1/revocations[?since=SEQ]`.
@@ -233,6 +238,9 @@ pub struct IssuerKeysResponse {
     pub keys: Vec<String>,
     /// base64 of the signed current policy.
     pub policy: String,
+    /// base64 of each signed `KeyRotation`, oldest first (see [`SyncResponse::key_rotations`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_rotations: Vec<String>,
 }
 
 /// `POST /v1/admin/accounts/{customer_ref}/reinstate`: the account may register and fund

@@ -9,8 +9,9 @@ use super::{DecodeError, ObjectKind, codec};
 
 /// An issuer signing key as wallets pin it: `[version, key_id, public_key, not_before, not_after]`.
 ///
-/// Issuer keys are trust anchors: they reach a wallet over an authenticated online channel
-/// (provisioning, or a sync over TLS) and are not signed by anything on the wire.
+/// Issuer keys are trust anchors: a wallet pins its first keys at provisioning (out of band,
+/// or on first use at registration) and trusts a later key only through a
+/// [`super::KeyRotation`] signed by a key it already trusts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuerKey {
     /// Small id that signed objects name (`issuer_key_id`).

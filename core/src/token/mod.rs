@@ -1,7 +1,8 @@
 //! The signed value objects of Offline Cash and their offline verification.
 //!
 //! ```text
-//!  IssuerKey (pinned) ──signs──► WalletCertificate, Note (genesis), Policy, RevocationList
+//!  IssuerKey (pinned) ──signs──► WalletCertificate, Note (genesis), Policy, RevocationList,
+//!                               KeyRotation (introduces the next trusted IssuerKey)
 //!  Note ──spent by owner──► SpendLink ──outputs──► child notes ──spent──► SpendLink ──► …
 //!  Bundle = certificates + genesis notes + links + heads, each object once
 //! ```
@@ -21,6 +22,7 @@ pub(crate) mod codec;
 mod error;
 mod ids;
 mod issuer_key;
+mod key_rotation;
 mod link;
 mod note;
 mod policy;
@@ -35,6 +37,7 @@ pub use certificate::{CertificateBody, MAX_CUSTOMER_REF, WalletCertificate, wall
 pub use error::{DecodeError, Rejection};
 pub use ids::{Currency, LinkId, NoteId, WalletId};
 pub use issuer_key::{IssuerKey, TrustStore};
+pub use key_rotation::{KeyEnd, KeyRotation, KeyRotationBody, RotationApplied, RotationError};
 pub use link::{LinkBody, MAX_OUTPUTS, Output, SpendLink, child_id};
 pub use note::{Note, NoteBody};
 pub use policy::{Policy, PolicyBody};
@@ -75,6 +78,8 @@ pub enum ObjectKind {
     Receipt,
     /// A secret key wrapped by the app's key wrapper.
     WrappedKey,
+    /// An issuer-key rotation.
+    KeyRotation,
 }
 
 impl std::fmt::Display for ObjectKind {
@@ -90,6 +95,7 @@ impl std::fmt::Display for ObjectKind {
             ObjectKind::Message => "message",
             ObjectKind::Receipt => "receipt",
             ObjectKind::WrappedKey => "wrapped key",
+            ObjectKind::KeyRotation => "key rotation",
         })
     }
 }

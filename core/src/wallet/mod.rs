@@ -5,7 +5,8 @@
 //!  app ──► Wallet ──┬─ request_payment() ─► PayeeSession ─┐  frames  ┌─ CardHandler (HCE)
 //!                   ├─ pay()             ─► PayerSession ─┴──────────┴─ ReaderDriver (IsoDep)
 //!                   ├─ balance(), history(), pending_payments(), poll_event()
-//!                   └─ provisioning: install certificate / keys / policy / revocations, fund
+//!                   ├─ provisioning: pin keys, install certificate / policy / revocations, fund
+//!                   └─ apply_issuer_update(): rotations, policy, revocations, forward only
 //!        Store (SQLite): every commit point of the protocol is a store transaction
 //! ```
 //!
@@ -28,6 +29,7 @@ pub mod sync;
 pub mod tap;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod trust;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
@@ -39,6 +41,7 @@ pub use nfc_roles::{CardHandler, Party, ReaderDriver, ReaderStep};
 pub use payee_session::PayeeSession;
 pub use payer_session::PayerSession;
 pub use saved_request::{SavedRequest, payment_nonce, payment_request_nonce};
+pub use trust::{IssuerUpdate, Refused};
 
 use crate::crypto::Signer;
 use crate::policy::Limits;
@@ -170,7 +173,8 @@ impl Wallet {
         let trust = store.trust_store()?;
         let mut certs = CertificateStore::new();
         for cert in store.peer_certificates(config.certificate_cache as u32)? {
-            // Certificates were verified when stored; a key rotation may make old ones fail.
+            // Certificates were verified when stored; issuer keys are never dropped, so they
+            // verify again (an error here would only mean a damaged row, skipped).
             let _ = certs.insert(cert, &trust);
         }
         if let Some(own) = store.certificate()? {
@@ -221,7 +225,10 @@ impl Wallet {
         self.lock().signer.clone()
     }
 
-    /// Installs issuer keys received over an authenticated channel (provisioning or sync).
+    /// Pins the issuer keys at provisioning (the app's out-of-band install, or the first
+    /// fetch at [`Wallet::register`]), replacing any pinned before. After provisioning, keys
+    /// change only through verified rotations ([`Wallet::apply_issuer_update`]); a sync never
+    /// calls this.
     pub fn install_issuer_keys(&self, keys: &[IssuerKey]) -> Result<(), WalletError> {
         let mut inner = self.lock();
         inner.store.set_issuer_keys(keys)?;

@@ -1,10 +1,13 @@
 //! Repatriation: the wallet's outbox goes home to the issuer in batches, and the issuer's
-//! answers (results, revocations, policy, keys) come back into the store.
+//! answers (results, revocations, policy, keys) come back into the store. What an answer says
+//! about trust goes through [`Wallet::apply_issuer_update`]: keys only by a verified rotation,
+//! policy and revocations only under trusted keys and only forward; what it refuses is listed
+//! in [`SyncReport::refused`].
 //!
 //! ```text
 //!  outbox (links signed, notes received) ──► bundles (chains, no certificates: the issuer
 //!  holds them) ──► SyncClient::sync_batch ──► results ──► record_settlement, complete the
-//!  pending spends the issuer recorded, install revocations / policy / keys, mark synced
+//!  pending spends the issuer recorded, apply rotations / policy / revocations, mark synced
 //! ```
 //! Every record is uploaded as `spent`: it tells the issuer about links (settling payers'
 //! pending spends, exposing double spends) without moving the wallet's offline value.
@@ -16,6 +19,8 @@ use std::collections::HashSet;
 use crate::store::{OutboxKind, OutboxRecord, SettlementResult, decode_chain};
 use crate::sync::{RecordStatus, SyncBatch, SyncClient, SyncError};
 use crate::token::{Bundle, Chain, SpendLink, WalletId};
+
+use super::{IssuerUpdate, Refused};
 
 use super::{Wallet, WalletError};
 
@@ -41,6 +46,11 @@ pub struct SyncReport {
     pub revoked: usize,
     /// The issuer saw this wallet roll back (a restored old database).
     pub rollback_detected: bool,
+    /// Items of the issuer's answers the wallet refused and did not install (an untrusted key,
+    /// a forged rotation, a policy or revocation list not signed by a trusted key, or older
+    /// than the installed one). Not empty means the answer was altered on the way or the
+    /// issuer misbehaves; the records' results were still applied.
+    pub refused: Vec<Refused>,
 }
 
 impl From<SyncError> for WalletError {
@@ -59,9 +69,21 @@ impl From<SyncError> for WalletError {
 impl Wallet {
     /// Registers this wallet with the issuer (the client's account), installing the issuer's
     /// keys, the certificate and the policy it returns.
+    ///
+    /// A wallet that trusts no issuer key yet pins the keys of this first answer: trust on
+    /// first use, the provisioning moment (docs/THREAT_MODEL.md; an app that pinned keys out
+    /// of band with [`Wallet::install_issuer_keys`] skips it). A wallet that already trusts
+    /// keys takes new ones only through the answer's verified rotations.
     pub async fn register(&self, client: &SyncClient) -> Result<(), WalletError> {
-        let (keys, _) = client.issuer_keys().await?;
-        self.install_issuer_keys(&keys)?;
+        let trust = client.issuer_trust().await?;
+        if self.lock().trust.keys().next().is_none() {
+            self.install_issuer_keys(&trust.keys)?;
+        }
+        // Registration is online: the client already signs its requests with the system
+        // clock, and the clock only bounds how far ahead a rotation may be dated.
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let update = IssuerUpdate { issuer_keys: trust.keys, rotations: trust.rotations, ..IssuerUpdate::default() };
+        self.apply_issuer_update(&update, now)?;
         let registered = client.register().await?;
         self.install_certificate(registered.certificate)?;
         self.install_policy(&registered.policy)?;
@@ -133,21 +155,20 @@ impl Wallet {
                 let detail = result.reason.clone().unwrap_or_default().into_bytes();
                 results.push(SettlementResult { outbox_id: record.id, status: status.into(), detail });
             }
-            let inner_trust;
             {
                 let mut inner = self.lock();
                 inner.store.record_settlement(&results, now)?;
                 report.settled_pending += complete_recorded(&mut inner.store, &to_complete, now)?;
-                inner.store.set_issuer_keys(&outcome.issuer_keys)?;
-                inner.trust = inner.store.trust_store()?;
-                inner_trust = inner.trust.clone();
-                if outcome.policy.verify_issuer(&inner_trust).is_ok() {
-                    // An older policy than the installed one is refused by the store; keep ours.
-                    let _ = inner.store.set_policy(&outcome.policy);
-                }
-                if let Some(revocations) = &outcome.revocations {
-                    revocations.list.verify_issuer(&inner_trust)?;
-                    inner.store.set_revocation_list(&revocations.list)?;
+            }
+            let update = IssuerUpdate {
+                issuer_keys: outcome.issuer_keys,
+                rotations: outcome.key_rotations,
+                policy: Some(outcome.policy),
+                revocations: outcome.revocations.map(|r| r.list),
+            };
+            for refused in self.apply_issuer_update(&update, now)? {
+                if !report.refused.contains(&refused) {
+                    report.refused.push(refused);
                 }
             }
             if records.is_empty() {

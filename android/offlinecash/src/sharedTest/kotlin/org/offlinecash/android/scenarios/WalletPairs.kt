@@ -53,6 +53,9 @@ fun fundedWallet(
         suite = suite,
         maxClockSkewSecs = 300uL,
         requestTtlSecs = 600uL,
+        // The emulator reaches the host's test issuer over plain HTTP at 10.0.2.2 (not
+        // loopback from the device): the development switch, never for an app.
+        allowInsecureHttp = true,
     )
     dir.mkdirs()
     val wallet = Wallet.openSoftware(File(dir, "wallet-${UUID.randomUUID()}.db").path, config, wrapper)

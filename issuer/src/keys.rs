@@ -1,0 +1,146 @@
+//! The issuer's signing keys: the first key, every rotation since, and the one that signs now.
+//!
+//! ```text
+//!  meta.issuer_p256_scalar (key 1) ──► rotation 1→2 (signed by 1) ──► rotation 2→3 (signed by 2)
+//!  issuer_key_rotations: key_id, scalar, rotation      the highest key_id signs new objects
+//! ```
+//!
+//! [`rotate_key`] is an administrator's offline operation (`offline-cash-issuer rotate-key`,
+//! with the server stopped): it creates the next key, signs a rotation with the current one
+//! (ending the current key `retire_after_secs` later), and stores both in one transaction. On
+//! the next start the issuer signs with the new key, keeps trusting every older key for what
+//! it signed before its end, and serves the whole rotation chain in `GET /v1/issuer-keys` and
+//! every sync answer, so a wallet that pinned key 1 reaches the new key one verified link at
+//! a time. The reference issuer keeps scalars in its database; a production issuer would keep
+//! them in an HSM behind the same `Signer` trait.
+
+use offline_cash_core::crypto::{Signer as _, SoftwareSigner};
+use offline_cash_core::token::{IssuerKey, KeyEnd, KeyRotation, KeyRotationBody, TrustStore};
+use rand_core::{OsRng, RngCore as _};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+use zeroize::Zeroizing;
+
+use crate::{IssuerError, db};
+
+/// How long a key is valid for signing from its creation (ten years).
+pub const KEY_VALIDITY_SECS: u64 = 10 * 365 * 86_400;
+
+/// The keys of an issuer, loaded from its database.
+pub(crate) struct Keyring {
+    /// The key that signs new objects (the newest).
+    pub signer: SoftwareSigner,
+    /// Its public form, with its validity.
+    pub key: IssuerKey,
+    /// Every key (the first, and each one a rotation introduced), with ends applied.
+    pub trust: TrustStore,
+    /// The rotation chain, oldest first.
+    pub rotations: Vec<KeyRotation>,
+    /// When the database (and key 1) was created.
+    pub created: u64,
+}
+
+fn internal(what: &str) -> IssuerError {
+    IssuerError::Internal { what: what.into() }
+}
+
+fn fresh_scalar() -> Zeroizing<[u8; 32]> {
+    let mut s = Zeroizing::new([0u8; 32]);
+    loop {
+        OsRng.fill_bytes(s.as_mut());
+        if SoftwareSigner::p256_from_scalar(&s).is_ok() {
+            return s;
+        }
+    }
+}
+
+fn signer_of(scalar: &[u8]) -> Result<SoftwareSigner, IssuerError> {
+    // Every copy of the scalar is wiped when dropped.
+    let scalar: Zeroizing<[u8; 32]> = Zeroizing::new(scalar.try_into().map_err(|_| internal("bad stored issuer key"))?);
+    Ok(SoftwareSigner::p256_from_scalar(&scalar)?)
+}
+
+fn meta_get(conn: &Connection, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, IssuerError> {
+    let v: Option<Vec<u8>> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+    Ok(v.map(Zeroizing::new))
+}
+
+/// Loads the keys, creating key 1 on first start (inside the caller's transaction).
+pub(crate) fn load_or_create(tx: &Connection, now: u64) -> Result<Keyring, IssuerError> {
+    let scalar = match meta_get(tx, "issuer_p256_scalar")? {
+        Some(s) => s,
+        None => {
+            let s = fresh_scalar();
+            tx.execute("INSERT INTO meta (key, value) VALUES ('issuer_p256_scalar', ?1)", [&s[..]])?;
+            tx.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?1)", [&now.to_be_bytes()[..]])?;
+            Zeroizing::new(s.to_vec())
+        }
+    };
+    let mut signer = signer_of(&scalar)?;
+    let created = meta_get(tx, "created_at")?
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(now);
+    let first = IssuerKey {
+        key_id: 1,
+        public_key: signer.public_key(),
+        not_before: created.saturating_sub(86_400),
+        not_after: created.saturating_add(KEY_VALIDITY_SECS),
+    };
+    let mut key_id = first.key_id;
+    let mut trust = TrustStore::with_keys([first]);
+    let mut rotations = Vec::new();
+    let mut stmt = tx.prepare("SELECT scalar, rotation FROM issuer_key_rotations ORDER BY key_id")?;
+    let rows = stmt.query_map([], |r| Ok((Zeroizing::new(r.get::<_, Vec<u8>>(0)?), r.get::<_, Vec<u8>>(1)?)))?;
+    for row in rows {
+        let (scalar, bytes) = row?;
+        let rotation = KeyRotation::from_bytes(&bytes).map_err(|_| internal("stored key rotation does not decode"))?;
+        // The issuer checks its own chain as a wallet will (the clock bound is not ours to
+        // apply here: a rotation stored is one this issuer made).
+        trust.apply_rotation(&rotation, u64::MAX, 0).map_err(|e| internal(&format!("stored key rotation: {e}")))?;
+        let next = signer_of(&scalar)?;
+        if next.public_key() != rotation.body().new_key.public_key {
+            return Err(internal("stored rotation scalar does not match its key"));
+        }
+        signer = next;
+        key_id = rotation.body().new_key.key_id;
+        rotations.push(rotation);
+    }
+    let key = trust.get(key_id).cloned().ok_or_else(|| internal("active issuer key missing"))?;
+    Ok(Keyring { signer, key, trust, rotations, created })
+}
+
+/// Creates the issuer's next key in the database at `db_path`, signs its rotation with the
+/// current key at `now`, and ends the current key `retire_after_secs` later (never later
+/// than its own end). Run with the server stopped: the new key signs from the next start.
+/// Returns the new key.
+pub fn rotate_key(db_path: &std::path::Path, now: u64, retire_after_secs: u64) -> Result<IssuerKey, IssuerError> {
+    let mut conn = db::open(db_path)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let ring = load_or_create(&tx, now)?;
+    let scalar = fresh_scalar();
+    let next = SoftwareSigner::p256_from_scalar(&scalar)?;
+    let key_id = ring.key.key_id.checked_add(1).ok_or_else(|| internal("issuer key ids exhausted"))?;
+    let new_key = IssuerKey {
+        key_id,
+        public_key: next.public_key(),
+        not_before: now.saturating_sub(86_400),
+        not_after: now.saturating_add(KEY_VALIDITY_SECS),
+    };
+    let end = now.saturating_add(retire_after_secs).min(ring.key.not_after);
+    let body = KeyRotationBody {
+        signer_key_id: ring.key.key_id,
+        issued_at: now,
+        new_key: new_key.clone(),
+        ends: Some(KeyEnd { key_id: ring.key.key_id, not_after: end }),
+    };
+    let rotation = KeyRotation::sign(body, &ring.signer)?;
+    // What a wallet will do with it must succeed here first.
+    let mut trust = ring.trust.clone();
+    trust.apply_rotation(&rotation, now, 0).map_err(|e| internal(&format!("new rotation: {e}")))?;
+    tx.execute(
+        "INSERT INTO issuer_key_rotations (key_id, scalar, rotation, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![key_id, &scalar[..], rotation.to_bytes(), crate::issuer::to_i64(now)?],
+    )?;
+    tx.commit()?;
+    Ok(new_key)
+}
