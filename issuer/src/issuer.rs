@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use offline_cash_core::crypto::{PublicKey, Signer as _, SoftwareSigner, Suite, sha256};
+use offline_cash_core::crypto::{PublicKey, SoftwareSigner, Suite, sha256};
 use offline_cash_core::policy::Limits;
 use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::{
