@@ -110,8 +110,9 @@ async fn fund_pay_by_files_and_sync() {
             assert!(again.contains("already accepted"), "{again}");
             assert_eq!(std::fs::read(file("r2.bin")).unwrap(), std::fs::read(file("receipt.bin")).unwrap());
             assert_eq!(balance(&bob), (250, 0));
-            // Funding more than the account holds: the issuer refuses, and says so (not "network").
-            let out = cli(&["wallet", "fund", "--dir", s(&alice), "--amount", "999999"]);
+            // Funding more than the account holds (4,000 left), within the holding limit: the issuer
+            // refuses, and says so (not "network").
+            let out = cli(&["wallet", "fund", "--dir", s(&alice), "--amount", "4500"]);
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert!(!out.status.success());
             assert!(stderr.contains("issuer refused") && !stderr.contains("network"), "{stderr}");
