@@ -74,7 +74,12 @@ pub fn payment_request_nonce(frame: &[u8]) -> Option<[u8; 16]> {
     let Ok(Frame::Payment(bytes)) = Frame::decode(frame) else {
         return None;
     };
-    let payment = Payment::from_bytes(&bytes).ok()?;
+    nonce_of_payment(&bytes)
+}
+
+/// The request nonce the payment with these canonical bytes answers (its last link's).
+pub(crate) fn nonce_of_payment(payment_bytes: &[u8]) -> Option<[u8; 16]> {
+    let payment = Payment::from_bytes(payment_bytes).ok()?;
     payment.bundle.links.last().map(|link| link.body().payee_nonce)
 }
 
@@ -83,7 +88,7 @@ impl Wallet {
     /// process: returns the session (its request frame is what the payer needs) and what to save.
     pub fn request_payment_saved(&self, amount: u64, now: u64) -> Result<(PayeeSession, SavedRequest), WalletError> {
         let session = PayeeSession::open(self.clone(), amount, now, Opening::Saved)?;
-        let nonce = session_nonce(&session)?;
+        let nonce = session.nonce();
         Ok((session, SavedRequest { amount, nonce, created: now }))
     }
 
@@ -105,13 +110,6 @@ impl Wallet {
             now,
             Opening::Resumed { nonce: saved.nonce, created: saved.created },
         )
-    }
-}
-
-fn session_nonce(session: &PayeeSession) -> Result<[u8; 16], WalletError> {
-    match Frame::decode(session.request_frame()) {
-        Ok(Frame::Request(request)) => Ok(request.nonce),
-        _ => Err(WalletError::Misuse { detail: "request frame did not decode".into() }),
     }
 }
 
