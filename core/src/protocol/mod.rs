@@ -25,6 +25,6 @@ pub mod session;
 
 pub use error::{LimitKind, PaymentRejection, ProtocolError, reason_code, reason_name};
 pub use messages::{
-    CERT_HINT_LEN, Frame, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, Payment, PaymentRequest, Receipt,
-    ReceiptBody, payment_hash,
+    CERT_HINT_LEN, Frame, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, PROTOCOL_VERSION, Payment,
+    PaymentRequest, Receipt, ReceiptBody, RequestBody, payment_hash,
 };
