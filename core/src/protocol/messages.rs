@@ -33,7 +33,8 @@ pub const PROTOCOL_VERSION: u64 = 2;
 
 /// What a payee asks for, signed by the payee's wallet key:
 /// `[[2, payee_certificate, amount, currency, nonce, time, expires_at, can_receive, [hint…],
-/// ephemeral_key], signature]`, tag `OC1/request`.
+/// ephemeral_key], signature]`, tag `OC1/payment-request` (distinct from `OC1/request`, the
+/// tag of signed HTTP requests to the issuer).
 ///
 /// The signature (under the key of `payee_certificate`) covers every field, the ephemeral
 /// session key included, so an altered byte, a swapped session key or a request made up by
@@ -67,7 +68,7 @@ pub type PaymentRequest = Signed<RequestBody>;
 const REQUEST_FIELDS: usize = 10;
 
 impl Body for RequestBody {
-    const TAG: &'static [u8] = b"OC1/request";
+    const TAG: &'static [u8] = b"OC1/payment-request";
     const KIND: ObjectKind = ObjectKind::Message;
 
     fn encode(&self, enc: &mut Encoder) {
