@@ -3,7 +3,7 @@
 //! ```text
 //!  payer: select_coins ─► sign links (counter) ─► begin_spend ══commit══► SpendDurable ─► send payment bytes
 //!         receipt bytes ─► complete_spend (idempotent)      retry: pending_spends() → same bytes
-//!  payee: verify ─► receive ══commit══► emit receipt bytes   repeat: Received::Duplicate{same receipt}
+//!  payee: verify (ChainVerified) ─► receive ══commit══► emit receipt bytes   repeat: Received::Duplicate{same receipt}
 //! ```
 //!
 //! Every method here is one write transaction that updates the rows, the counters in `state`
@@ -19,7 +19,7 @@ use super::outbox::{self, OutboxKind};
 use super::{PaymentHash, Store, StoreError, blob32};
 use crate::crypto::sha256;
 use crate::policy::Limits;
-use crate::token::{Chain, LinkId, NoteId, SpendLink, WalletId};
+use crate::token::{Chain, ChainVerified, LinkId, NoteId, SpendLink, WalletId};
 
 /// An outgoing payment to commit before its bytes leave the device.
 #[derive(Debug, Clone)]
@@ -50,6 +50,13 @@ pub struct PendingSpend {
 /// ([`Store::begin_spend`] after its commit, [`Store::resend_proof`] for a spend it holds as
 /// pending), and the protocol releases a payment frame only against the proof for that very
 /// payment (`protocol::payer::PaymentPrepared::committed`). Not `Clone`: one proof, one send.
+///
+/// Nothing outside the store can make one, so a payment frame cannot be released without a
+/// durable pending spend:
+///
+/// ```compile_fail
+/// let forged = offline_cash_core::store::SpendDurable { payment_hash: [0; 32] };
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub struct SpendDurable {
     payment_hash: PaymentHash,
@@ -108,8 +115,18 @@ pub enum Completed {
 }
 
 /// An incoming payment that verified, to commit before the receipt is emitted.
+///
+/// Its `verified` proof comes only from `token::verify_bundle`, so notes that were not
+/// verified cannot reach [`Store::receive`]:
+///
+/// ```compile_fail
+/// let forged = offline_cash_core::token::ChainVerified { _private: () };
+/// ```
 #[derive(Debug, Clone)]
 pub struct IncomingPayment {
+    /// The proof that `token::verify_bundle` accepted the payment's bundle: an incoming
+    /// payment cannot be built, so not stored, without it.
+    pub verified: ChainVerified,
     /// The payment's hash.
     pub payment_hash: PaymentHash,
     /// The payer.
@@ -437,7 +454,8 @@ impl Store {
     }
 
     /// Commits an incoming payment (its notes spendable at once) before its receipt may be
-    /// emitted. A payment with a hash already received is [`Received::Duplicate`] with the
+    /// emitted. It carries the [`ChainVerified`] proof of its verification, so value that
+    /// did not verify cannot be credited. A payment with a hash already received is [`Received::Duplicate`] with the
     /// stored receipt, and credits nothing. Checks the holding limit.
     pub fn receive(&mut self, payment: &IncomingPayment) -> Result<Received, StoreError> {
         let total = sum_chains(&payment.chains)?;

@@ -178,6 +178,7 @@ impl PayeeSession {
         };
         let receipt = accepted.sign_receipt(inner.signer.as_ref(), wallet.id, now)?;
         let record = IncomingPayment {
+            verified: accepted.proof,
             payment_hash: hash,
             payer: accepted.payer,
             amount: accepted.amount,
