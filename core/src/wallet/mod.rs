@@ -284,8 +284,9 @@ impl Wallet {
         Ok(self.lock().store.history(filter, cursor, limit)?)
     }
 
-    /// Outgoing payments awaiting a receipt (a torn tap): tap the same payee again to finish
-    /// them, or sync to resolve them at the issuer.
+    /// Outgoing payments awaiting a receipt (a torn tap): tap again with the same request
+    /// (the payee presents it with [`Wallet::request_again`]) to finish them, or sync to
+    /// resolve them at the issuer.
     pub fn pending_payments(&self) -> Result<Vec<StoredSpend>, WalletError> {
         Ok(self.lock().store.pending_spends()?)
     }
