@@ -9,7 +9,8 @@
 //!
 //! Contract: a saved request uses a clear session (there is no channel on which to agree a
 //! session key; the payment is signed and bound to the request nonce either way) and sends no
-//! certificate hints, so reopening it rebuilds the same request byte for byte. It stays valid
+//! certificate hints, so reopening it rebuilds the same request (same nonce, amount and
+//! times; byte for byte with a deterministic signer, and if the payee's room is unchanged). It stays valid
 //! for `WalletConfig::request_ttl` seconds from its creation, like any request. This module
 //! does not remember which saved requests were used: the caller deletes a saved request once
 //! its payment is accepted (a payment answered again gets the same receipt, nothing is
