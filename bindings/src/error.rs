@@ -122,7 +122,8 @@ pub enum RejectReason {
     Unreferenced,
     /// A payment addressed to another wallet.
     WrongPayee,
-    /// A payment answering a request this wallet did not issue or already used.
+    /// A payment answering a request this wallet did not issue or already used, or a request
+    /// this wallet already paid.
     Replayed,
     /// A payment not bound to this request.
     NotBoundToRequest,
@@ -134,6 +135,9 @@ pub enum RejectReason {
     BadReceipt,
     /// The other wallet was busy with another exchange.
     Busy,
+    /// A payment to this payee for an earlier request awaits its receipt: have the payee
+    /// present that request again (or sync) before paying a new one.
+    PendingPayment,
     /// A reason this version of the bindings does not know.
     Other,
 }
@@ -164,6 +168,7 @@ impl RejectReason {
             "certificate" => Self::Certificate,
             "bad_receipt" => Self::BadReceipt,
             "busy" => Self::Busy,
+            "pending_payment" => Self::PendingPayment,
             _ => Self::Other,
         }
     }

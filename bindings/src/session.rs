@@ -65,6 +65,12 @@ impl PayeeSession {
         lock(&self.inner).amount()
     }
 
+    /// The request's nonce (16 bytes): pass it to `Wallet.requestAgain` to present the same
+    /// request again after a torn tap.
+    pub fn nonce(&self) -> Vec<u8> {
+        lock(&self.inner).nonce().to_vec()
+    }
+
     /// Takes a frame from the payer; returns the frame to send back (the receipt, after the
     /// payment is committed), or none when the exchange is finished.
     pub fn handle_frame(&self, frame: Vec<u8>) -> Result<Option<Vec<u8>>, OfflineCashError> {

@@ -374,6 +374,16 @@ impl Wallet {
         Ok(Arc::new(PayeeSession::new(self.shared.clone(), session)))
     }
 
+    /// Presents the open request with this `nonce` (`PayeeSession.nonce`) again after a torn
+    /// tap, so the payer can finish the payment it has pending for it (a payer refuses a new
+    /// request from this wallet meanwhile, `RejectReason.PendingPayment`).
+    pub fn request_again(&self, nonce: Vec<u8>) -> Result<Arc<PayeeSession>, OfflineCashError> {
+        let nonce: [u8; 16] =
+            nonce.try_into().map_err(|_| OfflineCashError::Misuse { detail: "a request nonce is 16 bytes".into() })?;
+        let session = self.after(self.shared.wallet.request_again(&nonce, now()))?;
+        Ok(Arc::new(PayeeSession::new(self.shared.clone(), session)))
+    }
+
     /// Starts paying over any channel: feed the payee's request to `handleFrame`.
     pub fn pay(&self) -> Arc<PayerSession> {
         Arc::new(PayerSession::new(self.shared.clone(), self.shared.wallet.pay()))

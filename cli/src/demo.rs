@@ -24,7 +24,7 @@ use offline_cash_core::wallet::tap::{CardRole, TapReport};
 use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig, WalletError};
 
 use crate::check::Checks;
-use crate::people::{EmbeddedIssuer, NewPerson, Person, signer_for, tap_config, tap_pay};
+use crate::people::{EmbeddedIssuer, NewPerson, Person, signer_for, tap_again, tap_config, tap_pay, tap_pay_nonce};
 use crate::{CliError, suite_name, thousands, unix_now};
 
 /// What the demo measured (for docs/PERFORMANCE.md ("Command line")).
@@ -135,7 +135,8 @@ pub async fn run(suite: Suite, seed: Option<u64>) -> Result<DemoSummary, CliErro
 
     heading(4, "Alice pays Carol 50; the phones move apart mid-tap");
     let tear = first_tap.bytes_total().saturating_sub(40).max(1);
-    let report = tap_pay(&alice.wallet, &carol.wallet, 50, tap_config(CardRole::PayeeIsCard, Some(tear)), unix_now())?;
+    let (report, nonce) =
+        tap_pay_nonce(&alice.wallet, &carol.wallet, 50, tap_config(CardRole::PayeeIsCard, Some(tear)), unix_now())?;
     print_tap(CardRole::PayeeIsCard, "Alice", "Carol", &report);
     checks.expect(report.torn, format!("the field tore at byte {tear}"));
     let pending = alice.wallet.pending_payments()?;
@@ -150,8 +151,15 @@ pub async fn run(suite: Suite, seed: Option<u64>) -> Result<DemoSummary, CliErro
     );
     checks.equal(pending.iter().map(|p| p.amount).collect::<Vec<_>>(), vec![50], "Alice's payment of 50 is pending");
     let carol_before = spendable(&carol)?;
-    let report = tap_pay(&alice.wallet, &carol.wallet, 50, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
-    println!("   tap again: Alice's phone resends the same signed payment, byte for byte");
+    // A new request from Carol is refused while the payment is pending: one value, one payment.
+    let fresh = tap_pay(&alice.wallet, &carol.wallet, 50, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
+    checks.expect(
+        matches!(fresh.payer_error, Some(WalletError::Rejected(PaymentRejection::PendingForOtherRequest { .. }))),
+        "a new request is not paid while the torn payment is pending",
+    );
+    println!("   a new request from Carol: refused, \"{}\"", fresh.error().map_or(String::new(), |e| e.to_string()));
+    let report = tap_again(&alice.wallet, &carol.wallet, &nonce, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
+    println!("   Carol presents the same request again: Alice's phone resends the same signed payment, byte for byte");
     print_tap(CardRole::PayeeIsCard, "Alice", "Carol", &report);
     checks.expect(report.payer_complete, "the second tap completed the payment");
     checks.expect(alice.wallet.pending_payments()?.is_empty(), "nothing pending after the second tap");

@@ -22,7 +22,7 @@ use offline_cash_core::wallet::WalletError;
 use offline_cash_core::wallet::tap::CardRole;
 
 use crate::CliError;
-use crate::people::{tap_config, tap_pay};
+use crate::people::{tap_again, tap_config, tap_pay, tap_pay_nonce};
 use crate::simulate::{Device, SimRng, SimulationReport};
 
 /// The settings every shard shares.
@@ -183,7 +183,7 @@ fn run_shard(mut shard: Shard, p: &PeakParams, pb: &ProgressBar) -> Result<Shard
         let tear_at = torn.then(|| rng.range(1, avg_bytes.max(2)));
         let role = if rng.chance(0.5) { CardRole::PayeeIsCard } else { CardRole::PayerIsCard };
         let (payer, payee) = pair(devices, payer_index, payee_index)?;
-        let r = tap_pay(&payer.wallet, &payee.wallet, amount, tap_config(role, tear_at), now)?;
+        let (r, nonce) = tap_pay_nonce(&payer.wallet, &payee.wallet, amount, tap_config(role, tear_at), now)?;
         if !r.torn {
             if r.payer_complete {
                 report.payments += 1;
@@ -207,7 +207,8 @@ fn run_shard(mut shard: Shard, p: &PeakParams, pb: &ProgressBar) -> Result<Shard
         let mut recovered = false;
         for attempt in 0..3u64 {
             let (payer, payee) = pair(devices, payer_index, payee_index)?;
-            let r = tap_pay(&payer.wallet, &payee.wallet, amount, tap_config(role, None), now + 2 + attempt)?;
+            // The same request again: a pending payment is resent only for the request it answers.
+            let r = tap_again(&payer.wallet, &payee.wallet, &nonce, tap_config(role, None), now + 2 + attempt)?;
             if r.payer_complete {
                 recovered = true;
                 report.taps.push((depth, r.stats.link_time));

@@ -191,6 +191,31 @@ pub fn tap_pay(
     config: TapConfig,
     now: u64,
 ) -> Result<TapReport, CliError> {
+    Ok(tap_pay_nonce(payer, payee, amount, config, now)?.0)
+}
+
+/// As [`tap_pay`], also returning the request's nonce, to present it again after a tear.
+pub fn tap_pay_nonce(
+    payer: &Wallet,
+    payee: &Wallet,
+    amount: u64,
+    config: TapConfig,
+    now: u64,
+) -> Result<(TapReport, [u8; 16]), CliError> {
     let request = payee.request_payment(amount, now)?;
+    let nonce = request.nonce();
+    Ok((tap(payer.pay(), request, config, now)?, nonce))
+}
+
+/// Tapping again after a tear: `payee` presents its open request `nonce` again, and `payer`
+/// resends the payment it has pending for it (a new request would be refused meanwhile).
+pub fn tap_again(
+    payer: &Wallet,
+    payee: &Wallet,
+    nonce: &[u8; 16],
+    config: TapConfig,
+    now: u64,
+) -> Result<TapReport, CliError> {
+    let request = payee.request_again(nonce, now)?;
     Ok(tap(payer.pay(), request, config, now)?)
 }

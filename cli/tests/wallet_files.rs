@@ -1,7 +1,8 @@
 //! The file-based wallet commands end to end, as a script would run them: the `offline-cash`
 //! binary as child processes against an issuer served in-process on 127.0.0.1:0. Alice funds,
 //! pays Bob through request/payment/receipt files, both sync; replaying the payment credits
-//! nothing; a wrong receipt file is refused.
+//! nothing; a wrong receipt file is refused; a request file is paid once, an altered one not
+//! at all.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -129,6 +130,38 @@ async fn fund_pay_by_files_and_sync() {
             let again = ok(&["wallet", "complete", "--dir", s(&alice), "--receipt", s(&file("receipt.bin"))]);
             assert!(again.contains("not pending"), "{again}");
             assert_eq!(balance(&alice), (750, 0), "completing twice signs nothing new");
+            // The same request file paid again (a replayed request): refused, nothing signed.
+            let replay = cli(&[
+                "wallet",
+                "pay",
+                "--dir",
+                s(&alice),
+                "--request",
+                s(&file("request.bin")),
+                "--out",
+                s(&file("p2.bin")),
+            ]);
+            assert!(!replay.status.success(), "a request is paid once");
+            assert!(String::from_utf8_lossy(&replay.stderr).contains("already paid"), "{replay:?}");
+            assert_eq!(balance(&alice), (750, 0));
+            // An altered request file (any byte): refused before anything is committed.
+            ok(&["wallet", "request", "--dir", s(&bob), "--amount", "100", "--out", s(&file("request2.bin"))]);
+            let mut altered = std::fs::read(file("request2.bin")).unwrap();
+            let middle = altered.len() / 2;
+            altered[middle] ^= 0x01;
+            std::fs::write(file("altered.bin"), &altered).unwrap();
+            let forged = cli(&[
+                "wallet",
+                "pay",
+                "--dir",
+                s(&alice),
+                "--request",
+                s(&file("altered.bin")),
+                "--out",
+                s(&file("p3.bin")),
+            ]);
+            assert!(!forged.status.success(), "an altered request is refused");
+            assert_eq!(balance(&alice), (750, 0), "nothing pending");
 
             let history = ok(&["wallet", "history", "--dir", s(&alice), "--limit", "10"]);
             for kind in ["fund", "spend", "spend_complete"] {

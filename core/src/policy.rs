@@ -72,6 +72,12 @@ impl Limits {
         Ok(())
     }
 
+    /// How much more a payee holding `held` may receive ([`Limits::check_holding`] passes for
+    /// any amount up to it): what a payee states in its signed payment requests.
+    pub fn can_receive(&self, held: u64) -> u64 {
+        self.holding.saturating_sub(held)
+    }
+
     /// Whether a payee holding `held` may receive `amount` more.
     pub fn check_holding(&self, held: u64, amount: u64) -> Result<(), LimitError> {
         let after = held.saturating_add(amount);
@@ -152,6 +158,8 @@ mod tests {
             Err(LimitError::Holding { balance_after: 2_001, limit: 2_000, excess: 1 })
         );
         assert!(limits().check_holding(u64::MAX, 1).is_err());
+        assert_eq!(limits().can_receive(1_500), 500);
+        assert_eq!(limits().can_receive(2_500), 0);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use offline_cash_core::crypto::{Signer, SoftwareSigner};
+use offline_cash_core::protocol::{Frame, PaymentRequest, RequestBody};
 use offline_cash_core::testkit::{T0, eur};
 use offline_cash_core::token::{
     Bundle, CertificateBody, Chain, IssuerKey, LinkBody, Note, NoteBody, Output, SpendLink, TrustStore,
@@ -53,6 +54,7 @@ fn vectors() -> String {
         .unwrap()
     };
     let alice_cert = cert(&alice);
+    let bob_cert = cert(&bob);
     let note = Note::sign(
         NoteBody {
             serial: [0xA5; 16],
@@ -104,6 +106,28 @@ fn vectors() -> String {
     item("spend link id", link.id().as_bytes());
     item("bob's note id (output 0)", offline_cash_core::token::child_id(&link.id(), 0).as_bytes());
     item("bundle delivering bob's note", &bundle.to_bytes());
+    // Bob's signed payment request for the 300 that Alice's link above pays (protocol v2).
+    let request = PaymentRequest::sign(
+        RequestBody {
+            payee_certificate: bob_cert,
+            amount: 300,
+            currency: eur(),
+            nonce: [0x5A; 16],
+            time: T0 + 50,
+            expires_at: T0 + 650,
+            can_receive: 200_000,
+            cert_hints: vec![],
+            ephemeral_key: None,
+        },
+        &bob,
+    )
+    .unwrap();
+    request.verify_with(&bob.public_key()).unwrap();
+    item(
+        "request frame: bob asks for 300 (clear session, no hints)",
+        &Frame::Request(Box::new(request.clone())).encode(),
+    );
+    item("request digest (signed by bob)", request.digest());
     out
 }
 

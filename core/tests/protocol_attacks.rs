@@ -7,6 +7,7 @@ use offline_cash_core::crypto::Suite;
 use offline_cash_core::protocol::payee::{self, ExpectPayment, PayeeChecks, RequestParams};
 use offline_cash_core::protocol::payer::{ExpectRequest, Funds, PayerChecks};
 use offline_cash_core::protocol::{Frame, LimitKind, Payment, PaymentRejection, ProtocolError};
+use offline_cash_core::store::testing::commit_prepared;
 use offline_cash_core::testkit::{Fixture, T0, TestWallet, eur};
 use offline_cash_core::token::{
     Chain, Currency, LinkBody, LinkId, NoRevocations, NoteId, ObjectKind, Rejection, RevocationCheck, SpendLink,
@@ -39,11 +40,18 @@ impl Payee {
         let nonce = [self.next_nonce; 16];
         self.next_nonce += 1;
         self.open.insert(nonce, amount);
-        payee::request(
-            self.w.cert.clone(),
-            RequestParams { amount, currency, nonce, now: T0, known_wallets: vec![], session_seed: None },
-        )
-        .unwrap()
+        // States it can receive anything: these attacks are on the payee's own checks.
+        let params = RequestParams {
+            amount,
+            currency,
+            nonce,
+            now: T0,
+            expires_at: T0 + 600,
+            can_receive: u64::MAX,
+            known_wallets: vec![],
+            session_seed: None,
+        };
+        payee::request(self.w.cert.clone(), params, &self.w.signer).unwrap()
     }
 
     fn receive_with(
@@ -87,9 +95,15 @@ fn rejected(r: PaymentRejection) -> Result<u64, ProtocolError> {
 
 /// The payment frame `payer` produces for `request` from `funds`.
 fn payment_frame(fx: &Fixture, payer: &TestWallet, request: &[u8], funds: Funds) -> Vec<u8> {
-    let checks = PayerChecks { trust: &fx.trust, currency: eur(), revocations: &NoRevocations, now: T0 };
-    let accepted = ExpectRequest::new().handle_frame(request, &checks).unwrap();
-    accepted.pay(funds, &payer.signer, 1, T0, None).unwrap().committed().1
+    let accepted = ExpectRequest::new().handle_frame(request, &payer_checks(fx, T0)).unwrap();
+    let spent: Vec<Chain> = funds.full.iter().chain(funds.split.iter().map(|(c, _)| c)).cloned().collect();
+    let prepared = accepted.pay(funds, &payer.signer, 1, T0, None).unwrap();
+    let durable = commit_prepared(&fx.issuer, payer, &spent, prepared.pending(), T0).unwrap();
+    prepared.committed(durable).unwrap().1
+}
+
+fn payer_checks(fx: &Fixture, now: u64) -> PayerChecks<'_> {
+    PayerChecks { trust: &fx.trust, currency: eur(), revocations: &NoRevocations, now, max_clock_skew: 300 }
 }
 
 fn funded(fx: &Fixture, amount: u64) -> (TestWallet, Chain) {
@@ -186,8 +200,7 @@ fn stolen_note_signed_by_a_non_owner() {
     let mut b = Payee::new(&fx);
     let (state, request) = b.request(500, eur());
     // The thief builds the payment by hand: its own signature on the victim's note.
-    let checks = PayerChecks { trust: &fx.trust, currency: eur(), revocations: &NoRevocations, now: T0 };
-    let accepted = ExpectRequest::new().handle_frame(&request, &checks).unwrap();
+    let accepted = ExpectRequest::new().handle_frame(&request, &payer_checks(&fx, T0)).unwrap();
     let nonce = accepted.request().nonce;
     let link = SpendLink::sign(
         LinkBody {
@@ -285,9 +298,8 @@ fn wrong_currency_request_is_refused_by_the_payer() {
     let fx = Fixture::new(SUITE).unwrap();
     let mut b = Payee::new(&fx);
     let (_, request) = b.request(500, Currency::new("USD").unwrap());
-    let checks = PayerChecks { trust: &fx.trust, currency: eur(), revocations: &NoRevocations, now: T0 };
     assert_eq!(
-        ExpectRequest::new().handle_frame(&request, &checks).map(|_| ()),
+        ExpectRequest::new().handle_frame(&request, &payer_checks(&fx, T0)).map(|_| ()),
         Err(ProtocolError::Rejected(PaymentRejection::Currency))
     );
 }

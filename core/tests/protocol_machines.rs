@@ -4,7 +4,8 @@
 use offline_cash_core::crypto::Suite;
 use offline_cash_core::protocol::payee::{self, PayeeChecks, RequestParams};
 use offline_cash_core::protocol::payer::{ExpectRequest, Funds, PayerChecks};
-use offline_cash_core::protocol::{PaymentRejection, ProtocolError};
+use offline_cash_core::protocol::{Frame, PaymentRejection, ProtocolError};
+use offline_cash_core::store::testing::commit_prepared;
 use offline_cash_core::testkit::{Fixture, T0, TestWallet, eur};
 use offline_cash_core::token::{Chain, NoRevocations, WalletCertificate};
 
@@ -30,15 +31,21 @@ fn pay(
             currency: eur(),
             nonce,
             now: T0,
+            expires_at: T0 + 600,
+            can_receive: u64::MAX,
             known_wallets: vec![],
             session_seed: encrypted.then_some([0x11; 32]),
         },
+        &payee.signer,
     )?;
-    let checks = PayerChecks { trust: &fx.trust, currency: eur(), revocations: &NoRevocations, now: T0 };
+    let checks =
+        PayerChecks { trust: &fx.trust, currency: eur(), revocations: &NoRevocations, now: T0, max_clock_skew: 300 };
     let accepted = ExpectRequest::new().handle_frame(&request, &checks)?;
+    let spent: Vec<Chain> = funds.full.iter().chain(funds.split.iter().map(|(c, _)| c)).cloned().collect();
     let prepared = accepted.pay(funds, &payer.signer, 1, T0, encrypted.then_some([0x22; 32]))?;
     let change = prepared.pending().change.clone();
-    let (expect_receipt, payment) = prepared.committed();
+    let durable = commit_prepared(&fx.issuer, payer, &spent, prepared.pending(), T0).unwrap();
+    let (expect_receipt, payment) = prepared.committed(durable)?;
     let incoming = expect_payment.handle_frame(&payment)?;
     let open = |n: &[u8; 16]| (*n == nonce).then_some(amount);
     let spent = |_: &_| None;
@@ -93,9 +100,36 @@ fn over_the_per_payment_limit_is_refused_by_the_payee() {
     let b = TestWallet::new(&fx.issuer, Suite::EcdsaP256).unwrap();
     let note = Chain::genesis(fx.issuer.issue(a.id(), 60_000).unwrap());
     let funds = Funds { full: vec![note], split: None, certificates: certs(&[&a]) };
-    let err = pay(&fx, &a, &b, funds, 60_000, false).unwrap_err();
+    // An honest payer's store refuses to commit it; a cheating payer sends the bytes anyway.
+    let nonce = [9u8; 16];
+    let params = RequestParams {
+        amount: 60_000,
+        currency: eur(),
+        nonce,
+        now: T0,
+        expires_at: T0 + 600,
+        can_receive: u64::MAX,
+        known_wallets: vec![],
+        session_seed: None,
+    };
+    let (expect_payment, request) = payee::request(b.cert.clone(), params, &b.signer).unwrap();
+    let checks =
+        PayerChecks { trust: &fx.trust, currency: eur(), revocations: &NoRevocations, now: T0, max_clock_skew: 300 };
+    let accepted = ExpectRequest::new().handle_frame(&request, &checks).unwrap();
+    let prepared = accepted.pay(funds, &a.signer, 1, T0, None).unwrap();
+    let frame = Frame::Payment(prepared.pending().payment_bytes.clone()).encode();
+    let open = |n: &[u8; 16]| (*n == nonce).then_some(60_000);
+    let spent = |_: &_| None;
+    let checks = PayeeChecks {
+        verify: fx.context(),
+        payee_certificate: &b.cert,
+        open_request: &open,
+        spent_by: &spent,
+        balance: 0,
+    };
+    let err = expect_payment.handle_frame(&frame).unwrap().verify(&checks).unwrap_err();
     assert_eq!(
-        err,
+        ProtocolError::Rejected(err),
         ProtocolError::Rejected(PaymentRejection::OverLimit {
             limit: offline_cash_core::protocol::LimitKind::PerPayment,
             limit_value: 50_000,

@@ -159,6 +159,7 @@ fn spends_that_break_the_rules_are_refused_and_leave_nothing() {
     // The same note again, under a new hash and counter: it is pending, not spendable.
     let mut twice = spend.clone();
     twice.payment_hash = [1; 32];
+    twice.request_nonce = [7; 16];
     twice.counter += 1;
     twice.change.clear();
     twice.amount = 1_000;

@@ -93,7 +93,9 @@ fn a_tap_torn_at_every_byte_completes_on_retry() {
             fund(&issuer, &a, &[1_000], T0).unwrap();
             let mut cfg = config(role, false);
             cfg.field.tear_at_byte = Some(cut);
-            let first = pay(&a, &b, 250, cfg);
+            let request = b.request_payment(250, T0).unwrap();
+            let nonce = request.nonce();
+            let first = tap(a.pay(), request, cfg, T0).unwrap();
             assert!(first.torn, "cut {cut}");
             // Nothing is lost or created, whatever was committed before the tear: value the
             // payee already holds is no longer also counted as the payer's pending.
@@ -105,10 +107,12 @@ fn a_tap_torn_at_every_byte_completes_on_retry() {
                     .any(|e| matches!(e, WalletEvent::TapTorn { pending: Some(_) }));
                 assert!(torn, "a pending payment after a tear is reported as torn");
             }
-            // Tap again unless both sides already finished (a tear on the very last bytes):
-            // the payer resends the same payment if one is pending.
+            // Tap again unless both sides already finished (a tear on the very last bytes),
+            // with the same request presented again: the payer resends the same payment if one
+            // is pending for it (a new request would be refused while it is pending).
             if !(bb.spendable == 250 && ab.pending == 0) {
-                let second = pay(&a, &b, 250, config(role, false));
+                let again = b.request_again(&nonce, T0).unwrap();
+                let second = tap(a.pay(), again, config(role, false), T0).unwrap();
                 assert!(second.error().is_none(), "{role:?} cut {cut}: {:?}", second.error());
                 assert!(second.payer_complete);
             }

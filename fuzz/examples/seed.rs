@@ -62,6 +62,7 @@ fn pay_frames(from: &Wallet, to: &Wallet, amount: u64) -> Result<Vec<u8>, Fixtur
 fn clear_payment(
     from: &Wallet,
     to: offline_cash_core::token::WalletCertificate,
+    to_key: &dyn Signer,
     amount: u64,
 ) -> Result<Vec<u8>, FixtureError> {
     let params = RequestParams {
@@ -69,10 +70,12 @@ fn clear_payment(
         currency: eur(),
         nonce: [8; 16],
         now: NOW,
+        expires_at: NOW + 600,
+        can_receive: u64::MAX,
         known_wallets: Vec::new(),
         session_seed: None,
     };
-    let (_, request_frame) = request(to, params)?;
+    let (_, request_frame) = request(to, params, to_key)?;
     Ok(from.pay().handle_frame(&request_frame, NOW)?.ok_or("no payment")?)
 }
 
@@ -129,10 +132,12 @@ fn main() -> Result<(), FixtureError> {
             currency: eur(),
             nonce: [7; 16],
             now: NOW,
+            expires_at: NOW + 600,
+            can_receive: u64::MAX,
             known_wallets: Vec::new(),
             session_seed: sealed.then_some([9; 32]),
         };
-        let (_, request_frame) = request(payee_cert.clone(), params)?;
+        let (_, request_frame) = request(payee_cert.clone(), params, &payee_key()?)?;
         let a = payer(&issuer)?;
         let mut session = a.pay();
         let payment = session.handle_frame(&request_frame, NOW)?.ok_or("no payment")?;
@@ -146,9 +151,9 @@ fn main() -> Result<(), FixtureError> {
     let a = payer(&issuer)?;
     let b = payee(&issuer)?;
     let payer_cert = issuer.certify(&offline_cash_fuzz::payer_key()?)?;
-    let hop1 = clear_payment(&payer(&issuer)?, payee_cert.clone(), AMOUNT)?;
+    let hop1 = clear_payment(&payer(&issuer)?, payee_cert.clone(), &payee_key()?, AMOUNT)?;
     pay_frames(&a, &b, AMOUNT)?;
-    let hop2 = clear_payment(&b, payer_cert, 100)?;
+    let hop2 = clear_payment(&b, payer_cert, &offline_cash_fuzz::payer_key()?, 100)?;
     let mut records = Vec::new();
     for (name, frame) in [("hop1", &hop1), ("hop2", &hop2)] {
         let payment = payment_of(frame)?;

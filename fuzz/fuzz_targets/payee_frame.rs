@@ -16,7 +16,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = decoded.encode();
     }
     let issuer = issuer().expect("fixture");
-    let payee_cert = issuer.certify(&payee_key().expect("fixture")).expect("fixture");
+    let payee_signer = payee_key().expect("fixture");
+    let payee_cert = issuer.certify(&payee_signer).expect("fixture");
     let payer_cert = issuer.certify(&payer_key().expect("fixture")).expect("fixture");
     let trust = issuer.trust();
     let mut known = CertificateStore::new();
@@ -27,10 +28,12 @@ fuzz_target!(|data: &[u8]| {
         currency: eur(),
         nonce: [7; 16],
         now: NOW,
+        expires_at: NOW + 600,
+        can_receive: u64::MAX,
         known_wallets: Vec::new(),
         session_seed: (mode & 1 == 1).then_some([9; 32]),
     };
-    let (state, _request) = request(payee_cert.clone(), params).expect("fixture");
+    let (state, _request) = request(payee_cert.clone(), params, &payee_signer).expect("fixture");
     let Ok(incoming) = state.handle_frame(frame) else { return };
     let _ = incoming.payment_hash();
     let checks = PayeeChecks {

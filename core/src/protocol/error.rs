@@ -60,6 +60,28 @@ pub enum PaymentRejection {
     /// A request in another currency than the wallet's.
     #[error("currency mismatch")]
     Currency,
+    /// A payment request whose signature does not verify under the payee certificate it
+    /// carries (altered on the way, or made up by someone else).
+    #[error("payment request signature does not verify under the payee's certificate")]
+    RequestSignature,
+    /// A payment request past its expiry (by the payer's clock).
+    #[error("payment request expired at {expires_at}, now is {now}")]
+    RequestExpired { expires_at: u64, now: u64 },
+    /// A payment request dated further ahead of the payer's clock than the allowed skew: one
+    /// of the two clocks is wrong, and the payee would refuse the payer's links as "not yet
+    /// valid".
+    #[error("payment request dated {request_time}, now is {now}: clocks differ by more than {max_skew} s")]
+    ClockSkew { request_time: u64, now: u64, max_skew: u64 },
+    /// The payee says (in its signed request) it cannot hold the amount.
+    #[error("the payee can receive at most {can_receive}, asked for {amount}")]
+    PayeeCannotHold { amount: u64, can_receive: u64 },
+    /// This wallet already paid the request with this nonce (a replayed request).
+    #[error("this payment request was already paid")]
+    AlreadyPaid { payment_hash: [u8; 32] },
+    /// This wallet has a payment to this payee awaiting its receipt, for an earlier request:
+    /// present that request again to finish it (or sync), before a new one can be paid.
+    #[error("a payment to this payee for an earlier request is pending: finish that request first (or sync)")]
+    PendingForOtherRequest { payment_hash: [u8; 32] },
 }
 
 impl PaymentRejection {
@@ -76,6 +98,12 @@ impl PaymentRejection {
             PaymentRejection::Certificate(_) => "certificate",
             PaymentRejection::BadReceipt => "bad_receipt",
             PaymentRejection::Currency => "currency",
+            PaymentRejection::RequestSignature => "altered",
+            PaymentRejection::RequestExpired { .. } => "expired",
+            PaymentRejection::ClockSkew { .. } => "not_yet_valid",
+            PaymentRejection::PayeeCannotHold { .. } => "over_limit",
+            PaymentRejection::AlreadyPaid { .. } => "replayed",
+            PaymentRejection::PendingForOtherRequest { .. } => "pending_payment",
         }
     }
 }
@@ -109,7 +137,7 @@ pub enum ProtocolError {
 
 /// Wire reason codes: one byte per rejection reason, carried in the status word `9Axx` of the
 /// NFC binding and named in error frames. 0 is "unknown".
-const REASONS: [(u8, &str); 25] = [
+const REASONS: [(u8, &str); 26] = [
     (1, "malformed"),
     (2, "forged"),
     (3, "altered"),
@@ -135,6 +163,7 @@ const REASONS: [(u8, &str); 25] = [
     (39, "bad_receipt"),
     (40, "currency"),
     (41, "busy"),
+    (42, "pending_payment"),
 ];
 
 /// The name of wire reason `code` (`"unknown"` for a code this version does not know).

@@ -3,7 +3,7 @@
 //! ```text
 //!  frame = type (1 byte) ‖ payload
 //!   0x00 Poll           (empty)            reader asks the card to speak first
-//!   0x01 Request        PaymentRequest     payee → payer
+//!   0x01 Request        PaymentRequest     payee → payer (signed by the payee)
 //!   0x02 Payment        Payment            payer → payee (plain)
 //!   0x03 SealedPayment  [ephemeral, ct]    payer → payee (session-encrypted Payment)
 //!   0x04 Receipt        Receipt            payee → payer (plain)
@@ -25,31 +25,61 @@ pub const MAX_FRAME_BYTES: usize = crate::token::MAX_BUNDLE_BYTES + 1024;
 /// Longest error message carried in an error frame.
 pub const MAX_ERROR_MESSAGE: usize = 256;
 
-/// What a payee asks for: `[version, payee_certificate, amount, currency, nonce, time,
-/// [hint…], ephemeral_key]`.
+/// Version of the payment request, and so of the payment protocol: every tap starts with a
+/// request, and a wallet refuses a request of another version with
+/// [`DecodeError::UnknownVersion`] (version 1 was unsigned). Payments and receipts keep the
+/// object version [`crate::token::VERSION`].
+pub const PROTOCOL_VERSION: u64 = 2;
+
+/// What a payee asks for, signed by the payee's wallet key:
+/// `[[2, payee_certificate, amount, currency, nonce, time, expires_at, can_receive, [hint…],
+/// ephemeral_key], signature]`, tag `OC1/payment-request` (distinct from `OC1/request`, the
+/// tag of signed HTTP requests to the issuer).
+///
+/// The signature (under the key of `payee_certificate`) covers every field, the ephemeral
+/// session key included, so an altered byte, a swapped session key or a request made up by
+/// someone else does not verify.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentRequest {
+pub struct RequestBody {
     /// The payee's certificate (so the payer can check who it pays and verify the receipt).
     pub payee_certificate: WalletCertificate,
     /// Requested amount (minor units).
     pub amount: u64,
     /// Requested currency.
     pub currency: Currency,
-    /// Fresh random nonce; the payer's links must carry it.
+    /// Fresh random nonce; the payer's links must carry it, and a payer pays it once.
     pub nonce: [u8; 16],
-    /// Payee's time.
+    /// Payee's time when it made the request.
     pub time: u64,
+    /// Payee's time after which it no longer accepts a payment for this request.
+    pub expires_at: u64,
+    /// How much more the payee can hold now (its holding limit minus its balance); never
+    /// less than `amount` in a request the payee issues.
+    pub can_receive: u64,
     /// First 8 bytes of the wallet ids whose certificates the payee already holds.
     pub cert_hints: Vec<[u8; CERT_HINT_LEN]>,
     /// Payee's ephemeral P-256 key (compressed) if it wants session encryption.
     pub ephemeral_key: Option<[u8; 33]>,
 }
 
-impl PaymentRequest {
-    fn encode_into(&self, enc: &mut Encoder) {
-        enc.array(8).uint(crate::token::VERSION);
+/// A payment request as it travels: the body and the payee's signature.
+pub type PaymentRequest = Signed<RequestBody>;
+
+const REQUEST_FIELDS: usize = 10;
+
+impl Body for RequestBody {
+    const TAG: &'static [u8] = b"OC1/payment-request";
+    const KIND: ObjectKind = ObjectKind::Message;
+
+    fn encode(&self, enc: &mut Encoder) {
+        enc.array(REQUEST_FIELDS).uint(PROTOCOL_VERSION);
         self.payee_certificate.encode_into(enc);
-        enc.uint(self.amount).text(self.currency.as_str()).bytes(&self.nonce).uint(self.time);
+        enc.uint(self.amount)
+            .text(self.currency.as_str())
+            .bytes(&self.nonce)
+            .uint(self.time)
+            .uint(self.expires_at)
+            .uint(self.can_receive);
         enc.array(self.cert_hints.len());
         for h in &self.cert_hints {
             enc.bytes(h);
@@ -57,14 +87,24 @@ impl PaymentRequest {
         enc.bytes(self.ephemeral_key.as_ref().map_or(&[][..], |k| &k[..]));
     }
 
-    fn decode_from(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        dec.array_exact(8)?;
-        version(dec)?;
+    fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let at = dec.position();
+        let n = dec.array(REQUEST_FIELDS + 1)?;
+        // The version first, so a request of another version says so (not "wrong length").
+        let found = dec.uint()?;
+        if found != PROTOCOL_VERSION {
+            return Err(DecodeError::UnknownVersion { object: ObjectKind::Message, found });
+        }
+        if n != REQUEST_FIELDS {
+            return Err(DecodeError::InvalidField { offset: at, field: "request fields" });
+        }
         let payee_certificate = WalletCertificate::decode_from(dec)?;
         let amount = dec.uint()?;
         let currency = Currency::decode(dec)?;
         let nonce = dec.fixed::<16>()?;
         let time = dec.uint()?;
+        let expires_at = dec.uint()?;
+        let can_receive = dec.uint()?;
         let n = dec.array(MAX_CERT_HINTS)?;
         let mut cert_hints = Vec::with_capacity(n);
         for _ in 0..n {
@@ -77,20 +117,37 @@ impl PaymentRequest {
             33 => eph.try_into().ok(),
             _ => return Err(DecodeError::InvalidField { offset: at, field: "ephemeral key" }),
         };
-        Ok(Self { payee_certificate, amount, currency, nonce, time, cert_hints, ephemeral_key })
+        Ok(Self {
+            payee_certificate,
+            amount,
+            currency,
+            nonce,
+            time,
+            expires_at,
+            can_receive,
+            cert_hints,
+            ephemeral_key,
+        })
     }
+}
 
+impl RequestBody {
     /// The payee's wallet id.
     pub fn payee(&self) -> WalletId {
         self.payee_certificate.wallet_id()
     }
+}
 
-    /// The canonical encoding (the request's payload bytes).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut enc = Encoder::new();
-        self.encode_into(&mut enc);
-        enc.finish()
+/// Decodes a request frame's payload. A version-1 request (an unsigned bare body `[1, …]`)
+/// is [`DecodeError::UnknownVersion`], like any other version.
+fn decode_request(dec: &mut Decoder<'_>) -> Result<PaymentRequest, DecodeError> {
+    let mut probe = dec.clone();
+    if probe.array(REQUEST_FIELDS + 1).is_ok() {
+        if let Ok(found) = probe.uint() {
+            return Err(DecodeError::UnknownVersion { object: ObjectKind::Message, found });
+        }
     }
+    PaymentRequest::decode_from(dec)
 }
 
 fn version(dec: &mut Decoder<'_>) -> Result<(), DecodeError> {
@@ -271,7 +328,7 @@ impl Frame {
         let frame = match tag {
             T_POLL => Frame::Poll,
             T_ACK => Frame::Ack,
-            T_REQUEST => Frame::Request(Box::new(PaymentRequest::decode_from(&mut dec)?)),
+            T_REQUEST => Frame::Request(Box::new(decode_request(&mut dec)?)),
             T_PAYMENT => {
                 Payment::from_bytes(payload)?;
                 return Ok(Frame::Payment(payload.to_vec()));

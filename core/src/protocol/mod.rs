@@ -2,9 +2,9 @@
 //!
 //! ```text
 //!   payee                                   payer
-//!   payee::request() ── Request frame ────► ExpectRequest::handle_frame
-//!                                           RequestAccepted::pay / resend
-//!                                           (commit pending spend) PaymentPrepared::committed
+//!   payee::request() ── Request frame ────► ExpectRequest::handle_frame (signature, certificate)
+//!     (signed by the payee)                 RequestAccepted::pay (check_payable first) / resend
+//!                                           (commit pending spend) PaymentPrepared::committed(SpendDurable)
 //!   ExpectPayment::handle_frame ◄── Payment frame ──
 //!   IncomingPayment::verify (or answer_duplicate)
 //!   (commit notes + receipt) receipt_frame ── Receipt frame ──► ExpectReceipt::handle_frame
@@ -14,8 +14,9 @@
 //! The machines take bytes, `now` and random seeds, and return bytes and data; they own no
 //! socket, NFC handle, clock, RNG, thread or database. The same machines serve NFC, QR codes
 //! or files. Storage decisions (what is durable when) are the caller's, guided by the types:
-//! the payment frame is released only after the pending spend is committed, and the receipt
-//! is signed for notes the caller commits before sending it.
+//! the payment frame is released only against the store's proof that the pending spend is
+//! committed (`store::SpendDurable`), and the receipt is signed for notes the caller commits
+//! (with the `ChainVerified` proof) before sending it.
 
 mod error;
 mod messages;
@@ -25,6 +26,6 @@ pub mod session;
 
 pub use error::{LimitKind, PaymentRejection, ProtocolError, reason_code, reason_name};
 pub use messages::{
-    CERT_HINT_LEN, Frame, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, Payment, PaymentRequest, Receipt,
-    ReceiptBody, payment_hash,
+    CERT_HINT_LEN, Frame, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, PROTOCOL_VERSION, Payment,
+    PaymentRequest, Receipt, ReceiptBody, RequestBody, payment_hash,
 };

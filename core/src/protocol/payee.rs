@@ -12,7 +12,7 @@
 //! an unverified bundle. The caller (the wallet) owns storage: it looks up duplicates between
 //! `handle_frame` and `verify`, and commits the received notes *before* asking for the receipt.
 
-use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, ReceiptBody, payment_hash};
+use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, ReceiptBody, RequestBody, payment_hash};
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{LimitKind, PaymentRejection, ProtocolError};
 use crate::crypto::Signer;
@@ -32,6 +32,11 @@ pub struct RequestParams {
     pub nonce: [u8; 16],
     /// Payee's time.
     pub now: u64,
+    /// When the request stops being accepted (payee's time).
+    pub expires_at: u64,
+    /// How much more the payee can hold (its holding limit minus its balance); a request for
+    /// more is refused here, since the payee would have to refuse its payment.
+    pub can_receive: u64,
     /// Wallet ids whose certificates the payee holds (the payer omits those certificates).
     pub known_wallets: Vec<WalletId>,
     /// 32 random bytes to turn on session encryption, or `None` for a clear session.
@@ -46,11 +51,20 @@ pub struct ExpectPayment {
     ephemeral: Option<Ephemeral>,
 }
 
-/// Starts a payment request. Returns the state and the request frame to send.
+/// Starts a payment request signed by `signer` (the key of `certificate`). Returns the state
+/// and the request frame to send. The caller states `can_receive` truthfully and does not
+/// issue a *new* request for more (the wallet refuses with the holding limit); a request
+/// presented again may ask for more than the payee can now hold, so that a payer resends the
+/// payment it already made for it (a new payment to it is refused by the payer).
+/// [`ProtocolError::Misuse`] if `signer` is not the certificate's key.
 pub fn request(
     certificate: WalletCertificate,
     params: RequestParams,
+    signer: &dyn Signer,
 ) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
+    if signer.public_key() != certificate.body().public_key {
+        return Err(ProtocolError::Misuse("the request signer is not the certificate's key"));
+    }
     let ephemeral = match params.session_seed {
         Some(seed) => {
             Some(Ephemeral::from_seed(&seed).ok_or(ProtocolError::Misuse("session seed is not a valid scalar"))?)
@@ -67,15 +81,18 @@ pub fn request(
             h
         })
         .collect();
-    let request = PaymentRequest {
+    let body = RequestBody {
         payee_certificate: certificate,
         amount: params.amount,
         currency: params.currency,
         nonce: params.nonce,
         time: params.now,
+        expires_at: params.expires_at,
+        can_receive: params.can_receive,
         cert_hints,
         ephemeral_key: ephemeral.as_ref().map(Ephemeral::public_key),
     };
+    let request = PaymentRequest::sign(body, signer)?;
     let request_bytes = request.to_bytes();
     let frame = Frame::Request(Box::new(request.clone())).encode();
     Ok((ExpectPayment { request, request_bytes, ephemeral }, frame))

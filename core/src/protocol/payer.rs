@@ -6,16 +6,20 @@
 //!                                                                       spend durably, then)
 //!                   ReceiptVerified ◄──handle_frame── ExpectReceipt ◄──committed()── Payment frame
 //! ```
-//! The payment frame can only be obtained through [`PaymentPrepared::committed`], which the
-//! wallet calls after the spend is durable; a torn tap is retried with [`RequestAccepted::resend`]
-//! and the *same* payment bytes, so the payer never signs two links for one note.
+//! The payment frame can only be obtained through [`PaymentPrepared::committed`], which takes
+//! the store's [`SpendDurable`] proof for that payment: the frame cannot exist before its
+//! pending spend is durable. A torn tap is retried with [`RequestAccepted::resend`] and the
+//! *same* payment bytes, for the request the payment answers only, so the payer never signs
+//! two links for one note. A new payment is signed only after
+//! [`RequestAccepted::check_payable`] (expiry, clock skew, the payee's room).
 
 use std::collections::HashSet;
 
-use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, payment_hash};
+use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, RequestBody, payment_hash};
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{PaymentRejection, ProtocolError};
 use crate::crypto::Signer;
+use crate::store::SpendDurable;
 use crate::token::{
     Bundle, Chain, Currency, LinkBody, NoteId, Output, RevocationCheck, SpendLink, TrustStore, WalletCertificate,
     WalletId,
@@ -38,6 +42,8 @@ pub struct PayerChecks<'a> {
     pub revocations: &'a dyn RevocationCheck,
     /// Payer's time.
     pub now: u64,
+    /// How far (seconds) the payee's clock may be ahead of the payer's.
+    pub max_clock_skew: u64,
 }
 
 impl std::fmt::Debug for PayerChecks<'_> {
@@ -52,28 +58,34 @@ impl ExpectRequest {
         Self::default()
     }
 
-    /// Takes the payee's request frame and checks the payee's certificate and currency.
+    /// Takes the payee's request frame and checks who sent it: the payee's certificate (issuer
+    /// signature, validity now, not revoked), the request's signature under that certificate's
+    /// key, the currency and a non-zero amount. Whether the request can still be *paid* (its
+    /// time, expiry and the payee's room) is [`RequestAccepted::check_payable`], which
+    /// [`RequestAccepted::pay`] runs before it signs anything.
     pub fn handle_frame(self, frame: &[u8], checks: &PayerChecks<'_>) -> Result<RequestAccepted, ProtocolError> {
         let request = match Frame::decode(frame)? {
             Frame::Request(r) => *r,
             Frame::Error { code, message } => return Err(ProtocolError::Peer { code, message }),
             other => return Err(ProtocolError::Unexpected { expected: "payment request", found: other.type_byte() }),
         };
-        let cert = &request.payee_certificate;
+        let body = request.body();
+        let cert = &body.payee_certificate;
         cert.verify_issuer(checks.trust).map_err(PaymentRejection::Certificate)?;
         cert.check_valid_at(checks.now).map_err(PaymentRejection::Certificate)?;
         let payee = cert.wallet_id();
         if checks.revocations.is_revoked(&payee) {
             return Err(PaymentRejection::Certificate(crate::token::Rejection::Revoked { wallet: payee }).into());
         }
-        if request.currency != checks.currency {
+        request.verify_with(&cert.body().public_key).map_err(|_| PaymentRejection::RequestSignature)?;
+        if body.currency != checks.currency {
             return Err(PaymentRejection::Currency.into());
         }
-        if request.amount == 0 {
+        if body.amount == 0 {
             return Err(PaymentRejection::AmountMismatch { requested: 0, paid: 0 }.into());
         }
         let request_bytes = request.to_bytes();
-        Ok(RequestAccepted { request, request_bytes })
+        Ok(RequestAccepted { request, request_bytes, max_clock_skew: checks.max_clock_skew })
     }
 }
 
@@ -82,6 +94,7 @@ impl ExpectRequest {
 pub struct RequestAccepted {
     request: PaymentRequest,
     request_bytes: Vec<u8>,
+    max_clock_skew: u64,
 }
 
 /// The notes a payer spends: chains spent in full, and at most one chain split into the
@@ -105,6 +118,8 @@ pub struct PendingPayment {
     pub payment_bytes: Vec<u8>,
     /// The payee.
     pub payee: WalletId,
+    /// The nonce of the request it answers (the one its links carry).
+    pub request_nonce: [u8; 16],
     /// The amount.
     pub amount: u64,
     /// The held notes this payment spends.
@@ -118,14 +133,34 @@ pub struct PendingPayment {
 }
 
 impl RequestAccepted {
-    /// The request.
-    pub fn request(&self) -> &PaymentRequest {
-        &self.request
+    /// The request (verified: signed by the payee).
+    pub fn request(&self) -> &RequestBody {
+        self.request.body()
     }
 
     /// The payee's wallet id.
     pub fn payee(&self) -> WalletId {
-        self.request.payee()
+        self.request.body().payee()
+    }
+
+    /// Whether a *new* payment may answer this request at the payer's time `now`: what the
+    /// payee is bound to refuse is refused here, before anything is signed or committed, so
+    /// no value sits pending for a payment that cannot succeed. In order: the request expired
+    /// (`now > expires_at`); the request is dated beyond the clock skew ahead of `now` (the
+    /// payer's clock is behind the payee's: its links would be "not yet valid" there, or its
+    /// certificate checked at a time it does not cover); the payee cannot hold the amount.
+    pub fn check_payable(&self, now: u64) -> Result<(), PaymentRejection> {
+        let body = self.request.body();
+        if now > body.expires_at {
+            return Err(PaymentRejection::RequestExpired { expires_at: body.expires_at, now });
+        }
+        if body.time > now.saturating_add(self.max_clock_skew) {
+            return Err(PaymentRejection::ClockSkew { request_time: body.time, now, max_skew: self.max_clock_skew });
+        }
+        if body.amount > body.can_receive {
+            return Err(PaymentRejection::PayeeCannotHold { amount: body.amount, can_receive: body.can_receive });
+        }
+        Ok(())
     }
 
     /// Signs links paying the request from `funds`. `first_counter` is the payer's next spend
@@ -139,9 +174,11 @@ impl RequestAccepted {
         now: u64,
         session_seed: Option<[u8; 32]>,
     ) -> Result<PaymentPrepared, ProtocolError> {
+        self.check_payable(now)?;
         let me = crate::token::wallet_id(&signer.public_key());
-        let payee = self.request.payee();
-        let nonce = self.request.nonce;
+        let request = self.request.body();
+        let payee = request.payee();
+        let nonce = request.nonce;
         let mut counter = first_counter;
         let mut to_payee = Vec::new();
         let mut change = Vec::new();
@@ -177,14 +214,14 @@ impl RequestAccepted {
             links.push(link);
             spent.push(chain.head);
         }
-        if total != self.request.amount {
+        if total != request.amount {
             return Err(ProtocolError::Misuse("funds do not add up to the requested amount"));
         }
         let omit: HashSet<WalletId> = funds
             .certificates
             .iter()
             .map(WalletCertificate::wallet_id)
-            .filter(|w| self.request.cert_hints.iter().any(|h| w.0.get(..CERT_HINT_LEN) == Some(&h[..])))
+            .filter(|w| request.cert_hints.iter().any(|h| w.0.get(..CERT_HINT_LEN) == Some(&h[..])))
             .collect();
         let bundle = Bundle::from_chains(&to_payee, &funds.certificates, &omit).map_err(PaymentRejection::Chain)?;
         let payment_bytes = Payment { bundle }.to_bytes();
@@ -192,6 +229,7 @@ impl RequestAccepted {
             hash: payment_hash(&payment_bytes),
             payment_bytes,
             payee,
+            request_nonce: nonce,
             amount: total,
             spent,
             links,
@@ -201,15 +239,21 @@ impl RequestAccepted {
         self.prepare(pending, session_seed)
     }
 
-    /// Resends a payment prepared in an earlier, torn tap to the same payee (same bytes, so the
-    /// payee answers idempotently). Fails if the pending payment is for another payee.
+    /// Resends a payment prepared in an earlier, torn tap for *this* request (same bytes, so
+    /// the payee answers idempotently). Fails if the pending payment is for another payee or
+    /// answers another request: a pending payment is never offered for a request it does not
+    /// answer. No time check: resending commits nothing new.
     pub fn resend(
         self,
         pending: PendingPayment,
         session_seed: Option<[u8; 32]>,
     ) -> Result<PaymentPrepared, ProtocolError> {
-        if pending.payee != self.request.payee() {
+        let body = self.request.body();
+        if pending.payee != body.payee() {
             return Err(ProtocolError::Misuse("pending payment is for another payee"));
+        }
+        if pending.request_nonce != body.nonce {
+            return Err(PaymentRejection::PendingForOtherRequest { payment_hash: pending.hash }.into());
         }
         self.prepare(pending, session_seed)
     }
@@ -219,7 +263,7 @@ impl RequestAccepted {
         pending: PendingPayment,
         session_seed: Option<[u8; 32]>,
     ) -> Result<PaymentPrepared, ProtocolError> {
-        let (frame, session) = match (self.request.ephemeral_key, session_seed) {
+        let (frame, session) = match (self.request.body().ephemeral_key, session_seed) {
             (None, _) => (Frame::Payment(pending.payment_bytes.clone()).encode(), None),
             (Some(peer), Some(seed)) => {
                 let eph =
@@ -232,7 +276,8 @@ impl RequestAccepted {
                 return Err(ProtocolError::Misuse("payee asked for encryption: a session seed is needed"));
             }
         };
-        Ok(PaymentPrepared { pending, frame, session, payee_certificate: self.request.payee_certificate })
+        let payee_certificate = self.request.body().payee_certificate.clone();
+        Ok(PaymentPrepared { pending, frame, session, payee_certificate })
     }
 }
 
@@ -251,11 +296,16 @@ impl PaymentPrepared {
         &self.pending
     }
 
-    /// Call once the pending spend is durable: returns the next state and the frame to send.
-    pub fn committed(self) -> (ExpectReceipt, Vec<u8>) {
+    /// Call with the store's proof that the pending spend is durable
+    /// ([`crate::store::Store::begin_spend`], or the stored pending spend being resent):
+    /// returns the next state and the frame to send. A proof for another payment is misuse.
+    pub fn committed(self, durable: SpendDurable) -> Result<(ExpectReceipt, Vec<u8>), ProtocolError> {
+        if durable.payment_hash() != &self.pending.hash {
+            return Err(ProtocolError::Misuse("the durable spend is another payment"));
+        }
         let state =
             ExpectReceipt { pending: self.pending, session: self.session, payee_certificate: self.payee_certificate };
-        (state, self.frame)
+        Ok((state, self.frame))
     }
 }
 

@@ -9,8 +9,10 @@
 //!  nonce = direction (4 bytes) ‖ counter (8 bytes, big-endian)
 //! ```
 //! An eavesdropper sees the request (public: a certificate and an amount) but not the notes,
-//! their history or the receipt. This is confidentiality only: authenticity comes from the
-//! signatures inside. The ephemeral secret comes from 32 bytes the caller supplies (so tests
+//! their history or the receipt. The payee's ephemeral key `E_B` is inside its signed request
+//! (protocol version 2), so it is bound to the payee's certificate: an active relay that
+//! substitutes its own key breaks the request's signature, and the payer refuses it. Other
+//! authenticity comes from the signatures inside (links, receipt). The ephemeral secret comes from 32 bytes the caller supplies (so tests
 //! are deterministic); the caller must draw them from a CSPRNG.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};

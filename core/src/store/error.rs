@@ -33,6 +33,10 @@ pub enum StoreError {
     /// An outgoing spend with this payment hash already exists.
     #[error("an outgoing payment with hash {} already exists", hex32(payment_hash))]
     DuplicateSpend { payment_hash: [u8; 32] },
+    /// This wallet already made a payment (pending or complete) for the payee's request with
+    /// this nonce: a request is paid once.
+    #[error("the request was already paid by payment {}", hex32(payment_hash))]
+    RequestAlreadyPaid { payment_hash: [u8; 32] },
     /// A note to spend is not held, or not unspent.
     #[error("note {note} is not spendable")]
     NoteNotSpendable { note: NoteId },

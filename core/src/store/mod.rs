@@ -54,7 +54,7 @@ pub use crash::crash_points_passed;
 pub use error::{StoreError, Unusable};
 pub use log::{HistoryCursor, HistoryFilter, HistoryPage, LogEntry, LogKind, LogVerified};
 pub use outbox::{OutboxKind, OutboxRecord, SettlementResult, SyncState};
-pub use payments::{Completed, IncomingPayment, PendingSpend, Received, SpendState, StoredSpend};
+pub use payments::{Completed, IncomingPayment, PendingSpend, Received, SpendDurable, SpendState, StoredSpend};
 pub use schema::{APPLICATION_ID, CURRENT_VERSION};
 
 /// The hash identifying a payment (computed by the protocol over the payment's bytes).

@@ -1,9 +1,9 @@
 //! Value in and out: funding, the payer's pending → complete spends, the payee's receipts.
 //!
 //! ```text
-//!  payer: select_coins ─► sign links (counter) ─► begin_spend ══commit══► send payment bytes
+//!  payer: select_coins ─► sign links (counter) ─► begin_spend ══commit══► SpendDurable ─► send payment bytes
 //!         receipt bytes ─► complete_spend (idempotent)      retry: pending_spends() → same bytes
-//!  payee: verify ─► receive ══commit══► emit receipt bytes   repeat: Received::Duplicate{same receipt}
+//!  payee: verify (ChainVerified) ─► receive ══commit══► emit receipt bytes   repeat: Received::Duplicate{same receipt}
 //! ```
 //!
 //! Every method here is one write transaction that updates the rows, the counters in `state`
@@ -19,7 +19,7 @@ use super::outbox::{self, OutboxKind};
 use super::{PaymentHash, Store, StoreError, blob32};
 use crate::crypto::sha256;
 use crate::policy::Limits;
-use crate::token::{Chain, LinkId, NoteId, SpendLink, WalletId};
+use crate::token::{Chain, ChainVerified, LinkId, NoteId, SpendLink, WalletId};
 
 /// An outgoing payment to commit before its bytes leave the device.
 #[derive(Debug, Clone)]
@@ -28,6 +28,8 @@ pub struct PendingSpend {
     pub payment_hash: PaymentHash,
     /// The payee.
     pub payee: WalletId,
+    /// The nonce of the payee's request this payment answers (a request is paid once).
+    pub request_nonce: [u8; 16],
     /// The value paid to the payee.
     pub amount: u64,
     /// The notes the payment spends (all become `pending`).
@@ -42,6 +44,29 @@ pub struct PendingSpend {
     pub counter: u64,
     /// Now (Unix seconds).
     pub now: u64,
+}
+
+/// Proof that an outgoing payment's pending spend is durable: only the store creates one
+/// ([`Store::begin_spend`] after its commit, [`Store::resend_proof`] for a spend it holds as
+/// pending), and the protocol releases a payment frame only against the proof for that very
+/// payment (`protocol::payer::PaymentPrepared::committed`). Not `Clone`: one proof, one send.
+///
+/// Nothing outside the store can make one, so a payment frame cannot be released without a
+/// durable pending spend:
+///
+/// ```compile_fail
+/// let forged = offline_cash_core::store::SpendDurable { payment_hash: [0; 32] };
+/// ```
+#[derive(Debug, PartialEq, Eq)]
+pub struct SpendDurable {
+    payment_hash: PaymentHash,
+}
+
+impl SpendDurable {
+    /// The payment whose pending spend is durable.
+    pub fn payment_hash(&self) -> &PaymentHash {
+        &self.payment_hash
+    }
 }
 
 /// Whether an outgoing payment is awaiting its receipt.
@@ -61,6 +86,8 @@ pub struct StoredSpend {
     pub payment_hash: PaymentHash,
     /// The payee.
     pub payee: WalletId,
+    /// The nonce of the request it answers (`None` for a payment made before schema 4).
+    pub request_nonce: Option<[u8; 16]>,
     /// Value to the payee.
     pub amount: u64,
     /// Value back as change.
@@ -88,8 +115,18 @@ pub enum Completed {
 }
 
 /// An incoming payment that verified, to commit before the receipt is emitted.
+///
+/// Its `verified` proof comes only from `token::verify_bundle`, so notes that were not
+/// verified cannot reach [`Store::receive`]:
+///
+/// ```compile_fail
+/// let forged = offline_cash_core::token::ChainVerified { _private: () };
+/// ```
 #[derive(Debug, Clone)]
 pub struct IncomingPayment {
+    /// The proof that `token::verify_bundle` accepted the payment's bundle: an incoming
+    /// payment cannot be built, so not stored, without it.
+    pub verified: ChainVerified,
     /// The payment's hash.
     pub payment_hash: PaymentHash,
     /// The payer.
@@ -221,9 +258,11 @@ impl Store {
     /// bytes leave the device. Checks the offline limits, that the notes are held and unspent,
     /// that there is one link per note and each hands on exactly that note's value, that every
     /// change note is an output of one of the links, that value is conserved
-    /// (`notes == amount + change`) and that the counter increases. Signatures are not checked
-    /// (the caller signed the links).
-    pub fn begin_spend(&mut self, spend: &PendingSpend) -> Result<(), StoreError> {
+    /// (`notes == amount + change`), that the counter increases and that no payment to this
+    /// payee answered the same request nonce before ([`StoreError::RequestAlreadyPaid`]).
+    /// Signatures are not checked (the caller signed the links). Returns the proof, required
+    /// to release the payment frame, that the pending spend is durable.
+    pub fn begin_spend(&mut self, spend: &PendingSpend) -> Result<SpendDurable, StoreError> {
         let change_total = sum_chains(&spend.change)?;
         self.write(|tx| {
             let exists: Option<i64> = tx
@@ -232,6 +271,13 @@ impl Store {
                 .optional()?;
             if exists.is_some() {
                 return Err(StoreError::DuplicateSpend { payment_hash: spend.payment_hash });
+            }
+            let paid: Option<Vec<u8>> = tx
+                .prepare_cached("SELECT payment_hash FROM spends WHERE payee = ?1 AND request_nonce = ?2")?
+                .query_row(params![spend.payee.0.as_slice(), spend.request_nonce.as_slice()], |r| r.get(0))
+                .optional()?;
+            if let Some(hash) = paid {
+                return Err(StoreError::RequestAlreadyPaid { payment_hash: blob32(hash, "payment hash")? });
             }
             let (last, payments): (u64, u32) =
                 tx.query_row("SELECT spend_counter, offline_payments FROM state WHERE id = 1", [], |r| {
@@ -260,8 +306,9 @@ impl Store {
                 }
             }
             tx.execute(
-                "INSERT INTO spends (payment_hash, payee, amount, change, counter, payment, state, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+                "INSERT INTO spends (payment_hash, payee, amount, change, counter, payment, state, created_at,
+                                     request_nonce)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)",
                 params![
                     spend.payment_hash.as_slice(),
                     spend.payee.0.as_slice(),
@@ -269,7 +316,8 @@ impl Store {
                     change_total,
                     spend.counter,
                     spend.payment_bytes,
-                    spend.now
+                    spend.now,
+                    spend.request_nonce.as_slice()
                 ],
             )?;
             let spend_id = tx.last_insert_rowid();
@@ -317,6 +365,24 @@ impl Store {
             crash_point("spend.counters");
             log::append(tx, spend.now, LogKind::Spend, Some(&spend.payee), spend.amount, &spend.payment_hash)?;
             Ok(())
+        })?;
+        Ok(SpendDurable { payment_hash: spend.payment_hash })
+    }
+
+    /// The proof that the outgoing payment `payment_hash` is durable, to resend it: it must be
+    /// held as pending ([`StoreError::UnknownPayment`] otherwise; a complete one needs no resend).
+    pub fn resend_proof(&self, payment_hash: &PaymentHash) -> Result<SpendDurable, StoreError> {
+        match self.spend(payment_hash)? {
+            Some(s) if s.state == SpendState::Pending => Ok(SpendDurable { payment_hash: *payment_hash }),
+            _ => Err(StoreError::UnknownPayment { payment_hash: *payment_hash }),
+        }
+    }
+
+    /// The outgoing payment (pending or complete) that answered `payee`'s request `nonce`.
+    pub fn spend_for_request(&self, payee: &WalletId, nonce: &[u8; 16]) -> Result<Option<StoredSpend>, StoreError> {
+        let (payee, nonce) = (payee.0.as_slice(), nonce.as_slice());
+        self.read(|tx| {
+            Ok(query_spends(tx, "WHERE payee = ?1 AND request_nonce = ?2", &[&payee, &nonce])?.into_iter().next())
         })
     }
 
@@ -388,7 +454,8 @@ impl Store {
     }
 
     /// Commits an incoming payment (its notes spendable at once) before its receipt may be
-    /// emitted. A payment with a hash already received is [`Received::Duplicate`] with the
+    /// emitted. It carries the [`ChainVerified`] proof of its verification, so value that
+    /// did not verify cannot be credited. A payment with a hash already received is [`Received::Duplicate`] with the
     /// stored receipt, and credits nothing. Checks the holding limit.
     pub fn receive(&mut self, payment: &IncomingPayment) -> Result<Received, StoreError> {
         let total = sum_chains(&payment.chains)?;
@@ -445,7 +512,8 @@ fn query_spends(
     p: &[&dyn rusqlite::ToSql],
 ) -> Result<Vec<StoredSpend>, StoreError> {
     let mut stmt = tx.prepare_cached(&format!(
-        "SELECT payment_hash, payee, amount, change, counter, payment, receipt, state, created_at FROM spends {clause}"
+        "SELECT payment_hash, payee, amount, change, counter, payment, receipt, state, created_at, request_nonce
+         FROM spends {clause}"
     ))?;
     let rows = stmt.query_map(p, |r| {
         Ok((
@@ -458,14 +526,19 @@ fn query_spends(
             r.get::<_, Option<Vec<u8>>>(6)?,
             r.get::<_, String>(7)?,
             r.get::<_, u64>(8)?,
+            r.get::<_, Option<Vec<u8>>>(9)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (hash, payee, amount, change, counter, payment_bytes, receipt_bytes, state, created_at) = row?;
+        let (hash, payee, amount, change, counter, payment_bytes, receipt_bytes, state, created_at, nonce) = row?;
+        let request_nonce = nonce
+            .map(|n| n.try_into().map_err(|_| StoreError::Corrupt { detail: "request nonce is not 16 bytes".into() }))
+            .transpose()?;
         out.push(StoredSpend {
             payment_hash: blob32(hash, "payment hash")?,
             payee: WalletId(blob32(payee, "payee")?),
+            request_nonce,
             amount,
             change,
             counter,

@@ -15,7 +15,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// `PRAGMA application_id` of a wallet database ("OCW1"), so a foreign SQLite file is refused.
 pub const APPLICATION_ID: i32 = 0x4F43_5731;
@@ -133,14 +133,27 @@ const UPGRADE_V2_TO_V3: &str = r#"
 CREATE TABLE held_links (parent BLOB PRIMARY KEY, link_id BLOB NOT NULL) STRICT;
 "#;
 
-/// The latest schema: version 1 with the peer table's `CREATE` statement edited in place (not
-/// by running the migration), so the migration test compares two independent routes.
+/// Version 3 → 4: the payee's request nonce each outgoing payment answers, so a payer pays a
+/// request once (a replayed request is refused) and resends a pending payment only for the
+/// request it answers. Unique per payee. Payments made before the upgrade have none (their
+/// nonce is still in their links, which the wallet reads for a pending one).
+const UPGRADE_V3_TO_V4: &str = r#"
+ALTER TABLE spends ADD COLUMN request_nonce BLOB;
+CREATE UNIQUE INDEX spends_request ON spends(payee, request_nonce) WHERE request_nonce IS NOT NULL;
+"#;
+
+/// The latest schema: version 1 with the peer and spends tables' `CREATE` statements edited in
+/// place (not by running the migrations), so the migration test compares two independent routes.
 pub(crate) fn create_latest() -> String {
     let mut latest = SCHEMA_V1
         .replace(
             "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL) STRICT;",
             "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL DEFAULT 0) STRICT;\nCREATE INDEX peer_last_seen ON peer_certificates(last_seen);",
         );
+    latest = latest.replace(
+        "    completed_at INTEGER\n) STRICT;",
+        "    completed_at INTEGER,\n    request_nonce BLOB\n) STRICT;\nCREATE UNIQUE INDEX spends_request ON spends(payee, request_nonce) WHERE request_nonce IS NOT NULL;",
+    );
     latest.push_str("CREATE TABLE held_links (parent BLOB PRIMARY KEY, link_id BLOB NOT NULL) STRICT;\n");
     latest
 }
@@ -210,6 +223,7 @@ fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
     match from {
         1 => conn.execute_batch(UPGRADE_V1_TO_V2)?,
         2 => conn.execute_batch(UPGRADE_V2_TO_V3)?,
+        3 => conn.execute_batch(UPGRADE_V3_TO_V4)?,
         other => return Err(StoreError::Corrupt { detail: format!("no migration from schema version {other}") }),
     }
     Ok(())
@@ -266,6 +280,12 @@ mod tests {
         old.pragma_update(None, "user_version", 1).unwrap();
         old.execute("INSERT INTO peer_certificates (wallet_id, certificate, first_seen) VALUES (x'01', x'02', 77)", [])
             .unwrap();
+        old.execute(
+            "INSERT INTO spends (payment_hash, payee, amount, change, counter, payment, state, created_at)
+             VALUES (x'0a', x'0b', 5, 0, 1, x'0c', 'pending', 9)",
+            [],
+        )
+        .unwrap();
         init(&mut old).unwrap();
 
         assert_eq!(describe(&old), describe(&fresh));
@@ -273,6 +293,9 @@ mod tests {
         assert_eq!(version, CURRENT_VERSION);
         let last_seen: i64 = old.query_row("SELECT last_seen FROM peer_certificates", [], |r| r.get(0)).unwrap();
         assert_eq!(last_seen, 77, "data is carried over by the migration");
+        let nonce: Option<Vec<u8>> = old.query_row("SELECT request_nonce FROM spends", [], |r| r.get(0)).unwrap();
+        assert_eq!(nonce, None, "a payment made before the upgrade answers no recorded nonce");
+        assert!(describe(&fresh).iter().any(|l| l.starts_with("index spends_request")), "the v4 index is created");
     }
 
     #[test]

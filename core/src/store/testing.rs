@@ -104,7 +104,10 @@ impl StoreWallet {
     ) -> TestResult<(PendingSpend, IncomingPayment)> {
         let selection = self.store.select_coins(amount, now)?;
         let counter = self.store.next_counter()?;
-        let nonce = [counter as u8; 16];
+        // One request nonce per payment (a request is paid once): the counter, twice.
+        let mut nonce = [0u8; 16];
+        nonce[..8].copy_from_slice(&counter.to_be_bytes());
+        nonce[8..].copy_from_slice(&counter.to_be_bytes());
         let mut spent_notes = Vec::new();
         let mut links = Vec::new();
         let mut payee_chains = Vec::new();
@@ -133,9 +136,21 @@ impl StoreWallet {
         }
         let payment_bytes: Vec<u8> = payee_chains.iter().flat_map(encode_chain).collect();
         let payment_hash = sha256(&[b"payment", &payment_bytes]);
-        let spend =
-            PendingSpend { payment_hash, payee, amount, spent_notes, links, change, payment_bytes, counter, now };
+        let spend = PendingSpend {
+            payment_hash,
+            payee,
+            request_nonce: nonce,
+            amount,
+            spent_notes,
+            links,
+            change,
+            payment_bytes,
+            counter,
+            now,
+        };
         let incoming = IncomingPayment {
+            // The chains are real, the payment bytes are stand-ins: nothing to verify them as.
+            verified: crate::token::ChainVerified::unverified_for_store_tests(),
             payment_hash,
             payer: self.id(),
             amount,
@@ -157,6 +172,40 @@ impl StoreWallet {
         let _ = self.store.complete_spend(&spend.payment_hash, &receipt, now)?;
         Ok(spend.payment_hash)
     }
+}
+
+/// Commits `pending` (a payment the protocol's payer machine prepared for `wallet`) in a fresh
+/// in-memory store that holds the notes it spends (`spent`), and returns the store's proof
+/// that the spend is durable: what a protocol-level test needs to release the payment frame,
+/// from a real commit (nothing else can make the proof).
+pub fn commit_prepared(
+    issuer: &TestIssuer,
+    wallet: &TestWallet,
+    spent: &[Chain],
+    pending: &crate::protocol::payer::PendingPayment,
+    now: u64,
+) -> TestResult<super::SpendDurable> {
+    let mut store = Store::open_in_memory()?;
+    store.set_identity(&WalletIdentity {
+        public_key: wallet.cert.body().public_key.clone(),
+        key: KeyLocation::Wrapped(b"wrapped secret (test)".to_vec()),
+    })?;
+    store.set_certificate(&wallet.cert)?;
+    store.set_policy(&issuer.policy)?;
+    store.set_issuer_keys(std::slice::from_ref(&issuer.key))?;
+    store.fund(spent, now)?;
+    Ok(store.begin_spend(&PendingSpend {
+        payment_hash: pending.hash,
+        payee: pending.payee,
+        request_nonce: pending.request_nonce,
+        amount: pending.amount,
+        spent_notes: pending.spent.clone(),
+        links: pending.links.clone(),
+        change: pending.change.clone(),
+        payment_bytes: pending.payment_bytes.clone(),
+        counter: pending.counter,
+        now,
+    })?)
 }
 
 /// "Now" for store tests: the testkit's fixture time.

@@ -89,6 +89,17 @@ pub struct ChainVerified {
     _private: (),
 }
 
+impl ChainVerified {
+    /// A proof without a verification, for the store's own tests, whose payments are
+    /// stand-ins (`store::testing`). Only with the `test-support` feature, which app builds
+    /// (the bindings) do not enable.
+    #[cfg(feature = "test-support")]
+    #[doc(hidden)]
+    pub fn unverified_for_store_tests() -> Self {
+        Self { _private: () }
+    }
+}
+
 /// A transferred note that verified, with the facts the protocol and store need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedCoin {

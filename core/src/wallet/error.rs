@@ -5,7 +5,7 @@ use crate::nfc::NfcError;
 use crate::policy::LimitError;
 use crate::protocol::{PaymentRejection, ProtocolError};
 use crate::store::StoreError;
-use crate::token::Rejection;
+use crate::token::{DecodeError, ObjectKind, Rejection};
 
 /// What went wrong in a wallet operation.
 ///
@@ -159,6 +159,14 @@ impl From<ProtocolError> for WalletError {
     fn from(e: ProtocolError) -> Self {
         match e {
             ProtocolError::Rejected(r) => WalletError::Rejected(r),
+            ProtocolError::Malformed(DecodeError::UnknownVersion { object: ObjectKind::Message, found }) => {
+                WalletError::Incompatible {
+                    detail: format!(
+                        "the other wallet speaks payment protocol version {found}; this wallet speaks version {}",
+                        crate::protocol::PROTOCOL_VERSION
+                    ),
+                }
+            }
             ProtocolError::Malformed(d) => WalletError::Rejected(PaymentRejection::Chain(Rejection::Malformed(d))),
             ProtocolError::Unexpected { expected, found } => {
                 WalletError::Incompatible { detail: format!("expected {expected}, got frame type {found:#04x}") }

@@ -111,6 +111,9 @@ pub enum WalletEvent {
 struct OpenRequest {
     amount: u64,
     created: u64,
+    /// A payment for it was received: it takes no other, but can be presented again (until
+    /// it expires) so that a payer whose receipt was lost gets it again.
+    paid: bool,
 }
 
 pub(crate) struct Inner {
@@ -313,8 +316,9 @@ impl Wallet {
         Ok(self.lock().store.history(filter, cursor, limit)?)
     }
 
-    /// Outgoing payments awaiting a receipt (a torn tap): tap the same payee again to finish
-    /// them, or sync to resolve them at the issuer.
+    /// Outgoing payments awaiting a receipt (a torn tap): tap again with the same request
+    /// (the payee presents it with [`Wallet::request_again`]) to finish them, or sync to
+    /// resolve them at the issuer.
     pub fn pending_payments(&self) -> Result<Vec<StoredSpend>, WalletError> {
         Ok(self.lock().store.pending_spends()?)
     }
@@ -338,6 +342,21 @@ impl Wallet {
     /// Starts receiving `amount`: the session produces the request and takes the payment.
     pub fn request_payment(&self, amount: u64, now: u64) -> Result<PayeeSession, WalletError> {
         PayeeSession::start(self.clone(), amount, now)
+    }
+
+    /// Presents an open request again (after a torn tap), by the nonce of its session
+    /// ([`PayeeSession::nonce`]): same amount, time and nonce, a fresh session key. A payer
+    /// with a payment pending for that request resends it and gets the receipt (the same one
+    /// if the payment was already received); a payer pays a *new* request only once its
+    /// pending payment to this payee is finished. A request already paid can be presented
+    /// again too (it takes no other payment). [`WalletError::Misuse`] if this wallet no longer
+    /// knows the request (expired, or made by another process).
+    pub fn request_again(&self, nonce: &[u8; 16], now: u64) -> Result<PayeeSession, WalletError> {
+        let open = self.lock().open_request_created(nonce, now);
+        let Some((amount, created)) = open else {
+            return Err(WalletError::Misuse { detail: "that payment request is no longer open".into() });
+        };
+        PayeeSession::open(self.clone(), amount, now, payee_session::Opening::Again { nonce: *nonce, created })
     }
 
     /// Starts paying: the session takes the payee's request and produces the payment.
@@ -420,17 +439,26 @@ impl Inner {
     pub(crate) fn open_request(&mut self, nonce: [u8; 16], amount: u64, created: u64, now: u64) {
         let ttl = self.config.request_ttl;
         self.open_requests.retain(|_, r| r.created.saturating_add(ttl) >= now);
-        self.open_requests.insert(nonce, OpenRequest { amount, created });
+        self.open_requests.insert(nonce, OpenRequest { amount, created, paid: false });
     }
 
     pub(crate) fn open_request_amount(&self, nonce: &[u8; 16], now: u64) -> Option<u64> {
         self.open_requests
             .get(nonce)
-            .filter(|r| r.created.saturating_add(self.config.request_ttl) >= now)
+            .filter(|r| !r.paid && r.created.saturating_add(self.config.request_ttl) >= now)
             .map(|r| r.amount)
     }
 
+    pub(crate) fn open_request_created(&self, nonce: &[u8; 16], now: u64) -> Option<(u64, u64)> {
+        self.open_requests
+            .get(nonce)
+            .filter(|r| r.created.saturating_add(self.config.request_ttl) >= now)
+            .map(|r| (r.amount, r.created))
+    }
+
     pub(crate) fn close_request(&mut self, nonce: &[u8; 16]) {
-        self.open_requests.remove(nonce);
+        if let Some(r) = self.open_requests.get_mut(nonce) {
+            r.paid = true;
+        }
     }
 }

@@ -23,6 +23,14 @@ pub(super) enum Opening {
         /// When it was made.
         created: u64,
     },
+    /// A live request still open, presented again after a torn tap (same nonce, amount and
+    /// time; a fresh session key), so the payer can finish the payment it has pending for it.
+    Again {
+        /// Its nonce.
+        nonce: [u8; 16],
+        /// When it was made.
+        created: u64,
+    },
 }
 
 /// A payment request in progress.
@@ -35,6 +43,7 @@ pub struct PayeeSession {
     state: Option<ExpectPayment>,
     request_frame: Vec<u8>,
     amount: u64,
+    nonce: [u8; 16],
     received: Option<[u8; 32]>,
 }
 
@@ -50,7 +59,7 @@ impl PayeeSession {
         if amount == 0 {
             return Err(WalletError::Misuse { detail: "a payment request needs a positive amount".into() });
         }
-        let (state, request_frame) = {
+        let (state, request_frame, nonce) = {
             let mut inner = wallet.lock();
             inner.ensure_sound()?;
             let cert = inner.certificate()?;
@@ -61,22 +70,45 @@ impl PayeeSession {
                     let seed = Some(inner.session_seed());
                     (nonce, seed, inner.certs.wallets().take(MAX_HINTS).copied().collect(), now)
                 }
+                Opening::Again { nonce, created } => {
+                    let seed = Some(inner.session_seed());
+                    (nonce, seed, inner.certs.wallets().take(MAX_HINTS).copied().collect(), created)
+                }
                 Opening::Saved => (inner.random::<16>(), None, Vec::new(), now),
                 Opening::Resumed { nonce, created } => (nonce, None, Vec::new(), created),
             };
+            // Never issue a request this wallet would have to refuse: the amount must fit in
+            // what it can still hold, and it says so (signed) so the payer can check first.
+            let limits = inner.limits()?;
+            let held = inner.store.balance()?.spendable;
+            if matches!(opening, Opening::Live | Opening::Saved) {
+                limits.check_holding(held, amount)?;
+            }
             let params = RequestParams {
                 amount,
                 currency: policy.body().currency,
                 nonce,
                 now: created,
+                expires_at: created.saturating_add(inner.config.request_ttl),
+                can_receive: limits.can_receive(held),
                 known_wallets,
                 session_seed,
             };
-            let started = payee::request(cert, params)?;
-            inner.open_request(nonce, amount, created, now);
-            (started.0, started.1)
+            let started = payee::request(cert, params, inner.signer.as_ref())?;
+            // Presented again, a request keeps its record (and stays closed if it was paid).
+            if !matches!(opening, Opening::Again { .. }) {
+                inner.open_request(nonce, amount, created, now);
+            }
+            (started.0, started.1, nonce)
         };
-        Ok(Self { wallet, state: Some(state), request_frame, amount, received: None })
+        Ok(Self { wallet, state: Some(state), request_frame, amount, nonce, received: None })
+    }
+
+    /// The nonce of this session's request: [`Wallet::request_again`] presents it again.
+    ///
+    /// [`Wallet::request_again`]: super::Wallet::request_again
+    pub fn nonce(&self) -> [u8; 16] {
+        self.nonce
     }
 
     /// The request frame (send it first when this phone is the reader, or show it as a QR code).
@@ -147,6 +179,7 @@ impl PayeeSession {
         };
         let receipt = accepted.sign_receipt(inner.signer.as_ref(), wallet.id, now)?;
         let record = IncomingPayment {
+            verified: accepted.proof,
             payment_hash: hash,
             payer: accepted.payer,
             amount: accepted.amount,

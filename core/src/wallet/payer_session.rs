@@ -2,9 +2,10 @@
 
 use crate::protocol::payer::{ExpectReceipt, ExpectRequest, Funds, PayerChecks, PendingPayment, RequestAccepted};
 use crate::protocol::{Frame, PaymentRejection, payment_hash};
-use crate::store::{CoinSelection, PendingSpend};
+use crate::store::{CoinSelection, PendingSpend, SpendState, StoreError, StoredSpend};
 use crate::token::{WalletCertificate, WalletId};
 
+use super::saved_request::nonce_of_payment;
 use super::{Inner, Wallet, WalletError, WalletEvent, revocation_check};
 
 enum State {
@@ -14,9 +15,14 @@ enum State {
 }
 
 /// A payment in progress. Frames in, frames out: the payee's request → the payment (after the
-/// pending spend is committed); the receipt → `None` (finished, spend complete). If a pending
-/// payment to the same payee exists (a torn tap), the request is answered with *that* payment,
-/// byte for byte, so the payee answers idempotently and no note is ever signed twice.
+/// pending spend is committed); the receipt → `None` (finished, spend complete).
+///
+/// A request is paid once. If a pending payment answers this very request (a torn tap), the
+/// request is answered with *that* payment, byte for byte, so the payee answers idempotently
+/// and no note is ever signed twice. A request already paid is refused
+/// ([`PaymentRejection::AlreadyPaid`]); so is a new request from a payee while a payment to it
+/// for another request is pending ([`PaymentRejection::PendingForOtherRequest`]: present the
+/// original request again, or sync), so one value never backs two live payments.
 pub struct PayerSession {
     wallet: Wallet,
     state: State,
@@ -99,50 +105,100 @@ impl PayerSession {
             currency: policy.body().currency,
             revocations: revocation_check(revocations.as_ref()),
             now,
+            max_clock_skew: inner.config.max_clock_skew,
         };
         let accepted = ExpectRequest::new().handle_frame(frame, &checks)?;
         let seed = Some(inner.session_seed());
         let payee = accepted.payee();
-        let retry = inner.store.pending_spends()?.into_iter().find(|s| s.payee == payee);
-        let prepared = match retry {
-            Some(stored) => {
+        let nonce = accepted.request().nonce;
+        let (prepared, durable) = match answering(&inner, &payee, &nonce)? {
+            Answer::Resend(stored) => {
                 let pending = PendingPayment {
                     hash: stored.payment_hash,
                     payment_bytes: stored.payment_bytes,
                     payee: stored.payee,
+                    request_nonce: nonce,
                     amount: stored.amount,
                     spent: Vec::new(),
                     links: Vec::new(),
                     change: Vec::new(),
                     counter: stored.counter,
                 };
-                accepted.resend(pending, seed)?
+                let durable = inner.store.resend_proof(&pending.hash)?;
+                tracing::info!(target: "offline_cash::wallet", amount = pending.amount, "resending the pending payment for this request");
+                (accepted.resend(pending, seed)?, durable)
             }
-            None => {
+            Answer::AlreadyPaid(hash) => {
+                tracing::warn!(target: "offline_cash::wallet", "request refused: already paid");
+                return Err(PaymentRejection::AlreadyPaid { payment_hash: hash }.into());
+            }
+            Answer::PendingForOther(hash) => {
+                tracing::warn!(target: "offline_cash::wallet", "request refused: a payment to this payee for another request is pending");
+                return Err(PaymentRejection::PendingForOtherRequest { payment_hash: hash }.into());
+            }
+            Answer::New => {
                 let prepared = new_payment(&mut inner, accepted, now, seed)?;
                 let p = prepared.pending();
-                // Durable before the payment frame exists.
-                inner.store.begin_spend(&PendingSpend {
-                    payment_hash: p.hash,
-                    payee: p.payee,
-                    amount: p.amount,
-                    spent_notes: p.spent.clone(),
-                    links: p.links.clone(),
-                    change: p.change.clone(),
-                    payment_bytes: p.payment_bytes.clone(),
-                    counter: p.counter,
-                    now,
-                })?;
+                // Durable before the payment frame exists: the frame needs this proof.
+                let durable = inner
+                    .store
+                    .begin_spend(&PendingSpend {
+                        payment_hash: p.hash,
+                        payee: p.payee,
+                        request_nonce: p.request_nonce,
+                        amount: p.amount,
+                        spent_notes: p.spent.clone(),
+                        links: p.links.clone(),
+                        change: p.change.clone(),
+                        payment_bytes: p.payment_bytes.clone(),
+                        counter: p.counter,
+                        now,
+                    })
+                    .map_err(|e| match e {
+                        StoreError::RequestAlreadyPaid { payment_hash } => {
+                            WalletError::Rejected(PaymentRejection::AlreadyPaid { payment_hash })
+                        }
+                        other => other.into(),
+                    })?;
                 tracing::info!(target: "offline_cash::wallet", amount = p.amount, "payment committed as pending");
-                prepared
+                (prepared, durable)
             }
         };
         let p = prepared.pending();
         debug_assert_eq!(p.hash, payment_hash(&p.payment_bytes));
         inner.push_event(WalletEvent::PaymentSent { payee: p.payee, amount: p.amount, payment_hash: p.hash });
         self.paid = Some(p.hash);
-        Ok(prepared.committed())
+        Ok(prepared.committed(durable)?)
     }
+}
+
+/// How a verified request is answered, from what the store remembers.
+enum Answer {
+    /// The pending payment that answers this very request (a torn tap): the same bytes again.
+    Resend(StoredSpend),
+    /// The request was paid and its receipt arrived: a replayed request.
+    AlreadyPaid([u8; 32]),
+    /// A payment to this payee for another request awaits its receipt: finish that first.
+    PendingForOther([u8; 32]),
+    /// A new payment.
+    New,
+}
+
+fn answering(inner: &Inner, payee: &WalletId, nonce: &[u8; 16]) -> Result<Answer, WalletError> {
+    if let Some(spend) = inner.store.spend_for_request(payee, nonce)? {
+        return Ok(match spend.state {
+            SpendState::Pending => Answer::Resend(spend),
+            _ => Answer::AlreadyPaid(spend.payment_hash),
+        });
+    }
+    let mut pending: Vec<StoredSpend> =
+        inner.store.pending_spends()?.into_iter().filter(|s| s.payee == *payee).collect();
+    // A payment made before schema 4 has no recorded nonce: its links carry it.
+    let answers = |s: &StoredSpend| s.request_nonce.or_else(|| nonce_of_payment(&s.payment_bytes));
+    if let Some(i) = pending.iter().position(|s| answers(s) == Some(*nonce)) {
+        return Ok(Answer::Resend(pending.swap_remove(i)));
+    }
+    Ok(pending.first().map_or(Answer::New, |s| Answer::PendingForOther(s.payment_hash)))
 }
 
 fn new_payment(
@@ -151,12 +207,20 @@ fn new_payment(
     now: u64,
     seed: Option<[u8; 32]>,
 ) -> Result<crate::protocol::payer::PaymentPrepared, WalletError> {
+    // What the payee is bound to refuse is refused here, before anything is signed or
+    // committed: an expired request, clocks too far apart, a payee that cannot hold it.
+    accepted.check_payable(now)?;
     let amount = accepted.request().amount;
+    // The payee checks at its own time, no earlier than the request's: this wallet's
+    // certificate and notes must still be good then, not only at this wallet's `now`.
+    let payee_time = now.max(accepted.request().time);
     let since_sync = inner.store.offline_payments_since_sync()?;
-    inner.limits()?.check_spend(amount, since_sync, now)?;
+    let limits = inner.limits()?;
+    limits.check_spend(amount, since_sync, now)?;
+    limits.check_spend(amount, since_sync, payee_time)?;
     // Only notes a payee can accept: a payment it must refuse would stay pending forever.
     let max_depth = inner.policy()?.body().max_chain_depth;
-    let selection: CoinSelection = inner.store.select_coins_within(amount, now, max_depth)?;
+    let selection: CoinSelection = inner.store.select_coins_within(amount, payee_time, max_depth)?;
     let own = inner.certificate()?;
     let mut certificates: Vec<WalletCertificate> = vec![own];
     let full: Vec<_> = selection.full.iter().map(|n| n.chain.clone()).collect();

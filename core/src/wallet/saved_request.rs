@@ -9,7 +9,8 @@
 //!
 //! Contract: a saved request uses a clear session (there is no channel on which to agree a
 //! session key; the payment is signed and bound to the request nonce either way) and sends no
-//! certificate hints, so reopening it rebuilds the same request byte for byte. It stays valid
+//! certificate hints, so reopening it rebuilds the same request (same nonce, amount and
+//! times; byte for byte with a deterministic signer, and if the payee's room is unchanged). It stays valid
 //! for `WalletConfig::request_ttl` seconds from its creation, like any request. This module
 //! does not remember which saved requests were used: the caller deletes a saved request once
 //! its payment is accepted (a payment answered again gets the same receipt, nothing is
@@ -96,6 +97,12 @@ pub fn payment_nonce(frame: &[u8]) -> Result<[u8; 16], WalletError> {
         .ok_or(WalletError::Rejected(crate::protocol::PaymentRejection::NotBoundToRequest))
 }
 
+/// The request nonce the payment with these canonical bytes answers (its last link's).
+pub(crate) fn nonce_of_payment(payment_bytes: &[u8]) -> Option<[u8; 16]> {
+    let payment = Payment::from_bytes(payment_bytes).ok()?;
+    payment.bundle.links.last().map(|link| link.body().payee_nonce)
+}
+
 impl Wallet {
     /// The receipt this wallet already gave for the clear payment `frame`, as a receipt frame,
     /// if it accepted that payment before (a payment file delivered twice, a retried tap whose
@@ -116,7 +123,7 @@ impl Wallet {
     /// process: returns the session (its request frame is what the payer needs) and what to save.
     pub fn request_payment_saved(&self, amount: u64, now: u64) -> Result<(PayeeSession, SavedRequest), WalletError> {
         let session = PayeeSession::open(self.clone(), amount, now, Opening::Saved)?;
-        let nonce = session_nonce(&session)?;
+        let nonce = session.nonce();
         Ok((session, SavedRequest { amount, nonce, created: now }))
     }
 
@@ -139,13 +146,6 @@ impl Wallet {
             now,
             Opening::Resumed { nonce: saved.nonce, created: saved.created },
         )
-    }
-}
-
-fn session_nonce(session: &PayeeSession) -> Result<[u8; 16], WalletError> {
-    match Frame::decode(session.request_frame()) {
-        Ok(Frame::Request(request)) => Ok(request.nonce),
-        _ => Err(WalletError::Misuse { detail: "request frame did not decode".into() }),
     }
 }
 
