@@ -461,6 +461,14 @@ fn damaged_or_foreign_file_is_refused_and_never_reset() {
     std::fs::write(&empty, b"").unwrap();
     assert!(matches!(Store::open(&empty), Err(StoreError::Corrupt { .. })));
     assert_eq!(std::fs::metadata(&empty).unwrap().len(), 0, "the empty file stays empty");
+    // A valid but empty SQLite database (no schema, no application id: what the main file of
+    // a WAL database copied without its WAL looks like) is not a wallet either.
+    let bare = dir.join("bare.db");
+    tamper(&bare, "CREATE TABLE t (x); DROP TABLE t; VACUUM");
+    let before = std::fs::read(&bare).unwrap();
+    assert!(!before.is_empty());
+    assert!(matches!(Store::open(&bare), Err(StoreError::Corrupt { .. })));
+    assert_eq!(std::fs::read(&bare).unwrap(), before, "the empty database is left as it was");
     // A directory where the database should be.
     assert!(matches!(Store::open(dir.join("")), Err(StoreError::Corrupt { .. })));
 }

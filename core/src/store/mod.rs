@@ -96,7 +96,19 @@ impl Store {
             Ok(meta) if !meta.is_file() => {
                 return Err(StoreError::Corrupt { detail: format!("{} is not a regular file", path.display()) });
             }
-            _ => {}
+            Ok(_) => {
+                // An existing file must already be a wallet: an SQLite file without our schema
+                // (another program's, or the main file of a database whose content is still in
+                // a WAL file left behind) is refused, never turned into a fresh wallet.
+                let conn = Connection::open(path)?;
+                if schema::identify(&conn)? == 0 {
+                    return Err(StoreError::Corrupt {
+                        detail: format!("{} is an SQLite database without a wallet in it", path.display()),
+                    });
+                }
+                return Self::init(conn);
+            }
+            Err(_) => {}
         }
         let conn = Connection::open(path)?;
         Self::init(conn)

@@ -182,7 +182,7 @@ pub(crate) fn apply_pragmas(conn: &Connection) -> Result<(), StoreError> {
 /// Reads (never writes) what the file is: "not a database" and a foreign SQLite database are
 /// [`StoreError::Corrupt`], one from newer code [`StoreError::TooNew`]. Returns the version
 /// (0: an empty database, to be created).
-fn identify(conn: &Connection) -> Result<u32, StoreError> {
+pub(crate) fn identify(conn: &Connection) -> Result<u32, StoreError> {
     let objects: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
     let version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let app_id: i32 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
