@@ -41,7 +41,7 @@ impl Payee {
         self.open.insert(nonce, amount);
         payee::request(
             self.w.cert.clone(),
-            RequestParams { amount, currency, nonce, now: T0, known_wallets: vec![], session_seed: None },
+            RequestParams { amount, currency, nonce, now: T0, known_certificates: vec![], session_seed: None },
         )
         .unwrap()
     }

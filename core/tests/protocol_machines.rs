@@ -30,7 +30,7 @@ fn pay(
             currency: eur(),
             nonce,
             now: T0,
-            known_wallets: vec![],
+            known_certificates: vec![],
             session_seed: encrypted.then_some([0x11; 32]),
         },
     )?;

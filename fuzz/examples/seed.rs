@@ -69,7 +69,7 @@ fn clear_payment(
         currency: eur(),
         nonce: [8; 16],
         now: NOW,
-        known_wallets: Vec::new(),
+        known_certificates: Vec::new(),
         session_seed: None,
     };
     let (_, request_frame) = request(to, params)?;
@@ -129,7 +129,7 @@ fn main() -> Result<(), FixtureError> {
             currency: eur(),
             nonce: [7; 16],
             now: NOW,
-            known_wallets: Vec::new(),
+            known_certificates: Vec::new(),
             session_seed: sealed.then_some([9; 32]),
         };
         let (_, request_frame) = request(payee_cert.clone(), params)?;

@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
         currency: eur(),
         nonce: [7; 16],
         now: NOW,
-        known_wallets: Vec::new(),
+        known_certificates: Vec::new(),
         session_seed: (mode & 1 == 1).then_some([9; 32]),
     };
     let (state, _request) = request(payee_cert.clone(), params).expect("fixture");

@@ -10,14 +10,15 @@
 //! The settlement invariants live in the schema, not only in code: `links.parent` is UNIQUE
 //! (one parent → at most one accepted child), `double_spends.conflicting_link` is UNIQUE (a
 //! proof is stored once), `nonces` and `batches` have composite primary keys (replay and
-//! idempotency), amounts are CHECKed positive.
+//! idempotency), amounts are CHECKed positive. `certificates` keeps every certificate issued
+//! (renewals included), so settlement checks a link against the one valid at its time.
 
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -101,6 +102,16 @@ CREATE TABLE ledger (
 );
 ";
 
+/// Version 2 → 3: the certificate history (`wallets.certificate` stays the latest one).
+const UPGRADE_V2_TO_V3: &str = "
+CREATE TABLE certificates (
+    wallet BLOB NOT NULL REFERENCES wallets(id),
+    certificate BLOB NOT NULL,
+    PRIMARY KEY (wallet, certificate)
+);
+INSERT INTO certificates (wallet, certificate) SELECT id, certificate FROM wallets;
+";
+
 /// Opens (creating on first start) and migrates the database at `path`.
 pub fn open(path: &std::path::Path) -> Result<Connection, IssuerError> {
     let mut conn = Connection::open(path)?;
@@ -126,8 +137,48 @@ pub fn migrate(conn: &mut Connection) -> Result<(), IssuerError> {
         // v2: the log length each wallet last reported (rollback vs. fork detection).
         tx.execute_batch("ALTER TABLE wallets ADD COLUMN last_len INTEGER;")?;
     }
-    // Future: `if found < 3 { upgrade_v2_to_v3(&tx)? }` and so on, step by step.
+    if found < 3 {
+        // v3: every certificate issued, not only the latest per wallet: a renewal must not
+        // strand the links a wallet signed under its earlier certificates.
+        tx.execute_batch(UPGRADE_V2_TO_V3)?;
+    }
+    // Future: `if found < 4 { … }` and so on, step by step.
     tx.pragma_update(None, "user_version", CURRENT_VERSION)?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upgrading_v2_keeps_each_wallets_certificate_in_the_history() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA_V1).unwrap();
+        conn.execute_batch("ALTER TABLE wallets ADD COLUMN last_len INTEGER;").unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        conn.execute(
+            "INSERT INTO accounts (customer_ref, credential_hash, balance, initial) VALUES ('a', x'01', 0, 0)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO wallets (id, account, public_key, suite, certificate) VALUES (x'aa', 1, x'02', 1, x'c0ffee')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = conn
+            .prepare("SELECT wallet, certificate FROM certificates")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows, vec![(vec![0xaa], vec![0xc0, 0xff, 0xee])]);
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, CURRENT_VERSION);
+    }
 }

@@ -10,12 +10,12 @@
 //! one is upgraded one step at a time. A test builds a version-1 database from [`SCHEMA_V1`],
 //! upgrades it and compares every table, column and index with a fresh one.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 /// `PRAGMA application_id` of a wallet database ("OCW1"), so a foreign SQLite file is refused.
 pub const APPLICATION_ID: i32 = 0x4F43_5731;
@@ -133,16 +133,52 @@ const UPGRADE_V2_TO_V3: &str = r#"
 CREATE TABLE held_links (parent BLOB PRIMARY KEY, link_id BLOB NOT NULL) STRICT;
 "#;
 
-/// The latest schema: version 1 with the peer table's `CREATE` statement edited in place (not
-/// by running the migration), so the migration test compares two independent routes.
+/// Version 3 → 4: a certificate history. Every certificate of a wallet (its renewals) is kept,
+/// its own and its peers', so a link is checked against the certificate valid when it was
+/// signed; before, a renewal replaced a peer's certificate and stranded its older links. The
+/// peers' rows move over; the wallet's own certificate is added by [`upgrade_v3_to_v4`] (its
+/// wallet id is a digest SQL cannot compute).
+const UPGRADE_V3_TO_V4: &str = r#"
+CREATE TABLE certificates (
+    wallet_id BLOB NOT NULL,
+    certificate BLOB NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (wallet_id, certificate)
+) STRICT;
+CREATE INDEX certificates_last_seen ON certificates(last_seen);
+INSERT INTO certificates (wallet_id, certificate, first_seen, last_seen)
+    SELECT wallet_id, certificate, first_seen, last_seen FROM peer_certificates;
+DROP TABLE peer_certificates;
+"#;
+
+/// The latest schema: version 1 with the peer table's `CREATE` statement replaced in place
+/// (not by running the migrations), so the migration test compares two independent routes.
 pub(crate) fn create_latest() -> String {
     let mut latest = SCHEMA_V1
         .replace(
             "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL) STRICT;",
-            "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL DEFAULT 0) STRICT;\nCREATE INDEX peer_last_seen ON peer_certificates(last_seen);",
+            "CREATE TABLE certificates (wallet_id BLOB NOT NULL, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (wallet_id, certificate)) STRICT;\nCREATE INDEX certificates_last_seen ON certificates(last_seen);",
         );
     latest.push_str("CREATE TABLE held_links (parent BLOB PRIMARY KEY, link_id BLOB NOT NULL) STRICT;\n");
     latest
+}
+
+/// [`UPGRADE_V3_TO_V4`], then the wallet's own certificate into the history. A certificate
+/// that does not decode is [`StoreError::Corrupt`]: the upgrade fails and nothing is written.
+fn upgrade_v3_to_v4(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(UPGRADE_V3_TO_V4)?;
+    let own: Option<Vec<u8>> =
+        conn.query_row("SELECT certificate FROM wallet WHERE id = 1", [], |r| r.get(0)).optional()?.flatten();
+    if let Some(bytes) = own {
+        let cert = crate::token::WalletCertificate::from_bytes(&bytes)
+            .map_err(|e| StoreError::Corrupt { detail: format!("own certificate: {e}") })?;
+        conn.execute(
+            "INSERT OR IGNORE INTO certificates (wallet_id, certificate, first_seen, last_seen) VALUES (?1, ?2, 0, 0)",
+            rusqlite::params![cert.wallet_id().0.as_slice(), bytes],
+        )?;
+    }
+    Ok(())
 }
 
 /// Applies the pragmas every connection needs. See [`super::Store`] for why
@@ -199,6 +235,7 @@ fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
     match from {
         1 => conn.execute_batch(UPGRADE_V1_TO_V2)?,
         2 => conn.execute_batch(UPGRADE_V2_TO_V3)?,
+        3 => upgrade_v3_to_v4(conn)?,
         other => return Err(StoreError::Corrupt { detail: format!("no migration from schema version {other}") }),
     }
     Ok(())
@@ -260,7 +297,7 @@ mod tests {
         assert_eq!(describe(&old), describe(&fresh));
         let version: u32 = old.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, CURRENT_VERSION);
-        let last_seen: i64 = old.query_row("SELECT last_seen FROM peer_certificates", [], |r| r.get(0)).unwrap();
+        let last_seen: i64 = old.query_row("SELECT last_seen FROM certificates", [], |r| r.get(0)).unwrap();
         assert_eq!(last_seen, 77, "data is carried over by the migration");
     }
 

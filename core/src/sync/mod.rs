@@ -19,8 +19,8 @@ mod error;
 pub mod wire;
 
 pub use client::{
-    AccountCreated, MAX_RESPONSE_BYTES, Registered, RetryPolicy, Revocations, SyncBatch, SyncClient, SyncOutcome,
-    SyncRecordResult,
+    AccountCreated, Clock, MAX_RESPONSE_BYTES, Registered, RetryPolicy, Revocations, SyncBatch, SyncClient,
+    SyncOutcome, SyncRecordResult,
 };
 pub use error::SyncError;
 pub use wire::{RecordKind, RecordStatus};

@@ -22,6 +22,8 @@ mod keys;
 mod nfc_roles;
 mod payee_session;
 mod payer_session;
+#[cfg(feature = "sync")]
+pub mod renewal;
 mod saved_request;
 #[cfg(feature = "sync")]
 pub mod sync;
@@ -171,10 +173,13 @@ impl Wallet {
             // Certificates were verified when stored; a key rotation may make old ones fail.
             let _ = certs.insert(cert, &trust);
         }
+        let id = crate::token::wallet_id(&public_key);
         if let Some(own) = store.certificate()? {
             let _ = certs.insert(own, &trust);
         }
-        let id = crate::token::wallet_id(&public_key);
+        for own in store.certificates_of(&id)? {
+            let _ = certs.insert(own, &trust);
+        }
         let inner = Inner {
             store,
             signer,
@@ -328,6 +333,15 @@ impl Inner {
     /// This wallet's certificate, or `NotProvisioned`.
     pub(crate) fn certificate(&self) -> Result<WalletCertificate, WalletError> {
         self.store.certificate()?.ok_or(WalletError::NotProvisioned { missing: "certificate" })
+    }
+
+    /// Ids of up to `max` certificates held, for a payment request's hints (the payer leaves
+    /// those out): the ones valid at `now` first (a payer signs its new links under its
+    /// current certificate), then the most recent.
+    pub(crate) fn certificate_hints(&self, now: u64, max: usize) -> Vec<[u8; 32]> {
+        let mut held: Vec<&WalletCertificate> = self.certs.iter().collect();
+        held.sort_by_key(|c| (c.check_valid_at(now).is_err(), std::cmp::Reverse(c.body().not_after)));
+        held.into_iter().take(max).map(|c| *c.digest()).collect()
     }
 
     pub(crate) fn push_event(&mut self, event: WalletEvent) {

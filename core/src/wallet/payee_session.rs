@@ -54,11 +54,11 @@ impl PayeeSession {
             let mut inner = wallet.lock();
             let cert = inner.certificate()?;
             let policy = inner.policy()?;
-            let (nonce, session_seed, known_wallets, created) = match opening {
+            let (nonce, session_seed, known_certificates, created) = match opening {
                 Opening::Live => {
                     let nonce = inner.random::<16>();
                     let seed = Some(inner.session_seed());
-                    (nonce, seed, inner.certs.wallets().take(MAX_HINTS).copied().collect(), now)
+                    (nonce, seed, inner.certificate_hints(now, MAX_HINTS), now)
                 }
                 Opening::Saved => (inner.random::<16>(), None, Vec::new(), now),
                 Opening::Resumed { nonce, created } => (nonce, None, Vec::new(), created),
@@ -68,7 +68,7 @@ impl PayeeSession {
                 currency: policy.body().currency,
                 nonce,
                 now: created,
-                known_wallets,
+                known_certificates,
                 session_seed,
             };
             let started = payee::request(cert, params)?;

@@ -156,28 +156,28 @@ fn new_payment(
     // Only notes a payee can accept: a payment it must refuse would stay pending forever.
     let max_depth = inner.policy()?.body().max_chain_depth;
     let selection: CoinSelection = inner.store.select_coins_within(amount, now, max_depth)?;
+    // Every certificate of every signer in the chains (renewals included: each link needs the
+    // one valid at its time); the bundle takes the ones it needs.
     let own = inner.certificate()?;
-    let mut certificates: Vec<WalletCertificate> = vec![own];
+    let mut certificates: Vec<WalletCertificate> = inner.store.certificates_of(&own.wallet_id())?;
+    if !certificates.contains(&own) {
+        certificates.push(own.clone());
+    }
     let full: Vec<_> = selection.full.iter().map(|n| n.chain.clone()).collect();
     let split = selection.split.as_ref().map(|s| (s.note.chain.clone(), s.to_payee));
-    let mut signers: Vec<WalletId> = Vec::new();
+    let mut signers: Vec<WalletId> = vec![own.wallet_id()];
     for chain in full.iter().chain(split.iter().map(|(c, _)| c)) {
         for signer in chain.signers() {
             if !signers.contains(&signer) {
                 signers.push(signer);
-            }
-        }
-    }
-    for signer in signers {
-        if certificates.iter().any(|c| c.wallet_id() == signer) {
-            continue;
-        }
-        match inner.store.peer_certificate(&signer)? {
-            Some(cert) => certificates.push(cert),
-            None => {
-                return Err(
-                    PaymentRejection::Chain(crate::token::Rejection::UnknownCertificate { wallet: signer }).into()
-                );
+                let history = inner.store.certificates_of(&signer)?;
+                if history.is_empty() {
+                    return Err(PaymentRejection::Chain(crate::token::Rejection::UnknownCertificate {
+                        wallet: signer,
+                    })
+                    .into());
+                }
+                certificates.extend(history);
             }
         }
     }

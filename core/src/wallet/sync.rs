@@ -5,6 +5,7 @@
 //!  outbox (links signed, notes received) ──► bundles (chains, no certificates: the issuer
 //!  holds them) ──► SyncClient::sync_batch ──► results ──► record_settlement, complete the
 //!  pending spends the issuer recorded, install revocations / policy / keys, mark synced
+//!  ──► renew the certificate if it is near its end (see [`super::renewal`])
 //! ```
 //! Every record is uploaded as `spent`: it tells the issuer about links (settling payers'
 //! pending spends, exposing double spends) without moving the wallet's offline value.
@@ -41,6 +42,8 @@ pub struct SyncReport {
     pub revoked: usize,
     /// The issuer saw this wallet roll back (a restored old database).
     pub rollback_detected: bool,
+    /// Whether the certificate was renewed (it was near its end; see [`super::renewal`]).
+    pub renewal: super::renewal::Renewal,
 }
 
 impl From<SyncError> for WalletError {
@@ -133,9 +136,13 @@ impl Wallet {
                 break;
             }
         }
-        let mut inner = self.lock();
-        inner.store.mark_synced(now)?;
-        report.revoked = inner.store.revocation_list()?.map_or(0, |l| l.body().revoked.len());
+        {
+            let mut inner = self.lock();
+            inner.store.mark_synced(now)?;
+            report.revoked = inner.store.revocation_list()?.map_or(0, |l| l.body().revoked.len());
+        }
+        // Near its end, the certificate is renewed here: "sync first" is what renews it.
+        report.renewal = self.renew_certificate_if_due(client, now).await?;
         Ok(report)
     }
 
