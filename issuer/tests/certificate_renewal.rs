@@ -69,14 +69,18 @@ impl World {
         Party { name: name.into(), wallet, client }
     }
 
-    fn pay(&self, payer: &Party, payee: &Party, amount: u64) -> TapReport {
+    fn try_pay(&self, payer: &Party, payee: &Party, amount: u64) -> TapReport {
         let cfg = TapConfig {
             role: CardRole::PayeeIsCard,
             field: FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() },
             card: CardConfig::extended(),
         };
         let request = payee.wallet.request_payment(amount, self.now()).unwrap();
-        let report = tap(payer.wallet.pay(), request, cfg, self.now()).unwrap();
+        tap(payer.wallet.pay(), request, cfg, self.now()).unwrap()
+    }
+
+    fn pay(&self, payer: &Party, payee: &Party, amount: u64) -> TapReport {
+        let report = self.try_pay(payer, payee, amount);
         assert!(
             report.payer_complete && report.payee_received.is_some(),
             "{} → {} ({amount}) at T0 + {} s: {:?}",
@@ -131,14 +135,25 @@ async fn links_signed_before_a_renewal_are_accepted_downstream_and_settle() {
     // Carol, further down, pays Bob back: the chain now runs Alice (two certificates), Bob, Carol.
     world.pay(&carol, &bob, 150);
 
-    // Past the end of Alice's first certificate, everyone settles every link.
+    // Day 40: Bob's first certificate ended at day 30. He cannot pay, and is told to sync.
     world.set(T0 + 40 * DAY);
+    let refused = world.try_pay(&bob, &alice, 50);
+    let message = refused.payer_error.as_ref().map(ToString::to_string).unwrap_or_default();
+    assert!(!refused.payer_complete, "{refused:?}");
+    assert!(message.contains("sync first"), "{message:?}");
+    // Everyone syncs: every link settles (Alice's under both certificates), and the sync
+    // renews Bob's and Carol's certificates, so "sync first" was true.
     for party in [&alice, &bob, &carol] {
         let report = world.sync(party).await;
         assert_settled(&report, &party.name);
     }
-    assert_eq!(bob.wallet.balance().unwrap().total, 200);
-    assert_eq!(carol.wallet.balance().unwrap().total, 0);
+    world.set(T0 + 40 * DAY + 3600);
+    world.pay(&bob, &carol, 50);
+    for party in [&alice, &bob, &carol] {
+        assert_settled(&world.sync(party).await, &party.name);
+    }
+    assert_eq!(bob.wallet.balance().unwrap().total, 150);
+    assert_eq!(carol.wallet.balance().unwrap().total, 50);
     let audit = world.server.issuer.audit().unwrap();
     assert!(audit.balanced, "{audit:?}");
     world.server.shutdown().await.unwrap();

@@ -302,6 +302,47 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_v3_moves_peers_and_the_wallets_own_certificate_into_the_history() {
+        use crate::crypto::Signer as _;
+        use crate::testkit::{TestIssuer, TestWallet};
+        let issuer = TestIssuer::new(crate::crypto::Suite::EcdsaP256).unwrap();
+        let (me, peer) = (
+            TestWallet::new(&issuer, crate::crypto::Suite::EcdsaP256).unwrap(),
+            TestWallet::new(&issuer, crate::crypto::Suite::EcdsaP256).unwrap(),
+        );
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(SCHEMA_V1).unwrap();
+        old.execute_batch(UPGRADE_V1_TO_V2).unwrap();
+        old.execute_batch(UPGRADE_V2_TO_V3).unwrap();
+        old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        old.pragma_update(None, "user_version", 3).unwrap();
+        let key = me.signer.public_key();
+        old.execute(
+            "INSERT INTO wallet (id, suite, public_key, hardware_key_ref, certificate) VALUES (1, ?1, ?2, 'k', ?3)",
+            rusqlite::params![key.suite().id(), key.as_bytes(), me.cert.to_bytes()],
+        )
+        .unwrap();
+        old.execute(
+            "INSERT INTO peer_certificates (wallet_id, certificate, first_seen, last_seen) VALUES (?1, ?2, 5, 9)",
+            rusqlite::params![peer.id().0.as_slice(), peer.cert.to_bytes()],
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+        let mut rows: Vec<(Vec<u8>, Vec<u8>, i64)> = old
+            .prepare("SELECT wallet_id, certificate, last_seen FROM certificates")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.sort_by_key(|r| r.2);
+        assert_eq!(
+            rows,
+            vec![(me.id().0.to_vec(), me.cert.to_bytes(), 0), (peer.id().0.to_vec(), peer.cert.to_bytes(), 9)]
+        );
+    }
+
+    #[test]
     fn newer_database_is_refused_and_left_untouched() {
         let mut conn = Connection::open_in_memory().unwrap();
         init(&mut conn).unwrap();

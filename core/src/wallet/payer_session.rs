@@ -21,6 +21,7 @@ pub struct PayerSession {
     wallet: Wallet,
     state: State,
     paid: Option<[u8; 32]>,
+    complete: bool,
 }
 
 impl std::fmt::Debug for PayerSession {
@@ -31,7 +32,7 @@ impl std::fmt::Debug for PayerSession {
 
 impl PayerSession {
     pub(super) fn new(wallet: Wallet) -> Self {
-        Self { wallet, state: State::ExpectRequest, paid: None }
+        Self { wallet, state: State::ExpectRequest, paid: None, complete: false }
     }
 
     /// The frame a payer sends first when it is the reader: a poll asking the card for its request.
@@ -46,7 +47,8 @@ impl PayerSession {
 
     /// Whether the receipt arrived.
     pub fn is_complete(&self) -> bool {
-        matches!(self.state, State::Done)
+        // Not `State::Done`: a session that failed is done too, but did not complete.
+        self.complete
     }
 
     /// Reports a tap that ended before the receipt arrived.
@@ -76,6 +78,7 @@ impl PayerSession {
                 };
                 let mut inner = self.wallet.lock();
                 let _ = inner.store.complete_spend(&verified.hash, &verified.receipt.to_bytes(), now)?;
+                self.complete = true;
                 tracing::info!(target: "offline_cash::wallet", amount = pending.amount, "payment completed: receipt verified");
                 inner.push_event(WalletEvent::PaymentCompleted {
                     payee: pending.payee,
