@@ -11,6 +11,8 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-features
+echo "== cargo test binaries again, with the clock moved ahead (+400 days, +5 years; faketime)"
+./scripts/test-shifted-clock.sh
 echo "== bindings (Kotlin on the host JVM, Python)"
 ./scripts/test-bindings.sh
 echo "== CLI: demo and a small simulation (exit non-zero on a broken invariant)"

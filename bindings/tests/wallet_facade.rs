@@ -14,8 +14,14 @@ use offline_cash_ffi::{
 };
 use proptest::prelude::*;
 
+/// The exported wallet reads the system clock, so every fixture is built around it too (never
+/// around the testkit's fixed `T0`: that mix broke once the real date passed `T0` + 30 days).
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+fn test_issuer() -> TestIssuer {
+    TestIssuer::at(CoreSuite::EcdsaP256, now()).unwrap()
 }
 
 fn config() -> WalletConfig {
@@ -51,7 +57,7 @@ fn drive(
 
 #[test]
 fn payments_through_card_and_reader_sessions_in_both_role_assignments() {
-    let issuer = TestIssuer::new(CoreSuite::EcdsaP256).unwrap();
+    let issuer = test_issuer();
     let a = wallet(&issuer, 1, &[1_000]);
     let b = wallet(&issuer, 2, &[]);
     let card = b.card_session(NfcRole::Payee, Some(300), false).unwrap();
@@ -68,7 +74,7 @@ fn payments_through_card_and_reader_sessions_in_both_role_assignments() {
 
 #[test]
 fn a_refused_payment_is_a_typed_rejection_and_credits_nothing() {
-    let issuer = TestIssuer::new(CoreSuite::EcdsaP256).unwrap();
+    let issuer = test_issuer();
     let a = wallet(&issuer, 3, &[1_000]);
     let b = wallet(&issuer, 4, &[]);
     let request = b.request_payment(100).unwrap();
@@ -97,7 +103,7 @@ fn a_refused_payment_is_a_typed_rejection_and_credits_nothing() {
 
 #[test]
 fn sessions_can_be_shared_between_threads() {
-    let issuer = TestIssuer::new(CoreSuite::EcdsaP256).unwrap();
+    let issuer = test_issuer();
     let a = wallet(&issuer, 6, &[1_000]);
     let b = wallet(&issuer, 7, &[]);
     let readers: Vec<_> = (0..8)
@@ -134,7 +140,7 @@ proptest! {
         use std::sync::OnceLock;
         static WALLETS: OnceLock<(Arc<Wallet>, Arc<Wallet>)> = OnceLock::new();
         let (a, b) = WALLETS.get_or_init(|| {
-            let issuer = TestIssuer::new(CoreSuite::EcdsaP256).unwrap();
+            let issuer = test_issuer();
             (wallet(&issuer, 8, &[1_000]), wallet(&issuer, 9, &[]))
         });
         let _ = a.pay().handle_frame(bytes.clone());

@@ -28,29 +28,44 @@ pub struct TestIssuer {
     pub key: IssuerKey,
     /// A signed default policy.
     pub policy: Policy,
+    /// The instant every fixture of this issuer is built around (its "now").
+    pub t0: u64,
     serial: std::cell::Cell<u64>,
 }
 
 impl TestIssuer {
-    /// An issuer of `suite` with key id 1 valid for ten years from [`T0`] minus a year.
+    /// An issuer of `suite` whose fixtures are built around [`T0`]: key id 1 valid from a year
+    /// before `T0` for eleven years.
     pub fn new(suite: Suite) -> Result<Self, CryptoError> {
-        Self::with_signer(SoftwareSigner::generate(suite)?)
+        Self::at(suite, T0)
+    }
+
+    /// As [`Self::new`], with fixtures built around `t0` instead of [`T0`]. A test that drives
+    /// code reading the real clock passes the real clock here, so that fixtures and the code
+    /// under test agree on "now" whatever the date.
+    pub fn at(suite: Suite, t0: u64) -> Result<Self, CryptoError> {
+        Self::with_signer_at(SoftwareSigner::generate(suite)?, t0)
     }
 
     /// An issuer with the given key (e.g. [`SoftwareSigner::p256_from_scalar`] for a
     /// reproducible issuer in fuzz targets and generated corpora); otherwise as [`Self::new`].
     pub fn with_signer(signer: SoftwareSigner) -> Result<Self, CryptoError> {
+        Self::with_signer_at(signer, T0)
+    }
+
+    /// An issuer with the given key and fixtures built around `t0`.
+    pub fn with_signer_at(signer: SoftwareSigner, t0: u64) -> Result<Self, CryptoError> {
         let key = IssuerKey {
             key_id: 1,
             public_key: signer.public_key(),
-            not_before: T0 - 365 * 86_400,
-            not_after: T0 + 3650 * 86_400,
+            not_before: t0.saturating_sub(365 * 86_400),
+            not_after: t0.saturating_add(3650 * 86_400),
         };
         let policy = Policy::sign(
             PolicyBody {
                 issuer_key_id: 1,
                 sequence: 1,
-                issued_at: T0,
+                issued_at: t0,
                 currency: eur(),
                 per_payment_limit: 50_000,
                 offline_holding_limit: 200_000,
@@ -60,7 +75,7 @@ impl TestIssuer {
             },
             &signer,
         )?;
-        Ok(Self { signer, key, policy, serial: std::cell::Cell::new(0) })
+        Ok(Self { signer, key, policy, t0, serial: std::cell::Cell::new(0) })
     }
 
     /// A trust store with this issuer's key.
@@ -68,9 +83,9 @@ impl TestIssuer {
         TrustStore::with_keys([self.key.clone()])
     }
 
-    /// Certifies `wallet` for 30 days from `T0 - 1 day`.
+    /// Certifies `wallet` for 30 days from a day before [`Self::t0`].
     pub fn certify(&self, wallet: &dyn Signer) -> Result<WalletCertificate, CryptoError> {
-        self.certify_at(wallet, T0 - 86_400, T0 + 30 * 86_400)
+        self.certify_at(wallet, self.t0.saturating_sub(86_400), self.t0.saturating_add(30 * 86_400))
     }
 
     /// Certifies `wallet` for the window `not_before..=not_after` (a renewal, an expired one).
@@ -95,7 +110,7 @@ impl TestIssuer {
         )
     }
 
-    /// Issues a note of `amount` to `owner`, valid for a year.
+    /// Issues a note of `amount` to `owner`, issued an hour before [`Self::t0`], valid for a year.
     pub fn issue(&self, owner: WalletId, amount: u64) -> Result<Note, CryptoError> {
         let n = self.serial.get() + 1;
         self.serial.set(n);
@@ -107,8 +122,8 @@ impl TestIssuer {
                 currency: eur(),
                 amount,
                 owner,
-                issued_at: T0 - 3600,
-                expires_at: T0 + 365 * 86_400,
+                issued_at: self.t0.saturating_sub(3600),
+                expires_at: self.t0.saturating_add(365 * 86_400),
                 issuer_key_id: 1,
             },
             &self.signer,
@@ -117,7 +132,7 @@ impl TestIssuer {
 
     /// A signed revocation list naming `wallets`.
     pub fn revoke(&self, wallets: Vec<WalletId>) -> Result<RevocationList, CryptoError> {
-        RevocationList::sign(RevocationBody::new(1, 1, T0, wallets), &self.signer)
+        RevocationList::sign(RevocationBody::new(1, 1, self.t0, wallets), &self.signer)
     }
 }
 
@@ -128,6 +143,8 @@ pub struct TestWallet {
     pub signer: SoftwareSigner,
     /// The certificate.
     pub cert: WalletCertificate,
+    /// The time its links carry (its issuer's [`TestIssuer::t0`]).
+    pub t0: u64,
     counter: std::cell::Cell<u64>,
 }
 
@@ -136,7 +153,7 @@ impl TestWallet {
     pub fn new(issuer: &TestIssuer, suite: Suite) -> Result<Self, CryptoError> {
         let signer = SoftwareSigner::generate(suite)?;
         let cert = issuer.certify(&signer)?;
-        Ok(Self { signer, cert, counter: std::cell::Cell::new(0) })
+        Ok(Self { signer, cert, t0: issuer.t0, counter: std::cell::Cell::new(0) })
     }
 
     /// The wallet id.
@@ -160,7 +177,7 @@ impl TestWallet {
         let counter = self.counter.get() + 1;
         self.counter.set(counter);
         let link = SpendLink::sign(
-            LinkBody { parent: chain.head, outputs, counter, payee_nonce: [7u8; 16], time: T0 },
+            LinkBody { parent: chain.head, outputs, counter, payee_nonce: [7u8; 16], time: self.t0 },
             &self.signer,
         )?;
         let change = (parent_amount > amount).then(|| chain.extended(link.clone(), 1));
@@ -180,21 +197,26 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// A fixture whose issuer uses `suite`.
+    /// A fixture whose issuer uses `suite`, around [`T0`].
     pub fn new(suite: Suite) -> Result<Self, CryptoError> {
-        let issuer = TestIssuer::new(suite)?;
+        Self::at(suite, T0)
+    }
+
+    /// A fixture whose issuer uses `suite`, around `t0`.
+    pub fn at(suite: Suite, t0: u64) -> Result<Self, CryptoError> {
+        let issuer = TestIssuer::at(suite, t0)?;
         let trust = issuer.trust();
         Ok(Self { issuer, trust, known: CertificateStore::new() })
     }
 
-    /// A verification context at [`T0`] with no revocations and 5 minutes of clock skew.
+    /// A verification context at the issuer's `t0` with no revocations and 5 minutes of clock skew.
     pub fn context(&self) -> VerifyContext<'_> {
         VerifyContext {
             trust: &self.trust,
             policy: self.issuer.policy.body(),
             revocations: &NoRevocations,
             known_certificates: &self.known,
-            now: T0,
+            now: self.issuer.t0,
             max_clock_skew: 300,
         }
     }
