@@ -28,6 +28,7 @@ use offline_cash_core::protocol::Frame;
 use offline_cash_core::store::{Balance, HistoryFilter, KeyLocation, Store};
 use offline_cash_core::sync::SyncClient;
 use offline_cash_core::token::WalletId;
+use offline_cash_core::wallet::renewal::Renewal;
 use offline_cash_core::wallet::sync::SyncReport;
 use offline_cash_core::wallet::{Entropy, OsEntropy, SavedRequest, Wallet, WalletConfig, WalletError, payment_nonce};
 
@@ -275,6 +276,11 @@ pub async fn sync(dir: &Path) -> Result<SyncReport, CliError> {
     let wallet = open(dir)?;
     let client = client(dir, &wallet)?;
     let r = wallet.sync(&client, unix_now()).await?;
+    match &r.renewal {
+        Renewal::NotDue => {}
+        Renewal::Renewed { not_after } => println!("certificate renewed: valid until {not_after}"),
+        Renewal::Refused { detail } => println!("certificate renewal refused by the issuer: {detail}"),
+    }
     println!(
         "synced: {} batch(es), {} recorded, {} duplicate, {} double spend(s), {} rejected, {} pending settled, {} revoked wallet(s){}",
         r.batches,

@@ -78,6 +78,14 @@ impl Limits {
         self.holding.saturating_sub(held)
     }
 
+    /// Whether the certificate is near enough its end that the next sync renews it: within
+    /// [`RENEWAL_FRACTION`] of its window (10 days of a 30-day certificate), or past its end.
+    /// A wallet that syncs at least once in that time never stops being able to pay.
+    pub fn renewal_due(&self, now: u64) -> bool {
+        let window = self.certificate_not_after.saturating_sub(self.certificate_not_before) / RENEWAL_FRACTION;
+        now.saturating_add(window) >= self.certificate_not_after
+    }
+
     /// Whether a payee holding `held` may receive `amount` more.
     pub fn check_holding(&self, held: u64, amount: u64) -> Result<(), LimitError> {
         let after = held.saturating_add(amount);
@@ -91,6 +99,10 @@ impl Limits {
         Ok(())
     }
 }
+
+/// A certificate is renewed at sync once less than `1 / RENEWAL_FRACTION` of its validity
+/// window is left (see [`Limits::renewal_due`]).
+pub const RENEWAL_FRACTION: u64 = 3;
 
 /// A limit that an operation would exceed, and by how much.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -179,6 +191,16 @@ mod tests {
             limits().check_spend(1, 0, 99),
             Err(LimitError::CertificateNotYetValid { not_before: 100, now: 99 })
         );
+    }
+
+    #[test]
+    fn renewal_is_due_in_the_last_third_of_the_window_and_after_it() {
+        // Window 100..=1_000: 900 s, so due from 700 on.
+        assert!(!limits().renewal_due(100));
+        assert!(!limits().renewal_due(699));
+        assert!(limits().renewal_due(700));
+        assert!(limits().renewal_due(1_000));
+        assert!(limits().renewal_due(5_000), "an expired certificate is renewed too");
     }
 
     #[test]

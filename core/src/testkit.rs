@@ -85,12 +85,22 @@ impl TestIssuer {
 
     /// Certifies `wallet` for 30 days from a day before [`Self::t0`].
     pub fn certify(&self, wallet: &dyn Signer) -> Result<WalletCertificate, CryptoError> {
+        self.certify_at(wallet, self.t0.saturating_sub(86_400), self.t0.saturating_add(30 * 86_400))
+    }
+
+    /// Certifies `wallet` for the window `not_before..=not_after` (a renewal, an expired one).
+    pub fn certify_at(
+        &self,
+        wallet: &dyn Signer,
+        not_before: u64,
+        not_after: u64,
+    ) -> Result<WalletCertificate, CryptoError> {
         WalletCertificate::sign(
             CertificateBody {
                 public_key: wallet.public_key(),
                 customer_ref: b"customer".to_vec(),
-                not_before: self.t0.saturating_sub(86_400),
-                not_after: self.t0.saturating_add(30 * 86_400),
+                not_before,
+                not_after,
                 currency: eur(),
                 per_payment_limit: 50_000,
                 holding_limit: 200_000,

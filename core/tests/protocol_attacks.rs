@@ -48,7 +48,7 @@ impl Payee {
             now: T0,
             expires_at: T0 + 600,
             can_receive: u64::MAX,
-            known_wallets: vec![],
+            known_certificates: vec![],
             session_seed: None,
         };
         payee::request(self.w.cert.clone(), params, &self.w.signer).unwrap()

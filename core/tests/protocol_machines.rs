@@ -33,7 +33,7 @@ fn pay(
             now: T0,
             expires_at: T0 + 600,
             can_receive: u64::MAX,
-            known_wallets: vec![],
+            known_certificates: vec![],
             session_seed: encrypted.then_some([0x11; 32]),
         },
         &payee.signer,
@@ -109,7 +109,7 @@ fn over_the_per_payment_limit_is_refused_by_the_payee() {
         now: T0,
         expires_at: T0 + 600,
         can_receive: u64::MAX,
-        known_wallets: vec![],
+        known_certificates: vec![],
         session_seed: None,
     };
     let (expect_payment, request) = payee::request(b.cert.clone(), params, &b.signer).unwrap();

@@ -8,7 +8,7 @@ use offline_cash_core::store::testing::{NOW, StoreWallet, TempDir};
 use offline_cash_core::store::{
     Completed, HistoryFilter, LogKind, OutboxKind, Received, SettlementResult, SpendState, Store, StoreError,
 };
-use offline_cash_core::testkit::{TestIssuer, TestWallet};
+use offline_cash_core::testkit::{T0, TestIssuer, TestWallet};
 use offline_cash_core::token::{Policy, PolicyBody, WalletCertificate};
 
 fn issuer() -> TestIssuer {
@@ -325,10 +325,32 @@ fn peers_are_remembered() {
     alice.store.remember_peer(&bob.cert, NOW + 5).unwrap();
     assert_eq!(alice.store.peer_certificate(&bob.id()).unwrap().unwrap(), bob.cert);
     let all: Vec<WalletCertificate> = alice.store.peer_certificates(10).unwrap();
-    assert_eq!(all.len(), 1);
+    assert_eq!(all.len(), 2, "Bob's certificate once, and Alice's own: {all:?}");
+    assert_eq!(all[0], bob.cert, "most recently seen first");
     let revoked = issuer.revoke(vec![bob.id()]).unwrap();
     alice.store.set_revocation_list(&revoked).unwrap();
     assert_eq!(alice.store.revocation_list().unwrap().unwrap(), revoked);
+}
+
+/// A renewal adds to the history instead of replacing: links signed under the older
+/// certificate must still find it.
+#[test]
+fn every_certificate_of_a_wallet_is_kept_own_and_peer() {
+    let issuer = issuer();
+    let mut alice = wallet(&issuer);
+    let bob = TestWallet::new(&issuer, Suite::EcdsaP256).unwrap();
+    let renewed = issuer.certify_at(&bob.signer, T0 + 25 * 86_400, T0 + 55 * 86_400).unwrap();
+    alice.store.remember_peer(&renewed, NOW + 10).unwrap();
+    alice.store.remember_peer(&bob.cert, NOW).unwrap();
+    assert_eq!(alice.store.certificates_of(&bob.id()).unwrap(), vec![bob.cert.clone(), renewed.clone()]);
+    assert_eq!(alice.store.peer_certificate(&bob.id()).unwrap().unwrap(), renewed, "the latest one");
+
+    // Alice renews: the new certificate is the one in force, the old one stays in the history.
+    let first = alice.store.certificate().unwrap().unwrap();
+    let own = issuer.certify_at(&alice.wallet.signer, T0 + 25 * 86_400, T0 + 55 * 86_400).unwrap();
+    alice.store.set_certificate(&own).unwrap();
+    assert_eq!(alice.store.certificate().unwrap().unwrap(), own);
+    assert_eq!(alice.store.certificates_of(&alice.wallet.id()).unwrap(), vec![first, own]);
 }
 
 #[test]

@@ -202,7 +202,7 @@ fn a_payee_that_says_it_cannot_hold_the_amount_is_not_paid() {
         now: T0,
         expires_at: T0 + 600,
         can_receive: 299,
-        known_wallets: vec![],
+        known_certificates: vec![],
         session_seed: None,
     };
     let (_, frame) = payee::request(cert, params, payee.signer().as_ref()).unwrap();
@@ -229,7 +229,7 @@ fn a_request_signed_by_another_key_than_its_certificate_is_refused() {
         now: T0,
         expires_at: T0 + 600,
         can_receive: 1_000,
-        known_wallets: vec![],
+        known_certificates: vec![],
         session_seed: None,
     };
     assert!(payee::request(cert.clone(), params.clone(), mallory.signer().as_ref()).is_err());

@@ -72,7 +72,7 @@ fn clear_payment(
         now: NOW,
         expires_at: NOW + 600,
         can_receive: u64::MAX,
-        known_wallets: Vec::new(),
+        known_certificates: Vec::new(),
         session_seed: None,
     };
     let (_, request_frame) = request(to, params, to_key)?;
@@ -134,7 +134,7 @@ fn main() -> Result<(), FixtureError> {
             now: NOW,
             expires_at: NOW + 600,
             can_receive: u64::MAX,
-            known_wallets: Vec::new(),
+            known_certificates: Vec::new(),
             session_seed: sealed.then_some([9; 32]),
         };
         let (_, request_frame) = request(payee_cert.clone(), params, &payee_key()?)?;

@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         now: NOW,
         expires_at: NOW + 600,
         can_receive: u64::MAX,
-        known_wallets: Vec::new(),
+        known_certificates: Vec::new(),
         session_seed: (mode & 1 == 1).then_some([9; 32]),
     };
     let (state, _request) = request(payee_cert.clone(), params, &payee_signer).expect("fixture");

@@ -10,14 +10,15 @@
 //! The settlement invariants live in the schema, not only in code: `links.parent` is UNIQUE
 //! (one parent → at most one accepted child), `double_spends.conflicting_link` is UNIQUE (a
 //! proof is stored once), `nonces` and `batches` have composite primary keys (replay and
-//! idempotency), amounts are CHECKed positive.
+//! idempotency), amounts are CHECKed positive. `certificates` keeps every certificate issued
+//! (renewals included), so settlement checks a link against the one valid at its time.
 
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 4;
+pub const CURRENT_VERSION: i64 = 5;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -152,6 +153,16 @@ fn upgrade_v2_to_v3(tx: &Connection) -> Result<(), IssuerError> {
     Ok(())
 }
 
+/// Version 4 → 5: the certificate history (`wallets.certificate` stays the latest one).
+const UPGRADE_V4_TO_V5: &str = "
+CREATE TABLE certificates (
+    wallet BLOB NOT NULL REFERENCES wallets(id),
+    certificate BLOB NOT NULL,
+    PRIMARY KEY (wallet, certificate)
+);
+INSERT INTO certificates (wallet, certificate) SELECT id, certificate FROM wallets;
+";
+
 /// Opens (creating on first start) and migrates the database at `path`.
 pub fn open(path: &std::path::Path) -> Result<Connection, IssuerError> {
     let mut conn = Connection::open(path)?;
@@ -188,7 +199,12 @@ fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> 
             );",
         )?;
     }
-    // Future: `if found < 5 && target >= 5 { upgrade_v4_to_v5(tx)? }` and so on.
+    if found < 5 && target >= 5 {
+        // v5: every certificate issued, not only the latest per wallet: a renewal must not
+        // strand the links a wallet signed under its earlier certificates.
+        tx.execute_batch(UPGRADE_V4_TO_V5)?;
+    }
+    // Future: `if found < 6 && target >= 6 { upgrade_v5_to_v6(tx)? }` and so on.
     Ok(())
 }
 
@@ -282,5 +298,55 @@ mod tests {
         assert_eq!(version, CURRENT_VERSION);
         let counter: i64 = old.query_row("SELECT counter FROM links", [], |r| r.get(0)).unwrap();
         assert_eq!(counter, 41, "the counter is read from the stored link");
+    }
+
+    /// Every route to the latest version (a file of version 1, 2, 3 or 4) ends in the fresh schema.
+    #[test]
+    fn a_file_of_every_older_version_upgrades_to_the_fresh_schema() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        migrate(&mut fresh).unwrap();
+        for version in 1..CURRENT_VERSION {
+            let mut old = Connection::open_in_memory().unwrap();
+            {
+                let tx = old.transaction().unwrap();
+                upgrade(&tx, 0, version).unwrap();
+                tx.pragma_update(None, "user_version", version).unwrap();
+                tx.commit().unwrap();
+            }
+            migrate(&mut old).unwrap();
+            assert_eq!(schema(&old), schema(&fresh), "upgraded from version {version}");
+        }
+    }
+
+    #[test]
+    fn upgrading_v4_keeps_each_wallets_certificate_in_the_history() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        {
+            let tx = conn.transaction().unwrap();
+            upgrade(&tx, 0, 4).unwrap();
+            tx.pragma_update(None, "user_version", 4).unwrap();
+            tx.commit().unwrap();
+        }
+        conn.execute(
+            "INSERT INTO accounts (customer_ref, credential_hash, balance, initial) VALUES ('a', x'01', 0, 0)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO wallets (id, account, public_key, suite, certificate) VALUES (x'aa', 1, x'02', 1, x'c0ffee')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(Vec<u8>, Vec<u8>)> = conn
+            .prepare("SELECT wallet, certificate FROM certificates")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(rows, vec![(vec![0xaa], vec![0xc0, 0xff, 0xee])]);
+        let v: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(v, CURRENT_VERSION);
     }
 }

@@ -215,7 +215,8 @@ impl Issuer {
         let trust = keys.trust;
         let mut certs = CertificateStore::new();
         {
-            let mut stmt = conn.prepare("SELECT certificate FROM wallets")?;
+            // Every certificate ever issued: links are checked against the one valid at their time.
+            let mut stmt = conn.prepare("SELECT certificate FROM certificates")?;
             let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
             for row in rows {
                 if let Ok(cert) = WalletCertificate::from_bytes(&row?) {
@@ -415,7 +416,8 @@ impl Issuer {
             Some((acc, _)) if acc != caller.account => {
                 return Err(IssuerError::Conflict { what: "wallet registered to another account".into() });
             }
-            // Re-registering renews the certificate (a new validity window).
+            // Re-registering renews the certificate (a new validity window); the earlier ones
+            // stay in `certificates`, so links signed under them still settle.
             _ => WalletCertificate::sign(
                 CertificateBody {
                     public_key: key.clone(),
@@ -434,6 +436,11 @@ impl Issuer {
             "INSERT INTO wallets (id, account, public_key, suite, certificate) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(id) DO UPDATE SET certificate = excluded.certificate",
             params![&caller.wallet.0[..], caller.account, key.as_bytes(), key.suite().id(), cert.to_bytes()],
+        )?;
+        // The history keeps the certificates this one renews.
+        tx.execute(
+            "INSERT OR IGNORE INTO certificates (wallet, certificate) VALUES (?1, ?2)",
+            params![&caller.wallet.0[..], cert.to_bytes()],
         )?;
         tx.commit()?;
         self.certs.write().insert(cert.clone(), &self.trust)?;

@@ -56,7 +56,8 @@ pub struct RequestBody {
     /// How much more the payee can hold now (its holding limit minus its balance); never
     /// less than `amount` in a request the payee issues.
     pub can_receive: u64,
-    /// First 8 bytes of the wallet ids whose certificates the payee already holds.
+    /// First 8 bytes of the ids (digests) of certificates the payee already holds; the payer
+    /// leaves those out of the payment. A wallet may have several (its renewals).
     pub cert_hints: Vec<[u8; CERT_HINT_LEN]>,
     /// Payee's ephemeral P-256 key (compressed) if it wants session encryption.
     pub ephemeral_key: Option<[u8; 33]>,

@@ -37,8 +37,8 @@ pub struct RequestParams {
     /// How much more the payee can hold (its holding limit minus its balance); a request for
     /// more is refused here, since the payee would have to refuse its payment.
     pub can_receive: u64,
-    /// Wallet ids whose certificates the payee holds (the payer omits those certificates).
-    pub known_wallets: Vec<WalletId>,
+    /// Ids (digests) of certificates the payee holds (the payer omits those certificates).
+    pub known_certificates: Vec<[u8; 32]>,
     /// 32 random bytes to turn on session encryption, or `None` for a clear session.
     pub session_seed: Option<[u8; 32]>,
 }
@@ -72,12 +72,12 @@ pub fn request(
         None => None,
     };
     let cert_hints = params
-        .known_wallets
+        .known_certificates
         .iter()
         .take(super::messages::MAX_CERT_HINTS)
-        .map(|w| {
+        .map(|id| {
             let mut h = [0u8; CERT_HINT_LEN];
-            h.copy_from_slice(w.0.get(..CERT_HINT_LEN).unwrap_or(&[0; CERT_HINT_LEN]));
+            h.copy_from_slice(id.get(..CERT_HINT_LEN).unwrap_or(&[0; CERT_HINT_LEN]));
             h
         })
         .collect();
@@ -194,13 +194,12 @@ impl IncomingPayment {
         if paid != requested {
             return Err(PaymentRejection::AmountMismatch { requested, paid });
         }
-        let payer_cert = bundle
-            .certificates
-            .iter()
-            .find(|c| c.wallet_id() == payer)
-            .or_else(|| checks.verify.known_certificates.get(&payer))
-            .ok_or(PaymentRejection::NotBoundToRequest)?;
-        payer_cert.check_valid_at(checks.verify.now).map_err(PaymentRejection::Certificate)?;
+        // The payer's certificate in force now (its latest renewal), carried or held.
+        let now = checks.verify.now;
+        let carried = bundle.certificates.iter().filter(|c| c.wallet_id() == payer);
+        let candidates = carried.chain(checks.verify.known_certificates.history(&payer));
+        let payer_cert = crate::token::select_valid_at(candidates, now).ok_or(PaymentRejection::NotBoundToRequest)?;
+        payer_cert.check_valid_at(now).map_err(PaymentRejection::Certificate)?;
         let policy = checks.verify.policy;
         check_limit(LimitKind::PerPayment, policy.per_payment_limit.min(payer_cert.body().per_payment_limit), paid)?;
         let holding = policy.offline_holding_limit.min(checks.payee_certificate.body().holding_limit);

@@ -217,13 +217,14 @@ impl RequestAccepted {
         if total != request.amount {
             return Err(ProtocolError::Misuse("funds do not add up to the requested amount"));
         }
-        let omit: HashSet<WalletId> = funds
-            .certificates
-            .iter()
-            .map(WalletCertificate::wallet_id)
-            .filter(|w| request.cert_hints.iter().any(|h| w.0.get(..CERT_HINT_LEN) == Some(&h[..])))
-            .collect();
-        let bundle = Bundle::from_chains(&to_payee, &funds.certificates, &omit).map_err(PaymentRejection::Chain)?;
+        // The certificate valid at each link's time, for every signer, less those the payee
+        // says it holds (by certificate id: holding an older certificate of a wallet is not
+        // holding its renewal).
+        let mut bundle =
+            Bundle::from_chains(&to_payee, &funds.certificates, &HashSet::new()).map_err(PaymentRejection::Chain)?;
+        let hinted =
+            |c: &WalletCertificate| request.cert_hints.iter().any(|h| c.digest().get(..CERT_HINT_LEN) == Some(&h[..]));
+        bundle.certificates.retain(|c| !hinted(c));
         let payment_bytes = Payment { bundle }.to_bytes();
         let pending = PendingPayment {
             hash: payment_hash(&payment_bytes),

@@ -99,8 +99,8 @@ impl Store {
         Ok(Some(WalletIdentity { public_key, key }))
     }
 
-    /// Installs the wallet's certificate (issued or renewed at a sync). It must certify the
-    /// wallet's own key.
+    /// Installs the wallet's certificate (issued or renewed at a sync) as the one in force, and
+    /// adds it to the wallet's certificate history. It must certify the wallet's own key.
     pub fn set_certificate(&mut self, cert: &WalletCertificate) -> Result<(), StoreError> {
         let identity = self.identity()?.ok_or(StoreError::NotProvisioned { missing: "identity" })?;
         let body = cert.body();
@@ -113,6 +113,8 @@ impl Store {
                         cert_per_payment = ?4, cert_holding = ?5 WHERE id = 1",
                 params![cert.to_bytes(), body.not_before, body.not_after, body.per_payment_limit, body.holding_limit],
             )?;
+            // The one it replaces stays in the history: links signed under it still verify.
+            remember(tx, cert, body.not_before)?;
             Ok(())
         })
     }
@@ -253,36 +255,46 @@ impl Store {
         })
     }
 
-    /// Remembers a peer's certificate (already verified by the caller), so later bundles from or
-    /// to that peer can omit it.
+    /// Remembers a certificate (already verified by the caller): a peer's, or a renewal of
+    /// its own. Every certificate of a wallet is kept (its history), so later bundles can omit
+    /// those the receiver holds and links signed under an older one still verify.
     pub fn remember_peer(&mut self, cert: &WalletCertificate, now: u64) -> Result<(), StoreError> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO peer_certificates (wallet_id, certificate, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
-                 ON CONFLICT (wallet_id) DO UPDATE SET certificate = excluded.certificate, last_seen = excluded.last_seen",
-                params![cert.wallet_id().0.as_slice(), cert.to_bytes(), now],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| remember(tx, cert, now))
     }
 
-    /// The stored certificate of `peer`, if seen.
+    /// The stored certificate of `peer` that started last, if any was seen.
     pub fn peer_certificate(&self, peer: &WalletId) -> Result<Option<WalletCertificate>, StoreError> {
-        let bytes: Option<Vec<u8>> = self
-            .conn
-            .query_row("SELECT certificate FROM peer_certificates WHERE wallet_id = ?1", [peer.0.as_slice()], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        bytes.map(|b| WalletCertificate::from_bytes(&b).map_err(StoreError::from)).transpose()
+        Ok(self.certificates_of(peer)?.into_iter().max_by_key(|c| c.body().not_before))
     }
 
-    /// Every stored peer certificate, most recently seen first, at most `limit`.
+    /// Every stored certificate of `wallet` (its history, own or peer), oldest first.
+    pub fn certificates_of(&self, wallet: &WalletId) -> Result<Vec<WalletCertificate>, StoreError> {
+        let mut certs = self.read(|tx| {
+            let mut stmt = tx.prepare("SELECT certificate FROM certificates WHERE wallet_id = ?1")?;
+            let rows: Vec<Vec<u8>> = stmt.query_map([wallet.0.as_slice()], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            rows.iter()
+                .map(|b| WalletCertificate::from_bytes(b).map_err(StoreError::from))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        certs.sort_by_key(|c| c.body().not_before);
+        Ok(certs)
+    }
+
+    /// Every stored certificate (each renewal counts), most recently seen first, at most `limit`.
     pub fn peer_certificates(&self, limit: u32) -> Result<Vec<WalletCertificate>, StoreError> {
         self.read(|tx| {
-            let mut stmt = tx.prepare("SELECT certificate FROM peer_certificates ORDER BY last_seen DESC LIMIT ?1")?;
+            let mut stmt = tx.prepare("SELECT certificate FROM certificates ORDER BY last_seen DESC LIMIT ?1")?;
             let rows: Vec<Vec<u8>> = stmt.query_map([limit], |r| r.get(0))?.collect::<Result<_, _>>()?;
             rows.iter().map(|b| WalletCertificate::from_bytes(b).map_err(StoreError::from)).collect()
         })
     }
+}
+
+fn remember(tx: &rusqlite::Transaction<'_>, cert: &WalletCertificate, now: u64) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO certificates (wallet_id, certificate, first_seen, last_seen) VALUES (?1, ?2, ?3, ?3)
+         ON CONFLICT (wallet_id, certificate) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen)",
+        params![cert.wallet_id().0.as_slice(), cert.to_bytes(), now],
+    )?;
+    Ok(())
 }

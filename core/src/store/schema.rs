@@ -10,12 +10,12 @@
 //! one is upgraded one step at a time. A test builds a version-1 database from [`SCHEMA_V1`],
 //! upgrades it and compares every table, column and index with a fresh one.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 4;
+pub const CURRENT_VERSION: u32 = 5;
 
 /// `PRAGMA application_id` of a wallet database ("OCW1"), so a foreign SQLite file is refused.
 pub const APPLICATION_ID: i32 = 0x4F43_5731;
@@ -142,13 +142,32 @@ ALTER TABLE spends ADD COLUMN request_nonce BLOB;
 CREATE UNIQUE INDEX spends_request ON spends(payee, request_nonce) WHERE request_nonce IS NOT NULL;
 "#;
 
-/// The latest schema: version 1 with the peer and spends tables' `CREATE` statements edited in
+/// Version 4 → 5: a certificate history. Every certificate of a wallet (its renewals) is kept,
+/// its own and its peers', so a link is checked against the certificate valid when it was
+/// signed; before, a renewal replaced a peer's certificate and stranded its older links. The
+/// peers' rows move over; the wallet's own certificate is added by [`upgrade_v4_to_v5`] (its
+/// wallet id is a digest SQL cannot compute).
+const UPGRADE_V4_TO_V5: &str = r#"
+CREATE TABLE certificates (
+    wallet_id BLOB NOT NULL,
+    certificate BLOB NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    PRIMARY KEY (wallet_id, certificate)
+) STRICT;
+CREATE INDEX certificates_last_seen ON certificates(last_seen);
+INSERT INTO certificates (wallet_id, certificate, first_seen, last_seen)
+    SELECT wallet_id, certificate, first_seen, last_seen FROM peer_certificates;
+DROP TABLE peer_certificates;
+"#;
+
+/// The latest schema: version 1 with the peer and spends tables' `CREATE` statements replaced in
 /// place (not by running the migrations), so the migration test compares two independent routes.
 pub(crate) fn create_latest() -> String {
     let mut latest = SCHEMA_V1
         .replace(
             "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL) STRICT;",
-            "CREATE TABLE peer_certificates (wallet_id BLOB PRIMARY KEY, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL DEFAULT 0) STRICT;\nCREATE INDEX peer_last_seen ON peer_certificates(last_seen);",
+            "CREATE TABLE certificates (wallet_id BLOB NOT NULL, certificate BLOB NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, PRIMARY KEY (wallet_id, certificate)) STRICT;\nCREATE INDEX certificates_last_seen ON certificates(last_seen);",
         );
     latest = latest.replace(
         "    completed_at INTEGER\n) STRICT;",
@@ -156,6 +175,23 @@ pub(crate) fn create_latest() -> String {
     );
     latest.push_str("CREATE TABLE held_links (parent BLOB PRIMARY KEY, link_id BLOB NOT NULL) STRICT;\n");
     latest
+}
+
+/// [`UPGRADE_V4_TO_V5`], then the wallet's own certificate into the history. A certificate
+/// that does not decode is [`StoreError::Corrupt`]: the upgrade fails and nothing is written.
+fn upgrade_v4_to_v5(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(UPGRADE_V4_TO_V5)?;
+    let own: Option<Vec<u8>> =
+        conn.query_row("SELECT certificate FROM wallet WHERE id = 1", [], |r| r.get(0)).optional()?.flatten();
+    if let Some(bytes) = own {
+        let cert = crate::token::WalletCertificate::from_bytes(&bytes)
+            .map_err(|e| StoreError::Corrupt { detail: format!("own certificate: {e}") })?;
+        conn.execute(
+            "INSERT OR IGNORE INTO certificates (wallet_id, certificate, first_seen, last_seen) VALUES (?1, ?2, 0, 0)",
+            rusqlite::params![cert.wallet_id().0.as_slice(), bytes],
+        )?;
+    }
+    Ok(())
 }
 
 /// Applies the pragmas every connection needs. See [`super::Store`] for why
@@ -224,6 +260,7 @@ fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
         1 => conn.execute_batch(UPGRADE_V1_TO_V2)?,
         2 => conn.execute_batch(UPGRADE_V2_TO_V3)?,
         3 => conn.execute_batch(UPGRADE_V3_TO_V4)?,
+        4 => upgrade_v4_to_v5(conn)?,
         other => return Err(StoreError::Corrupt { detail: format!("no migration from schema version {other}") }),
     }
     Ok(())
@@ -291,11 +328,72 @@ mod tests {
         assert_eq!(describe(&old), describe(&fresh));
         let version: u32 = old.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, CURRENT_VERSION);
-        let last_seen: i64 = old.query_row("SELECT last_seen FROM peer_certificates", [], |r| r.get(0)).unwrap();
+        let last_seen: i64 = old.query_row("SELECT last_seen FROM certificates", [], |r| r.get(0)).unwrap();
         assert_eq!(last_seen, 77, "data is carried over by the migration");
         let nonce: Option<Vec<u8>> = old.query_row("SELECT request_nonce FROM spends", [], |r| r.get(0)).unwrap();
         assert_eq!(nonce, None, "a payment made before the upgrade answers no recorded nonce");
         assert!(describe(&fresh).iter().any(|l| l.starts_with("index spends_request")), "the v4 index is created");
+    }
+
+    /// Every route to the latest version (from 1, 2, 3 and 4) ends in the fresh schema.
+    #[test]
+    fn a_database_of_every_older_version_upgrades_to_the_fresh_schema() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+        let steps = [UPGRADE_V1_TO_V2, UPGRADE_V2_TO_V3, UPGRADE_V3_TO_V4];
+        for version in 1..CURRENT_VERSION {
+            let mut old = Connection::open_in_memory().unwrap();
+            old.execute_batch(SCHEMA_V1).unwrap();
+            for step in steps.iter().take(version as usize - 1) {
+                old.execute_batch(step).unwrap();
+            }
+            old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+            old.pragma_update(None, "user_version", version).unwrap();
+            init(&mut old).unwrap();
+            assert_eq!(describe(&old), describe(&fresh), "upgraded from version {version}");
+        }
+    }
+
+    #[test]
+    fn upgrading_v4_moves_peers_and_the_wallets_own_certificate_into_the_history() {
+        use crate::crypto::Signer as _;
+        use crate::testkit::{TestIssuer, TestWallet};
+        let issuer = TestIssuer::new(crate::crypto::Suite::EcdsaP256).unwrap();
+        let (me, peer) = (
+            TestWallet::new(&issuer, crate::crypto::Suite::EcdsaP256).unwrap(),
+            TestWallet::new(&issuer, crate::crypto::Suite::EcdsaP256).unwrap(),
+        );
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(SCHEMA_V1).unwrap();
+        old.execute_batch(UPGRADE_V1_TO_V2).unwrap();
+        old.execute_batch(UPGRADE_V2_TO_V3).unwrap();
+        old.execute_batch(UPGRADE_V3_TO_V4).unwrap();
+        old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        old.pragma_update(None, "user_version", 4).unwrap();
+        let key = me.signer.public_key();
+        old.execute(
+            "INSERT INTO wallet (id, suite, public_key, hardware_key_ref, certificate) VALUES (1, ?1, ?2, 'k', ?3)",
+            rusqlite::params![key.suite().id(), key.as_bytes(), me.cert.to_bytes()],
+        )
+        .unwrap();
+        old.execute(
+            "INSERT INTO peer_certificates (wallet_id, certificate, first_seen, last_seen) VALUES (?1, ?2, 5, 9)",
+            rusqlite::params![peer.id().0.as_slice(), peer.cert.to_bytes()],
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+        let mut rows: Vec<(Vec<u8>, Vec<u8>, i64)> = old
+            .prepare("SELECT wallet_id, certificate, last_seen FROM certificates")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.sort_by_key(|r| r.2);
+        assert_eq!(
+            rows,
+            vec![(me.id().0.to_vec(), me.cert.to_bytes(), 0), (peer.id().0.to_vec(), peer.cert.to_bytes(), 9)]
+        );
     }
 
     #[test]

@@ -205,7 +205,11 @@ pub struct SyncClient {
     signer: Arc<dyn Signer>,
     wallet: WalletId,
     retry: RetryPolicy,
+    clock: Option<Clock>,
 }
+
+/// A source of Unix seconds for request timestamps (see [`SyncClient::with_clock`]).
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 impl std::fmt::Debug for SyncClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -255,6 +259,7 @@ impl SyncClient {
             signer,
             wallet,
             retry: RetryPolicy::default(),
+            clock: None,
         })
     }
 
@@ -270,7 +275,15 @@ impl SyncClient {
             wallet: wallet_id(&signer.public_key()),
             signer,
             retry: self.retry,
+            clock: self.clock.clone(),
         }
+    }
+
+    /// The same client stamping its signed requests with `clock` instead of the system clock
+    /// (tests that move time: the issuer's clock and the wallet's `now` are then the same).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// The same client with another retry policy.
@@ -391,7 +404,7 @@ impl SyncClient {
             // A fresh nonce and timestamp per attempt: the issuer refuses replayed nonces.
             let mut nonce = [0u8; 16];
             OsRng.fill_bytes(&mut nonce);
-            let ts = now();
+            let ts = self.clock.as_ref().map_or_else(now, |c| c());
             let digest = auth::request_digest("POST", path, &bytes, ts, &nonce, &self.wallet);
             let signature = auth::sign_digest(self.signer.as_ref(), &digest)?;
             let req = self

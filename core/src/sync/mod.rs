@@ -19,8 +19,8 @@ mod error;
 pub mod wire;
 
 pub use client::{
-    AccountCreated, ClientOptions, IssuerTrust, MAX_RESPONSE_BYTES, Registered, RetryPolicy, Revocations, SyncBatch,
-    SyncClient, SyncOutcome, SyncRecordResult, check_url,
+    AccountCreated, ClientOptions, Clock, IssuerTrust, MAX_RESPONSE_BYTES, Registered, RetryPolicy, Revocations,
+    SyncBatch, SyncClient, SyncOutcome, SyncRecordResult, check_url,
 };
 pub use error::SyncError;
 pub use wire::{RecordKind, RecordStatus};

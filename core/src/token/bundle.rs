@@ -2,7 +2,7 @@
 //!
 //! ```text
 //!  Bundle = [version, [certificate…], [genesis note…], [link…], [head note id…]]
-//!             certificates of link signers the receiver lacks
+//!             certificates (valid at each link's time) of link signers the receiver lacks
 //!                             genesis notes, then links in topological order
 //!                                                        the notes being transferred
 //! ```
@@ -13,8 +13,9 @@ use crate::cbor::{Decoder, Encoder};
 
 use super::{DecodeError, Note, NoteId, ObjectKind, Rejection, SpendLink, WalletCertificate, WalletId, codec};
 
-/// Most certificates in one bundle.
-pub const MAX_BUNDLE_CERTIFICATES: usize = 64;
+/// Most certificates in one bundle: a signer may need one per renewal its links span, so more
+/// than heads or genesis notes (256 composite certificates of ~4 KB fill [`MAX_BUNDLE_BYTES`]).
+pub const MAX_BUNDLE_CERTIFICATES: usize = 256;
 /// Most genesis notes in one bundle.
 pub const MAX_BUNDLE_NOTES: usize = 64;
 /// Most links in one bundle.
@@ -95,7 +96,8 @@ impl Chain {
 /// Notes in transit, with everything a verifier needs that it does not already hold.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Bundle {
-    /// Certificates of the wallets that signed links (omitting those the receiver holds).
+    /// Certificates of the wallets that signed links, each valid at the time of a link it
+    /// covers (omitting those the receiver holds); a wallet may have several (its renewals).
     pub certificates: Vec<WalletCertificate>,
     /// Genesis notes, each once.
     pub notes: Vec<Note>,
@@ -106,11 +108,14 @@ pub struct Bundle {
 }
 
 impl Bundle {
-    /// Gathers `chains` into one bundle, sending shared ancestors once. Certificates for every
-    /// link signer are taken from `certificates`, except for wallets in `omit` (certificates the
-    /// receiver said it holds). A signer with no certificate is [`Rejection::UnknownCertificate`];
-    /// a bundle larger than a decoder accepts is [`Rejection::Malformed`] (see
-    /// [`Bundle::check_limits`]).
+    /// Gathers `chains` into one bundle, sending shared ancestors once. For every link whose
+    /// signer is not in `omit` (wallets whose certificates the receiver holds in full, like the
+    /// issuer), the bundle carries the signer's certificate valid at the link's time, taken
+    /// from `certificates` (which may hold several certificates per wallet: its renewals; see
+    /// [`super::select_valid_at`]); each certificate goes once. A link with no certificate of
+    /// its signer is [`Rejection::UnknownCertificate`] (a link dated outside every certificate
+    /// of its signer gets the closest one, and the verifier refuses it); a bundle larger than a decoder accepts is
+    /// [`Rejection::Malformed`] (see [`Bundle::check_limits`]).
     pub fn from_chains(
         chains: &[Chain],
         certificates: &[WalletCertificate],
@@ -119,29 +124,28 @@ impl Bundle {
         let mut bundle = Bundle::default();
         let mut seen_notes = HashSet::new();
         let mut seen_links = HashSet::new();
-        let mut needed: Vec<WalletId> = Vec::new();
+        let mut seen_certs = HashSet::new();
         for chain in chains {
             if seen_notes.insert(chain.genesis.id()) {
                 bundle.notes.push(chain.genesis.clone());
             }
-            for link in &chain.links {
-                if seen_links.insert(link.id()) {
-                    bundle.links.push(link.clone());
+            for (link, signer) in chain.links.iter().zip(chain.signers()) {
+                if !seen_links.insert(link.id()) {
+                    continue;
                 }
-            }
-            for signer in chain.signers() {
-                if !omit.contains(&signer) && !needed.contains(&signer) {
-                    needed.push(signer);
+                bundle.links.push(link.clone());
+                if omit.contains(&signer) {
+                    continue;
+                }
+                let time = link.body().time;
+                let history = certificates.iter().filter(|c| c.wallet_id() == signer);
+                let cert =
+                    super::select_valid_at(history, time).ok_or(Rejection::UnknownCertificate { wallet: signer })?;
+                if seen_certs.insert(*cert.digest()) {
+                    bundle.certificates.push(cert.clone());
                 }
             }
             bundle.heads.push(chain.head);
-        }
-        for wallet in needed {
-            let cert = certificates
-                .iter()
-                .find(|c| c.wallet_id() == wallet)
-                .ok_or(Rejection::UnknownCertificate { wallet })?;
-            bundle.certificates.push(cert.clone());
         }
         bundle.check_limits()?;
         Ok(bundle)
@@ -232,10 +236,9 @@ impl Bundle {
     pub fn decode_from(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         dec.array_exact(5)?;
         codec::decode_version(dec, ObjectKind::Bundle)?;
+        // Several certificates of one wallet may travel (its renewals), each once.
         let certificates =
-            decode_unique(dec, MAX_BUNDLE_CERTIFICATES, ObjectKind::Certificate, |c: &WalletCertificate| {
-                c.wallet_id().0
-            })?;
+            decode_unique(dec, MAX_BUNDLE_CERTIFICATES, ObjectKind::Certificate, |c: &WalletCertificate| *c.digest())?;
         let notes = decode_unique(dec, MAX_BUNDLE_NOTES, ObjectKind::Note, |n: &Note| n.id().0)?;
         let links = decode_unique(dec, MAX_BUNDLE_LINKS, ObjectKind::Link, |l: &SpendLink| l.id().0)?;
         let n = dec.array(MAX_BUNDLE_HEADS)?;

@@ -101,3 +101,33 @@ impl super::signed::IssuerSigned for CertificateBody {
         self.not_before
     }
 }
+
+/// Of `candidates` (certificates of one wallet: its history), the one to check something dated
+/// `at` against: the certificate whose window covers `at` and that started last (a renewal
+/// overlaps the end of the certificate it renews; the newer one wins). If none covers `at`, the
+/// one that explains the refusal best: the last one that started before `at` (so `at` is after
+/// its end: expired), else the first one (`at` is before every window: not yet valid). `None`
+/// only if there are no candidates. The caller still checks the window
+/// ([`Signed::check_valid_at`]).
+pub fn select_valid_at<'a>(
+    candidates: impl IntoIterator<Item = &'a WalletCertificate>,
+    at: u64,
+) -> Option<&'a WalletCertificate> {
+    let mut covering: Option<&WalletCertificate> = None;
+    let mut started: Option<&WalletCertificate> = None;
+    let mut first: Option<&WalletCertificate> = None;
+    for cert in candidates {
+        let b = cert.body();
+        let later = |other: Option<&WalletCertificate>| other.is_none_or(|o| b.not_before > o.body().not_before);
+        if b.not_before <= at && at <= b.not_after && later(covering) {
+            covering = Some(cert);
+        }
+        if b.not_before <= at && later(started) {
+            started = Some(cert);
+        }
+        if first.is_none_or(|o| b.not_before < o.body().not_before) {
+            first = Some(cert);
+        }
+    }
+    covering.or(started).or(first)
+}

@@ -33,7 +33,7 @@ mod verify;
 pub use bundle::{
     Bundle, Chain, MAX_BUNDLE_BYTES, MAX_BUNDLE_CERTIFICATES, MAX_BUNDLE_HEADS, MAX_BUNDLE_LINKS, MAX_BUNDLE_NOTES,
 };
-pub use certificate::{CertificateBody, MAX_CUSTOMER_REF, WalletCertificate, wallet_id};
+pub use certificate::{CertificateBody, MAX_CUSTOMER_REF, WalletCertificate, select_valid_at, wallet_id};
 pub use error::{DecodeError, Rejection};
 pub use ids::{Currency, LinkId, NoteId, WalletId};
 pub use issuer_key::{IssuerKey, TrustStore};

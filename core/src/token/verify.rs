@@ -3,12 +3,14 @@
 //!
 //! ```text
 //!  genesis notes ──issuer key──► nodes {id → owner, amount, depth, expiry}
-//!  links (in order) ──owner's certificate──► spend parent, create children
+//!  links (in order) ──owner's certificate valid at the link's time──► spend parent, create children
 //!  heads ──► VerifiedBundle { coins, proof: ChainVerified }
 //! ```
 //!
 //! Cost: one signature verification per genesis note, per link, and per certificate not
 //! already in the verifier's [`CertificateStore`]; everything else is hashing and map lookups.
+//! A wallet has a history of certificates (each renewal adds one): every link is checked
+//! against the one whose window covers the link's time, carried in the bundle or held.
 //! This module does not check who the heads belong to or what a payment request asked for:
 //! the protocol layer does that with the [`VerifiedBundle`] it gets from here.
 
@@ -17,11 +19,14 @@ use std::collections::{HashMap, HashSet};
 use super::revocation::RevocationCheck;
 use super::{Bundle, Currency, NoteId, ObjectKind, PolicyBody, Rejection, TrustStore, WalletCertificate, WalletId};
 
-/// Certificates a verifier already holds and has verified (its own, its frequent peers').
-/// Only verified certificates can be inserted.
+/// Certificates a verifier already holds and has verified (its own, its frequent peers'), with
+/// their history: every certificate of a wallet (its renewals) is kept, so a link is checked
+/// against the certificate that was valid when it was signed. Only verified certificates can
+/// be inserted.
 #[derive(Debug, Clone, Default)]
 pub struct CertificateStore {
-    certs: HashMap<WalletId, WalletCertificate>,
+    certs: HashMap<WalletId, Vec<WalletCertificate>>,
+    len: usize,
 }
 
 impl CertificateStore {
@@ -30,32 +35,53 @@ impl CertificateStore {
         Self::default()
     }
 
-    /// Verifies the issuer's signature on `cert` and keeps it.
+    /// Verifies the issuer's signature on `cert` and keeps it beside the wallet's other
+    /// certificates (a certificate already held is kept once).
     pub fn insert(&mut self, cert: WalletCertificate, trust: &TrustStore) -> Result<WalletId, Rejection> {
         cert.verify_issuer(trust)?;
         let id = cert.wallet_id();
-        self.certs.insert(id, cert);
+        let history = self.certs.entry(id).or_default();
+        if !history.iter().any(|c| c.digest() == cert.digest()) {
+            history.push(cert);
+            self.len += 1;
+        }
         Ok(id)
     }
 
-    /// The certificate of `wallet`, if held.
-    pub fn get(&self, wallet: &WalletId) -> Option<&WalletCertificate> {
-        self.certs.get(wallet)
+    /// The certificate of `wallet` to check something dated `at` against (see
+    /// [`super::select_valid_at`]), if any of its certificates is held.
+    pub fn valid_at(&self, wallet: &WalletId, at: u64) -> Option<&WalletCertificate> {
+        super::select_valid_at(self.history(wallet), at)
     }
 
-    /// The ids of every wallet whose certificate is held.
+    /// The certificate of `wallet` that started last, if held.
+    pub fn get(&self, wallet: &WalletId) -> Option<&WalletCertificate> {
+        self.history(wallet).iter().max_by_key(|c| c.body().not_before)
+    }
+
+    /// Every certificate of `wallet` held, in no particular order.
+    pub fn history(&self, wallet: &WalletId) -> &[WalletCertificate] {
+        self.certs.get(wallet).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every certificate held.
+    pub fn iter(&self) -> impl Iterator<Item = &WalletCertificate> {
+        self.certs.values().flatten()
+    }
+
+    /// The ids of every wallet with a certificate held.
     pub fn wallets(&self) -> impl Iterator<Item = &WalletId> {
         self.certs.keys()
     }
 
-    /// Number of certificates held.
+    /// Number of certificates held (every renewal counts).
     pub fn len(&self) -> usize {
-        self.certs.len()
+        self.len
     }
 
     /// Whether the store is empty.
     pub fn is_empty(&self) -> bool {
-        self.certs.is_empty()
+        self.len == 0
     }
 }
 
@@ -204,7 +230,8 @@ pub fn verify_bundle(bundle: &Bundle, ctx: &VerifyContext<'_>) -> Result<Verifie
         if ctx.revocations.is_revoked(&signer) {
             return Err(Rejection::Revoked { wallet: signer });
         }
-        let cert = certs.get(&signer)?;
+        // The certificate valid when the link was signed: a renewal since does not matter.
+        let cert = certs.get(&signer, body.time)?;
         cert.check_valid_at(body.time)?;
         if body.time > horizon {
             return Err(Rejection::NotYetValid { object: ObjectKind::Link, valid_from: body.time, at: ctx.now });
@@ -281,37 +308,47 @@ fn check_all_referenced(
 /// The bundle's certificates, verified lazily (each at most once) and tracked for use.
 struct BundleCertificates<'a> {
     ctx: &'a VerifyContext<'a>,
-    carried: HashMap<WalletId, (&'a WalletCertificate, bool)>,
+    carried: Vec<Carried<'a>>,
+}
+
+struct Carried<'a> {
+    cert: &'a WalletCertificate,
+    wallet: WalletId,
+    verified: bool,
 }
 
 impl<'a> BundleCertificates<'a> {
     fn new(bundle: &'a Bundle, ctx: &'a VerifyContext<'a>) -> Self {
-        let carried = bundle.certificates.iter().map(|c| (c.wallet_id(), (c, false))).collect();
-        Self { ctx, carried }
+        let carried = bundle.certificates.iter().map(|c| Carried { cert: c, wallet: c.wallet_id(), verified: false });
+        Self { ctx, carried: carried.collect() }
     }
 
-    fn get(&mut self, wallet: &WalletId) -> Result<&'a WalletCertificate, Rejection> {
-        if let Some((cert, verified)) = self.carried.get_mut(wallet) {
-            if !*verified {
+    /// The certificate of `wallet` to check a link dated `at` against: one the bundle carries
+    /// whose window covers `at` (it was sent for that link), else one the verifier holds, else
+    /// the closest carried or held one (so the refusal names its window).
+    fn get(&mut self, wallet: &WalletId, at: u64) -> Result<&'a WalletCertificate, Rejection> {
+        let carried = super::select_valid_at(self.carried.iter().filter(|c| c.wallet == *wallet).map(|c| c.cert), at);
+        let held = self.ctx.known_certificates.valid_at(wallet, at);
+        let covers = |c: &&WalletCertificate| c.check_valid_at(at).is_ok();
+        let chosen = carried.filter(covers).or(held.filter(covers)).or(carried).or(held);
+        let cert = chosen.ok_or(Rejection::UnknownCertificate { wallet: *wallet })?;
+        if let Some(entry) = self.carried.iter_mut().find(|c| std::ptr::eq(c.cert, cert)) {
+            if !entry.verified {
                 cert.verify_issuer(self.ctx.trust)?;
-                *verified = true;
+                entry.verified = true;
             }
-            return Ok(*cert);
         }
-        self.ctx.known_certificates.get(wallet).ok_or(Rejection::UnknownCertificate { wallet: *wallet })
+        Ok(cert)
     }
 
     /// Whether `link` verifies under some other carried certificate (a thief signing a note
     /// it does not own). Only called on the failure path.
     fn signed_by_other(&self, link: &super::SpendLink, owner: &WalletId) -> bool {
-        self.carried
-            .iter()
-            .filter(|(id, _)| *id != owner)
-            .any(|(_, (cert, _))| link.verify_with(&cert.body().public_key).is_ok())
+        self.carried.iter().filter(|c| c.wallet != *owner).any(|c| link.verify_with(&c.cert.body().public_key).is_ok())
     }
 
     fn check_all_used(&self) -> Result<(), Rejection> {
-        if self.carried.values().all(|(_, used)| *used) {
+        if self.carried.iter().all(|c| c.verified) {
             Ok(())
         } else {
             Err(Rejection::Unreferenced { object: ObjectKind::Certificate })

@@ -23,6 +23,8 @@ mod keys;
 mod nfc_roles;
 mod payee_session;
 mod payer_session;
+#[cfg(feature = "sync")]
+pub mod renewal;
 mod saved_request;
 #[cfg(feature = "sync")]
 pub mod sync;
@@ -180,10 +182,13 @@ impl Wallet {
             // verify again (an error here would only mean a damaged row, skipped).
             let _ = certs.insert(cert, &trust);
         }
+        let id = crate::token::wallet_id(&public_key);
         if let Some(own) = store.certificate()? {
             let _ = certs.insert(own, &trust);
         }
-        let id = crate::token::wallet_id(&public_key);
+        for own in store.certificates_of(&id)? {
+            let _ = certs.insert(own, &trust);
+        }
         let damaged = consistency(&store)?;
         if let Some(detail) = &damaged {
             tracing::error!(target: "offline_cash::wallet", %detail, "wallet database failed its consistency check");
@@ -399,6 +404,15 @@ impl Inner {
             None => Ok(()),
             Some(detail) => Err(WalletError::Damaged { detail: detail.clone() }),
         }
+    }
+
+    /// Ids of up to `max` certificates held, for a payment request's hints (the payer leaves
+    /// those out): the ones valid at `now` first (a payer signs its new links under its
+    /// current certificate), then the most recent.
+    pub(crate) fn certificate_hints(&self, now: u64, max: usize) -> Vec<[u8; 32]> {
+        let mut held: Vec<&WalletCertificate> = self.certs.iter().collect();
+        held.sort_by_key(|c| (c.check_valid_at(now).is_err(), std::cmp::Reverse(c.body().not_after)));
+        held.into_iter().take(max).map(|c| *c.digest()).collect()
     }
 
     pub(crate) fn push_event(&mut self, event: WalletEvent) {

@@ -64,15 +64,15 @@ impl PayeeSession {
             inner.ensure_sound()?;
             let cert = inner.certificate()?;
             let policy = inner.policy()?;
-            let (nonce, session_seed, known_wallets, created) = match opening {
+            let (nonce, session_seed, known_certificates, created) = match opening {
                 Opening::Live => {
                     let nonce = inner.random::<16>();
                     let seed = Some(inner.session_seed());
-                    (nonce, seed, inner.certs.wallets().take(MAX_HINTS).copied().collect(), now)
+                    (nonce, seed, inner.certificate_hints(now, MAX_HINTS), now)
                 }
                 Opening::Again { nonce, created } => {
                     let seed = Some(inner.session_seed());
-                    (nonce, seed, inner.certs.wallets().take(MAX_HINTS).copied().collect(), created)
+                    (nonce, seed, inner.certificate_hints(now, MAX_HINTS), created)
                 }
                 Opening::Saved => (inner.random::<16>(), None, Vec::new(), now),
                 Opening::Resumed { nonce, created } => (nonce, None, Vec::new(), created),
@@ -91,7 +91,7 @@ impl PayeeSession {
                 now: created,
                 expires_at: created.saturating_add(inner.config.request_ttl),
                 can_receive: limits.can_receive(held),
-                known_wallets,
+                known_certificates,
                 session_seed,
             };
             let started = payee::request(cert, params, inner.signer.as_ref())?;

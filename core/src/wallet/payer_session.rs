@@ -27,6 +27,7 @@ pub struct PayerSession {
     wallet: Wallet,
     state: State,
     paid: Option<[u8; 32]>,
+    complete: bool,
 }
 
 impl std::fmt::Debug for PayerSession {
@@ -37,7 +38,7 @@ impl std::fmt::Debug for PayerSession {
 
 impl PayerSession {
     pub(super) fn new(wallet: Wallet) -> Self {
-        Self { wallet, state: State::ExpectRequest, paid: None }
+        Self { wallet, state: State::ExpectRequest, paid: None, complete: false }
     }
 
     /// The frame a payer sends first when it is the reader: a poll asking the card for its request.
@@ -52,7 +53,8 @@ impl PayerSession {
 
     /// Whether the receipt arrived.
     pub fn is_complete(&self) -> bool {
-        matches!(self.state, State::Done)
+        // Not `State::Done`: a session that failed is done too, but did not complete.
+        self.complete
     }
 
     /// Reports a tap that ended before the receipt arrived.
@@ -82,6 +84,7 @@ impl PayerSession {
                 };
                 let mut inner = self.wallet.lock();
                 let _ = inner.store.complete_spend(&verified.hash, &verified.receipt.to_bytes(), now)?;
+                self.complete = true;
                 tracing::info!(target: "offline_cash::wallet", amount = pending.amount, "payment completed: receipt verified");
                 inner.push_event(WalletEvent::PaymentCompleted {
                     payee: pending.payee,
@@ -221,28 +224,28 @@ fn new_payment(
     // Only notes a payee can accept: a payment it must refuse would stay pending forever.
     let max_depth = inner.policy()?.body().max_chain_depth;
     let selection: CoinSelection = inner.store.select_coins_within(amount, payee_time, max_depth)?;
+    // Every certificate of every signer in the chains (renewals included: each link needs the
+    // one valid at its time); the bundle takes the ones it needs.
     let own = inner.certificate()?;
-    let mut certificates: Vec<WalletCertificate> = vec![own];
+    let mut certificates: Vec<WalletCertificate> = inner.store.certificates_of(&own.wallet_id())?;
+    if !certificates.contains(&own) {
+        certificates.push(own.clone());
+    }
     let full: Vec<_> = selection.full.iter().map(|n| n.chain.clone()).collect();
     let split = selection.split.as_ref().map(|s| (s.note.chain.clone(), s.to_payee));
-    let mut signers: Vec<WalletId> = Vec::new();
+    let mut signers: Vec<WalletId> = vec![own.wallet_id()];
     for chain in full.iter().chain(split.iter().map(|(c, _)| c)) {
         for signer in chain.signers() {
             if !signers.contains(&signer) {
                 signers.push(signer);
-            }
-        }
-    }
-    for signer in signers {
-        if certificates.iter().any(|c| c.wallet_id() == signer) {
-            continue;
-        }
-        match inner.store.peer_certificate(&signer)? {
-            Some(cert) => certificates.push(cert),
-            None => {
-                return Err(
-                    PaymentRejection::Chain(crate::token::Rejection::UnknownCertificate { wallet: signer }).into()
-                );
+                let history = inner.store.certificates_of(&signer)?;
+                if history.is_empty() {
+                    return Err(PaymentRejection::Chain(crate::token::Rejection::UnknownCertificate {
+                        wallet: signer,
+                    })
+                    .into());
+                }
+                certificates.extend(history);
             }
         }
     }

@@ -8,6 +8,7 @@
 //!  outbox (links signed, notes received) ──► bundles (chains, no certificates: the issuer
 //!  holds them) ──► SyncClient::sync_batch ──► results ──► record_settlement, complete the
 //!  pending spends the issuer recorded, apply rotations / policy / revocations, mark synced
+//!  ──► renew the certificate if it is near its end (see [`super::renewal`])
 //! ```
 //! Every record is uploaded as `spent`: it tells the issuer about links (settling payers'
 //! pending spends, exposing double spends) without moving the wallet's offline value.
@@ -51,6 +52,8 @@ pub struct SyncReport {
     /// than the installed one). Not empty means the answer was altered on the way or the
     /// issuer misbehaves; the records' results were still applied.
     pub refused: Vec<Refused>,
+    /// Whether the certificate was renewed (it was near its end; see [`super::renewal`]).
+    pub renewal: super::renewal::Renewal,
 }
 
 impl From<SyncError> for WalletError {
@@ -175,9 +178,13 @@ impl Wallet {
                 break;
             }
         }
-        let mut inner = self.lock();
-        inner.store.mark_synced(now)?;
-        report.revoked = inner.store.revocation_list()?.map_or(0, |l| l.body().revoked.len());
+        {
+            let mut inner = self.lock();
+            inner.store.mark_synced(now)?;
+            report.revoked = inner.store.revocation_list()?.map_or(0, |l| l.body().revoked.len());
+        }
+        // Near its end, the certificate is renewed here: "sync first" is what renews it.
+        report.renewal = self.renew_certificate_if_due(client, now).await?;
         Ok(report)
     }
 
