@@ -172,6 +172,19 @@ impl CardSession {
     pub fn last_error(&self) -> Option<String> {
         lock(&self.inner).handler().last_error().map(ToString::to_string)
     }
+
+    /// When receiving: the nonce of this session's request, for `Wallet.cardSessionAgain`
+    /// after a torn tap. `null` when paying.
+    pub fn request_nonce(&self) -> Option<Vec<u8>> {
+        request_nonce(lock(&self.inner).handler().party())
+    }
+}
+
+fn request_nonce(party: &cw::Party) -> Option<Vec<u8>> {
+    match party {
+        cw::Party::Payee(p) => Some(p.nonce().to_vec()),
+        _ => None,
+    }
 }
 
 /// What the app does next with the reader.
@@ -230,8 +243,15 @@ impl ReaderSession {
 
 #[uniffi::export]
 impl ReaderSession {
+    /// When receiving: the nonce of this session's request, for `Wallet.readerSessionAgain`
+    /// after a torn tap. `null` when paying.
+    pub fn request_nonce(&self) -> Option<Vec<u8>> {
+        request_nonce(lock(&self.inner).party())
+    }
+
     /// The first command APDU (SELECT). After a tear, tap again with a new session from the
-    /// wallet (a pending payment is resent as it was).
+    /// wallet: the payer's pending payment is resent as it was, for the same request (the
+    /// payee taps again with `cardSessionAgain` / `readerSessionAgain`).
     pub fn start(&self) -> Vec<u8> {
         lock(&self.inner).start()
     }

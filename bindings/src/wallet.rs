@@ -378,9 +378,7 @@ impl Wallet {
     /// tap, so the payer can finish the payment it has pending for it (a payer refuses a new
     /// request from this wallet meanwhile, `RejectReason.PendingPayment`).
     pub fn request_again(&self, nonce: Vec<u8>) -> Result<Arc<PayeeSession>, OfflineCashError> {
-        let nonce: [u8; 16] =
-            nonce.try_into().map_err(|_| OfflineCashError::Misuse { detail: "a request nonce is 16 bytes".into() })?;
-        let session = self.after(self.shared.wallet.request_again(&nonce, now()))?;
+        let session = self.again(nonce)?;
         Ok(Arc::new(PayeeSession::new(self.shared.clone(), session)))
     }
 
@@ -420,6 +418,35 @@ impl Wallet {
         Ok(Arc::new(ReaderSession::new(self.shared.clone(), driver)))
     }
 
+    /// A card-emulation session receiving again for the open request with this `nonce`
+    /// (`CardSession.requestNonce` of the torn session): tap again after a torn tap with it, so
+    /// the payer can finish the payment it has pending for that request (a payer refuses a new
+    /// request from this wallet meanwhile, `RejectReason.PendingPayment`).
+    pub fn card_session_again(
+        &self,
+        nonce: Vec<u8>,
+        extended_length: bool,
+    ) -> Result<Arc<CardSession>, OfflineCashError> {
+        let party = cw::Party::Payee(Box::new(self.again(nonce)?));
+        let config = if extended_length { CardConfig::extended() } else { CardConfig::short() };
+        let session = cw::CardHandler::session(party, Arc::new(SystemClock), config);
+        Ok(Arc::new(CardSession::new(self.shared.clone(), session)))
+    }
+
+    /// A reader session receiving again for the open request with this `nonce`
+    /// (`ReaderSession.requestNonce` of the torn session); as `cardSessionAgain`.
+    pub fn reader_session_again(
+        &self,
+        nonce: Vec<u8>,
+        extended_length_supported: bool,
+        max_transceive_length: u32,
+    ) -> Result<Arc<ReaderSession>, OfflineCashError> {
+        let party = cw::Party::Payee(Box::new(self.again(nonce)?));
+        let config = ReaderConfig::new(extended_length_supported, max_transceive_length as usize);
+        let driver = cw::ReaderDriver::new(party, config)?;
+        Ok(Arc::new(ReaderSession::new(self.shared.clone(), driver)))
+    }
+
     /// Sets (or with none, removes) the listener of this wallet's events.
     pub fn set_listener(&self, listener: Option<Arc<dyn WalletListener>>) {
         *self.shared.listener.lock().unwrap_or_else(PoisonError::into_inner) = listener;
@@ -427,6 +454,12 @@ impl Wallet {
 }
 
 impl Wallet {
+    fn again(&self, nonce: Vec<u8>) -> Result<cw::PayeeSession, OfflineCashError> {
+        let nonce: [u8; 16] =
+            nonce.try_into().map_err(|_| OfflineCashError::Misuse { detail: "a request nonce is 16 bytes".into() })?;
+        self.after(self.shared.wallet.request_again(&nonce, now()))
+    }
+
     fn party(&self, role: NfcRole, amount: Option<u64>) -> Result<cw::Party, OfflineCashError> {
         Ok(match role {
             NfcRole::Payer => cw::Party::Payer(self.shared.wallet.pay()),

@@ -262,3 +262,18 @@ pub fn certificates(wallets: &[TestWallet]) -> Vec<WalletCertificate> {
 pub fn output_id(link: &SpendLink, index: u8) -> crate::token::NoteId {
     child_id(&link.id(), index)
 }
+
+/// `bytes` in lowercase hex, 32 bytes a line: the layout of the vector files in docs/vectors.
+pub fn hex_block(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2 + bytes.len() / 32);
+    for (i, chunk) in bytes.chunks(32).enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        for b in chunk {
+            let _ = write!(out, "{b:02x}");
+        }
+    }
+    out
+}

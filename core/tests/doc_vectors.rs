@@ -19,16 +19,7 @@ fn signer(byte: u8) -> SoftwareSigner {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for (i, chunk) in bytes.chunks(32).enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        for b in chunk {
-            write!(out, "{b:02x}").unwrap();
-        }
-    }
-    out
+    offline_cash_core::testkit::hex_block(bytes)
 }
 
 fn vectors() -> String {

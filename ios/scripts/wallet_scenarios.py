@@ -8,7 +8,8 @@ checked on Linux too (the Swift itself is only compiled on a Mac).
                   ◄─response bytes──
 
 Scenarios: both roles pay through byte arrays and the value is paid back; a tear at every
-command (before and after the card answered) then a retry on NEW sessions pays exactly once;
+command (before and after the card answered) then a retry on NEW sessions, the payee's for the
+same request, pays exactly once;
 insufficient funds and a card payer that cannot pay are typed errors; receiving without an
 amount is Misuse; garbage APDUs get the binding's status words; garbage responses are typed.
 
@@ -128,12 +129,21 @@ def carry(reader, card, tear: tuple[int, bool] | None = None):
         command = step.apdu
 
 
-def sessions(payer, payee, amount: int, card: str):
+def sessions(payer, payee, amount: int, card: str, again: bytes | None = None):
+    """A reader and a card session; `again`: the payee receives for that earlier request again
+    (a retry after a tear: the payer resends a pending payment only for the request it answers)."""
     if card == "payee":
-        return (payer.reader_session(oc.NfcRole.PAYER, None, False, 261),
-                payee.card_session(oc.NfcRole.PAYEE, amount, False))
-    return (payee.reader_session(oc.NfcRole.PAYEE, amount, False, 261),
-            payer.card_session(oc.NfcRole.PAYER, None, False))
+        payee_card = (payee.card_session_again(again, False) if again is not None
+                      else payee.card_session(oc.NfcRole.PAYEE, amount, False))
+        return (payer.reader_session(oc.NfcRole.PAYER, None, False, 261), payee_card)
+    payee_reader = (payee.reader_session_again(again, False, 261) if again is not None
+                    else payee.reader_session(oc.NfcRole.PAYEE, amount, False, 261))
+    return (payee_reader, payer.card_session(oc.NfcRole.PAYER, None, False))
+
+
+def payee_nonce(reader, card, card_side: str) -> bytes:
+    """The request nonce of the payee's session of a tap."""
+    return card.request_nonce() if card_side == "payee" else reader.request_nonce()
 
 
 def scenarios(issuer: Issuer) -> None:
@@ -153,13 +163,15 @@ def scenarios(issuer: Issuer) -> None:
             for after in (False, True):
                 label = f"{side} is card, tear at {at}, after answer {after}"
                 a, b = issuer.wallet("a", (1_000,)), issuer.wallet("b")
-                check(carry(*sessions(a, b, 250, side), tear=(at, after)) == "torn", f"{label}: torn")
+                torn = sessions(a, b, 250, side)
+                check(carry(*torn, tear=(at, after)) == "torn", f"{label}: torn")
+                nonce = payee_nonce(*torn, side)
                 ab, bb = a.balance(), b.balance()
                 in_flight = ab.pending if bb.spendable == 0 else 0
                 check(ab.spendable + in_flight + bb.spendable == 1_000, f"{label}: conserved {ab} {bb}")
                 if not (bb.spendable == 250 and ab.pending == 0):
                     try:
-                        check(carry(*sessions(a, b, 250, side)) != "torn", f"{label}: retry")
+                        check(carry(*sessions(a, b, 250, side, again=nonce)) != "torn", f"{label}: retry")
                     except oc.OfflineCashError as e:
                         check(False, f"{label}: retry failed {e!r}")
                 ab, bb = a.balance(), b.balance()

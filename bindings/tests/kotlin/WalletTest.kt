@@ -152,8 +152,17 @@ fun walletTests(t: TestRunner) {
         assertEquals(1, a.pendingPayments().size, "one pending payment")
         assertEquals(250L, spendable(b), "payee committed before sending the receipt")
         assertTrue(events.events.any { it is WalletEvent.Torn }) { "torn event: ${events.events}" }
-        // Tap again (new sessions): the same payment is resent, the payee answers the same receipt.
-        val retryCard = b.cardSession(NfcRole.PAYEE, 250uL, true)
+        // A new request from the same payee is refused while the payment is pending: it is
+        // resent only for the request it answers.
+        val other = b.cardSession(NfcRole.PAYEE, 250uL, true)
+        val refused = assertThrows<OfflineCashException.Rejected>("new request while pending") {
+            a.readerSession(NfcRole.PAYER, null, true, 65_546u).run(InProcessTransceiver(other))
+        }
+        assertEquals(RejectReason.PENDING_PAYMENT, refused.reason, "reason")
+        assertEquals(250uL, a.balance().pending, "still pending, nothing new signed")
+        // Tap again with the same request (new sessions): the same payment is resent, the payee
+        // answers the same receipt.
+        val retryCard = b.cardSessionAgain(card.requestNonce()!!, true)
         a.readerSession(NfcRole.PAYER, null, true, 65_546u).run(InProcessTransceiver(retryCard))
         assertEquals(0uL, a.balance().pending, "payer: completed")
         assertEquals(750L, spendable(a), "payer spendable")
@@ -165,13 +174,23 @@ fun walletTests(t: TestRunner) {
     t.test("ReaderSession.run with a Transceiver that loses the tag throws Torn; the next tap completes") {
         val a = softwareWallet(issuer, "run-a", listOf(500))
         val b = softwareWallet(issuer, "run-b", listOf())
-        val reader = a.readerSession(NfcRole.PAYER, null, false, 261u)
-        assertThrows<OfflineCashException.Torn>("tag lost") {
-            reader.run(InProcessTransceiver(b.cardSession(NfcRole.PAYEE, 120uL, false), failAfter = 2))
+        // Lose the tag after more and more commands until the payment has left (the signed
+        // request takes a few chained short APDUs before it).
+        var card = b.cardSession(NfcRole.PAYEE, 120uL, false)
+        var failAfter = 2
+        while (true) {
+            card = b.cardSession(NfcRole.PAYEE, 120uL, false)
+            val reader = a.readerSession(NfcRole.PAYER, null, false, 261u)
+            assertThrows<OfflineCashException.Torn>("tag lost") {
+                reader.run(InProcessTransceiver(card, failAfter = failAfter))
+            }
+            if (a.balance().pending > 0uL || failAfter > 40) break
+            failAfter += 1
         }
         assertEquals(120uL, a.balance().pending, "the payment left before the tag was lost")
-        // The next tap: new sessions on both phones; the pending payment is resent as it was.
-        a.readerSession(NfcRole.PAYER, null, false, 261u).run(InProcessTransceiver(b.cardSession(NfcRole.PAYEE, 120uL, false)))
+        // The next tap: new sessions on both phones, the payee with the same request; the
+        // pending payment is resent as it was.
+        a.readerSession(NfcRole.PAYER, null, false, 261u).run(InProcessTransceiver(b.cardSessionAgain(card.requestNonce()!!, false)))
         assertEquals(120L, spendable(b), "payee")
         assertEquals(380L, spendable(a), "payer")
     }
@@ -218,23 +237,17 @@ fun walletTests(t: TestRunner) {
         }
     }
 
-    t.test("typed exceptions: rejected payment (over the payee's holding limit), per-payment limit, insufficient funds") {
+    t.test("typed exceptions: a payee over its holding limit issues no request, per-payment limit, insufficient funds") {
         // The harness starts the issuer with --holding-limit 100000 --per-payment-limit 50000.
-        val a = softwareWallet(issuer, "lim-a", listOf(20_000))
         val full = softwareWallet(issuer, "lim-full", listOf(50_000, 45_000))
-        val request = full.requestPayment(10_000uL)
-        val payment = a.pay().handleFrame(request.requestBytes())!!
-        val rejected = assertThrows<OfflineCashException.Rejected>("payee over its holding limit") { request.handleFrame(payment) }
-        assertEquals(RejectReason.OVER_LIMIT, rejected.reason, "reason")
+        // A payee never issues a request it could not accept (over any channel, either NFC role).
+        val holding = assertThrows<OfflineCashException.Limit>("payee over its holding limit") { full.requestPayment(10_000uL) }
+        assertEquals(LimitKind.HOLDING, holding.limit, "limit")
+        assertEquals(100_000uL, holding.limitValue, "limit value")
+        assertEquals(5_000uL, holding.excess, "excess")
+        assertThrows<OfflineCashException.Limit>("card payee over its holding limit") { full.cardSession(NfcRole.PAYEE, 10_000uL, true) }
         assertEquals(95_000L, spendable(full), "nothing credited")
-        // The same refusal over NFC reaches the paying reader as PeerRejected.
         val b = softwareWallet(issuer, "lim-b", listOf(20_000))
-        val card = full.cardSession(NfcRole.PAYEE, 10_000uL, true)
-        val peer = assertThrows<OfflineCashException.PeerRejected>("reader payer") {
-            b.readerSession(NfcRole.PAYER, null, true, 65_546u).run(InProcessTransceiver(card))
-        }
-        assertEquals(RejectReason.OVER_LIMIT, peer.reason, "peer reason")
-        assertTrue(card.lastError() != null) { "the card knows why" }
         val big = softwareWallet(issuer, "lim-big", listOf()).requestPayment(60_000uL)
         val limit = assertThrows<OfflineCashException.Limit>("per payment") { b.pay().handleFrame(big.requestBytes()) }
         assertEquals(LimitKind.PER_PAYMENT, limit.limit, "limit")
@@ -242,10 +255,11 @@ fun walletTests(t: TestRunner) {
         assertEquals(10_000uL, limit.excess, "excess")
         val small = softwareWallet(issuer, "lim-small", listOf()).requestPayment(30_000uL)
         val funds = assertThrows<OfflineCashException.InsufficientFunds>("insufficient") { b.pay().handleFrame(small.requestBytes()) }
-        // b's refused NFC payment above stays pending (until a sync resolves it): not spendable.
-        assertEquals(10_000uL, b.balance().pending, "refused payment pending")
+        // Every refusal came before anything was committed: nothing sits pending.
+        assertEquals(0uL, b.balance().pending, "nothing pending")
         assertEquals(b.balance().spendable, funds.available, "available")
         assertEquals(30_000uL, funds.needed, "needed")
+        assertEquals(0uL, funds.expired + funds.tooDeep + funds.beyondNoteLimit, "no held value is unusable")
         assertThrows<OfflineCashException.Misuse>("zero amount") { b.requestPayment(0uL) }
         assertThrows<OfflineCashException.Misuse>("payee without amount") { b.cardSession(NfcRole.PAYEE, null, true) }
     }

@@ -114,7 +114,9 @@ final class IssuerFixture {
             accountCredential: credential,
             suite: suite,
             maxClockSkewSecs: 300,
-            requestTtlSecs: 600
+            requestTtlSecs: 600,
+            // The fixture's issuer is on 127.0.0.1, which plain HTTP may always reach.
+            allowInsecureHttp: false
         )
         let path = directory.appendingPathComponent("\(name)-\(UUID().uuidString).db").path
         let wrapper = KeychainKeyWrapper(key: SymmetricKey(size: .bits256))

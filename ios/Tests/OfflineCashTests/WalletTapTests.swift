@@ -3,7 +3,7 @@
 // `CardSession.processApdu`, every answer back to `ReaderSession.handleResponse`, through the
 // same CoreRoles adapters the Core NFC shells use. Mirrors core/tests/wallet_taps.rs and the
 // Android scenarios: both roles, a tear at every command (before and after the card answered)
-// with a retry on new sessions, typed errors, and garbage APDUs answered by status words.
+// with a retry on new sessions (the payee's for the same request), typed errors, and garbage APDUs answered by status words.
 //
 //   reader (ApduReaderCore) ──command bytes──► card (ApduCardCore)
 //                           ◄─response bytes──
@@ -71,6 +71,33 @@ func sessions(payer: Wallet, payee: Wallet, amount: UInt64, card: CardSide) thro
     }
 }
 
+/// The sessions of a retry after a tear: the payee receives for the torn tap's request again
+/// (`nonce`), since a payer resends a pending payment only for the request it answers.
+func sessionsAgain(payer: Wallet, payee: Wallet, nonce: Data, card: CardSide) throws
+    -> (reader: ApduReaderCore, card: ApduCardCore)
+{
+    switch card {
+    case .payeeIsCard:
+        return (
+            try payer.readerSession(role: .payer, amount: nil, extendedLengthSupported: false, maxTransceiveLength: 261),
+            try payee.cardSessionAgain(nonce: nonce, extendedLength: false)
+        )
+    case .payerIsCard:
+        return (
+            try payee.readerSessionAgain(nonce: nonce, extendedLengthSupported: false, maxTransceiveLength: 261),
+            try payer.cardSession(role: .payer, amount: nil, extendedLength: false)
+        )
+    }
+}
+
+/// The request nonce of the payee's session of a tap.
+func payeeNonce(reader: ApduReaderCore, card: ApduCardCore, side: CardSide) -> Data? {
+    switch side {
+    case .payeeIsCard: return (card as? CardSession)?.requestNonce()
+    case .payerIsCard: return (reader as? ReaderSession)?.requestNonce()
+    }
+}
+
 final class WalletTapTests: XCTestCase {
     private var issuer: IssuerFixture?
 
@@ -130,9 +157,11 @@ final class WalletTapTests: XCTestCase {
                     let inFlight = bb.spendable == 0 ? ab.pending : 0
                     XCTAssertEqual(ab.spendable + inFlight + bb.spendable, 1_000, label)
 
-                    // Tap again with new sessions unless both sides had already finished.
+                    // Tap again with new sessions, the payee's for the same request, unless both
+                    // sides had already finished.
                     if !(bb.spendable == 250 && ab.pending == 0) {
-                        let retry = try sessions(payer: a, payee: b, amount: 250, card: side)
+                        let nonce = try XCTUnwrap(payeeNonce(reader: first.reader, card: first.card, side: side), label)
+                        let retry = try sessionsAgain(payer: a, payee: b, nonce: nonce, card: side)
                         XCTAssertNotEqual(try carry(reader: retry.reader, card: retry.card), .torn, label)
                     }
                     let (abAfter, bbAfter) = (try a.balance(), try b.balance())

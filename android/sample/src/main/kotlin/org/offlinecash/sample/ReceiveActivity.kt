@@ -49,9 +49,11 @@ class ReceiveActivity : Activity() {
             val card = session ?: return
             if (!card.isFinished() && reason == HostApduService.DEACTIVATION_LINK_LOSS) {
                 status.text = "Interrupted: tap again"
-                // The next tap uses a new card session (the wallets complete the payment once).
+                // The next tap uses a new card session for the same request: the payer resends a
+                // pending payment only for the request it answers (the wallets complete it once).
+                val nonce = card.requestNonce() ?: return
                 background.execute {
-                    val next = (application as SampleApp).openWallet().cardSession(NfcRole.PAYEE, amount.toULong(), false)
+                    val next = (application as SampleApp).openWallet().cardSessionAgain(nonce, false)
                     runOnUiThread {
                         session = next
                         CardSessionRegistry.arm(next, this)

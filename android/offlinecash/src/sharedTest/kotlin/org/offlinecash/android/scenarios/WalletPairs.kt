@@ -74,6 +74,8 @@ class IssuerWalletPair(issuer: IssuerAccess, dir: File, notes: List<Long>, suite
     override fun payeeCard(amount: Long): CardSession =
         payee.cardSession(NfcRole.PAYEE, amount.toULong(), false)
 
+    override fun payeeCardAgain(nonce: ByteArray): CardSession = payee.cardSessionAgain(nonce, false)
+
     override fun payerReader(extendedLengthSupported: Boolean, maxTransceiveLength: Int): ReaderSession =
         payer.readerSession(NfcRole.PAYER, null, extendedLengthSupported, maxTransceiveLength.toUInt())
 

@@ -19,6 +19,9 @@ interface WalletPair : AutoCloseable {
     /** The payee's card session, requesting [amount]. */
     fun payeeCard(amount: Long): CardSession
 
+    /** The payee's card session for its earlier request with this [nonce] (a retry after a tear). */
+    fun payeeCardAgain(nonce: ByteArray): CardSession
+
     /** The payer's reader session, for a link with these limits. */
     fun payerReader(extendedLengthSupported: Boolean, maxTransceiveLength: Int): ReaderSession
 
@@ -98,7 +101,8 @@ fun tornTapThenRetry(pair: WalletPair, amount: Long, tear: Tear): RetryOutcome {
     val payer0 = pair.payerBalance()
     val payee0 = pair.payeeBalance()
     val service = HceServices.create()
-    CardSessionRegistry.arm(pair.payeeCard(amount))
+    val firstCard = pair.payeeCard(amount)
+    CardSessionRegistry.arm(firstCard)
     try {
         val reader = reader(pair, mutableListOf())
         val first = reader.tap(HceLink(service, tear = tear))
@@ -107,9 +111,10 @@ fun tornTapThenRetry(pair: WalletPair, amount: Long, tear: Tear): RetryOutcome {
         checkEquals(payer0, pair.payerBalance() + pair.payerPending(), "payer spendable + pending while torn")
         check(pair.payeeBalance() == payee0 || pair.payeeBalance() == payee0 + amount) { "payee while torn: ${pair.payeeBalance()}" }
         val committed = pair.payerPending() > 0
-        // The bindings' contract: the next tap uses new sessions on both phones (the payee
-        // answers a payment it already took with its receipt again).
-        CardSessionRegistry.arm(pair.payeeCard(amount))
+        // The bindings' contract: the next tap uses new sessions on both phones, the payee's
+        // for the same request (a payer resends a pending payment only for the request it
+        // answers; the payee answers a payment it already took with its receipt again).
+        CardSessionRegistry.arm(pair.payeeCardAgain(checkNotNull(firstCard.requestNonce()) { "payee nonce" }))
         val second = reader.tap(HceLink(service))
         if (second == TapResult.Completed) {
             checkEquals(payer0 - amount, pair.payerBalance(), "payer balance after $tear")
