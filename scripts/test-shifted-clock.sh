@@ -39,10 +39,17 @@ for line in sys.stdin:
 )
 [ ${#binaries[@]} -gt 0 ] || { echo "no test binaries found" >&2; exit 1; }
 
-# A year "+5y" in faketime's syntax is 365 days; fine for this purpose.
+# libfaketime is preloaded directly rather than through the `faketime` wrapper: the wrapper
+# creates a named semaphore per run, and a stale or concurrent one ("sem_open: File exists")
+# fails the run for no reason of ours. "+5y" in libfaketime's syntax is 5 × 365 days.
+lib=$(dpkg -L libfaketime 2>/dev/null | grep -m1 '/libfaketime\.so\.1$' || true)
+[ -n "$lib" ] && [ -f "$lib" ] || lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+[ -n "$lib" ] || { echo "libfaketime.so.1 not found" >&2; exit 1; }
+shifted() { LD_PRELOAD="$lib" FAKETIME="$1" FAKETIME_DONT_FAKE_MONOTONIC=1 "${@:2}"; }
+
 for shift in $shifts; do
     # The date the shifted processes see, for the log.
-    seen=$(FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "$shift" date -u +%FT%TZ)
+    seen=$(shifted "$shift" date -u +%FT%TZ)
     echo "== Rust test binaries with the clock at $shift ($seen)"
     failed=0
     for entry in "${binaries[@]}"; do
@@ -51,8 +58,7 @@ for shift in $shifts; do
         # Run from the crate's directory, as cargo does (tests find fixtures relative to it);
         # CARGO_MANIFEST_DIR likewise, for tests that read it at run time.
         dir=$(dirname "$manifest")
-        if ! (cd "$dir" && CARGO_MANIFEST_DIR="$dir" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-            faketime -f "$shift" "$exe" -q >"/tmp/oc-shifted-$$.log" 2>&1); then
+        if ! (cd "$dir" && CARGO_MANIFEST_DIR="$dir" shifted "$shift" "$exe" -q >"/tmp/oc-shifted-$$.log" 2>&1); then
             echo "FAILED under $shift: $exe"
             tail -n 40 "/tmp/oc-shifted-$$.log"
             failed=1
