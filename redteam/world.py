@@ -279,6 +279,7 @@ class World:
         (tmp / "wallets").mkdir(parents=True, exist_ok=True)
         (tmp / "files").mkdir(exist_ok=True)
         self.offset = 0
+        self.epoch = int(time.time())  # day 0 of the simulated year
         self.runs = []
         self.proxy = Proxy()
         self.issuer = Issuer(self, **issuer_options)

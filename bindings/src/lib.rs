@@ -40,7 +40,7 @@ mod signer;
 mod suite;
 mod wallet;
 
-pub use error::{CryptoReason, KeyWrapperError, LimitKind, OfflineCashError, RejectReason, SignerError};
+pub use error::{CryptoReason, KeyWrapperError, LimitKind, OfflineCashError, Reason, SignerError};
 pub use key::{KeyWrapper, SoftwareKey};
 pub use logging::{LogLevel, Logger, set_logger};
 pub use session::{

@@ -376,7 +376,7 @@ impl Wallet {
 
     /// Presents the open request with this `nonce` (`PayeeSession.nonce`) again after a torn
     /// tap, so the payer can finish the payment it has pending for it (a payer refuses a new
-    /// request from this wallet meanwhile, `RejectReason.PendingPayment`).
+    /// request from this wallet meanwhile, `Reason.PendingPayment`).
     pub fn request_again(&self, nonce: Vec<u8>) -> Result<Arc<PayeeSession>, OfflineCashError> {
         let session = self.again(nonce)?;
         Ok(Arc::new(PayeeSession::new(self.shared.clone(), session)))
@@ -421,7 +421,7 @@ impl Wallet {
     /// A card-emulation session receiving again for the open request with this `nonce`
     /// (`CardSession.requestNonce` of the torn session): tap again after a torn tap with it, so
     /// the payer can finish the payment it has pending for that request (a payer refuses a new
-    /// request from this wallet meanwhile, `RejectReason.PendingPayment`).
+    /// request from this wallet meanwhile, `Reason.PendingPayment`).
     pub fn card_session_again(
         &self,
         nonce: Vec<u8>,

@@ -9,9 +9,7 @@ use std::sync::Arc;
 use offline_cash_core::crypto::Suite as CoreSuite;
 use offline_cash_core::testkit::TestIssuer;
 use offline_cash_core::wallet::testing;
-use offline_cash_ffi::{
-    NfcRole, OfflineCashError, ReaderStep, RejectReason, Suite, Wallet, WalletConfig, simulate_tap,
-};
+use offline_cash_ffi::{NfcRole, OfflineCashError, ReaderStep, Reason, Suite, Wallet, WalletConfig, simulate_tap};
 use proptest::prelude::*;
 
 /// The exported wallet reads the system clock, so every fixture is built around it too (never
@@ -96,7 +94,7 @@ fn a_refused_payment_is_a_typed_rejection_and_credits_nothing() {
     assert!(
         matches!(
             err,
-            OfflineCashError::Rejected { reason: RejectReason::Malformed, .. } | OfflineCashError::Incompatible { .. }
+            OfflineCashError::Rejected { reason: Reason::Malformed, .. } | OfflineCashError::Incompatible { .. }
         ),
         "{err:?}"
     );

@@ -279,7 +279,9 @@ pub async fn sync(dir: &Path) -> Result<SyncReport, CliError> {
     match &r.renewal {
         Renewal::NotDue => {}
         Renewal::Renewed { not_after } => println!("certificate renewed: valid until {not_after}"),
-        Renewal::Refused { detail } => println!("certificate renewal refused by the issuer: {detail}"),
+        Renewal::Refused { reason, detail } => {
+            println!("certificate renewal refused by the issuer ({reason}): {detail}")
+        }
     }
     println!(
         "synced: {} batch(es), {} recorded, {} duplicate, {} double spend(s), {} rejected, {} pending settled, {} revoked wallet(s){}",

@@ -49,16 +49,7 @@ impl Limits {
     ///
     /// Checked in this order: certificate window, number of payments, amount.
     pub fn check_spend(&self, amount: u64, payments_since_sync: u32, now: u64) -> Result<(), LimitError> {
-        if now > self.certificate_not_after {
-            return Err(LimitError::CertificateExpired {
-                not_after: self.certificate_not_after,
-                now,
-                overdue: now - self.certificate_not_after,
-            });
-        }
-        if now < self.certificate_not_before {
-            return Err(LimitError::CertificateNotYetValid { not_before: self.certificate_not_before, now });
-        }
+        self.check_certificate(now)?;
         if payments_since_sync >= self.max_offline_payments {
             return Err(LimitError::OfflinePayments {
                 made: payments_since_sync,
@@ -68,6 +59,21 @@ impl Limits {
         }
         if amount > self.per_payment {
             return Err(LimitError::PerPayment { amount, limit: self.per_payment, excess: amount - self.per_payment });
+        }
+        Ok(())
+    }
+
+    /// Whether the wallet's own certificate lets it pay offline at `now`.
+    pub fn check_certificate(&self, now: u64) -> Result<(), LimitError> {
+        if now > self.certificate_not_after {
+            return Err(LimitError::CertificateExpired {
+                not_after: self.certificate_not_after,
+                now,
+                overdue: now - self.certificate_not_after,
+            });
+        }
+        if now < self.certificate_not_before {
+            return Err(LimitError::CertificateNotYetValid { not_before: self.certificate_not_before, now });
         }
         Ok(())
     }
@@ -126,15 +132,21 @@ pub enum LimitError {
 }
 
 impl LimitError {
-    /// A stable short code for logs, wire status mapping and FFI.
-    pub fn code(&self) -> &'static str {
+    /// Its reason (logs, FFI, the issuer's error bodies).
+    pub fn reason(&self) -> crate::reason::Reason {
+        use crate::reason::Reason;
         match self {
-            LimitError::PerPayment { .. } => "limit_per_payment",
-            LimitError::Holding { .. } => "limit_holding",
-            LimitError::OfflinePayments { .. } => "limit_offline_payments",
-            LimitError::CertificateExpired { .. } => "certificate_expired",
-            LimitError::CertificateNotYetValid { .. } => "certificate_not_yet_valid",
+            LimitError::PerPayment { .. } => Reason::LimitPerPayment,
+            LimitError::Holding { .. } => Reason::LimitHolding,
+            LimitError::OfflinePayments { .. } => Reason::LimitOfflinePayments,
+            LimitError::CertificateExpired { .. } => Reason::CertificateExpired,
+            LimitError::CertificateNotYetValid { .. } => Reason::CertificateNotYetValid,
         }
+    }
+
+    /// Its stable name (`self.reason().name()`).
+    pub fn code(&self) -> &'static str {
+        self.reason().name()
     }
 }
 

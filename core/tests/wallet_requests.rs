@@ -116,7 +116,7 @@ fn a_pending_payment_is_not_resent_for_a_new_request_of_the_same_payee() {
         let second = payee.request_payment(120, T0 + 10).unwrap();
         let r = rejection(payer.pay().handle_frame(second.request_frame(), T0 + 10));
         assert!(matches!(r, PaymentRejection::PendingForOtherRequest { .. }), "{r:?}");
-        assert_eq!(r.wire_code(), 42);
+        assert_eq!(r.reason().code(), 42);
         assert_eq!(committed(&payer), pending, "nothing new committed");
 
         // The original request presented again finishes the pending payment, once.

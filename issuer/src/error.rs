@@ -1,5 +1,7 @@
 //! The issuer's typed errors and their HTTP mapping.
 
+use offline_cash_core::reason::Reason;
+
 /// Why an issuer operation failed. Each variant maps to one HTTP status and a stable code.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -93,30 +95,35 @@ impl IssuerError {
         }
     }
 
-    /// Stable machine code.
-    pub fn code(&self) -> &'static str {
+    /// Why, as the one reason type of the protocol (the `code` of the HTTP error body).
+    pub fn reason(&self) -> Reason {
         match self {
-            IssuerError::Malformed { .. } => "malformed",
-            IssuerError::TooLarge { .. } => "too_large",
-            IssuerError::Unauthorized { .. } => "unauthorized",
-            IssuerError::BadSignature => "bad_signature",
-            IssuerError::StaleTimestamp { .. } => "stale_timestamp",
-            IssuerError::ReplayedNonce => "replayed_nonce",
-            IssuerError::UnknownWallet => "unknown_wallet",
-            IssuerError::Revoked => "revoked",
-            IssuerError::AccountRevoked => "account_revoked",
-            IssuerError::UnknownAccount => "unknown_account",
-            IssuerError::Limit(e) => e.code(),
-            IssuerError::InsufficientBalance { .. } => "insufficient_balance",
-            IssuerError::Policy { .. } => "policy",
-            IssuerError::Conflict { .. } => "conflict",
-            IssuerError::RateLimited { .. } => "rate_limited",
-            IssuerError::Rejected(r) => r.code(),
-            IssuerError::Storage(_) => "storage",
-            IssuerError::SchemaTooNew { .. } => "schema_too_new",
-            IssuerError::Crypto(_) => "crypto",
-            IssuerError::Internal { .. } => "internal",
+            IssuerError::Malformed { .. } => Reason::Malformed,
+            IssuerError::TooLarge { .. } => Reason::TooLarge,
+            IssuerError::Unauthorized { .. } => Reason::Unauthorized,
+            IssuerError::BadSignature => Reason::BadSignature,
+            IssuerError::StaleTimestamp { .. } => Reason::StaleTimestamp,
+            IssuerError::ReplayedNonce => Reason::ReplayedNonce,
+            IssuerError::UnknownWallet => Reason::UnknownWallet,
+            IssuerError::Revoked => Reason::Revoked,
+            IssuerError::AccountRevoked => Reason::AccountRevoked,
+            IssuerError::UnknownAccount => Reason::UnknownAccount,
+            IssuerError::Limit(e) => e.reason(),
+            IssuerError::InsufficientBalance { .. } => Reason::InsufficientBalance,
+            IssuerError::Policy { .. } => Reason::Policy,
+            IssuerError::Conflict { .. } => Reason::Conflict,
+            IssuerError::RateLimited { .. } => Reason::RateLimited,
+            IssuerError::Rejected(r) => r.reason(),
+            IssuerError::Storage(_) => Reason::Storage,
+            IssuerError::SchemaTooNew { .. } => Reason::SchemaTooNew,
+            IssuerError::Crypto(_) => Reason::Crypto,
+            IssuerError::Internal { .. } => Reason::Internal,
         }
+    }
+
+    /// Its stable name (`self.reason().name()`).
+    pub fn code(&self) -> &'static str {
+        self.reason().name()
     }
 
     pub(crate) fn malformed(what: impl Into<String>) -> Self {

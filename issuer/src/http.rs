@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use offline_cash_core::crypto::{PublicKey, Suite};
+use offline_cash_core::reason::Reason;
 use offline_cash_core::sync::{auth, wire, wire::paths};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -64,7 +65,7 @@ impl IntoResponse for ApiError {
         } else {
             tracing::info!(error = %self.0, code = self.0.code(), "request refused");
         }
-        let body = wire::ErrorBody { code: self.0.code().to_owned(), message: self.0.to_string() };
+        let body = wire::ErrorBody { code: self.0.reason(), message: self.0.to_string() };
         let mut resp = (status, Json(body)).into_response();
         if let IssuerError::RateLimited { retry_after_secs } = self.0 {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
@@ -81,8 +82,8 @@ impl From<IssuerError> for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(wire::ErrorBody { code: code.into(), message: message.into() })).into_response()
+fn error_response(status: StatusCode, code: Reason, message: &str) -> Response {
+    (status, Json(wire::ErrorBody { code, message: message.into() })).into_response()
 }
 
 async fn blocking<T: Send + 'static>(
@@ -273,11 +274,11 @@ async fn issuer_keys(State(state): State<AppState>) -> Json<wire::IssuerKeysResp
 }
 
 async fn not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, "not_found", "no such route")
+    error_response(StatusCode::NOT_FOUND, Reason::NotFound, "no such route")
 }
 
 async fn method_not_allowed() -> Response {
-    error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+    error_response(StatusCode::METHOD_NOT_ALLOWED, Reason::MethodNotAllowed, "method not allowed on this route")
 }
 
 /// Logs every request (method, path, status, latency) and counts 4xx answers.

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use offline_cash_core::crypto::{PublicKey, SoftwareSigner, Suite, sha256};
+use offline_cash_core::crypto::{PublicKey, Suite, sha256};
 use offline_cash_core::policy::Limits;
 use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::{
@@ -141,8 +141,8 @@ pub struct SignedRequest<'a> {
 /// The reference issuer.
 pub struct Issuer {
     pub(crate) db: Mutex<Connection>,
-    pub(crate) signer: SoftwareSigner,
-    pub(crate) key: IssuerKey,
+    /// Every signing key; [`crate::keys::Keyring::active`] picks the one that signs now.
+    pub(crate) keys: crate::keys::Keyring,
     pub(crate) trust: TrustStore,
     pub(crate) rotations: Vec<KeyRotation>,
     pub(crate) policy: Policy,
@@ -184,7 +184,8 @@ impl Issuer {
         let now = clock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let keys = crate::keys::load_or_create(&tx, now)?;
-        let (signer, key, created) = (keys.signer, keys.key, keys.created);
+        let (signer, key) = keys.active(now);
+        let created = keys.created;
         // The policy's sequence increases whenever the configured limits change.
         // A new signing key (a rotation) also makes a new policy, signed by it.
         let mut body = PolicyBody {
@@ -208,11 +209,11 @@ impl Issuer {
                 body.issued_at = now.max(key.not_before);
             }
         }
-        let policy = Policy::sign(body, &signer)?;
+        let policy = Policy::sign(body, signer)?;
         tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('policy', ?1)", [policy.to_bytes()])?;
         tx.commit()?;
 
-        let trust = keys.trust;
+        let trust = keys.trust.clone();
         let mut certs = CertificateStore::new();
         {
             // Every certificate ever issued: links are checked against the one valid at their time.
@@ -226,10 +227,9 @@ impl Issuer {
         }
         Ok(Self {
             db: Mutex::new(conn),
-            signer,
-            key,
+            rotations: keys.rotations.clone(),
+            keys,
             trust,
-            rotations: keys.rotations,
             policy,
             currency,
             certs: RwLock::new(certs),
@@ -271,9 +271,9 @@ impl Issuer {
         self.trust.keys().cloned().collect()
     }
 
-    /// The key that signs new objects.
+    /// The key that signs new objects now (a pre-announced key signs from its `not_before`).
     pub fn signing_key(&self) -> &IssuerKey {
-        &self.key
+        self.keys.active(self.now()).1
     }
 
     /// The rotation chain from key 1 to the signing key, oldest first.
@@ -412,6 +412,7 @@ impl Issuer {
                 Ok((r.get(0)?, r.get(1)?))
             })
             .optional()?;
+        let (signer, signing_key) = self.keys.active(now);
         let cert = match existing {
             Some((acc, _)) if acc != caller.account => {
                 return Err(IssuerError::Conflict { what: "wallet registered to another account".into() });
@@ -422,14 +423,14 @@ impl Issuer {
                 CertificateBody {
                     public_key: key.clone(),
                     customer_ref: customer_ref.into_bytes(),
-                    not_before: now.saturating_sub(self.config.max_clock_skew).max(self.key.not_before),
+                    not_before: now.saturating_sub(self.config.max_clock_skew).max(signing_key.not_before),
                     not_after: now.saturating_add(self.config.certificate_validity_secs),
                     currency: self.currency,
                     per_payment_limit: self.config.per_payment_limit,
                     holding_limit: self.config.holding_limit,
-                    issuer_key_id: self.key.key_id,
+                    issuer_key_id: signing_key.key_id,
                 },
-                &self.signer,
+                signer,
             )?,
         };
         tx.execute(
@@ -529,9 +530,9 @@ impl Issuer {
                 owner,
                 issued_at: now,
                 expires_at: now.saturating_add(self.config.note_validity_secs),
-                issuer_key_id: self.key.key_id,
+                issuer_key_id: self.keys.active(now).1.key_id,
             },
-            &self.signer,
+            self.keys.active(now).0,
         )?;
         tx.execute(
             "INSERT INTO notes (id, owner, amount, expires_at, origin, state) VALUES (?1, ?2, ?3, ?4, 'genesis', 'live')",
@@ -591,8 +592,9 @@ impl Issuer {
             }
             all.push(WalletId(id));
         }
-        let issued_at = self.now().max(self.key.not_before);
-        let list = RevocationList::sign(RevocationBody::new(self.key.key_id, sequence, issued_at, all), &self.signer)?;
+        let (signer, key) = self.keys.active(self.now());
+        let issued_at = self.now().max(key.not_before);
+        let list = RevocationList::sign(RevocationBody::new(key.key_id, sequence, issued_at, all), signer)?;
         Ok(wire::RevocationsResponse { sequence, list: auth::b64(&list.to_bytes()), added })
     }
 

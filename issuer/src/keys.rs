@@ -6,12 +6,18 @@
 //! ```
 //!
 //! [`rotate_key`] is an administrator's offline operation (`offline-cash-issuer rotate-key`,
-//! with the server stopped): it creates the next key, signs a rotation with the current one
-//! (ending the current key `retire_after_secs` later), and stores both in one transaction. On
-//! the next start the issuer signs with the new key, keeps trusting every older key for what
-//! it signed before its end, and serves the whole rotation chain in `GET /v1/issuer-keys` and
-//! every sync answer, so a wallet that pinned key 1 reaches the new key one verified link at
-//! a time. The reference issuer keeps scalars in its database; a production issuer would keep
+//! with the server stopped): it creates the next key, signs a rotation with the current one,
+//! and stores both in one transaction. The new key is *announced before it is used*: it
+//! becomes valid `activate_after_secs` after the rotation (by default longer than a
+//! certificate's offline validity), and the current key keeps signing until then and ends
+//! `retire_after_secs` after it. The issuer serves the whole rotation chain in
+//! `GET /v1/issuer-keys` and every sync answer at once, so every wallet that can still pay
+//! (its certificate is valid, so it synced within one certificate window) knows the new key
+//! before anything signed under it reaches it: no payer is stranded offline by a payee
+//! renewed under the new key. `activate_after_secs = 0` is the emergency rotation (a
+//! compromised key): the new key signs at once, and a wallet that has not synced since
+//! refuses what is signed under it until it syncs. The issuer picks, for every signature,
+//! the newest key already valid ([`Keyring::active`]), so a running server switches by itself. The reference issuer keeps scalars in its database; a production issuer would keep
 //! them in an HSM behind the same `Signer` trait.
 
 use offline_cash_core::crypto::{Signer as _, SoftwareSigner};
@@ -27,10 +33,8 @@ pub const KEY_VALIDITY_SECS: u64 = 10 * 365 * 86_400;
 
 /// The keys of an issuer, loaded from its database.
 pub(crate) struct Keyring {
-    /// The key that signs new objects (the newest).
-    pub signer: SoftwareSigner,
-    /// Its public form, with its validity.
-    pub key: IssuerKey,
+    /// Every key with its signer, oldest first (public forms with the ends applied).
+    pub signers: Vec<(SoftwareSigner, IssuerKey)>,
     /// Every key (the first, and each one a rotation introduced), with ends applied.
     pub trust: TrustStore,
     /// The rotation chain, oldest first.
@@ -75,7 +79,7 @@ pub(crate) fn load_or_create(tx: &Connection, now: u64) -> Result<Keyring, Issue
             Zeroizing::new(s.to_vec())
         }
     };
-    let mut signer = signer_of(&scalar)?;
+    let signer = signer_of(&scalar)?;
     let created = meta_get(tx, "created_at")?
         .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
         .map(u64::from_be_bytes)
@@ -86,9 +90,9 @@ pub(crate) fn load_or_create(tx: &Connection, now: u64) -> Result<Keyring, Issue
         not_before: created.saturating_sub(86_400),
         not_after: created.saturating_add(KEY_VALIDITY_SECS),
     };
-    let mut key_id = first.key_id;
     let mut trust = TrustStore::with_keys([first]);
     let mut rotations = Vec::new();
+    let mut signers = vec![(signer, 1u32)];
     let mut stmt = tx.prepare("SELECT scalar, rotation FROM issuer_key_rotations ORDER BY key_id")?;
     let rows = stmt.query_map([], |r| Ok((Zeroizing::new(r.get::<_, Vec<u8>>(0)?), r.get::<_, Vec<u8>>(1)?)))?;
     for row in rows {
@@ -101,39 +105,80 @@ pub(crate) fn load_or_create(tx: &Connection, now: u64) -> Result<Keyring, Issue
         if next.public_key() != rotation.body().new_key.public_key {
             return Err(internal("stored rotation scalar does not match its key"));
         }
-        signer = next;
-        key_id = rotation.body().new_key.key_id;
+        signers.push((next, rotation.body().new_key.key_id));
         rotations.push(rotation);
     }
-    let key = trust.get(key_id).cloned().ok_or_else(|| internal("active issuer key missing"))?;
-    Ok(Keyring { signer, key, trust, rotations, created })
+    let signers = signers
+        .into_iter()
+        .map(|(s, id)| Ok((s, trust.get(id).cloned().ok_or_else(|| internal("issuer key missing"))?)))
+        .collect::<Result<Vec<_>, IssuerError>>()?;
+    Ok(Keyring { signers, trust, rotations, created })
 }
 
-/// Creates the issuer's next key in the database at `db_path`, signs its rotation with the
-/// current key at `now`, and ends the current key `retire_after_secs` later (never later
-/// than its own end). Run with the server stopped: the new key signs from the next start.
-/// Returns the new key.
-pub fn rotate_key(db_path: &std::path::Path, now: u64, retire_after_secs: u64) -> Result<IssuerKey, IssuerError> {
+impl Keyring {
+    /// The key that signs at `now`: the newest one already valid (a pre-announced key waits
+    /// for its `not_before`; before any is valid, the first).
+    pub fn active(&self, now: u64) -> (&SoftwareSigner, &IssuerKey) {
+        let mut found = None;
+        for (signer, key) in &self.signers {
+            if key.not_before <= now || found.is_none() {
+                found = Some((signer, key));
+            }
+        }
+        // `signers` always holds key 1.
+        found.unwrap_or_else(|| unreachable!("a keyring always holds its first key"))
+    }
+}
+
+/// When a rotation takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationTimes {
+    /// Seconds from the rotation until the new key signs (0: at once, an emergency rotation).
+    /// Set it above the certificates' offline validity plus the allowed clock skew, so every
+    /// wallet that can still pay has synced and learnt the key before it is used.
+    pub activate_after_secs: u64,
+    /// Seconds the current key may still sign after the new one is active.
+    pub retire_after_secs: u64,
+}
+
+/// Creates the issuer's next key in the database at `db_path` and signs its rotation with the
+/// newest key at `now`. The new key is valid from `now + times.activate_after_secs` (or from
+/// now, less a day of clock skew, for an emergency rotation), and the key that signs the
+/// rotation ends `times.retire_after_secs` after that (never later than its own end). Run with
+/// the server stopped: the rotation is served from the next start. Returns the new key.
+pub fn rotate_key(db_path: &std::path::Path, now: u64, times: RotationTimes) -> Result<IssuerKey, IssuerError> {
     let mut conn = db::open(db_path)?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let ring = load_or_create(&tx, now)?;
+    let (signer, current) = ring.signers.last().ok_or_else(|| internal("no issuer key"))?;
+    if current.not_before > now {
+        // Its rotation would be signed by a key not valid yet: wallets would refuse it.
+        return Err(IssuerError::Conflict {
+            what: format!(
+                "issuer key {} is announced and signs from {}: rotate after that",
+                current.key_id, current.not_before
+            ),
+        });
+    }
+    let activation = now.saturating_add(times.activate_after_secs);
     let scalar = fresh_scalar();
     let next = SoftwareSigner::p256_from_scalar(&scalar)?;
-    let key_id = ring.key.key_id.checked_add(1).ok_or_else(|| internal("issuer key ids exhausted"))?;
+    let key_id = current.key_id.checked_add(1).ok_or_else(|| internal("issuer key ids exhausted"))?;
+    let not_before = if times.activate_after_secs == 0 { now.saturating_sub(86_400) } else { activation };
     let new_key = IssuerKey {
         key_id,
         public_key: next.public_key(),
-        not_before: now.saturating_sub(86_400),
-        not_after: now.saturating_add(KEY_VALIDITY_SECS),
+        not_before,
+        not_after: activation.saturating_add(KEY_VALIDITY_SECS),
     };
-    let end = now.saturating_add(retire_after_secs).min(ring.key.not_after);
+    let end = activation.saturating_add(times.retire_after_secs).min(current.not_after);
     let body = KeyRotationBody {
-        signer_key_id: ring.key.key_id,
+        signer_key_id: current.key_id,
         issued_at: now,
         new_key: new_key.clone(),
-        ends: Some(KeyEnd { key_id: ring.key.key_id, not_after: end }),
+        ends: Some(KeyEnd { key_id: current.key_id, not_after: end }),
     };
-    let rotation = KeyRotation::sign(body, &ring.signer)?;
+    let rotation = KeyRotation::sign(body, signer)?;
     // What a wallet will do with it must succeed here first.
     let mut trust = ring.trust.clone();
     trust.apply_rotation(&rotation, now, 0).map_err(|e| internal(&format!("new rotation: {e}")))?;

@@ -3,7 +3,7 @@
 //! ```text
 //!  offline-cash-issuer serve --db issuer.db --listen 127.0.0.1:8080 --admin-token …
 //!  offline-cash-issuer bench --links 100,1000 --batches 5
-//!  offline-cash-issuer rotate-key --db issuer.db --retire-after-secs 3600   (server stopped)
+//!  offline-cash-issuer rotate-key --db issuer.db [--activate-after-secs 2678400]   (server stopped)
 //! ```
 
 use std::net::SocketAddr;
@@ -37,7 +37,15 @@ struct RotateKeyArgs {
     /// SQLite database file of the issuer.
     #[arg(long, env = "OC_ISSUER_DB")]
     db: PathBuf,
-    /// How long (seconds) the current key stays valid for signing after the rotation.
+    /// Seconds from now until the new key signs. The default (31 days) is longer than the
+    /// default certificate validity (30 days) plus clock skew, so every wallet that can still
+    /// pay has synced and learnt the new key before anything signed under it reaches it; keep
+    /// it above the issuer's certificate validity. 0 is an emergency rotation (the
+    /// current key is compromised): wallets that have not synced since refuse what the new key
+    /// signs until they sync.
+    #[arg(long, default_value_t = 31 * 86_400)]
+    activate_after_secs: u64,
+    /// How long (seconds) the current key may still sign after the new one is active.
     /// Everything it signed before its end stays valid for wallets.
     #[arg(long, default_value_t = 3600)]
     retire_after_secs: u64,
@@ -119,8 +127,16 @@ async fn main() -> std::process::ExitCode {
 
 fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerError> {
     let now = (offline_cash_issuer::system_clock())();
-    let key = offline_cash_issuer::keys::rotate_key(&args.db, now, args.retire_after_secs)?;
-    println!("issuer key {} created; it signs from the next start", key.key_id);
+    let times = offline_cash_issuer::keys::RotationTimes {
+        activate_after_secs: args.activate_after_secs,
+        retire_after_secs: args.retire_after_secs,
+    };
+    let key = offline_cash_issuer::keys::rotate_key(&args.db, now, times)?;
+    println!(
+        "issuer key {} created and announced from the next start; it signs from {} (Unix time)",
+        key.key_id,
+        key.not_before.max(now)
+    );
     Ok(())
 }
 

@@ -29,6 +29,7 @@
 //! own revocation refuses its deposits and refreshes but its links are still recorded.
 
 use offline_cash_core::crypto::sha256;
+use offline_cash_core::reason::Reason;
 use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::{
     Bundle, NoRevocations, Rejection, SpendLink, VerifiedBundle, VerifyContext, WalletId, verify_bundle,
@@ -86,16 +87,16 @@ struct Outcome {
     new_links: u32,
     duplicates: u32,
     double_spend: bool,
-    reason: Option<String>,
+    reason: Option<Reason>,
     credited: u64,
     fresh: Vec<String>,
     any_new_effect: bool,
 }
 
 impl Outcome {
-    fn reject(&mut self, reason: &str) {
+    fn reject(&mut self, reason: Reason) {
         if self.reason.is_none() {
-            self.reason = Some(reason.to_owned());
+            self.reason = Some(reason);
         }
     }
 
@@ -323,7 +324,7 @@ impl Issuer {
         let (bundle, verified) = match checked {
             Ok(v) => v,
             Err(rejection) => {
-                out.reject(rejection.code());
+                out.reject(rejection.reason());
                 return Ok(out);
             }
         };
@@ -334,12 +335,12 @@ impl Issuer {
             return Ok(out);
         }
         if uploader_revoked {
-            out.reject("revoked");
+            out.reject(Reason::Revoked);
             return Ok(out);
         }
         for coin in &verified.coins {
             if coin.owner != caller.wallet {
-                out.reject("not_owner");
+                out.reject(Reason::NotOwner);
                 continue;
             }
             let state: Option<String> =
@@ -355,11 +356,16 @@ impl Issuer {
                     continue;
                 }
                 Some(other) => {
-                    out.reject(&format!("note_{other}"));
+                    out.reject(match other {
+                        "spent" => Reason::NoteSpent,
+                        "deposited" => Reason::NoteDeposited,
+                        "refreshed" => Reason::NoteRefreshed,
+                        _ => Reason::NoteExpiredReturned,
+                    });
                     continue;
                 }
                 None => {
-                    out.reject("unknown_note");
+                    out.reject(Reason::UnknownNote);
                     continue;
                 }
             }
@@ -407,7 +413,7 @@ impl Issuer {
             .optional()?;
         let Some((owner, state)) = row else {
             // Its parent was created by a link the issuer refused (a cheater's change output).
-            out.reject("unknown_note");
+            out.reject(Reason::UnknownNote);
             return Ok(());
         };
         let signer = WalletId(
@@ -421,7 +427,7 @@ impl Issuer {
                 return self.double_spend(tx, link, signer, None, now, out);
             }
             _ => {
-                out.reject("note_expired_returned");
+                out.reject(Reason::NoteExpiredReturned);
                 return Ok(());
             }
         }

@@ -54,7 +54,7 @@ fn now() -> u64 {
 fn assert_refused(sent: &Sent, status: u16, code: &str) {
     assert_eq!(sent.status, status, "{:?}", sent.error);
     assert!(sent.content_type.starts_with("application/json"), "{}", sent.content_type);
-    assert_eq!(sent.error.as_ref().map(|e| e.code.as_str()), Some(code));
+    assert_eq!(sent.error.as_ref().map(|e| e.code.name()), Some(code));
 }
 
 fn sync_body(batch_byte: u8) -> Vec<u8> {
@@ -101,7 +101,7 @@ async fn malformed_forged_stale_and_replayed_requests_are_refused() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
-    assert_eq!(resp.json::<ErrorBody>().await.unwrap().code, "bad_signature");
+    assert_eq!(resp.json::<ErrorBody>().await.unwrap().code.name(), "bad_signature");
 
     // Altered in flight: signed over one body, another sent.
     let other = sync_body(4);

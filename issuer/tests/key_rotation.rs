@@ -22,6 +22,9 @@ use offline_cash_core::wallet::{OsEntropy, Refused, Wallet, WalletConfig, Wallet
 use offline_cash_issuer::http::RunningServer;
 use offline_cash_issuer::{IssuerConfig, Server, ServerConfig, keys};
 
+/// A rotation whose key signs at once (the old key ends an hour later).
+const EMERGENCY: keys::RotationTimes = keys::RotationTimes { activate_after_secs: 0, retire_after_secs: 3_600 };
+
 fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
 }
@@ -227,7 +230,7 @@ async fn a_rotated_issuer_key_reaches_wallets_through_the_chain_and_old_value_ke
     server.shutdown().await.unwrap();
 
     // The administrator rotates the key with the server stopped, then restarts it.
-    let new_key = keys::rotate_key(&db, now(), 3_600).unwrap();
+    let new_key = keys::rotate_key(&db, now(), EMERGENCY).unwrap();
     assert_eq!(new_key.key_id, 2);
     let server = start_on(&db, 50_000).await;
     let url = server.url();
@@ -273,7 +276,7 @@ async fn a_rotated_issuer_key_reaches_wallets_through_the_chain_and_old_value_ke
 
     // A second rotation: the chain 1→2→3 is served and followed.
     server.shutdown().await.unwrap();
-    keys::rotate_key(&db, now(), 0).unwrap();
+    keys::rotate_key(&db, now(), keys::RotationTimes { activate_after_secs: 0, retire_after_secs: 0 }).unwrap();
     let server = start_on(&db, 50_000).await;
     let r = alice.wallet.sync(&alice.client(&server.url()), now()).await.unwrap();
     assert_eq!(r.refused, vec![]);
@@ -288,7 +291,7 @@ fn the_rotate_key_command_rotates_and_a_tampered_stored_rotation_is_refused_at_s
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_offline-cash-issuer"))
         .args(["rotate-key", "--db"])
         .arg(&db)
-        .args(["--retire-after-secs", "60"])
+        .args(["--retire-after-secs", "60", "--activate-after-secs", "0"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

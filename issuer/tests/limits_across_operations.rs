@@ -17,7 +17,7 @@ use offline_cash_core::token::Chain;
 
 fn refused_with(result: Result<impl std::fmt::Debug, SyncError>, want_status: u16, want_code: &str) {
     match result {
-        Err(SyncError::Refused { status, code, .. }) if status == want_status && code == want_code => {}
+        Err(SyncError::Refused { status, reason, .. }) if status == want_status && reason.name() == want_code => {}
         other => panic!("expected {want_status} {want_code}, got {other:?}"),
     }
 }

@@ -73,7 +73,10 @@ async fn every_documented_route_answers_as_documented_and_nothing_else_is_routed
     for path in ["/", "/v1", "/v1/admin", "/v1/wallets/x", "/debug", "/v2/sync"] {
         let resp = http.get(format!("{}{path}", server.url())).send().await.unwrap();
         assert_eq!(resp.status().as_u16(), 404, "{path}");
-        assert_eq!(resp.json::<offline_cash_core::sync::wire::ErrorBody>().await.unwrap().code, "not_found");
+        assert_eq!(
+            resp.json::<offline_cash_core::sync::wire::ErrorBody>().await.unwrap().code,
+            offline_cash_core::reason::Reason::NotFound
+        );
     }
     for (method, path) in ROUTES {
         for other in ["GET", "POST", "PUT", "DELETE", "PATCH"] {
@@ -85,4 +88,19 @@ async fn every_documented_route_answers_as_documented_and_nothing_else_is_routed
         }
     }
     server.shutdown().await.unwrap();
+}
+
+/// The error codes and settlement reasons the document lists are exactly the protocol's one
+/// reason enum (`offline_cash_core::reason::Reason`): a reason added there is documented here.
+#[test]
+fn documented_error_codes_are_the_reason_enum() {
+    let doc = document();
+    let names: Vec<String> = offline_cash_core::reason::Reason::all().map(|r| r.name().to_owned()).collect();
+    let listed = |v: &Value| -> Vec<String> {
+        v["enum"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(listed(&doc["components"]["schemas"]["ErrorBody"]["properties"]["code"]), names);
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let result = schemas.values().find(|s| s["properties"].get("fresh_notes").is_some()).unwrap();
+    assert_eq!(listed(&result["properties"]["reason"]), names);
 }

@@ -148,7 +148,7 @@ async fn the_raw_answer_is_429_with_retry_after_and_forgers_cannot_spend_a_victi
     assert_eq!(resp.status().as_u16(), 429);
     assert_eq!(resp.headers().get("retry-after").unwrap().to_str().unwrap(), "1");
     let err: wire::ErrorBody = resp.json().await.unwrap();
-    assert_eq!(err.code, "rate_limited");
+    assert_eq!(err.code.name(), "rate_limited");
     server.shutdown().await.unwrap();
 }
 

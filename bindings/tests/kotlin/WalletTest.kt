@@ -158,7 +158,7 @@ fun walletTests(t: TestRunner) {
         val refused = assertThrows<OfflineCashException.Rejected>("new request while pending") {
             a.readerSession(NfcRole.PAYER, null, true, 65_546u).run(InProcessTransceiver(other))
         }
-        assertEquals(RejectReason.PENDING_PAYMENT, refused.reason, "reason")
+        assertEquals(Reason.PENDING_PAYMENT, refused.reason, "reason")
         assertEquals(250uL, a.balance().pending, "still pending, nothing new signed")
         // Tap again with the same request (new sessions): the same payment is resent, the payee
         // answers the same receipt.

@@ -1,6 +1,7 @@
 //! Errors of the payment protocol.
 
 use crate::crypto::CryptoError;
+use crate::reason::Reason;
 use crate::token::{DecodeError, NoteId, Rejection, WalletId};
 
 /// Which offline limit a payment hit.
@@ -85,26 +86,31 @@ pub enum PaymentRejection {
 }
 
 impl PaymentRejection {
-    /// A stable short code (wire error frames, logs, FFI).
-    pub fn code(&self) -> &'static str {
+    /// Its reason (wire code, error frames, FFI, logs).
+    pub fn reason(&self) -> Reason {
         match self {
-            PaymentRejection::Chain(r) => r.code(),
-            PaymentRejection::WrongPayee { .. } => "wrong_payee",
-            PaymentRejection::AmountMismatch { .. } => "amount_mismatch",
-            PaymentRejection::Replayed => "replayed",
-            PaymentRejection::NotBoundToRequest => "not_bound_to_request",
-            PaymentRejection::OverLimit { .. } => "over_limit",
-            PaymentRejection::DoubleSpend { .. } => "double_spend",
-            PaymentRejection::Certificate(_) => "certificate",
-            PaymentRejection::BadReceipt => "bad_receipt",
-            PaymentRejection::Currency => "currency",
-            PaymentRejection::RequestSignature => "altered",
-            PaymentRejection::RequestExpired { .. } => "expired",
-            PaymentRejection::ClockSkew { .. } => "not_yet_valid",
-            PaymentRejection::PayeeCannotHold { .. } => "over_limit",
-            PaymentRejection::AlreadyPaid { .. } => "replayed",
-            PaymentRejection::PendingForOtherRequest { .. } => "pending_payment",
+            PaymentRejection::Chain(r) => r.reason(),
+            PaymentRejection::WrongPayee { .. } => Reason::WrongPayee,
+            PaymentRejection::AmountMismatch { .. } => Reason::RequestedAmountMismatch,
+            PaymentRejection::Replayed => Reason::Replayed,
+            PaymentRejection::NotBoundToRequest => Reason::NotBoundToRequest,
+            PaymentRejection::OverLimit { .. } => Reason::OverLimit,
+            PaymentRejection::DoubleSpend { .. } => Reason::DoubleSpendSeen,
+            PaymentRejection::Certificate(_) => Reason::Certificate,
+            PaymentRejection::BadReceipt => Reason::BadReceipt,
+            PaymentRejection::Currency => Reason::Currency,
+            PaymentRejection::RequestSignature => Reason::Altered,
+            PaymentRejection::RequestExpired { .. } => Reason::Expired,
+            PaymentRejection::ClockSkew { .. } => Reason::NotYetValid,
+            PaymentRejection::PayeeCannotHold { .. } => Reason::OverLimit,
+            PaymentRejection::AlreadyPaid { .. } => Reason::Replayed,
+            PaymentRejection::PendingForOtherRequest { .. } => Reason::PendingPayment,
         }
+    }
+
+    /// Its stable name (`self.reason().name()`).
+    pub fn code(&self) -> &'static str {
+        self.reason().name()
     }
 }
 
@@ -122,8 +128,8 @@ pub enum ProtocolError {
     #[error("unexpected message: expected {expected}, got type {found:#04x}")]
     Unexpected { expected: &'static str, found: u8 },
     /// The peer sent an error frame.
-    #[error("peer refused: {code}: {message}")]
-    Peer { code: String, message: String },
+    #[error("peer refused ({reason}): {message}")]
+    Peer { reason: Reason, message: String },
     /// Session encryption failed (wrong key, altered ciphertext, replayed counter).
     #[error("session decryption failed")]
     Decryption,
@@ -133,57 +139,4 @@ pub enum ProtocolError {
     /// The caller used the API wrongly (e.g. paid with notes that do not cover the amount).
     #[error("misuse: {0}")]
     Misuse(&'static str),
-}
-
-/// Wire reason codes: one byte per rejection reason, carried in the status word `9Axx` of the
-/// NFC binding and named in error frames. 0 is "unknown".
-const REASONS: [(u8, &str); 26] = [
-    (1, "malformed"),
-    (2, "forged"),
-    (3, "altered"),
-    (4, "wrong_owner"),
-    (5, "unknown_parent"),
-    (6, "amount_mismatch"),
-    (7, "zero_amount"),
-    (8, "expired"),
-    (9, "not_yet_valid"),
-    (10, "revoked"),
-    (11, "too_deep"),
-    (12, "currency_mismatch"),
-    (13, "double_spend"),
-    (14, "unknown_certificate"),
-    (15, "unreferenced"),
-    (32, "wrong_payee"),
-    (33, "requested_amount_mismatch"),
-    (34, "replayed"),
-    (35, "not_bound_to_request"),
-    (36, "over_limit"),
-    (37, "double_spend_seen"),
-    (38, "certificate"),
-    (39, "bad_receipt"),
-    (40, "currency"),
-    (41, "busy"),
-    (42, "pending_payment"),
-];
-
-/// The name of wire reason `code` (`"unknown"` for a code this version does not know).
-pub fn reason_name(code: u8) -> &'static str {
-    REASONS.iter().find(|(c, _)| *c == code).map_or("unknown", |(_, n)| n)
-}
-
-/// The wire code of reason `name` (0 if unknown).
-pub fn reason_code(name: &str) -> u8 {
-    REASONS.iter().find(|(_, n)| *n == name).map_or(0, |(c, _)| *c)
-}
-
-impl PaymentRejection {
-    /// The one-byte wire reason code (see [`reason_name`]).
-    pub fn wire_code(&self) -> u8 {
-        let name = match self {
-            PaymentRejection::AmountMismatch { .. } => "requested_amount_mismatch",
-            PaymentRejection::DoubleSpend { .. } => "double_spend_seen",
-            other => other.code(),
-        };
-        reason_code(name)
-    }
 }

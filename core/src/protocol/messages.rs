@@ -14,6 +14,7 @@
 
 use crate::cbor::{Decoder, Encoder};
 use crate::crypto::sha256;
+use crate::reason::Reason;
 use crate::token::{Body, Bundle, Currency, DecodeError, ObjectKind, Signed, WalletCertificate, WalletId};
 
 /// Most certificate hints a request may carry.
@@ -261,8 +262,9 @@ pub enum Frame {
     Ack,
     /// A refusal with a stable code and a human-readable message.
     Error {
-        /// Stable short code (see `PaymentRejection::code`).
-        code: String,
+        /// Why (sent as its stable name; a name this version does not know decodes as
+        /// [`Reason::Unknown`]).
+        reason: Reason,
         /// Explanation for logs and people.
         message: String,
     },
@@ -310,9 +312,9 @@ impl Frame {
                 enc.bytes(ct);
                 out.extend_from_slice(enc.as_slice());
             }
-            Frame::Error { code, message } => {
+            Frame::Error { reason, message } => {
                 let mut enc = Encoder::new();
-                enc.array(2).text(code).text(message);
+                enc.array(2).text(reason.name()).text(message);
                 out.extend_from_slice(enc.as_slice());
             }
         }
@@ -344,9 +346,9 @@ impl Frame {
             T_SEALED_RECEIPT => Frame::SealedReceipt(dec.bytes(MAX_FRAME_BYTES)?.to_vec()),
             T_ERROR => {
                 dec.array_exact(2)?;
-                let code = dec.text(64)?.to_owned();
+                let reason = Reason::from_name(dec.text(64)?);
                 let message = dec.text(MAX_ERROR_MESSAGE)?.to_owned();
-                Frame::Error { code, message }
+                Frame::Error { reason, message }
             }
             _ => return Err(DecodeError::InvalidField { offset: 0, field: "frame type" }),
         };

@@ -24,7 +24,7 @@ pub mod payee;
 pub mod payer;
 pub mod session;
 
-pub use error::{LimitKind, PaymentRejection, ProtocolError, reason_code, reason_name};
+pub use error::{LimitKind, PaymentRejection, ProtocolError};
 pub use messages::{
     CERT_HINT_LEN, Frame, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, PROTOCOL_VERSION, Payment,
     PaymentRequest, Receipt, ReceiptBody, RequestBody, payment_hash,

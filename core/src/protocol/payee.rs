@@ -113,7 +113,7 @@ impl ExpectPayment {
                 let plain = keys.open(Direction::PayerToPayee, &[0x03], &ciphertext)?;
                 (plain, Some(keys))
             }
-            (Frame::Error { code, message }, _) => return Err(ProtocolError::Peer { code, message }),
+            (Frame::Error { reason, message }, _) => return Err(ProtocolError::Peer { reason, message }),
             (other, _) => {
                 return Err(ProtocolError::Unexpected { expected: "payment", found: other.type_byte() });
             }

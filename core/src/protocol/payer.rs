@@ -66,7 +66,7 @@ impl ExpectRequest {
     pub fn handle_frame(self, frame: &[u8], checks: &PayerChecks<'_>) -> Result<RequestAccepted, ProtocolError> {
         let request = match Frame::decode(frame)? {
             Frame::Request(r) => *r,
-            Frame::Error { code, message } => return Err(ProtocolError::Peer { code, message }),
+            Frame::Error { reason, message } => return Err(ProtocolError::Peer { reason, message }),
             other => return Err(ProtocolError::Unexpected { expected: "payment request", found: other.type_byte() }),
         };
         let body = request.body();
@@ -341,7 +341,7 @@ impl ExpectReceipt {
                 let plain = keys.open(Direction::PayeeToPayer, &[0x05], &ct)?;
                 Receipt::from_bytes(&plain)?
             }
-            (Frame::Error { code, message }, _) => return Err(ProtocolError::Peer { code, message }),
+            (Frame::Error { reason, message }, _) => return Err(ProtocolError::Peer { reason, message }),
             (other, _) => return Err(ProtocolError::Unexpected { expected: "receipt", found: other.type_byte() }),
         };
         let body = receipt.body();

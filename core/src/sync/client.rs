@@ -118,8 +118,8 @@ pub struct SyncRecordResult {
     pub index: u32,
     /// Outcome.
     pub status: wire::RecordStatus,
-    /// Reason code when rejected.
-    pub reason: Option<String>,
+    /// Why, when rejected.
+    pub reason: Option<crate::reason::Reason>,
     /// Credited value.
     pub credited: u64,
     /// Fresh notes.
@@ -478,13 +478,13 @@ async fn read_answer<T: DeserializeOwned>(resp: reqwest::Response, attempt: u32)
         return serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()));
     }
     let err: Option<wire::ErrorBody> = serde_json::from_slice(&bytes).ok();
-    let (code, message) = err.map(|e| (e.code, e.message)).unwrap_or_else(|| {
-        ("unknown".to_owned(), String::from_utf8_lossy(bytes.get(..200).unwrap_or(&bytes)).into_owned())
+    let (reason, message) = err.map(|e| (e.code, e.message)).unwrap_or_else(|| {
+        (crate::reason::Reason::Unknown, String::from_utf8_lossy(bytes.get(..200).unwrap_or(&bytes)).into_owned())
     });
     if status.is_server_error() {
         Err(SyncError::Server { status: status.as_u16(), attempts: attempt, message })
     } else {
-        Err(SyncError::Refused { status: status.as_u16(), code, message })
+        Err(SyncError::Refused { status: status.as_u16(), reason, message })
     }
 }
 
@@ -518,7 +518,7 @@ fn decode_result(r: &wire::RecordResult) -> Result<SyncRecordResult, SyncError> 
     Ok(SyncRecordResult {
         index: r.index,
         status: r.status,
-        reason: r.reason.clone(),
+        reason: r.reason,
         credited: r.credited,
         fresh_notes: r
             .fresh_notes

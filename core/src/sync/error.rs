@@ -8,8 +8,8 @@ pub enum SyncError {
     #[error("network error talking to {url}: {message}")]
     Network { url: String, message: String },
     /// The issuer refused the request (4xx), with its typed error body.
-    #[error("issuer refused the request ({status} {code}): {message}")]
-    Refused { status: u16, code: String, message: String },
+    #[error("issuer refused the request ({status} {reason}): {message}")]
+    Refused { status: u16, reason: crate::reason::Reason, message: String },
     /// The issuer failed (5xx) on every attempt.
     #[error("issuer failed ({status}) after {attempts} attempts: {message}")]
     Server { status: u16, attempts: u32, message: String },

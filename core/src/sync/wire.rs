@@ -12,6 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::reason::Reason;
+
 /// Request paths.
 pub mod paths {
     /// `GET`: liveness.
@@ -41,8 +43,9 @@ pub mod paths {
 /// The body of every 4xx/5xx answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
-    /// Stable machine code, e.g. `bad_signature`, `replayed_nonce`, `malformed`.
-    pub code: String,
+    /// Why, by its stable name, e.g. `bad_signature`, `replayed_nonce`, `malformed` (a name
+    /// this version does not know decodes as [`Reason::Unknown`]).
+    pub code: Reason,
     /// Human readable explanation.
     pub message: String,
 }
@@ -187,8 +190,8 @@ pub struct RecordResult {
     pub index: u32,
     /// Outcome.
     pub status: RecordStatus,
-    /// Stable code when rejected (a `Rejection::code()` or a settlement code).
-    pub reason: Option<String>,
+    /// Why, when rejected (a chain rejection or a settlement reason), by its stable name.
+    pub reason: Option<Reason>,
     /// Value credited to the account by this record (deposits, guaranteed double spends).
     pub credited: u64,
     /// base64 of fresh notes issued by this record (refresh).

@@ -2,6 +2,7 @@
 
 use super::{NoteId, ObjectKind, WalletId};
 use crate::crypto::CryptoError;
+use crate::reason::Reason;
 
 /// Why bytes could not be decoded into an object. Offsets are byte positions in the input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,24 +93,29 @@ pub enum Rejection {
 }
 
 impl Rejection {
-    /// A stable short code for logs, wire status mapping and FFI.
-    pub fn code(&self) -> &'static str {
+    /// Its reason (wire code, FFI, logs).
+    pub fn reason(&self) -> Reason {
         match self {
-            Rejection::Malformed(_) => "malformed",
-            Rejection::Forged { .. } => "forged",
-            Rejection::Altered { .. } => "altered",
-            Rejection::WrongOwner { .. } => "wrong_owner",
-            Rejection::UnknownParent { .. } => "unknown_parent",
-            Rejection::AmountMismatch { .. } => "amount_mismatch",
-            Rejection::ZeroAmount { .. } => "zero_amount",
-            Rejection::Expired { .. } => "expired",
-            Rejection::NotYetValid { .. } => "not_yet_valid",
-            Rejection::Revoked { .. } => "revoked",
-            Rejection::TooDeep { .. } => "too_deep",
-            Rejection::CurrencyMismatch { .. } => "currency_mismatch",
-            Rejection::DoubleSpend { .. } => "double_spend",
-            Rejection::UnknownCertificate { .. } => "unknown_certificate",
-            Rejection::Unreferenced { .. } => "unreferenced",
+            Rejection::Malformed(_) => Reason::Malformed,
+            Rejection::Forged { .. } => Reason::Forged,
+            Rejection::Altered { .. } => Reason::Altered,
+            Rejection::WrongOwner { .. } => Reason::WrongOwner,
+            Rejection::UnknownParent { .. } => Reason::UnknownParent,
+            Rejection::AmountMismatch { .. } => Reason::AmountMismatch,
+            Rejection::ZeroAmount { .. } => Reason::ZeroAmount,
+            Rejection::Expired { .. } => Reason::Expired,
+            Rejection::NotYetValid { .. } => Reason::NotYetValid,
+            Rejection::Revoked { .. } => Reason::Revoked,
+            Rejection::TooDeep { .. } => Reason::TooDeep,
+            Rejection::CurrencyMismatch { .. } => Reason::CurrencyMismatch,
+            Rejection::DoubleSpend { .. } => Reason::DoubleSpend,
+            Rejection::UnknownCertificate { .. } => Reason::UnknownCertificate,
+            Rejection::Unreferenced { .. } => Reason::Unreferenced,
         }
+    }
+
+    /// Its stable name (`self.reason().name()`).
+    pub fn code(&self) -> &'static str {
+        self.reason().name()
     }
 }

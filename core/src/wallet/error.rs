@@ -4,6 +4,7 @@ use crate::crypto::CryptoError;
 use crate::nfc::NfcError;
 use crate::policy::LimitError;
 use crate::protocol::{PaymentRejection, ProtocolError};
+use crate::reason::Reason;
 use crate::store::StoreError;
 use crate::token::{DecodeError, ObjectKind, Rejection};
 
@@ -22,16 +23,14 @@ use crate::token::{DecodeError, ObjectKind, Rejection};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WalletError {
-    /// The counterparty's message was understood and refused.
-    #[error("rejected: {0}")]
+    /// The counterparty's message was understood and refused (`.0.reason()` says why).
+    #[error("rejected ({reason}): {0}", reason = .0.reason())]
     Rejected(PaymentRejection),
     /// The counterparty refused our message.
-    #[error("the other wallet refused: {reason} (code {code})")]
+    #[error("the other wallet refused: {reason} (code {})", .reason.code())]
     PeerRejected {
-        /// The wire reason code.
-        code: u8,
-        /// Its name.
-        reason: &'static str,
+        /// Why ([`Reason::Unknown`] for a reason of a newer version).
+        reason: Reason,
     },
     /// An offline limit would be exceeded.
     #[error(transparent)]
@@ -60,12 +59,12 @@ pub enum WalletError {
     /// The issuer understood the request and refused it (a policy, a revoked wallet or
     /// customer, an account without the balance…): not a network failure, and trying again
     /// unchanged will not help. `code` is the issuer's error code (see issuer/openapi.json).
-    #[error("the issuer refused ({status} {code}): {detail}")]
+    #[error("the issuer refused ({status} {reason}): {detail}")]
     IssuerRefused {
         /// The HTTP status.
         status: u16,
-        /// The issuer's error code.
-        code: String,
+        /// Why (the issuer's error code, see issuer/openapi.json).
+        reason: Reason,
         /// Its message.
         detail: String,
     },
@@ -171,10 +170,9 @@ impl From<ProtocolError> for WalletError {
             ProtocolError::Unexpected { expected, found } => {
                 WalletError::Incompatible { detail: format!("expected {expected}, got frame type {found:#04x}") }
             }
-            ProtocolError::Peer { code, message } => {
+            ProtocolError::Peer { reason, message } => {
                 let _ = message;
-                let code = crate::protocol::reason_code(&code);
-                WalletError::PeerRejected { code, reason: crate::protocol::reason_name(code) }
+                WalletError::PeerRejected { reason }
             }
             ProtocolError::Decryption => WalletError::Incompatible { detail: "session decryption failed".into() },
             ProtocolError::Crypto(c) => WalletError::Signer(c),
@@ -186,9 +184,7 @@ impl From<ProtocolError> for WalletError {
 impl From<NfcError> for WalletError {
     fn from(e: NfcError) -> Self {
         match e {
-            NfcError::Rejected { code } => {
-                WalletError::PeerRejected { code, reason: crate::protocol::reason_name(code) }
-            }
+            NfcError::Rejected { code } => WalletError::PeerRejected { reason: Reason::from_code(code) },
             NfcError::Misuse { reason } => WalletError::Misuse { detail: reason.to_string() },
             other => WalletError::Incompatible { detail: other.to_string() },
         }

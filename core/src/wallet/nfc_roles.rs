@@ -105,7 +105,7 @@ impl FrameHandler for CardHandler {
             }
             Err(e) => {
                 let code = match &e {
-                    WalletError::Rejected(r) => Some(r.wire_code()),
+                    WalletError::Rejected(r) => Some(r.reason().code()),
                     _ => None,
                 };
                 self.last_error = Some(e);
@@ -140,12 +140,15 @@ pub struct ReaderDriver {
     reader: ReaderSession,
     party: Party,
     done: bool,
+    /// This side refused the card's frame: the error frame telling the card why is on its
+    /// way, and this error ends the exchange when the card answers it.
+    refusing: Option<WalletError>,
 }
 
 impl ReaderDriver {
     /// A reader for `party` with this device's NFC limits.
     pub fn new(party: Party, config: ReaderConfig) -> Result<Self, WalletError> {
-        Ok(Self { reader: ReaderSession::new(config)?, party, done: false })
+        Ok(Self { reader: ReaderSession::new(config)?, party, done: false, refusing: None })
     }
 
     /// The SELECT command to send first (again after a tear: re-tapping starts here).
@@ -164,19 +167,45 @@ impl ReaderDriver {
             self.party.torn();
         }
         self.reader.reset();
+        self.refusing = None;
     }
 
     /// Takes the card's response to the last command.
+    ///
+    /// When this side refuses the card's frame (a payment or receipt it must not accept), it
+    /// first sends the card an error frame with the [`Reason`](crate::reason::Reason), so the
+    /// wallet on the card learns why as `PeerRejected`, and returns the refusal when the card
+    /// has answered it (or at once if sending fails).
     pub fn handle_response(&mut self, response: &[u8], now: u64) -> Result<ReaderStep, WalletError> {
-        match self.reader.handle_response(response)? {
+        let event = self.reader.handle_response(response);
+        if let Some(refusal) = self.refusing.take() {
+            if let Ok(ReaderEvent::Transmit(apdu)) = event {
+                // The error frame is still being chained out.
+                self.refusing = Some(refusal);
+                return Ok(ReaderStep::Transmit(apdu));
+            }
+            return Err(refusal);
+        }
+        match event? {
             ReaderEvent::Transmit(apdu) => Ok(ReaderStep::Transmit(apdu)),
             ReaderEvent::Selected(_) => Ok(ReaderStep::Transmit(self.reader.send_frame(&self.party.first_frame())?)),
-            ReaderEvent::Frame(frame) => match self.party.handle(&frame, now)? {
-                Some(next) => Ok(ReaderStep::Transmit(self.reader.send_frame(&next)?)),
-                None => {
+            ReaderEvent::Frame(frame) => match self.party.handle(&frame, now) {
+                Ok(Some(next)) => Ok(ReaderStep::Transmit(self.reader.send_frame(&next)?)),
+                Ok(None) => {
                     self.done = true;
                     Ok(ReaderStep::Done)
                 }
+                Err(WalletError::Rejected(r)) => {
+                    let frame = Frame::Error { reason: r.reason(), message: r.to_string() }.encode();
+                    match self.reader.send_frame(&frame) {
+                        Ok(apdu) => {
+                            self.refusing = Some(WalletError::Rejected(r));
+                            Ok(ReaderStep::Transmit(apdu))
+                        }
+                        Err(_) => Err(WalletError::Rejected(r)),
+                    }
+                }
+                Err(e) => Err(e),
             },
         }
     }

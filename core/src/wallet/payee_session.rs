@@ -131,8 +131,8 @@ impl PayeeSession {
         match Frame::decode(frame) {
             Ok(Frame::Poll) => return Ok(Some(self.request_frame.clone())),
             Ok(Frame::Ack) => return Ok(None),
-            Ok(Frame::Error { code, message }) => {
-                return Err(crate::protocol::ProtocolError::Peer { code, message }.into());
+            Ok(Frame::Error { reason, message }) => {
+                return Err(crate::protocol::ProtocolError::Peer { reason, message }.into());
             }
             _ => {}
         }

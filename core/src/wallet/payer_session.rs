@@ -101,6 +101,10 @@ impl PayerSession {
         let wallet = self.wallet.clone();
         let mut inner = wallet.lock();
         inner.ensure_sound()?;
+        // This wallet's own state first: a payer whose certificate ended must sync, whatever
+        // the request says (and a request it cannot verify yet, say signed under an issuer key
+        // announced after its last sync, would otherwise hide that).
+        inner.limits()?.check_certificate(now)?;
         let policy = inner.policy()?;
         let revocations = inner.store.revocation_list()?;
         let checks = PayerChecks {

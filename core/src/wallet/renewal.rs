@@ -29,7 +29,9 @@ pub enum Renewal {
     },
     /// The issuer refused to renew (for example, the wallet is revoked).
     Refused {
-        /// The issuer's reason.
+        /// Why (e.g. [`Reason::Revoked`](crate::reason::Reason::Revoked)).
+        reason: crate::reason::Reason,
+        /// The issuer's explanation.
         detail: String,
     },
 }
@@ -49,9 +51,9 @@ impl Wallet {
         }
         let registered = match client.register().await {
             Ok(r) => r,
-            Err(SyncError::Refused { code, message, .. }) => {
-                tracing::warn!(target: "offline_cash::wallet", code, "certificate renewal refused: {message}");
-                return Ok(Renewal::Refused { detail: format!("{code}: {message}") });
+            Err(SyncError::Refused { reason, message, .. }) => {
+                tracing::warn!(target: "offline_cash::wallet", reason = reason.name(), "certificate renewal refused: {message}");
+                return Ok(Renewal::Refused { reason, detail: message });
             }
             Err(e) => return Err(e.into()),
         };

@@ -59,8 +59,8 @@ pub struct SyncReport {
 impl From<SyncError> for WalletError {
     fn from(e: SyncError) -> Self {
         match e {
-            SyncError::Refused { status, code, message } => {
-                WalletError::IssuerRefused { status, code, detail: message }
+            SyncError::Refused { status, reason, message } => {
+                WalletError::IssuerRefused { status, reason, detail: message }
             }
             SyncError::Misuse { what } => WalletError::Misuse { detail: what },
             SyncError::Signing(c) => WalletError::Signer(c),
@@ -155,7 +155,7 @@ impl Wallet {
                 if record.kind == OutboxKind::Link && matches!(status, "accepted" | "duplicate" | "double_spend") {
                     to_complete.push(record.record.as_slice());
                 }
-                let detail = result.reason.clone().unwrap_or_default().into_bytes();
+                let detail = result.reason.map_or("", |r| r.name()).as_bytes().to_vec();
                 results.push(SettlementResult { outbox_id: record.id, status: status.into(), detail });
             }
             {
