@@ -32,6 +32,7 @@
 //! scaffolding.
 #![forbid(unsafe_code)]
 
+mod account;
 mod error;
 mod key;
 mod logging;
@@ -40,6 +41,7 @@ mod signer;
 mod suite;
 mod wallet;
 
+pub use account::{LostWallet, report_lost};
 pub use error::{CryptoReason, KeyWrapperError, LimitKind, OfflineCashError, Reason, SignerError};
 pub use key::{KeyWrapper, SoftwareKey};
 pub use logging::{LogLevel, Logger, set_logger};

@@ -119,7 +119,7 @@ pub struct PendingPayment {
 }
 
 /// What a sync did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncReport {
     /// Batches sent.
     pub batches: u32,
@@ -141,6 +141,12 @@ pub struct SyncReport {
     /// from a trusted key introduces, a forged rotation, policy or revocation list, or an
     /// older one). Not 0: the answers were altered on the way, or the issuer misbehaves.
     pub refused: u32,
+    /// The certificate's new end (Unix seconds) when this sync renewed it (it was in the last
+    /// third of its window); `None` when no renewal was due or it was refused.
+    pub renewed_until: Option<u64>,
+    /// Why the issuer refused a due renewal (e.g. `Revoked`); `None` otherwise. A wallet whose
+    /// renewal is refused stops paying offline when its certificate ends.
+    pub renewal_refused: Option<crate::Reason>,
 }
 
 /// Something that happened, for the app's UI.
@@ -505,6 +511,14 @@ impl Wallet {
             revoked: r.revoked as u64,
             rollback_detected: r.rollback_detected,
             refused: u32::try_from(r.refused.len()).unwrap_or(u32::MAX),
+            renewed_until: match r.renewal {
+                cw::renewal::Renewal::Renewed { not_after } => Some(not_after),
+                _ => None,
+            },
+            renewal_refused: match r.renewal {
+                cw::renewal::Renewal::Refused { reason, .. } => Some(reason),
+                _ => None,
+            },
         })
     }
 }

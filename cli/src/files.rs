@@ -136,7 +136,7 @@ pub async fn register(dir: &Path, issuer: &str, credential: &str) -> Result<(), 
     write_private(&dir.join(CONF_FILE), format!("url={issuer}\ncredential={credential}\n").as_bytes())?;
     let client = client(dir, &wallet)?;
     wallet.register(&client).await?;
-    println!("registered wallet {} with {issuer}", wallet.id());
+    println!("registered wallet {} with {issuer}", offline_cash_core::sync::auth::to_hex(&wallet.id().0));
     Ok(())
 }
 

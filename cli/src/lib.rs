@@ -14,6 +14,7 @@
 //! [`CliError::Failed`] (the binary prints `FAILED: …` and exits non-zero).
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod bench;
 pub mod check;
 pub mod demo;

@@ -168,6 +168,33 @@ enum IssuerCommand {
         #[arg(long, default_value_t = 0)]
         balance: u64,
     },
+    /// Reports a wallet of your account lost or broken (from any device, with the account
+    /// credential): it is revoked at once, and what it held returns to the account after its
+    /// offline window.
+    ReportLost {
+        /// Issuer base URL.
+        #[arg(long)]
+        issuer: String,
+        /// The account's credential (the one `wallet register` took).
+        #[arg(long)]
+        credential: String,
+        /// The lost wallet's id (hex, as `wallet balance` or `wallet register` printed it).
+        #[arg(long)]
+        wallet: String,
+    },
+    /// Lifts an account's revocation (after a double spend) so its customer may register and
+    /// fund wallets again (administrator).
+    Reinstate {
+        /// Issuer base URL.
+        #[arg(long)]
+        issuer: String,
+        /// The issuer's admin token.
+        #[arg(long, env = "OC_ISSUER_ADMIN_TOKEN")]
+        admin_token: String,
+        /// Customer reference of the account.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 async fn wallet(cmd: WalletCommand) -> Result<(), CliError> {
@@ -192,6 +219,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Wallet(cmd) => wallet(cmd).await,
         Command::Issuer(IssuerCommand::Account { issuer, admin_token, name, balance }) => {
             files::create_account(&issuer, &admin_token, &name, balance).await
+        }
+        Command::Issuer(IssuerCommand::ReportLost { issuer, credential, wallet }) => {
+            offline_cash_cli::account::report_lost(&issuer, &credential, &wallet).await
+        }
+        Command::Issuer(IssuerCommand::Reinstate { issuer, admin_token, name }) => {
+            offline_cash_cli::account::reinstate(&issuer, &admin_token, &name).await
         }
         Command::Simulate(args) => simulate::run(args).await.map(|_| ()),
         Command::Bench(args) => bench::run(&args),

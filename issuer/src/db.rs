@@ -18,7 +18,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 5;
+pub const CURRENT_VERSION: i64 = 6;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -204,7 +204,11 @@ fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> 
         // strand the links a wallet signed under its earlier certificates.
         tx.execute_batch(UPGRADE_V4_TO_V5)?;
     }
-    // Future: `if found < 6 && target >= 6 { upgrade_v5_to_v6(tx)? }` and so on.
+    if found < 6 && target >= 6 {
+        // v6: wallets reported lost, and when their value returns to the account.
+        tx.execute_batch(crate::lost::SCHEMA_V6)?;
+    }
+    // Future: `if found < 7 && target >= 7 { … }` and so on.
     Ok(())
 }
 

@@ -42,6 +42,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", paths::SYNC),
     ("GET", paths::REVOCATIONS),
     ("GET", paths::ISSUER_KEYS),
+    ("POST", paths::LOST_WALLET),
 ];
 
 /// Server settings.
@@ -201,6 +202,21 @@ async fn reinstate_account(
     ))
 }
 
+async fn report_lost(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<wire::LostWalletResponse>> {
+    let Path(wallet) = path.map_err(|e| IssuerError::malformed(e.body_text()))?;
+    let bytes = body_bytes(body, state.limit)?;
+    let req: wire::LostWalletRequest =
+        if bytes.is_empty() { wire::LostWalletRequest::default() } else { parse(&bytes)? };
+    let issuer = state.issuer.clone();
+    let credential = bearer(&headers).map(str::to_owned);
+    Ok(Json(blocking(move || issuer.report_lost(credential.as_deref(), &wallet, req.second_factor.as_deref())).await?))
+}
+
 async fn audit(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<wire::AuditResponse>> {
     let issuer = state.issuer.clone();
     let token = bearer(&headers).map(str::to_owned);
@@ -311,6 +327,7 @@ pub fn router(issuer: Arc<Issuer>, max_body_bytes: usize) -> Router {
         .route(paths::SYNC, post(sync))
         .route(paths::REVOCATIONS, get(revocations))
         .route(paths::ISSUER_KEYS, get(issuer_keys))
+        .route(paths::LOST_WALLET, post(report_lost))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
@@ -393,6 +410,10 @@ impl Server {
                     Ok(0) => {}
                     Ok(v) => tracing::info!(value = v, "expired notes returned to their owners"),
                     Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+                }
+                let i = issuer.clone();
+                if let Err(e) = blocking(move || i.return_lost()).await {
+                    tracing::error!(error = %e, "lost-wallet sweep failed");
                 }
             }
         });

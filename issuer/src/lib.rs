@@ -20,6 +20,7 @@ mod error;
 pub mod http;
 mod issuer;
 pub mod keys;
+mod lost;
 pub mod metrics;
 pub mod proofs;
 pub mod rate_limit;

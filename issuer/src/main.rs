@@ -28,7 +28,8 @@ enum Command {
     /// Measure settlement throughput over HTTP against the crypto-only limit.
     Bench(bench::BenchArgs),
     /// Create the next issuer signing key and its rotation, signed by the current key. Run
-    /// with the server stopped; the new key signs from the next start.
+    /// with the server stopped; the rotation is served from the next start, and the new key
+    /// signs from its announced time (--activate-after-secs).
     RotateKey(RotateKeyArgs),
 }
 

@@ -422,6 +422,9 @@ impl Issuer {
         );
         match state.as_str() {
             "live" | "spent" => {}
+            // A lost wallet's note returned to its account, spent before the loss by a payee
+            // who settles only now: honoured, and booked to the account (crate::lost).
+            "deposited" if crate::lost::reopen_returned(tx, &parent, now)? => {}
             "deposited" | "refreshed" => {
                 // The owner deposited (or refreshed) the note and also spent it offline.
                 return self.double_spend(tx, link, signer, None, now, out);

@@ -165,6 +165,9 @@ def _issuer():
     return url, token
 
 
+CREDENTIALS = {}  # wallet name -> its account credential
+
+
 def _wallet(name, notes):
     import asyncio
     import json
@@ -181,6 +184,7 @@ def _wallet(name, notes):
     )
     with urllib.request.urlopen(req) as resp:
         credential = json.loads(resp.read())["credential"]
+    CREDENTIALS[name] = credential
     config = oc.WalletConfig(
         issuer_url=url,
         account_credential=credential,
@@ -218,6 +222,28 @@ def payment_between_two_wallets_with_payee_and_payer_session_frames():
     for size in (0, 1, 7, 64, 4096):
         expect(oc.OfflineCashError, bob.pay().handle_frame, secrets.token_bytes(size))
         expect(oc.OfflineCashError, bob.request_payment(5).handle_frame, secrets.token_bytes(size))
+
+
+@test
+def a_lost_phone_is_reported_from_elsewhere_with_the_account_credential():
+    import asyncio
+
+    url, _ = _issuer()
+    phone = _wallet("lost-phone", [300])
+    report = asyncio.run(oc.report_lost(url, CREDENTIALS["lost-phone"], phone.id()))
+    assert report.wallet_id == phone.id() and report.held_known == 300, report
+    assert report.returns_at > report.reported_at, report
+    assert asyncio.run(oc.report_lost(url, CREDENTIALS["lost-phone"], phone.id())) == report, "answered once"
+    try:
+        asyncio.run(oc.report_lost(url, "not-a-credential", phone.id()))
+        raise AssertionError("a wrong credential was accepted")
+    except oc.OfflineCashError.IssuerRefused as e:
+        assert e.reason == oc.Reason.UNAUTHORIZED and e.status == 401, e
+    expect(oc.OfflineCashError, lambda: asyncio.run(oc.report_lost(url, CREDENTIALS["lost-phone"], "12ab")))
+    # The phone itself (if found again) syncs and sees its renewal refused as revoked once due;
+    # right after provisioning no renewal is due.
+    r = asyncio.run(phone.sync())
+    assert r.renewed_until is None and r.renewal_refused is None, r
 
 
 def main():

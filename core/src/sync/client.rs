@@ -320,6 +320,46 @@ impl SyncClient {
         Ok(AccountCreated { customer_ref: out.customer_ref, credential: out.credential })
     }
 
+    /// Lifts an account's revocation (administrator): its customer may register and fund
+    /// wallets again. Returns whether it was revoked.
+    pub async fn reinstate_account(base_url: &str, admin_token: &str, customer_ref: &str) -> Result<bool, SyncError> {
+        check_url(base_url, false)?;
+        let http = reqwest::Client::new();
+        let path = paths::REINSTATE_ACCOUNT.replace("{customer_ref}", customer_ref);
+        let url = format!("{}{}", base_url.trim_end_matches('/'), path);
+        let resp = http
+            .post(&url)
+            .bearer_auth(admin_token)
+            .send()
+            .await
+            .map_err(|e| SyncError::Network { url: url.clone(), message: e.to_string() })?;
+        let out: wire::ReinstateAccountResponse = read_answer(resp, 1).await?;
+        Ok(out.was_revoked)
+    }
+
+    /// Reports wallet `wallet` of the account whose bearer `credential` this is lost or broken
+    /// (from another device: the lost phone's key is not needed). The issuer revokes it at once
+    /// and returns what it still holds to the account after its offline window
+    /// ([`wire::LostWalletResponse::returns_at`]); a new wallet of the account then funds it.
+    pub async fn report_lost(
+        base_url: &str,
+        credential: &str,
+        wallet: &crate::token::WalletId,
+    ) -> Result<wire::LostWalletResponse, SyncError> {
+        check_url(base_url, false)?;
+        let http = reqwest::Client::new();
+        let path = paths::LOST_WALLET.replace("{wallet}", &crate::sync::auth::to_hex(&wallet.0));
+        let url = format!("{}{}", base_url.trim_end_matches('/'), path);
+        let resp = http
+            .post(&url)
+            .bearer_auth(credential)
+            .json(&wire::LostWalletRequest::default())
+            .send()
+            .await
+            .map_err(|e| SyncError::Network { url: url.clone(), message: e.to_string() })?;
+        read_answer(resp, 1).await
+    }
+
     /// Registers this wallet's key under the account; returns its certificate.
     pub async fn register(&self) -> Result<Registered, SyncError> {
         let pk = self.signer.public_key();

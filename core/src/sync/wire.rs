@@ -38,6 +38,9 @@ pub mod paths {
     pub const REVOCATIONS: &str = "/v1/revocations";
     /// `GET` (public): issuer keys, their rotation chain and the signed policy.
     pub const ISSUER_KEYS: &str = "/v1/issuer-keys";
+    /// `POST` (account credential, no wallet signature: the phone is gone): reports a wallet
+    /// of the account lost or broken.
+    pub const LOST_WALLET: &str = "/v1/wallets/{wallet}/lost";
 }
 
 /// The body of every 4xx/5xx answer.
@@ -254,6 +257,30 @@ pub struct ReinstateAccountResponse {
     pub customer_ref: String,
     /// Whether it was revoked before this call.
     pub was_revoked: bool,
+}
+
+/// `POST /v1/wallets/{wallet}/lost`, with the account's bearer credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LostWalletRequest {
+    /// Reserved for an issuer that asks for a second factor (a one-time code, a confirmation
+    /// from the bank's app). The reference issuer asks for none and refuses one it cannot check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<String>,
+}
+
+/// Answer to [`LostWalletRequest`]: the wallet is revoked from now on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LostWalletResponse {
+    /// The wallet (hex id).
+    pub wallet: String,
+    /// When it was first reported (a repeated report answers the first).
+    pub reported_at: u64,
+    /// From when the value it still holds goes back to the account: the end of its last
+    /// certificate (it cannot pay offline after that) plus the time payees have to settle.
+    pub returns_at: u64,
+    /// What the issuer knows it holds now (notes received offline and not yet uploaded by
+    /// their payers are not counted; they return once uploaded).
+    pub held_known: u64,
 }
 
 /// `GET /v1/admin/audit`: the conservation check.
