@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== docs: every path, test and name the code map cites exists"
+python3 scripts/check-doc-refs.py
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
