@@ -35,12 +35,23 @@ pub struct Limits {
 impl Limits {
     /// The limits set by `policy` and `certificate` together.
     pub fn new(policy: &PolicyBody, certificate: &CertificateBody) -> Self {
+        Self::combine(
+            (policy.per_payment_limit, policy.offline_holding_limit, policy.max_offline_payments),
+            (certificate.per_payment_limit, certificate.holding_limit),
+            (certificate.not_before, certificate.not_after),
+        )
+    }
+
+    /// The one place the rule "the smaller of the policy's and the certificate's limit" is
+    /// applied: `policy` = (per payment, holding, offline payments), `certificate` = (per
+    /// payment, holding), `window` = the certificate's (not before, not after).
+    pub fn combine(policy: (u64, u64, u32), certificate: (u64, u64), window: (u64, u64)) -> Self {
         Self {
-            per_payment: policy.per_payment_limit.min(certificate.per_payment_limit),
-            holding: policy.offline_holding_limit.min(certificate.holding_limit),
-            max_offline_payments: policy.max_offline_payments,
-            certificate_not_before: certificate.not_before,
-            certificate_not_after: certificate.not_after,
+            per_payment: policy.0.min(certificate.0),
+            holding: policy.1.min(certificate.1),
+            max_offline_payments: policy.2,
+            certificate_not_before: window.0,
+            certificate_not_after: window.1,
         }
     }
 

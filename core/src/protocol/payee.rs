@@ -201,8 +201,10 @@ impl IncomingPayment {
         let payer_cert = crate::token::select_valid_at(candidates, now).ok_or(PaymentRejection::NotBoundToRequest)?;
         payer_cert.check_valid_at(now).map_err(PaymentRejection::Certificate)?;
         let policy = checks.verify.policy;
-        check_limit(LimitKind::PerPayment, policy.per_payment_limit.min(payer_cert.body().per_payment_limit), paid)?;
-        let holding = policy.offline_holding_limit.min(checks.payee_certificate.body().holding_limit);
+        // The payer's limits and the payee's, each min(policy, certificate): one rule, in `Limits`.
+        let per_payment = crate::policy::Limits::new(policy, payer_cert.body()).per_payment;
+        check_limit(LimitKind::PerPayment, per_payment, paid)?;
+        let holding = crate::policy::Limits::new(policy, checks.payee_certificate.body()).holding;
         check_limit(LimitKind::Holding, holding, checks.balance.saturating_add(paid))?;
         for link in &bundle.links {
             let parent = link.body().parent;

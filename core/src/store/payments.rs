@@ -215,13 +215,7 @@ pub(crate) fn limits(tx: &Transaction<'_>) -> Result<Limits, StoreError> {
     let (Some(ppp), Some(ph), Some(pmax)) = (ppp, ph, pmax) else {
         return Err(StoreError::NotProvisioned { missing: "policy" });
     };
-    Ok(Limits {
-        per_payment: ppp.min(cpp),
-        holding: ph.min(ch),
-        max_offline_payments: pmax,
-        certificate_not_before: nb,
-        certificate_not_after: na,
-    })
+    Ok(Limits::combine((ppp, ph, pmax), (cpp, ch), (nb, na)))
 }
 
 impl Store {

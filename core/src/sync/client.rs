@@ -279,6 +279,11 @@ impl SyncClient {
         }
     }
 
+    /// The time this client stamps its requests with (its clock, or the system clock).
+    pub fn now(&self) -> u64 {
+        self.clock.as_ref().map_or_else(now, |c| c())
+    }
+
     /// The same client stamping its signed requests with `clock` instead of the system clock
     /// (tests that move time: the issuer's clock and the wallet's `now` are then the same).
     pub fn with_clock(mut self, clock: Clock) -> Self {
@@ -444,7 +449,7 @@ impl SyncClient {
             // A fresh nonce and timestamp per attempt: the issuer refuses replayed nonces.
             let mut nonce = [0u8; 16];
             OsRng.fill_bytes(&mut nonce);
-            let ts = self.clock.as_ref().map_or_else(now, |c| c());
+            let ts = self.now();
             let digest = auth::request_digest("POST", path, &bytes, ts, &nonce, &self.wallet);
             let signature = auth::sign_digest(self.signer.as_ref(), &digest)?;
             let req = self

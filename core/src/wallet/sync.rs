@@ -82,9 +82,9 @@ impl Wallet {
         if self.lock().trust.keys().next().is_none() {
             self.install_issuer_keys(&trust.keys)?;
         }
-        // Registration is online: the client already signs its requests with the system
-        // clock, and the clock only bounds how far ahead a rotation may be dated.
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        // Registration is online: the time is the client's (the one its signed requests carry);
+        // it only bounds how far ahead a rotation may be dated.
+        let now = client.now();
         let update = IssuerUpdate { issuer_keys: trust.keys, rotations: trust.rotations, ..IssuerUpdate::default() };
         self.apply_issuer_update(&update, now)?;
         let registered = client.register().await?;
