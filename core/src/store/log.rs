@@ -32,6 +32,14 @@ pub enum LogKind {
     SpendComplete,
     /// An incoming payment (value became spendable).
     Receive,
+    /// Notes handed to a refresh or deposit flow (value left spendable, now in the flow).
+    FlowStarted,
+    /// A refresh finished: the notes are retired, fresh notes of the same total are spendable.
+    Refreshed,
+    /// A deposit finished: the notes' value is in the account.
+    Deposited,
+    /// A flow was refused by the issuer: its notes are spendable again.
+    FlowFailed,
 }
 
 impl LogKind {
@@ -42,6 +50,10 @@ impl LogKind {
             LogKind::Spend => "spend",
             LogKind::SpendComplete => "spend_complete",
             LogKind::Receive => "receive",
+            LogKind::FlowStarted => "flow_started",
+            LogKind::Refreshed => "refreshed",
+            LogKind::Deposited => "deposited",
+            LogKind::FlowFailed => "flow_failed",
         }
     }
 
@@ -51,6 +63,10 @@ impl LogKind {
             "spend" => LogKind::Spend,
             "spend_complete" => LogKind::SpendComplete,
             "receive" => LogKind::Receive,
+            "flow_started" => LogKind::FlowStarted,
+            "refreshed" => LogKind::Refreshed,
+            "deposited" => LogKind::Deposited,
+            "flow_failed" => LogKind::FlowFailed,
             other => return Err(StoreError::Corrupt { detail: format!("unknown log kind {other:?}") }),
         })
     }

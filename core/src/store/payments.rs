@@ -154,7 +154,7 @@ pub enum Received {
     },
 }
 
-fn insert_note(
+pub(super) fn insert_note(
     tx: &Transaction<'_>,
     chain: &Chain,
     origin: &str,
@@ -191,7 +191,7 @@ fn insert_note(
     Ok(amount)
 }
 
-fn sum_chains(chains: &[Chain]) -> Result<u64, StoreError> {
+pub(super) fn sum_chains(chains: &[Chain]) -> Result<u64, StoreError> {
     chains.iter().try_fold(0u64, |acc, c| {
         acc.checked_add(head_amount(c)?).ok_or(StoreError::OutOfRange { field: "total amount" })
     })

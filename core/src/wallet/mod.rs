@@ -17,15 +17,24 @@
 //! calls so that the durability rule holds (pending before sending, committed before the
 //! receipt).
 
+pub mod denominations;
+#[cfg(feature = "sync")]
+pub mod deposit;
 mod entropy;
 mod error;
+#[cfg(feature = "sync")]
+pub mod flow;
 mod keys;
 mod nfc_roles;
 mod payee_session;
 mod payer_session;
 #[cfg(feature = "sync")]
+pub mod refresh;
+#[cfg(feature = "sync")]
 pub mod renewal;
 mod saved_request;
+#[cfg(feature = "sync")]
+pub mod settlement;
 #[cfg(feature = "sync")]
 pub mod sync;
 pub mod tap;
@@ -285,24 +294,7 @@ impl Wallet {
             .try_fold(0u64, |sum, c| sum.checked_add(c.amount()))
             .ok_or(WalletError::Misuse { detail: "the notes' total overflows".into() })?;
         inner.check_holding(total)?;
-        let policy = inner.policy()?;
-        let revocations = inner.store.revocation_list()?;
-        let ctx = VerifyContext {
-            trust: &inner.trust,
-            policy: policy.body(),
-            revocations: revocation_check(revocations.as_ref()),
-            known_certificates: &inner.certs,
-            now,
-            max_clock_skew: inner.config.max_clock_skew,
-        };
-        // Verified a bundle's worth at a time: a deposit may hold more notes than one payment.
-        for part in chains.chunks(crate::token::MAX_BUNDLE_HEADS) {
-            let bundle = Bundle::from_chains(part, &[], &Default::default())?;
-            let verified = verify_bundle(&bundle, &ctx)?;
-            if let Some(coin) = verified.coins.iter().find(|c| c.owner != self.id) {
-                return Err(WalletError::Rejected(crate::protocol::PaymentRejection::WrongPayee { found: coin.owner }));
-            }
-        }
+        inner.verify_issued(chains, self.id, now)?;
         Ok(inner.store.fund(chains, now)?)
     }
 
@@ -388,6 +380,30 @@ pub(crate) fn revocation_check(list: Option<&RevocationList>) -> &dyn Revocation
 }
 
 impl Inner {
+    /// Verifies notes the issuer gave this wallet online (funding, refresh) like any payment:
+    /// issuer signature, owner `me`, expiry, policy.
+    pub(crate) fn verify_issued(&self, chains: &[Chain], me: WalletId, now: u64) -> Result<(), WalletError> {
+        let policy = self.policy()?;
+        let revocations = self.store.revocation_list()?;
+        let ctx = VerifyContext {
+            trust: &self.trust,
+            policy: policy.body(),
+            revocations: revocation_check(revocations.as_ref()),
+            known_certificates: &self.certs,
+            now,
+            max_clock_skew: self.config.max_clock_skew,
+        };
+        // Verified a bundle's worth at a time: a deposit may hold more notes than one payment.
+        for part in chains.chunks(crate::token::MAX_BUNDLE_HEADS) {
+            let bundle = Bundle::from_chains(part, &[], &Default::default())?;
+            let verified = verify_bundle(&bundle, &ctx)?;
+            if let Some(coin) = verified.coins.iter().find(|c| c.owner != me) {
+                return Err(WalletError::Rejected(crate::protocol::PaymentRejection::WrongPayee { found: coin.owner }));
+            }
+        }
+        Ok(())
+    }
+
     /// The installed policy, or `NotProvisioned`.
     pub(crate) fn policy(&self) -> Result<Policy, WalletError> {
         self.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })
