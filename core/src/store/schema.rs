@@ -494,6 +494,40 @@ mod tests {
     }
 
     #[test]
+    fn upgrading_v5_keeps_the_notes_and_drops_a_policy_of_the_old_layout() {
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(SCHEMA_V1).unwrap();
+        for from in 1..5 {
+            upgrade_from(&old, from).unwrap();
+        }
+        old.execute_batch(
+            "INSERT INTO wallet (id, suite, public_key, hardware_key_ref, policy, policy_sequence)
+                 VALUES (1, 1, x'00', 'k', x'0102', 7);
+             INSERT INTO notes (note_id, amount, depth, expires_at, state, chain, origin, added_at)
+                 VALUES (x'11', 5, 3, 9, 'unspent', x'00', 'received', 4);",
+        )
+        .unwrap();
+        old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        old.pragma_update(None, "user_version", 5).unwrap();
+        init(&mut old).unwrap();
+        let note: (u64, u32, String, String, Option<i64>) = old
+            .query_row("SELECT amount, depth, state, origin, flow_id FROM notes", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap();
+        assert_eq!(note, (5, 3, "unspent".into(), "received".into(), None));
+        let (policy, sequence): (Option<Vec<u8>>, i64) =
+            old.query_row("SELECT policy, policy_sequence FROM wallet", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((policy, sequence), (None, 7), "the blob goes, its sequence stays");
+        let counters: (i64, i64, i64) = old
+            .query_row("SELECT in_flows, deposited, refreshed FROM state", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(counters, (0, 0, 0));
+    }
+
+    #[test]
     fn newer_database_is_refused_and_left_untouched() {
         let mut conn = Connection::open_in_memory().unwrap();
         init(&mut conn).unwrap();

@@ -121,3 +121,27 @@ impl super::signed::IssuerSigned for PolicyBody {
         self.issued_at
     }
 }
+
+#[cfg(all(test, feature = "test-support"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sequence_of_a_policy_is_read_whatever_its_layout() {
+        let fx = crate::testkit::TestIssuer::new(crate::crypto::Suite::EcdsaP256).unwrap();
+        let bytes = fx.policy.to_bytes();
+        assert_eq!(policy_sequence_of(&bytes), Some(fx.policy.body().sequence));
+        // The layout before the refresh rules: ten elements, no longer a `Policy`.
+        let mut enc = Encoder::new();
+        enc.array(2).array(10).uint(1).uint(1).uint(41).uint(0).text("EUR");
+        for v in [1u64, 2, 3, 4, 5] {
+            enc.uint(v);
+        }
+        enc.bytes(&[0; 8]);
+        let old = enc.finish();
+        assert!(Policy::from_bytes(&old).is_err());
+        assert_eq!(policy_sequence_of(&old), Some(41));
+        assert_eq!(policy_sequence_of(b"not a policy"), None);
+    }
+}
