@@ -226,3 +226,42 @@ async fn defund_moves_an_amount_to_the_account_splitting_a_note_at_the_issuer() 
     assert!(server.issuer.audit().unwrap().balanced);
     server.shutdown().await.unwrap();
 }
+
+/// Target of issue 15: a wallet pays 1,000 times out of one funded note, syncing now and then
+/// (far more often than once per certificate window), and never meets "insufficient funds"
+/// while its spendable balance covers the amount.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_payments_out_of_one_funded_note_never_meet_insufficient_funds() {
+    let server = common::start().await;
+    let url = server.url();
+    let alice = in_memory(&url, "alice", 100_000).await;
+    let shops =
+        [in_memory(&url, "bakery", 0).await, in_memory(&url, "bus", 0).await, in_memory(&url, "canteen", 0).await];
+    alice.wallet.fund(&alice.client, &[40_000], now()).await.unwrap();
+    let mut paid = 0u64;
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    for i in 0..1_000u32 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let amount = 1 + rng % 60;
+        let shop = &shops[(rng % 3) as usize];
+        let before = alice.wallet.balance().unwrap().spendable;
+        assert!(before >= amount, "the test spends less than it funded");
+        assert_paid(&pay(&alice, shop, amount), &format!("payment {i} of {amount} with {before} spendable"));
+        paid += amount;
+        if i % 25 == 24 {
+            alice.wallet.sync(&alice.client, now()).await.unwrap();
+        }
+        if i % 100 == 99 {
+            for shop in &shops {
+                shop.wallet.sync(&shop.client, now()).await.unwrap();
+            }
+        }
+    }
+    assert_eq!(alice.wallet.balance().unwrap().total, 40_000 - paid);
+    alice.wallet.check().unwrap();
+    alice.wallet.sync(&alice.client, now()).await.unwrap();
+    assert!(server.issuer.audit().unwrap().balanced);
+    server.shutdown().await.unwrap();
+}

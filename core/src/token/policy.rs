@@ -49,9 +49,9 @@ pub struct RefreshPolicy {
 }
 
 impl Default for RefreshPolicy {
-    /// Two links of margin, 30 days before expiry, 48 notes.
+    /// Half of the default depth limit (32) as margin, 30 days before expiry, 48 notes.
     fn default() -> Self {
-        Self { depth_margin: 2, expiry_window: 30 * 24 * 3600, max_notes: 48 }
+        Self { depth_margin: 16, expiry_window: 30 * 24 * 3600, max_notes: 48 }
     }
 }
 
