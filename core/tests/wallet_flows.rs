@@ -171,3 +171,46 @@ async fn a_flow_left_open_by_a_restart_finishes_after_it() {
     drop(wallet);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_balance_says_what_waits_for_a_refresh_and_why() {
+    use offline_cash_core::wallet::balance::WaitReason;
+    use offline_cash_core::wallet::tap::{TapConfig, tap};
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    // A note that went through one other wallet, then to the payee.
+    let (payer, payee) =
+        offline_cash_core::wallet::testing::payer_at_depth(&issuer, Suite::EcdsaP256, 2, 300, 9, T0).unwrap();
+    let first_holder = {
+        let chain = payer.with_store(|s| s.unspent_notes().unwrap())[0].chain.clone();
+        chain.signers()[0]
+    };
+    let report = tap(payer.pay(), payee.request_payment(300, T0).unwrap(), TapConfig::payee_is_card(true), T0).unwrap();
+    assert!(report.payer_complete);
+    fund(&issuer, &payee, &[700], T0).unwrap();
+    let d = payee.balance_detail(T0).unwrap();
+    assert_eq!((d.spendable_now, d.one_payment, d.total), (1_000, 1_000, 1_000));
+    assert!(d.waiting.is_empty());
+    // The first holder is revoked: the 300 waits for a refresh.
+    payee.install_revocations(&issuer.revoke(vec![first_holder]).unwrap()).unwrap();
+    let d = payee.balance_detail(T0).unwrap();
+    assert_eq!((d.spendable_now, d.waiting_for(WaitReason::RevokedCustodian)), (700, 300));
+    // After expiry everything waits (the expired reason comes first).
+    let expiry = payee.with_store(|s| s.unspent_notes().unwrap()).iter().map(|n| n.expires_at).min().unwrap();
+    let d = payee.balance_detail(expiry + 1).unwrap();
+    assert_eq!((d.spendable_now, d.waiting_for(WaitReason::Expired), d.total), (0, 1_000, 1_000));
+}
+
+#[test]
+fn lifecycle_events_announce_expiring_notes_and_certificate() {
+    use offline_cash_core::wallet::WalletEvent;
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let wallet = provisioned(&issuer, Suite::EcdsaP256, 4).unwrap();
+    fund(&issuer, &wallet, &[100, 200], T0).unwrap();
+    assert!(wallet.lifecycle_events(T0).unwrap().is_empty());
+    let expiry = wallet.with_store(|s| s.unspent_notes().unwrap())[0].expires_at;
+    let events = wallet.lifecycle_events(expiry - 86_400).unwrap();
+    assert!(events.contains(&WalletEvent::NotesExpiring { amount: 300, first_expiry: expiry }), "{events:?}");
+    let not_after = wallet.limits().unwrap().certificate_not_after;
+    assert!(events.contains(&WalletEvent::CertificateExpiring { not_after }), "{events:?}");
+    assert_eq!(wallet.poll_event(), Some(events[0].clone()), "queued for the app too");
+}

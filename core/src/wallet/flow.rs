@@ -211,7 +211,6 @@ impl Wallet {
         if !fresh.is_empty() {
             inner.verify_issued(&fresh, self.id, now)?;
         }
-        let before = inner.store.flow(flow.id)?.map(|f| f.amount).unwrap_or(0);
         let returned_value: u64 = records.iter().flatten().filter(|n| returned.contains(&n.id)).map(|n| n.amount).sum();
         match flow.kind {
             FlowKind::Refresh => inner.store.finish_refresh(flow.id, &fresh, &returned, reason.as_deref(), now)?,
@@ -228,6 +227,11 @@ impl Wallet {
             revocations: outcome.revocations.map(|r| r.list),
         };
         let refused = self.apply_issuer_update(&update, now)?;
+        self.lock().push_event(super::WalletEvent::FlowFinished {
+            kind: flow.kind,
+            done: flow.amount - returned_value,
+            returned: returned_value,
+        });
         if let Some(r) = &reason {
             tracing::warn!(target: "offline_cash::wallet", flow = flow.id, returned = returned_value, "flow partly refused: {r}");
         }
@@ -236,7 +240,7 @@ impl Wallet {
             account_balance,
             id: flow.id,
             kind: flow.kind,
-            done: before - returned_value,
+            done: flow.amount - returned_value,
             returned: returned_value,
             reason,
             refused,

@@ -17,6 +17,7 @@
 //! calls so that the durability rule holds (pending before sending, committed before the
 //! receipt).
 
+pub mod balance;
 pub mod denominations;
 #[cfg(feature = "sync")]
 pub mod deposit;
@@ -116,6 +117,28 @@ pub enum WalletEvent {
     TapTorn {
         /// A pending payment awaiting its receipt, if this wallet was paying.
         pending: Option<[u8; 32]>,
+    },
+    /// Notes worth `amount` expire within the policy's refresh window (the first at
+    /// `first_expiry`): sync to refresh them (see [`Wallet::lifecycle_events`]).
+    NotesExpiring {
+        /// Their value.
+        amount: u64,
+        /// The earliest expiry (Unix seconds).
+        first_expiry: u64,
+    },
+    /// The wallet's certificate is in its renewal window (or past its end): sync to renew it.
+    CertificateExpiring {
+        /// The end of its offline validity (Unix seconds).
+        not_after: u64,
+    },
+    /// A refresh or deposit flow finished at a sync or on request.
+    FlowFinished {
+        /// Refresh or deposit.
+        kind: crate::store::FlowKind,
+        /// Value refreshed or deposited.
+        done: u64,
+        /// Value the issuer refused (spendable again).
+        returned: u64,
     },
 }
 
@@ -298,7 +321,8 @@ impl Wallet {
         Ok(inner.store.fund(chains, now)?)
     }
 
-    /// Spendable, pending and total offline balance (O(1)).
+    /// Spendable, pending, refreshing, depositing and total offline balance (O(1)). What part
+    /// of `spendable` can be paid offline now is [`Wallet::balance_detail`].
     pub fn balance(&self) -> Result<Balance, WalletError> {
         Ok(self.lock().store.balance()?)
     }
