@@ -25,12 +25,7 @@ pub async fn refresh(dir: &Path, all: bool) -> Result<Option<FlowReport>, CliErr
     for r in wallet.resume_flows(&client, now).await? {
         print("resumed", &r);
     }
-    let report = if all {
-        let ids: Vec<_> = wallet.with_store(|s| s.unspent_notes())?.into_iter().map(|n| n.id).collect();
-        if ids.is_empty() { None } else { Some(wallet.refresh_notes(&client, &ids, now).await?) }
-    } else {
-        wallet.refresh(&client, now).await?
-    };
+    let report = if all { wallet.refresh_all(&client, now).await? } else { wallet.refresh(&client, now).await? };
     match &report {
         Some(r) => print("refreshed", r),
         None => println!("nothing to refresh"),
@@ -46,14 +41,12 @@ pub async fn deposit(dir: &Path) -> Result<Option<FlowReport>, CliError> {
     for r in wallet.resume_flows(&client, now).await? {
         print("resumed", &r);
     }
-    let ids: Vec<_> = wallet.with_store(|s| s.unspent_notes())?.into_iter().map(|n| n.id).collect();
-    if ids.is_empty() {
-        println!("nothing to deposit");
-        return Ok(None);
+    let report = wallet.deposit_all(&client, now).await?;
+    match &report {
+        Some(r) => print("deposited", r),
+        None => println!("nothing to deposit"),
     }
-    let r = wallet.deposit(&client, &ids, now).await?;
-    print("deposited", &r);
-    Ok(Some(r))
+    Ok(report)
 }
 
 /// Moves `amount` to the online account.

@@ -32,6 +32,17 @@ impl Wallet {
         self.drive_flow(settlement, id, now).await
     }
 
+    /// Deposits every unspent note (at most [`MAX_FLOW_NOTES`](crate::store::MAX_FLOW_NOTES));
+    /// `None` if the wallet holds none.
+    pub async fn deposit_all(&self, settlement: &impl Settlement, now: u64) -> Result<Option<FlowReport>, WalletError> {
+        let mut ids: Vec<NoteId> = self.lock().store.unspent_notes()?.into_iter().map(|n| n.id).collect();
+        ids.truncate(crate::store::MAX_FLOW_NOTES);
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        self.deposit(settlement, &ids, now).await.map(Some)
+    }
+
     /// Moves `amount` of offline value back to the online account now. Fails as a payment
     /// would if the spendable notes cannot cover it ([`WalletError::InsufficientFunds`]).
     pub async fn defund(&self, settlement: &impl Settlement, amount: u64, now: u64) -> Result<FlowReport, WalletError> {

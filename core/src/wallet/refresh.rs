@@ -121,6 +121,17 @@ impl Wallet {
         self.drive_flow(settlement, id, now).await
     }
 
+    /// Refreshes every unspent note (at most [`MAX_FLOW_NOTES`](crate::store::MAX_FLOW_NOTES)),
+    /// due or not; `None` if the wallet holds none.
+    pub async fn refresh_all(&self, settlement: &impl Settlement, now: u64) -> Result<Option<FlowReport>, WalletError> {
+        let mut ids: Vec<NoteId> = self.lock().store.unspent_notes()?.into_iter().map(|n| n.id).collect();
+        ids.truncate(crate::store::MAX_FLOW_NOTES);
+        if ids.is_empty() {
+            return Ok(None);
+        }
+        self.refresh_notes(settlement, &ids, now).await.map(Some)
+    }
+
     /// Refreshes the notes due at `now` ([`Wallet::refresh_due`]), if any.
     pub async fn refresh(&self, settlement: &impl Settlement, now: u64) -> Result<Option<FlowReport>, WalletError> {
         let due = self.refresh_due(now)?;
