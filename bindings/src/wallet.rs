@@ -191,6 +191,9 @@ pub struct SyncReport {
     pub refreshed: u64,
     /// Value of refreshes the issuer refused (spendable again).
     pub refresh_returned: u64,
+    /// Value of notes expired past the refresh window that left the wallet (the issuer
+    /// returns it to the account).
+    pub expired_returned: u64,
 }
 
 /// Something that happened, for the app's UI.
@@ -212,6 +215,9 @@ pub enum WalletEvent {
     CertificateExpiring { not_after: u64 },
     /// A refresh or deposit finished: `done` refreshed or deposited, `returned` refused.
     FlowFinished { done: u64, returned: u64 },
+    /// Notes worth `amount` expired past the refresh window and left the wallet: the issuer
+    /// returns their value to the online account.
+    ValueReturned { amount: u64 },
 }
 
 /// Receives the wallet's events (on the thread of the operation that caused them; keep it
@@ -273,6 +279,7 @@ fn convert_event(event: cw::WalletEvent) -> Option<WalletEvent> {
         cw::WalletEvent::NotesExpiring { amount, first_expiry } => WalletEvent::NotesExpiring { amount, first_expiry },
         cw::WalletEvent::CertificateExpiring { not_after } => WalletEvent::CertificateExpiring { not_after },
         cw::WalletEvent::FlowFinished { done, returned, .. } => WalletEvent::FlowFinished { done, returned },
+        cw::WalletEvent::ValueReturned { amount } => WalletEvent::ValueReturned { amount },
         _ => return None,
     })
 }
@@ -597,6 +604,7 @@ impl Wallet {
             refused: u32::try_from(r.refused.len()).unwrap_or(u32::MAX),
             refreshed: r.flows.iter().filter(|f| f.kind == store::FlowKind::Refresh).map(|f| f.done).sum(),
             refresh_returned: r.flows.iter().filter(|f| f.kind == store::FlowKind::Refresh).map(|f| f.returned).sum(),
+            expired_returned: r.expired_returned,
         })
     }
 

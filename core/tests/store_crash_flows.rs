@@ -27,6 +27,7 @@ fn expected_log() -> Vec<(LogKind, u64)> {
         (LogKind::Deposited, 5_000),
         (LogKind::FlowStarted, 5_000),
         (LogKind::FlowFailed, 5_000),
+        (LogKind::ExpiredReturned, 5_000),
     ]
 }
 
@@ -65,6 +66,8 @@ fn child_workload() {
     // 3. A refresh the issuer refuses: the note is spendable again.
     let id = store.begin_flow(FlowKind::Refresh, &[3; 16], &[refreshed], &[vec![2_000, 2_000, 1_000]], NOW).unwrap();
     store.finish_refresh(id, &[], &[refreshed], Some("revoked"), NOW).unwrap();
+    // 4. Everything has expired long ago: it leaves the wallet for the account.
+    assert_eq!(store.retire_expired(u64::MAX, &[4; 16], NOW).unwrap(), 5_000);
     println!("DONE {}", offline_cash_core::store::crash_points_passed());
 }
 
@@ -129,6 +132,10 @@ fn check_and_recover(path: &Path, context: &str) {
             }
             LogKind::Deposited => {
                 in_flows -= amount;
+                deposited += amount;
+            }
+            LogKind::ExpiredReturned => {
+                spendable -= amount;
                 deposited += amount;
             }
             _ => unreachable!(),

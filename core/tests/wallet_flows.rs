@@ -214,3 +214,24 @@ fn lifecycle_events_announce_expiring_notes_and_certificate() {
     assert!(events.contains(&WalletEvent::CertificateExpiring { not_after }), "{events:?}");
     assert_eq!(wallet.poll_event(), Some(events[0].clone()), "queued for the app too");
 }
+
+#[test]
+fn notes_expired_past_the_refresh_window_leave_the_wallet_announced() {
+    use offline_cash_core::wallet::WalletEvent;
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let wallet = provisioned(&issuer, Suite::EcdsaP256, 5).unwrap();
+    fund(&issuer, &wallet, &[100, 200], T0).unwrap();
+    while wallet.poll_event().is_some() {}
+    let expiry = wallet.with_store(|s| s.unspent_notes().unwrap())[0].expires_at;
+    let window = issuer.policy.body().refresh.expiry_window;
+    assert_eq!(wallet.retire_expired(expiry + window).unwrap(), 0, "still refreshable");
+    assert_eq!(wallet.balance().unwrap().spendable, 300);
+    assert_eq!(wallet.retire_expired(expiry + window + 1).unwrap(), 300);
+    let b = wallet.balance().unwrap();
+    assert_eq!((b.spendable, b.total), (0, 0), "the value is the account's now");
+    assert_eq!(wallet.poll_event(), Some(WalletEvent::ValueReturned { amount: 300 }));
+    let page = wallet.history(offline_cash_core::store::HistoryFilter::All, None, 10).unwrap();
+    assert_eq!((page.entries[0].kind, page.entries[0].amount), (LogKind::ExpiredReturned, 300));
+    wallet.check().unwrap();
+    assert_eq!(wallet.retire_expired(expiry + window + 2).unwrap(), 0, "once");
+}

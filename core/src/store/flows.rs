@@ -454,6 +454,41 @@ impl Store {
         })
     }
 
+    /// Retires the unspent notes that expired before `expired_before`: no payee takes them and
+    /// the issuer no longer refreshes them, it returns their value to the wallet's account (its
+    /// expiry sweep). Recorded as a finished deposit (reason `expired`) so the value is counted
+    /// once, in `deposited`, with a log entry. Returns the value retired (0: none).
+    pub fn retire_expired(&mut self, expired_before: u64, batch_id: &[u8; 16], now: u64) -> Result<u64, StoreError> {
+        let before = i64::try_from(expired_before).unwrap_or(i64::MAX);
+        self.write(|tx| {
+            let total: u64 = tx.query_row(
+                "SELECT coalesce(sum(amount), 0) FROM notes WHERE state = 'unspent' AND expires_at < ?1",
+                [before],
+                |r| r.get(0),
+            )?;
+            if total == 0 {
+                return Ok(0);
+            }
+            tx.execute(
+                "INSERT INTO flows (kind, batch_id, amount, amounts, state, reason, created_at, finished_at)
+                 VALUES ('deposit', ?1, ?2, x'', 'done', 'expired', ?3, ?3)",
+                params![batch_id.as_slice(), total, now],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "UPDATE notes SET state = 'deposited', flow_id = ?1 WHERE state = 'unspent' AND expires_at < ?2",
+                params![id, before],
+            )?;
+            crash_point("flow.expired_retired");
+            tx.execute(
+                "UPDATE state SET spendable = spendable - ?1, deposited = deposited + ?1 WHERE id = 1",
+                [total],
+            )?;
+            log::append(tx, now, LogKind::ExpiredReturned, None, total, &log_ref(batch_id))?;
+            Ok(total)
+        })
+    }
+
     /// Value in unfinished flows: (refreshing, depositing).
     pub fn in_flows(&self) -> Result<(u64, u64), StoreError> {
         Ok(self.conn.query_row(

@@ -40,6 +40,9 @@ pub enum LogKind {
     Deposited,
     /// A flow was refused by the issuer: its notes are spendable again.
     FlowFailed,
+    /// Notes expired past the refresh window left the wallet: the issuer returns their value
+    /// to the account (its expiry sweep).
+    ExpiredReturned,
 }
 
 impl LogKind {
@@ -54,6 +57,7 @@ impl LogKind {
             LogKind::Refreshed => "refreshed",
             LogKind::Deposited => "deposited",
             LogKind::FlowFailed => "flow_failed",
+            LogKind::ExpiredReturned => "expired_returned",
         }
     }
 
@@ -67,6 +71,7 @@ impl LogKind {
             "refreshed" => LogKind::Refreshed,
             "deposited" => LogKind::Deposited,
             "flow_failed" => LogKind::FlowFailed,
+            "expired_returned" => LogKind::ExpiredReturned,
             other => return Err(StoreError::Corrupt { detail: format!("unknown log kind {other:?}") }),
         })
     }

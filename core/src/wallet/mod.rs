@@ -131,6 +131,12 @@ pub enum WalletEvent {
         /// The end of its offline validity (Unix seconds).
         not_after: u64,
     },
+    /// Notes worth `amount` expired past the refresh window and left the wallet: the issuer
+    /// returns their value to the online account.
+    ValueReturned {
+        /// Their value.
+        amount: u64,
+    },
     /// A refresh or deposit flow finished at a sync or on request.
     FlowFinished {
         /// Refresh or deposit.

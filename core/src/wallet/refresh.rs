@@ -121,6 +121,23 @@ impl Wallet {
         self.drive_flow(settlement, id, now).await
     }
 
+    /// Retires the notes that expired more than the policy's refresh window before `now` (the
+    /// issuer returns their value to the account; see [`crate::store::Store::retire_expired`])
+    /// and announces it ([`super::WalletEvent::ValueReturned`]). Called by `sync` after the
+    /// automatic refresh. Returns the value retired.
+    pub fn retire_expired(&self, now: u64) -> Result<u64, WalletError> {
+        let mut inner = self.lock();
+        let Some(policy) = inner.store.policy()? else { return Ok(0) };
+        let before = now.saturating_sub(policy.body().refresh.expiry_window);
+        let batch_id = inner.random::<16>();
+        let amount = inner.store.retire_expired(before, &batch_id, now)?;
+        if amount > 0 {
+            inner.push_event(super::WalletEvent::ValueReturned { amount });
+            tracing::info!(target: "offline_cash::wallet", amount, "expired notes returned to the account");
+        }
+        Ok(amount)
+    }
+
     /// Refreshes every unspent note (at most [`MAX_FLOW_NOTES`](crate::store::MAX_FLOW_NOTES)),
     /// due or not; `None` if the wallet holds none.
     pub async fn refresh_all(&self, settlement: &impl Settlement, now: u64) -> Result<Option<FlowReport>, WalletError> {

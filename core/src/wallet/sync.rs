@@ -61,6 +61,9 @@ pub struct SyncReport {
     /// The refresh and deposit flows finished by this sync: those left open before (resumed
     /// first), then the automatic refresh (see [`super::refresh`]).
     pub flows: Vec<super::flow::FlowReport>,
+    /// Value of notes expired past the refresh window, retired by this sync: the issuer
+    /// returns it to the account (see [`Wallet::retire_expired`]).
+    pub expired_returned: u64,
 }
 
 impl From<SyncError> for WalletError {
@@ -197,6 +200,8 @@ impl Wallet {
         if let Some(flow) = self.refresh(client, now).await? {
             report.flows.push(flow);
         }
+        // What expired too long ago for a refresh is the issuer's to return to the account.
+        report.expired_returned = self.retire_expired(now)?;
         // Near its end, the certificate is renewed here: "sync first" is what renews it.
         report.renewal = self.renew_certificate_if_due(client, now).await?;
         Ok(report)
