@@ -113,6 +113,13 @@ impl Outcome {
     }
 }
 
+/// What one record asks for: its kind and, for a refresh, the fresh notes' amounts.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    kind: RecordKind,
+    amounts: &'a [u64],
+}
+
 fn is_constraint(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
 }
@@ -208,8 +215,8 @@ impl Issuer {
         let mut settled = 0u64;
         for (i, (record, checked)) in req.records.iter().zip(checked).enumerate() {
             let index = u32::try_from(i).unwrap_or(u32::MAX);
-            let outcome =
-                self.settle_record(&tx, caller, record.kind, &record.amounts, checked, uploader_revoked, now)?;
+            let asked = Asked { kind: record.kind, amounts: &record.amounts };
+            let outcome = self.settle_record(&tx, caller, asked, checked, uploader_revoked, now)?;
             settled += u64::from(outcome.new_links);
             results.push(outcome.into_result(index));
         }
@@ -251,7 +258,8 @@ impl Issuer {
         let mut conn = self.db.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let revoked = self.is_revoked(&tx, &caller.wallet)?;
-        let outcome = self.settle_record(&tx, caller, RecordKind::Deposit, &[], checked, revoked, now)?;
+        let asked = Asked { kind: RecordKind::Deposit, amounts: &[] };
+        let outcome = self.settle_record(&tx, caller, asked, checked, revoked, now)?;
         let links = outcome.new_links;
         let balance: i64 =
             tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
@@ -315,12 +323,12 @@ impl Issuer {
         &self,
         tx: &Connection,
         caller: Caller,
-        kind: RecordKind,
-        amounts: &[u64],
+        asked: Asked<'_>,
         checked: Checked,
         uploader_revoked: bool,
         now: u64,
     ) -> Result<Outcome, IssuerError> {
+        let Asked { kind, amounts } = asked;
         let mut out = Outcome::default();
         let (bundle, verified) = match checked {
             Ok(v) => v,

@@ -382,7 +382,8 @@ impl Store {
             let mut stmt = tx.prepare_cached(
                 "SELECT note_id, amount, depth, expires_at, chain FROM notes WHERE flow_id = ?1 ORDER BY note_id",
             )?;
-            let rows: Vec<(Vec<u8>, u64, u32, u64, Vec<u8>)> = stmt
+            type Row = (Vec<u8>, u64, u32, u64, Vec<u8>);
+            let rows: Vec<Row> = stmt
                 .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
                 .collect::<Result<_, _>>()?;
             rows.into_iter()

@@ -35,6 +35,7 @@ pub fn denominations(total: u64) -> Vec<u64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

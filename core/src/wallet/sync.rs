@@ -127,10 +127,9 @@ impl Wallet {
         // A store whose counters or log do not add up uploads nothing: what it would send (and
         // what the issuer would answer into it) cannot be trusted to be the wallet's history.
         self.check()?;
-        let mut report = SyncReport::default();
         // Open flows first: their batches report the state fixed when they were first sent,
         // which must not be older than anything the issuer has seen since.
-        report.flows = self.resume_flows(client, now).await?;
+        let mut report = SyncReport { flows: self.resume_flows(client, now).await?, ..SyncReport::default() };
         loop {
             let (batch, records) = self.next_batch()?;
             if records.is_empty() && report.batches > 0 {
