@@ -235,3 +235,15 @@ fn notes_expired_past_the_refresh_window_leave_the_wallet_announced() {
     wallet.check().unwrap();
     assert_eq!(wallet.retire_expired(expiry + window + 2).unwrap(), 0, "once");
 }
+
+#[tokio::test]
+async fn notes_in_a_refresh_still_count_against_the_holding_limit() {
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let wallet = provisioned(&issuer, Suite::EcdsaP256, 6).unwrap();
+    let holding = wallet.limits().unwrap().holding;
+    fund(&issuer, &wallet, &[holding], T0).unwrap();
+    wallet.start_flow(FlowKind::Refresh, &all_notes(&wallet), T0).unwrap();
+    assert_eq!(wallet.balance().unwrap().spendable, 0);
+    assert!(wallet.request_payment(1, T0).is_err(), "a full wallet asks for nothing while it refreshes");
+    assert!(fund(&issuer, &wallet, &[1], T0).is_err());
+}

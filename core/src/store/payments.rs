@@ -470,7 +470,8 @@ impl Store {
             if let Some(receipt_bytes) = existing {
                 return Ok(Received::Duplicate { receipt_bytes });
             }
-            let held: u64 = tx.query_row("SELECT spendable FROM state WHERE id = 1", [], |r| r.get(0))?;
+            // Notes in a refresh or deposit are still held until the issuer answers.
+            let held: u64 = tx.query_row("SELECT spendable + in_flows FROM state WHERE id = 1", [], |r| r.get(0))?;
             limits(tx)?.check_holding(held, payment.amount)?;
             tx.execute(
                 "INSERT INTO incoming (payment_hash, payer, amount, receipt, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",

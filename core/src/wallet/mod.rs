@@ -470,8 +470,14 @@ impl Inner {
 
     /// Whether the wallet may come to hold `amount` more (funding, receiving online).
     pub(crate) fn check_holding(&self, amount: u64) -> Result<(), WalletError> {
-        let held = self.store.balance()?.spendable;
-        Ok(self.limits()?.check_holding(held, amount)?)
+        Ok(self.limits()?.check_holding(self.held()?, amount)?)
+    }
+
+    /// The value the holding limit counts: spendable notes, and notes in a refresh or deposit
+    /// (still held until the issuer answers).
+    pub(crate) fn held(&self) -> Result<u64, WalletError> {
+        let b = self.store.balance()?;
+        Ok(b.spendable.saturating_add(b.refreshing).saturating_add(b.depositing))
     }
 
     pub(crate) fn limits(&self) -> Result<Limits, WalletError> {
