@@ -150,6 +150,7 @@ pub enum Reason {
     NoteDeposited = 99,
     NoteRefreshed = 100,
     NoteExpiredReturned = 101,
+    BadAmounts = 102,
 }
 
 /// Which limit an operation would exceed.

@@ -51,8 +51,54 @@ pub struct Balance {
     pub spendable: u64,
     /// Sent in a tap that has not completed (no receipt yet).
     pub pending: u64,
-    /// Both.
+    /// In a refresh whose fresh notes have not arrived yet (still this wallet's).
+    pub refreshing: u64,
+    /// On its way to the online account (a deposit or defund not yet confirmed).
+    pub depositing: u64,
+    /// All of them.
     pub total: u64,
+}
+
+/// The balance note by note: what can be paid offline now, and what waits for a sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct BalanceDetail {
+    /// Payable offline now.
+    pub spendable_now: u64,
+    /// The most one payment can carry now.
+    pub one_payment: u64,
+    /// Waiting for a sync: notes whose chain is at the depth limit.
+    pub waiting_too_deep: u64,
+    /// Waiting for a sync: expired notes.
+    pub waiting_expired: u64,
+    /// Waiting for a sync: notes whose chain holds a custodian revoked since.
+    pub waiting_revoked_custodian: u64,
+    /// In a refresh.
+    pub refreshing: u64,
+    /// On its way to the account.
+    pub depositing: u64,
+    /// Sent, awaiting a receipt.
+    pub pending: u64,
+    /// All of it.
+    pub total: u64,
+}
+
+/// What a refresh, deposit or defund did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FlowReport {
+    /// Value refreshed into fresh notes, or moved to the account.
+    pub done: u64,
+    /// Value the issuer refused, spendable again.
+    pub returned: u64,
+    /// The issuer's reason for a refusal.
+    pub reason: Option<crate::Reason>,
+    /// The online account's balance afterwards.
+    pub account_balance: i64,
+}
+
+impl From<cw::flow::FlowReport> for FlowReport {
+    fn from(r: cw::flow::FlowReport) -> Self {
+        Self { done: r.done, returned: r.returned, reason: r.reason, account_balance: r.account_balance }
+    }
 }
 
 /// Where the next history page starts (from `HistoryPage.next`).
@@ -147,6 +193,13 @@ pub struct SyncReport {
     /// Why the issuer refused a due renewal (e.g. `Revoked`); `None` otherwise. A wallet whose
     /// renewal is refused stops paying offline when its certificate ends.
     pub renewal_refused: Option<crate::Reason>,
+    /// Value refreshed into fresh notes by this sync (resumed and automatic refreshes).
+    pub refreshed: u64,
+    /// Value of refreshes the issuer refused (spendable again).
+    pub refresh_returned: u64,
+    /// Value of notes expired past the refresh window that left the wallet (the issuer
+    /// returns it to the account).
+    pub expired_returned: u64,
 }
 
 /// Something that happened, for the app's UI.
@@ -161,6 +214,16 @@ pub enum WalletEvent {
     /// A tap ended before the exchange completed; `pending` is the payment awaiting its
     /// receipt, if this wallet was paying.
     Torn { pending: Option<String> },
+    /// Notes worth `amount` expire within the refresh window (the first at `first_expiry`):
+    /// sync to refresh them.
+    NotesExpiring { amount: u64, first_expiry: u64 },
+    /// The certificate is in its renewal window: sync to renew it.
+    CertificateExpiring { not_after: u64 },
+    /// A refresh or deposit finished: `done` refreshed or deposited, `returned` refused.
+    FlowFinished { done: u64, returned: u64 },
+    /// Notes worth `amount` expired past the refresh window and left the wallet: the issuer
+    /// returns their value to the online account.
+    ValueReturned { amount: u64 },
 }
 
 /// Receives the wallet's events (on the thread of the operation that caused them; keep it
@@ -219,6 +282,10 @@ fn convert_event(event: cw::WalletEvent) -> Option<WalletEvent> {
             WalletEvent::Completed { payee: payee.to_hex(), amount, payment_hash: hex(&payment_hash) }
         }
         cw::WalletEvent::TapTorn { pending } => WalletEvent::Torn { pending: pending.map(|h| hex(&h)) },
+        cw::WalletEvent::NotesExpiring { amount, first_expiry } => WalletEvent::NotesExpiring { amount, first_expiry },
+        cw::WalletEvent::CertificateExpiring { not_after } => WalletEvent::CertificateExpiring { not_after },
+        cw::WalletEvent::FlowFinished { done, returned, .. } => WalletEvent::FlowFinished { done, returned },
+        cw::WalletEvent::ValueReturned { amount } => WalletEvent::ValueReturned { amount },
         _ => return None,
     })
 }
@@ -327,7 +394,37 @@ impl Wallet {
     /// Spendable, pending and total offline value.
     pub fn balance(&self) -> Result<Balance, OfflineCashError> {
         let b = self.shared.wallet.balance()?;
-        Ok(Balance { spendable: b.spendable, pending: b.pending, total: b.total })
+        Ok(Balance {
+            spendable: b.spendable,
+            pending: b.pending,
+            refreshing: b.refreshing,
+            depositing: b.depositing,
+            total: b.total,
+        })
+    }
+
+    /// The balance note by note at the current time: payable now, waiting for a sync and why.
+    pub fn balance_detail(&self) -> Result<BalanceDetail, OfflineCashError> {
+        use cw::balance::WaitReason;
+        let d = self.shared.wallet.balance_detail(now())?;
+        Ok(BalanceDetail {
+            spendable_now: d.spendable_now,
+            one_payment: d.one_payment,
+            waiting_too_deep: d.waiting_for(WaitReason::TooDeep),
+            waiting_expired: d.waiting_for(WaitReason::Expired),
+            waiting_revoked_custodian: d.waiting_for(WaitReason::RevokedCustodian),
+            refreshing: d.refreshing,
+            depositing: d.depositing,
+            pending: d.pending,
+            total: d.total,
+        })
+    }
+
+    /// Announces (to the listener) notes and a certificate nearing their end; call when the app
+    /// starts or comes to the foreground. Returns how many events it raised.
+    pub fn check_lifecycle(&self) -> Result<u32, OfflineCashError> {
+        let events = self.after(self.shared.wallet.lifecycle_events(now()))?;
+        Ok(u32::try_from(events.len()).unwrap_or(u32::MAX))
     }
 
     /// Up to `limit` history entries, newest first, starting at `cursor` (none: the newest).
@@ -519,6 +616,35 @@ impl Wallet {
                 cw::renewal::Renewal::Refused { reason, .. } => Some(reason),
                 _ => None,
             },
+            refreshed: r.flows.iter().filter(|f| f.kind == store::FlowKind::Refresh).map(|f| f.done).sum(),
+            refresh_returned: r.flows.iter().filter(|f| f.kind == store::FlowKind::Refresh).map(|f| f.returned).sum(),
+            expired_returned: r.expired_returned,
         })
+    }
+
+    /// Refreshes the notes due (`all`: every note) into fresh notes (online). `None`: nothing
+    /// to refresh.
+    pub async fn refresh(&self, all: bool) -> Result<Option<FlowReport>, OfflineCashError> {
+        let client = self.client()?;
+        let result = if all {
+            self.shared.wallet.refresh_all(client, now()).await
+        } else {
+            self.shared.wallet.refresh(client, now()).await
+        };
+        self.after(result).map(|r| r.map(FlowReport::from))
+    }
+
+    /// Deposits every offline note to the online account (online). `None`: no notes.
+    pub async fn deposit_all(&self) -> Result<Option<FlowReport>, OfflineCashError> {
+        let client = self.client()?;
+        let result = self.shared.wallet.deposit_all(client, now()).await;
+        self.after(result).map(|r| r.map(FlowReport::from))
+    }
+
+    /// Moves `amount` of offline value back to the online account (online).
+    pub async fn defund(&self, amount: u64) -> Result<FlowReport, OfflineCashError> {
+        let client = self.client()?;
+        let result = self.shared.wallet.defund(client, amount, now()).await;
+        self.after(result).map(FlowReport::from)
     }
 }

@@ -110,7 +110,7 @@ pub fn open(dir: &Path) -> Result<Wallet, CliError> {
     Ok(Wallet::open(&db, Arc::new(signer), KeyLocation::Wrapped(bytes), Box::new(OsEntropy), WalletConfig::default())?)
 }
 
-fn client(dir: &Path, wallet: &Wallet) -> Result<SyncClient, CliError> {
+pub(crate) fn client(dir: &Path, wallet: &Wallet) -> Result<SyncClient, CliError> {
     let path = dir.join(CONF_FILE);
     let text = std::fs::read_to_string(&path)
         .map_err(|_| CliError::input(format!("{} is not registered (run `wallet register`)", dir.display())))?;
@@ -151,8 +151,17 @@ pub async fn fund(dir: &Path, amount: u64) -> Result<u64, CliError> {
 
 /// Prints and returns the balance.
 pub fn balance(dir: &Path) -> Result<Balance, CliError> {
-    let b = open(dir)?.balance()?;
+    let wallet = open(dir)?;
+    let b = wallet.balance()?;
     println!("spendable {}\npending   {}\ntotal     {}", b.spendable, b.pending, b.total);
+    let d = wallet.balance_detail(unix_now())?;
+    println!("payable now {} (at most {} in one payment)", d.spendable_now, d.one_payment);
+    if b.refreshing > 0 || b.depositing > 0 {
+        println!("refreshing {}\ndepositing {}", b.refreshing, b.depositing);
+    }
+    for (reason, amount) in &d.waiting {
+        println!("waiting for a sync ({reason:?}) {amount}");
+    }
     Ok(b)
 }
 

@@ -19,6 +19,7 @@ pub mod bench;
 pub mod check;
 pub mod demo;
 pub mod files;
+pub mod flows;
 mod peak;
 pub mod people;
 pub mod rss;

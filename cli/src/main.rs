@@ -3,6 +3,7 @@
 //! ```text
 //!  offline-cash demo [--suite p256|ml-dsa-44|composite] [--seed S]
 //!  offline-cash wallet create|register|fund|balance|history|request|pay|accept|complete|sync|check --dir D …
+//!  offline-cash wallet refresh [--all] | deposit | defund --amount A | pending --dir D
 //!  offline-cash issuer account --issuer URL --admin-token T --name N --balance B
 //!  offline-cash simulate [--wallets N] [--payees P] [--payments M] [--seed S] [--svg FILE]
 //!  offline-cash bench [--quick]
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use offline_cash_cli::{CliError, bench, demo, files, parse_suite, simulate};
+use offline_cash_cli::{CliError, bench, demo, files, flows, parse_suite, simulate};
 
 #[derive(Parser, Debug)]
 #[command(name = "offline-cash", version, about = "Offline Cash: double-offline payments, demo and tools")]
@@ -143,6 +144,33 @@ enum WalletCommand {
         #[command(flatten)]
         dir: DirArg,
     },
+    /// Refreshes the notes due under the issuer's policy (deep chains, near expiry, a revoked
+    /// custodian, too many notes) into fresh notes; `--all` refreshes every note.
+    Refresh {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Refresh every note, due or not.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Deposits every offline note to the online account.
+    Deposit {
+        #[command(flatten)]
+        dir: DirArg,
+    },
+    /// Moves an amount of offline value back to the online account.
+    Defund {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Amount (minor units).
+        #[arg(long)]
+        amount: u64,
+    },
+    /// Lists payments awaiting a receipt and refreshes or deposits awaiting the issuer.
+    Pending {
+        #[command(flatten)]
+        dir: DirArg,
+    },
     /// Checks the wallet database: SQLite integrity, counters against notes, the log's hash
     /// chain (exit 1 if any fails; the file is never changed).
     Check {
@@ -210,6 +238,10 @@ async fn wallet(cmd: WalletCommand) -> Result<(), CliError> {
         WalletCommand::Complete { dir, receipt } => files::complete(&dir.dir, &receipt),
         WalletCommand::Sync { dir } => files::sync(&dir.dir).await.map(|_| ()),
         WalletCommand::Check { dir } => files::check(&dir.dir),
+        WalletCommand::Refresh { dir, all } => flows::refresh(&dir.dir, all).await.map(|_| ()),
+        WalletCommand::Deposit { dir } => flows::deposit(&dir.dir).await.map(|_| ()),
+        WalletCommand::Defund { dir, amount } => flows::defund(&dir.dir, amount).await.map(|_| ()),
+        WalletCommand::Pending { dir } => flows::pending(&dir.dir),
     }
 }
 

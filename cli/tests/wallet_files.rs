@@ -246,3 +246,56 @@ fn bad_input_is_an_error_not_a_panic() {
     let out = cli(&["demo", "--suite", "rsa"]);
     assert!(!out.status.success());
 }
+
+/// `wallet refresh | defund | deposit | pending` as a script runs them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_defund_deposit_and_pending_by_command() {
+    let issuer = EmbeddedIssuer::start(|_| {}).await.unwrap();
+    let url = issuer.url();
+    let root = temp("flows");
+    let carol = root.join("carol");
+    let admin = offline_cash_cli::people::ADMIN_TOKEN;
+    let script = {
+        let carol = carol.clone();
+        move || {
+            ok(&["wallet", "create", "--dir", s(&carol)]);
+            let cred = ok(&[
+                "issuer",
+                "account",
+                "--issuer",
+                &url,
+                "--admin-token",
+                admin,
+                "--name",
+                "carol",
+                "--balance",
+                "5000",
+            ]);
+            ok(&["wallet", "register", "--dir", s(&carol), "--issuer", &url, "--credential", cred.trim()]);
+            ok(&["wallet", "fund", "--dir", s(&carol), "--amount", "1000"]);
+            assert!(ok(&["wallet", "refresh", "--dir", s(&carol)]).contains("nothing to refresh"));
+            let refreshed = ok(&["wallet", "refresh", "--dir", s(&carol), "--all"]);
+            assert!(refreshed.contains("refreshed: 1000 done, 0 returned"), "{refreshed}");
+            let defunded = ok(&["wallet", "defund", "--dir", s(&carol), "--amount", "300"]);
+            assert!(defunded.contains("defunded: 300 done") && defunded.contains("account balance 4300"), "{defunded}");
+            assert_eq!(balance(&carol), (700, 0));
+            assert!(ok(&["wallet", "pending", "--dir", s(&carol)]).contains("nothing pending"));
+            let deposited = ok(&["wallet", "deposit", "--dir", s(&carol)]);
+            assert!(
+                deposited.contains("deposited: 700 done") && deposited.contains("account balance 5000"),
+                "{deposited}"
+            );
+            assert_eq!(balance(&carol), (0, 0));
+            let history = ok(&["wallet", "history", "--dir", s(&carol), "--limit", "20"]);
+            for kind in ["flow_started", "refreshed", "deposited"] {
+                assert!(history.contains(kind), "{kind} in {history}");
+            }
+            ok(&["wallet", "check", "--dir", s(&carol)]);
+        }
+    };
+    tokio::task::spawn_blocking(script).await.unwrap();
+    let audit = issuer.server.issuer.audit().unwrap();
+    assert!(audit.balanced && audit.accounts_balanced, "{audit:?}");
+    issuer.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -144,6 +144,8 @@ reasons! {
     NoteRefreshed = 100, "note_refreshed";
     /// The note expired and its value went back to its owner's account.
     NoteExpiredReturned = 101, "note_expired_returned";
+    /// A refresh asking for amounts that are empty, zero, too many, or not the notes' total.
+    BadAmounts = 102, "bad_amounts";
 }
 
 impl Reason {

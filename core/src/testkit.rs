@@ -72,6 +72,7 @@ impl TestIssuer {
                 max_chain_depth: 32,
                 certificate_offline_validity: 30 * 86_400,
                 max_offline_payments: 1_000,
+                refresh: crate::token::RefreshPolicy::default(),
             },
             &signer,
         )?;

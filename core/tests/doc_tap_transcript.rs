@@ -74,6 +74,7 @@ fn transcript() -> String {
             max_chain_depth: 16,
             certificate_offline_validity: 30 * 86_400,
             max_offline_payments: 100,
+            refresh: offline_cash_core::token::RefreshPolicy::default(),
         },
         &issuer,
     )

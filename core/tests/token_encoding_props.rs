@@ -132,6 +132,7 @@ fn policy_body() -> impl Strategy<Value = PolicyBody> {
             max_chain_depth: depth,
             certificate_offline_validity: validity,
             max_offline_payments: payments,
+            refresh: offline_cash_core::token::RefreshPolicy::default(),
         },
     )
 }
@@ -417,6 +418,7 @@ fn samples() -> Vec<(ObjectKind, Decode, Vec<u8>, usize)> {
             max_chain_depth: 3,
             certificate_offline_validity: 4,
             max_offline_payments: 5,
+            refresh: offline_cash_core::token::RefreshPolicy::default(),
         },
         sig.clone(),
     );

@@ -173,6 +173,7 @@ fn main() -> Result<(), FixtureError> {
         records.push(wire::Record {
             kind: wire::RecordKind::Deposit,
             bundle: base64::engine::general_purpose::STANDARD.encode(&bundle),
+            amounts: Vec::new(),
         });
         write(&dir, "issuer_requests", &format!("bundle-{name}"), &[&[3u8], &bundle[..]].concat())?;
         let defund = wire::DefundRequest { bundle: base64::engine::general_purpose::STANDARD.encode(&bundle) };

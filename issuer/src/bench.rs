@@ -5,6 +5,8 @@
 //!  fund payer ─► sign N links (payer → payee) ─► batches of 100 / 1000 Spent records
 //!  ─► POST /v1/sync one after another: links/s, p50/p99 batch latency
 //!  ─► the same bundles through verify_bundle on every core: crypto-only links/s
+//!  then: a real wallet funded with N notes refreshes them all in one flow (one batch):
+//!  the refresh's wall time, p50 over the rounds
 //! ```
 
 use std::sync::Arc;
@@ -27,9 +29,61 @@ pub struct BenchArgs {
     /// Batches per size.
     #[arg(long, default_value_t = 5)]
     batches: usize,
+    /// Notes refreshed in one flow (one batch) by a real wallet; 0 skips it.
+    #[arg(long, default_value_t = 256)]
+    refresh_notes: usize,
+    /// Refresh rounds (each on freshly funded notes).
+    #[arg(long, default_value_t = 3)]
+    refresh_rounds: usize,
     /// Write a markdown report here.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
+}
+
+/// Funds a real wallet with `notes` notes of 10 and refreshes them all in one flow, `rounds`
+/// times: the wall time of each refresh (start, one batch over HTTP, fresh notes verified and
+/// stored).
+async fn refresh_rounds(url: &str, admin: &str, notes: usize, rounds: usize) -> Result<Vec<Duration>, IssuerError> {
+    use offline_cash_core::store::{KeyLocation, Store};
+    use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig};
+    let account = SyncClient::create_account(url, admin, "refresher", u64::MAX / 4).await.map_err(fail)?;
+    let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256)?);
+    let client = SyncClient::new(url, &account.credential, signer.clone()).map_err(fail)?;
+    let store = Store::open_in_memory().map_err(fail)?;
+    let wallet = Wallet::from_store(
+        store,
+        signer,
+        KeyLocation::Hardware("bench".into()),
+        Box::new(OsEntropy),
+        WalletConfig::default(),
+    )
+    .map_err(fail)?;
+    wallet.register(&client).await.map_err(fail)?;
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let mut left = notes;
+        while left > 0 {
+            let n = left.min(64);
+            left -= n;
+            wallet.fund(&client, &vec![10; n], now()).await.map_err(fail)?;
+        }
+        let ids: Vec<_> = wallet
+            .with_store(|s| s.unspent_notes())
+            .map_err(fail)?
+            .into_iter()
+            .filter(|n| n.depth == 0 && n.amount == 10)
+            .map(|n| n.id)
+            .take(notes)
+            .collect();
+        let started = Instant::now();
+        let report = wallet.refresh_notes(&client, &ids, now()).await.map_err(fail)?;
+        times.push(started.elapsed());
+        if report.done != 10 * notes as u64 {
+            return Err(fail(format!("refreshed {} of {}", report.done, 10 * notes)));
+        }
+    }
+    times.sort();
+    Ok(times)
 }
 
 fn fail(what: impl std::fmt::Display) -> IssuerError {
@@ -172,6 +226,11 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
             crypto_per_sec: all_bundles.len() as f64 / crypto_time.as_secs_f64().max(1e-9),
         });
     }
+    let refresh = if args.refresh_notes > 0 {
+        Some(refresh_rounds(&url, admin, args.refresh_notes, args.refresh_rounds.max(1)).await?)
+    } else {
+        None
+    };
     server.shutdown().await?;
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -189,6 +248,15 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
             r.p99.as_secs_f64() * 1e3,
             r.crypto_per_sec,
             100.0 * r.links_per_sec / r.crypto_per_sec.max(1e-9)
+        ));
+    }
+    if let Some(times) = &refresh {
+        report.push_str(&format!(
+            "\n| refresh of {} notes (one flow, one batch) | rounds | p50 | slowest |\n|---|---:|---:|---:|\n| wallet → issuer → fresh notes stored | {} | {:.1} ms | {:.1} ms |\n",
+            args.refresh_notes,
+            times.len(),
+            percentile(times, 50.0).as_secs_f64() * 1e3,
+            percentile(times, 100.0).as_secs_f64() * 1e3,
         ));
     }
     println!("{report}");

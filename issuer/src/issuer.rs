@@ -19,7 +19,8 @@ use offline_cash_core::policy::Limits;
 use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::{
     CertificateBody, CertificateStore, Currency, IssuerKey, KeyRotation, Note, NoteBody, Policy, PolicyBody,
-    RevocationBody, RevocationList, TrustStore, WalletCertificate, WalletId, wallet_id,
+    RefreshPolicy, RevocationBody, RevocationList, TrustStore, WalletCertificate, WalletId, policy_sequence_of,
+    wallet_id,
 };
 use parking_lot::{Mutex, RwLock};
 use rand_core::{OsRng, RngCore as _};
@@ -54,6 +55,8 @@ pub struct IssuerConfig {
     pub certificate_validity_secs: u64,
     /// Most offline payments between syncs.
     pub max_offline_payments: u32,
+    /// When wallets refresh their notes automatically at sync (signed into the policy).
+    pub refresh: RefreshPolicy,
     /// Lifetime of an issued note (seconds).
     pub note_validity_secs: u64,
     /// How long after expiry a note may still be settled before it is returned to its owner.
@@ -98,6 +101,7 @@ impl IssuerConfig {
             max_chain_depth: 32,
             certificate_validity_secs: 30 * 86_400,
             max_offline_payments: 1_000,
+            refresh: RefreshPolicy::default(),
             note_validity_secs: 365 * 86_400,
             settlement_grace_secs: 30 * 86_400,
             auth_window_secs: 300,
@@ -198,8 +202,17 @@ impl Issuer {
             max_chain_depth: config.max_chain_depth,
             certificate_offline_validity: config.certificate_validity_secs,
             max_offline_payments: config.max_offline_payments,
+            refresh: config.refresh,
         };
-        if let Some(old) = meta_get(&tx, "policy")?.and_then(|b| Policy::from_bytes(&b).ok()) {
+        let stored = meta_get(&tx, "policy")?;
+        if let Some(sequence) =
+            stored.as_deref().filter(|b| Policy::from_bytes(b).is_err()).and_then(policy_sequence_of)
+        {
+            // A policy of an older layout: the next one goes forward from it.
+            body.sequence = sequence.saturating_add(1);
+            body.issued_at = now.max(key.not_before);
+        }
+        if let Some(old) = stored.and_then(|b| Policy::from_bytes(&b).ok()) {
             let o = old.body();
             let same = PolicyBody { sequence: o.sequence, issued_at: o.issued_at, ..body.clone() } == *o;
             if same {

@@ -93,6 +93,17 @@ struct Outcome {
     any_new_effect: bool,
 }
 
+/// Why a note in state `state` (`None`: never recorded) cannot be deposited or refreshed.
+fn note_state_reason(state: Option<&str>) -> Reason {
+    match state {
+        None => Reason::UnknownNote,
+        Some("spent") => Reason::NoteSpent,
+        Some("deposited") => Reason::NoteDeposited,
+        Some("refreshed") => Reason::NoteRefreshed,
+        Some(_) => Reason::NoteExpiredReturned,
+    }
+}
+
 impl Outcome {
     fn reject(&mut self, reason: Reason) {
         if self.reason.is_none() {
@@ -112,6 +123,13 @@ impl Outcome {
         };
         RecordResult { index, status, reason: self.reason, credited: self.credited, fresh_notes: self.fresh }
     }
+}
+
+/// What one record asks for: its kind and, for a refresh, the fresh notes' amounts.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    kind: RecordKind,
+    amounts: &'a [u64],
 }
 
 fn is_constraint(e: &rusqlite::Error) -> bool {
@@ -209,7 +227,8 @@ impl Issuer {
         let mut settled = 0u64;
         for (i, (record, checked)) in req.records.iter().zip(checked).enumerate() {
             let index = u32::try_from(i).unwrap_or(u32::MAX);
-            let outcome = self.settle_record(&tx, caller, record.kind, checked, uploader_revoked, now)?;
+            let asked = Asked { kind: record.kind, amounts: &record.amounts };
+            let outcome = self.settle_record(&tx, caller, asked, checked, uploader_revoked, now)?;
             settled += u64::from(outcome.new_links);
             results.push(outcome.into_result(index));
         }
@@ -251,7 +270,8 @@ impl Issuer {
         let mut conn = self.db.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let revoked = self.is_revoked(&tx, &caller.wallet)?;
-        let outcome = self.settle_record(&tx, caller, RecordKind::Deposit, checked, revoked, now)?;
+        let asked = Asked { kind: RecordKind::Deposit, amounts: &[] };
+        let outcome = self.settle_record(&tx, caller, asked, checked, revoked, now)?;
         let links = outcome.new_links;
         let balance: i64 =
             tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
@@ -315,11 +335,12 @@ impl Issuer {
         &self,
         tx: &Connection,
         caller: Caller,
-        kind: RecordKind,
+        asked: Asked<'_>,
         checked: Checked,
         uploader_revoked: bool,
         now: u64,
     ) -> Result<Outcome, IssuerError> {
+        let Asked { kind, amounts } = asked;
         let mut out = Outcome::default();
         let (bundle, verified) = match checked {
             Ok(v) => v,
@@ -336,6 +357,10 @@ impl Issuer {
         }
         if uploader_revoked {
             out.reject(Reason::Revoked);
+            return Ok(out);
+        }
+        if kind == RecordKind::Refresh && !amounts.is_empty() {
+            self.refresh_into(tx, caller, amounts, &verified, now, &mut out)?;
             return Ok(out);
         }
         for coin in &verified.coins {
@@ -356,12 +381,7 @@ impl Issuer {
                     continue;
                 }
                 Some(other) => {
-                    out.reject(match other {
-                        "spent" => Reason::NoteSpent,
-                        "deposited" => Reason::NoteDeposited,
-                        "refreshed" => Reason::NoteRefreshed,
-                        _ => Reason::NoteExpiredReturned,
-                    });
+                    out.reject(note_state_reason(Some(other)));
                     continue;
                 }
                 None => {
@@ -389,6 +409,58 @@ impl Issuer {
             out.any_new_effect = true;
         }
         Ok(out)
+    }
+
+    /// A refresh into chosen amounts: every head must be the caller's and live, and `amounts`
+    /// must add up to their total; then all of them are retired and one fresh note issued per
+    /// amount. Anything else rejects the whole record with no effect (a record whose heads are
+    /// all refreshed already is a duplicate).
+    fn refresh_into(
+        &self,
+        tx: &Connection,
+        caller: Caller,
+        amounts: &[u64],
+        verified: &VerifiedBundle,
+        now: u64,
+        out: &mut Outcome,
+    ) -> Result<(), IssuerError> {
+        if amounts.len() > MAX_RECORDS || amounts.contains(&0) {
+            out.reject(Reason::BadAmounts);
+            return Ok(());
+        }
+        let asked = amounts.iter().try_fold(0u64, |s, a| s.checked_add(*a));
+        let held = verified.coins.iter().try_fold(0u64, |s, c| s.checked_add(c.amount));
+        if asked.is_none() || asked != held {
+            out.reject(Reason::BadAmounts);
+            return Ok(());
+        }
+        let mut states = Vec::with_capacity(verified.coins.len());
+        for coin in &verified.coins {
+            if coin.owner != caller.wallet {
+                out.reject(Reason::NotOwner);
+                return Ok(());
+            }
+            let state: Option<String> =
+                tx.query_row("SELECT state FROM notes WHERE id = ?1", [&coin.id.0[..]], |r| r.get(0)).optional()?;
+            states.push(state);
+        }
+        if states.iter().all(|s| s.as_deref() == Some("refreshed")) {
+            out.duplicates += 1;
+            return Ok(());
+        }
+        if let Some(bad) = states.iter().find(|s| s.as_deref() != Some("live")) {
+            out.reject(note_state_reason(bad.as_deref()));
+            return Ok(());
+        }
+        for coin in &verified.coins {
+            tx.execute("UPDATE notes SET state = 'refreshed' WHERE id = ?1", [&coin.id.0[..]])?;
+        }
+        for amount in amounts {
+            let fresh = self.issue_note(tx, caller.wallet, *amount, now)?;
+            out.fresh.push(auth::b64(&fresh.to_bytes()));
+        }
+        out.any_new_effect = true;
+        Ok(())
     }
 
     fn settle_link(&self, tx: &Connection, link: &SpendLink, now: u64, out: &mut Outcome) -> Result<(), IssuerError> {

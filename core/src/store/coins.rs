@@ -214,26 +214,39 @@ fn unusable(tx: &Transaction<'_>, now: i64, max_depth: u32, usable: u64) -> Resu
 
 /// Compares the maintained counters with sums over the rows.
 pub(crate) fn check_counters(tx: &Transaction<'_>) -> Result<(), StoreError> {
-    let (spendable, pending, sent, funded, received): (u64, u64, u64, u64, u64) =
-        tx.query_row("SELECT spendable, pending, sent, funded, received FROM state WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
+    type Counters = (u64, u64, u64, u64, u64, u64, u64, u64);
+    let (spendable, pending, sent, funded, received, in_flows, deposited, refreshed): Counters = tx.query_row(
+        "SELECT spendable, pending, sent, funded, received, in_flows, deposited, refreshed FROM state WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+    )?;
     let sum = |sql: &str| -> Result<u64, StoreError> { Ok(tx.query_row(sql, [], |r| r.get(0))?) };
+    let notes_in = |state: &str| sum(&format!("SELECT coalesce(sum(amount), 0) FROM notes WHERE state = '{state}'"));
     let checks = [
-        ("spendable", spendable, sum("SELECT coalesce(sum(amount), 0) FROM notes WHERE state = 'unspent'")?),
+        ("spendable", spendable, notes_in("unspent")?),
         ("pending", pending, sum("SELECT coalesce(sum(amount), 0) FROM spends WHERE state = 'pending'")?),
         ("sent", sent, sum("SELECT coalesce(sum(amount), 0) FROM spends WHERE state = 'complete'")?),
         ("funded", funded, sum("SELECT coalesce(sum(amount), 0) FROM notes WHERE origin = 'funded'")?),
         ("received", received, sum("SELECT coalesce(sum(amount), 0) FROM incoming")?),
+        ("in flows", in_flows, notes_in("in_flow")?),
+        ("in unfinished flows", in_flows, sum("SELECT coalesce(sum(amount), 0) FROM flows WHERE state = 'started'")?),
+        ("deposited", deposited, notes_in("deposited")?),
+        ("refreshed (retired)", refreshed, notes_in("refreshed")?),
+        ("refreshed (fresh)", refreshed, sum("SELECT coalesce(sum(amount), 0) FROM notes WHERE origin = 'refreshed'")?),
         (
             "notes given up",
             sum("SELECT coalesce(sum(amount + change), 0) FROM spends")?,
-            sum("SELECT coalesce(sum(amount), 0) FROM notes WHERE state <> 'unspent'")?,
+            sum("SELECT coalesce(sum(amount), 0) FROM notes WHERE state IN ('pending', 'spent')")?,
         ),
         (
-            "value (funded + received vs spendable + pending + sent)",
-            funded.saturating_add(received),
-            spendable.saturating_add(pending).saturating_add(sent),
+            "value (funded + received + refreshed vs spendable + pending + sent + flows)",
+            funded.saturating_add(received).saturating_add(refreshed),
+            spendable
+                .saturating_add(pending)
+                .saturating_add(sent)
+                .saturating_add(in_flows)
+                .saturating_add(deposited)
+                .saturating_add(refreshed),
         ),
     ];
     for (what, stored, computed) in checks {

@@ -40,6 +40,9 @@ pub enum StoreError {
     /// A note to spend is not held, or not unspent.
     #[error("note {note} is not spendable")]
     NoteNotSpendable { note: NoteId },
+    /// The flow is already finished (or is not of the kind asked).
+    #[error("flow {id} is already finished")]
+    FlowFinished { id: u64 },
     /// A note to add is already in the wallet.
     #[error("note {note} is already held")]
     NoteExists { note: NoteId },

@@ -32,6 +32,17 @@ pub enum LogKind {
     SpendComplete,
     /// An incoming payment (value became spendable).
     Receive,
+    /// Notes handed to a refresh or deposit flow (value left spendable, now in the flow).
+    FlowStarted,
+    /// A refresh finished: the notes are retired, fresh notes of the same total are spendable.
+    Refreshed,
+    /// A deposit finished: the notes' value is in the account.
+    Deposited,
+    /// A flow was refused by the issuer: its notes are spendable again.
+    FlowFailed,
+    /// Notes expired past the refresh window left the wallet: the issuer returns their value
+    /// to the account (its expiry sweep).
+    ExpiredReturned,
 }
 
 impl LogKind {
@@ -42,6 +53,11 @@ impl LogKind {
             LogKind::Spend => "spend",
             LogKind::SpendComplete => "spend_complete",
             LogKind::Receive => "receive",
+            LogKind::FlowStarted => "flow_started",
+            LogKind::Refreshed => "refreshed",
+            LogKind::Deposited => "deposited",
+            LogKind::FlowFailed => "flow_failed",
+            LogKind::ExpiredReturned => "expired_returned",
         }
     }
 
@@ -51,6 +67,11 @@ impl LogKind {
             "spend" => LogKind::Spend,
             "spend_complete" => LogKind::SpendComplete,
             "receive" => LogKind::Receive,
+            "flow_started" => LogKind::FlowStarted,
+            "refreshed" => LogKind::Refreshed,
+            "deposited" => LogKind::Deposited,
+            "flow_failed" => LogKind::FlowFailed,
+            "expired_returned" => LogKind::ExpiredReturned,
             other => return Err(StoreError::Corrupt { detail: format!("unknown log kind {other:?}") }),
         })
     }

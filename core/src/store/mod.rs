@@ -19,9 +19,11 @@
 //! - **Atomicity.** Each method is one transaction, committed only when everything in it
 //!   succeeded; an error leaves the database as it was. A crash at any point leaves either the
 //!   whole operation or none of it (tested by killing a child process at every crash point).
-//! - **Value.** `spendable + pending + sent == funded + received`, where `spendable` is the sum
-//!   of unspent notes, `pending` the sum of payments awaiting a receipt and `sent` the sum of
-//!   confirmed ones. The counters are maintained in the same transaction as the rows;
+//! - **Value.** `spendable + pending + sent + in_flows + deposited + refreshed == funded +
+//!   received + refreshed`, where `spendable` is the sum of unspent notes, `pending` the sum
+//!   of payments awaiting a receipt, `sent` the sum of confirmed ones, `in_flows` the notes
+//!   handed to an unfinished refresh or deposit (see `flows`), `deposited` what flows moved to
+//!   the account and `refreshed` both the notes a refresh retired and the fresh ones it gave. The counters are maintained in the same transaction as the rows;
 //!   [`Store::check_consistency`] recomputes them.
 //! - **Never destroys a wallet.** A file that is not a wallet, is damaged or is from a newer
 //!   version is refused with a typed error and left untouched.
@@ -36,6 +38,7 @@ mod coins;
 mod config;
 mod crash;
 mod error;
+mod flows;
 mod log;
 mod outbox;
 mod payments;
@@ -52,6 +55,7 @@ pub use config::{KeyLocation, WalletIdentity};
 #[cfg(feature = "test-support")]
 pub use crash::crash_points_passed;
 pub use error::{StoreError, Unusable};
+pub use flows::{Flow, FlowKind, FlowRequest, FlowState, MAX_FLOW_NOTES};
 pub use log::{HistoryCursor, HistoryFilter, HistoryPage, LogEntry, LogKind, LogVerified};
 pub use outbox::{OutboxKind, OutboxRecord, SettlementResult, SyncState};
 pub use payments::{Completed, IncomingPayment, PendingSpend, Received, SpendDurable, SpendState, StoredSpend};
@@ -67,7 +71,11 @@ pub struct Balance {
     pub spendable: u64,
     /// Value in outgoing payments awaiting the payee's receipt.
     pub pending: u64,
-    /// `spendable + pending`.
+    /// Value handed to a refresh whose fresh notes have not arrived yet (the wallet's still).
+    pub refreshing: u64,
+    /// Value on its way to the online account (a deposit or defund not yet confirmed).
+    pub depositing: u64,
+    /// `spendable + pending + refreshing + depositing`.
     pub total: u64,
 }
 
@@ -169,7 +177,9 @@ impl Store {
     pub fn balance(&self) -> Result<Balance, StoreError> {
         let mut stmt = self.conn.prepare_cached("SELECT spendable, pending FROM state WHERE id = 1")?;
         let (spendable, pending): (u64, u64) = stmt.query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(Balance { spendable, pending, total: spendable.saturating_add(pending) })
+        let (refreshing, depositing) = self.in_flows()?;
+        let total = spendable.saturating_add(pending).saturating_add(refreshing).saturating_add(depositing);
+        Ok(Balance { spendable, pending, refreshing, depositing, total })
     }
 
     /// Recomputes every counter from the rows and the log from its start; the first

@@ -154,7 +154,7 @@ pub enum Received {
     },
 }
 
-fn insert_note(
+pub(super) fn insert_note(
     tx: &Transaction<'_>,
     chain: &Chain,
     origin: &str,
@@ -191,7 +191,7 @@ fn insert_note(
     Ok(amount)
 }
 
-fn sum_chains(chains: &[Chain]) -> Result<u64, StoreError> {
+pub(super) fn sum_chains(chains: &[Chain]) -> Result<u64, StoreError> {
     chains.iter().try_fold(0u64, |acc, c| {
         acc.checked_add(head_amount(c)?).ok_or(StoreError::OutOfRange { field: "total amount" })
     })
@@ -464,7 +464,8 @@ impl Store {
             if let Some(receipt_bytes) = existing {
                 return Ok(Received::Duplicate { receipt_bytes });
             }
-            let held: u64 = tx.query_row("SELECT spendable FROM state WHERE id = 1", [], |r| r.get(0))?;
+            // Notes in a refresh or deposit are still held until the issuer answers.
+            let held: u64 = tx.query_row("SELECT spendable + in_flows FROM state WHERE id = 1", [], |r| r.get(0))?;
             limits(tx)?.check_holding(held, payment.amount)?;
             tx.execute(
                 "INSERT INTO incoming (payment_hash, payer, amount, receipt, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 5;
+pub const CURRENT_VERSION: u32 = 6;
 
 /// `PRAGMA application_id` of a wallet database ("OCW1"), so a foreign SQLite file is refused.
 pub const APPLICATION_ID: i32 = 0x4F43_5731;
@@ -118,6 +118,24 @@ CREATE INDEX log_counterparty ON log(counterparty, seq) WHERE counterparty IS NO
 CREATE INDEX log_kind ON log(kind, seq);
 "#;
 
+/// The notes table of versions 1 to 5, as in [`SCHEMA_V1`].
+const OLD_NOTES: &str = r#"CREATE TABLE notes (
+    note_id BLOB PRIMARY KEY,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    depth INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('unspent', 'pending', 'spent')),
+    chain BLOB NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('funded', 'received', 'change')),
+    spend_id INTEGER REFERENCES spends(id),
+    incoming_id INTEGER REFERENCES incoming(id),
+    added_at INTEGER NOT NULL,
+    CHECK ((state = 'unspent') = (spend_id IS NULL))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX notes_unspent ON notes(amount, depth) WHERE state = 'unspent';
+CREATE INDEX notes_spend ON notes(spend_id) WHERE spend_id IS NOT NULL;
+"#;
+
 /// Version 1 → 2: remember when a peer was last seen, so the app can prune old peers.
 const UPGRADE_V1_TO_V2: &str = r#"
 ALTER TABLE peer_certificates ADD COLUMN last_seen INTEGER NOT NULL DEFAULT 0;
@@ -161,6 +179,81 @@ INSERT INTO certificates (wallet_id, certificate, first_seen, last_seen)
 DROP TABLE peer_certificates;
 "#;
 
+/// The notes table from version 6: a note may also be handed to a flow (refresh, deposit) or
+/// retired by one, and a note may come from a refresh.
+const NOTES_V6: &str = r#"CREATE TABLE notes (
+    note_id BLOB PRIMARY KEY,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    depth INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('unspent', 'pending', 'spent', 'in_flow', 'refreshed', 'deposited')),
+    chain BLOB NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('funded', 'received', 'change', 'refreshed')),
+    spend_id INTEGER REFERENCES spends(id),
+    incoming_id INTEGER REFERENCES incoming(id),
+    added_at INTEGER NOT NULL,
+    flow_id INTEGER REFERENCES flows(id),
+    CHECK ((state IN ('pending', 'spent')) = (spend_id IS NOT NULL)),
+    CHECK ((state IN ('in_flow', 'refreshed', 'deposited')) = (flow_id IS NOT NULL))
+) STRICT, WITHOUT ROWID;
+CREATE INDEX notes_unspent ON notes(amount, depth) WHERE state = 'unspent';
+CREATE INDEX notes_spend ON notes(spend_id) WHERE spend_id IS NOT NULL;
+CREATE INDEX notes_flow ON notes(flow_id) WHERE flow_id IS NOT NULL;
+"#;
+
+/// Version 6's new tables and counters: persisted wallet flows (refresh, deposit) and the
+/// value they hold or moved (see `super::flows`).
+const FLOWS_V6: &str = r#"CREATE TABLE flows (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('refresh', 'deposit')),
+    batch_id BLOB NOT NULL UNIQUE,
+    amount INTEGER NOT NULL CHECK (amount > 0),
+    amounts BLOB NOT NULL,
+    request BLOB,
+    state TEXT NOT NULL CHECK (state IN ('started', 'done', 'failed')),
+    reason TEXT,
+    created_at INTEGER NOT NULL,
+    finished_at INTEGER
+) STRICT;
+CREATE INDEX flows_open ON flows(id) WHERE state = 'started';
+"#;
+
+/// Version 5 → 6: persisted flows. The notes table is rebuilt (SQLite cannot change a CHECK in
+/// place) with the new states, origin and `flow_id`; `state` gains the flows' counters.
+const UPGRADE_V5_TO_V6: &str = r#"
+ALTER TABLE notes RENAME TO notes_v5;
+DROP INDEX notes_unspent;
+DROP INDEX notes_spend;
+"#;
+
+fn upgrade_v5_to_v6(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(UPGRADE_V5_TO_V6)?;
+    conn.execute_batch(FLOWS_V6)?;
+    conn.execute_batch(NOTES_V6)?;
+    conn.execute_batch(
+        "INSERT INTO notes (note_id, amount, depth, expires_at, state, chain, origin, spend_id, incoming_id, added_at)
+             SELECT note_id, amount, depth, expires_at, state, chain, origin, spend_id, incoming_id, added_at FROM notes_v5;
+         DROP TABLE notes_v5;",
+    )?;
+    conn.execute_batch(STATE_V6)?;
+    // Policies signed before version 6 lack the refresh rules and no longer decode: drop the
+    // blob, keep its sequence, so the next sync installs the issuer's newer policy.
+    let policy: Option<Vec<u8>> =
+        conn.query_row("SELECT policy FROM wallet WHERE id = 1", [], |r| r.get(0)).optional()?.flatten();
+    if policy.is_some_and(|b| crate::token::Policy::from_bytes(&b).is_err()) {
+        conn.execute("UPDATE wallet SET policy = NULL WHERE id = 1", [])?;
+    }
+    Ok(())
+}
+
+/// The counters version 6 adds to `state`: value in notes handed to an unfinished flow, value
+/// deposited to the account by flows, value re-issued by refreshes.
+const STATE_V6: &str = r#"
+ALTER TABLE state ADD COLUMN in_flows INTEGER NOT NULL DEFAULT 0 CHECK (in_flows >= 0);
+ALTER TABLE state ADD COLUMN deposited INTEGER NOT NULL DEFAULT 0 CHECK (deposited >= 0);
+ALTER TABLE state ADD COLUMN refreshed INTEGER NOT NULL DEFAULT 0 CHECK (refreshed >= 0);
+"#;
+
 /// The latest schema: version 1 with the peer and spends tables' `CREATE` statements replaced in
 /// place (not by running the migrations), so the migration test compares two independent routes.
 pub(crate) fn create_latest() -> String {
@@ -173,7 +266,11 @@ pub(crate) fn create_latest() -> String {
         "    completed_at INTEGER\n) STRICT;",
         "    completed_at INTEGER,\n    request_nonce BLOB\n) STRICT;\nCREATE UNIQUE INDEX spends_request ON spends(payee, request_nonce) WHERE request_nonce IS NOT NULL;",
     );
+    latest = latest.replace(OLD_NOTES, "");
     latest.push_str("CREATE TABLE held_links (parent BLOB PRIMARY KEY, link_id BLOB NOT NULL) STRICT;\n");
+    latest.push_str(FLOWS_V6);
+    latest.push_str(NOTES_V6);
+    latest.push_str(STATE_V6);
     latest
 }
 
@@ -261,6 +358,7 @@ fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
         2 => conn.execute_batch(UPGRADE_V2_TO_V3)?,
         3 => conn.execute_batch(UPGRADE_V3_TO_V4)?,
         4 => upgrade_v4_to_v5(conn)?,
+        5 => upgrade_v5_to_v6(conn)?,
         other => return Err(StoreError::Corrupt { detail: format!("no migration from schema version {other}") }),
     }
     Ok(())
@@ -340,12 +438,11 @@ mod tests {
     fn a_database_of_every_older_version_upgrades_to_the_fresh_schema() {
         let mut fresh = Connection::open_in_memory().unwrap();
         init(&mut fresh).unwrap();
-        let steps = [UPGRADE_V1_TO_V2, UPGRADE_V2_TO_V3, UPGRADE_V3_TO_V4];
         for version in 1..CURRENT_VERSION {
             let mut old = Connection::open_in_memory().unwrap();
             old.execute_batch(SCHEMA_V1).unwrap();
-            for step in steps.iter().take(version as usize - 1) {
-                old.execute_batch(step).unwrap();
+            for from in 1..version {
+                upgrade_from(&old, from).unwrap();
             }
             old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
             old.pragma_update(None, "user_version", version).unwrap();
@@ -394,6 +491,40 @@ mod tests {
             rows,
             vec![(me.id().0.to_vec(), me.cert.to_bytes(), 0), (peer.id().0.to_vec(), peer.cert.to_bytes(), 9)]
         );
+    }
+
+    #[test]
+    fn upgrading_v5_keeps_the_notes_and_drops_a_policy_of_the_old_layout() {
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(SCHEMA_V1).unwrap();
+        for from in 1..5 {
+            upgrade_from(&old, from).unwrap();
+        }
+        old.execute_batch(
+            "INSERT INTO wallet (id, suite, public_key, hardware_key_ref, policy, policy_sequence)
+                 VALUES (1, 1, x'00', 'k', x'0102', 7);
+             INSERT INTO notes (note_id, amount, depth, expires_at, state, chain, origin, added_at)
+                 VALUES (x'11', 5, 3, 9, 'unspent', x'00', 'received', 4);",
+        )
+        .unwrap();
+        old.pragma_update(None, "application_id", APPLICATION_ID).unwrap();
+        old.pragma_update(None, "user_version", 5).unwrap();
+        init(&mut old).unwrap();
+        let note: (u64, u32, String, String, Option<i64>) = old
+            .query_row("SELECT amount, depth, state, origin, flow_id FROM notes", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap();
+        assert_eq!(note, (5, 3, "unspent".into(), "received".into(), None));
+        let (policy, sequence): (Option<Vec<u8>>, i64) =
+            old.query_row("SELECT policy, policy_sequence FROM wallet", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((policy, sequence), (None, 7), "the blob goes, its sequence stays");
+        let counters: (i64, i64, i64) = old
+            .query_row("SELECT in_flows, deposited, refreshed FROM state", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        assert_eq!(counters, (0, 0, 0));
     }
 
     #[test]

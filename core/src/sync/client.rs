@@ -72,6 +72,9 @@ pub struct SyncBatch {
     pub deposit: Vec<Bundle>,
     /// Bundles of received notes to re-issue as fresh notes.
     pub refresh: Vec<Bundle>,
+    /// For each bundle of `refresh` (by position), the fresh notes' amounts; missing or empty:
+    /// one fresh note per head (see [`wire::Record::amounts`]).
+    pub refresh_amounts: Vec<Vec<u64>>,
     /// The wallet's spend counter.
     pub counter: u64,
     /// The wallet's log head.
@@ -92,13 +95,16 @@ impl SyncBatch {
 
     /// The wire form (records in the order spent, deposit, refresh).
     pub fn to_wire(&self) -> wire::SyncRequest {
-        let rec = |kind, b: &Bundle| wire::Record { kind, bundle: b64(&b.to_bytes()) };
+        let rec = |kind, b: &Bundle| wire::Record { kind, bundle: b64(&b.to_bytes()), amounts: Vec::new() };
         let records = self
             .spent
             .iter()
             .map(|b| rec(wire::RecordKind::Spent, b))
             .chain(self.deposit.iter().map(|b| rec(wire::RecordKind::Deposit, b)))
-            .chain(self.refresh.iter().map(|b| rec(wire::RecordKind::Refresh, b)))
+            .chain(self.refresh.iter().enumerate().map(|(i, b)| wire::Record {
+                amounts: self.refresh_amounts.get(i).cloned().unwrap_or_default(),
+                ..rec(wire::RecordKind::Refresh, b)
+            }))
             .collect();
         wire::SyncRequest {
             batch_id: to_hex(&self.batch_id),

@@ -150,6 +150,11 @@ pub struct Record {
     pub kind: RecordKind,
     /// base64 of the canonical `Bundle`.
     pub bundle: String,
+    /// For a `refresh` record, the amounts of the fresh notes (each > 0, their sum the total of
+    /// the bundle's heads, at most 1,024): how a wallet consolidates small notes or splits a
+    /// large one. Absent or empty: one fresh note per head, of the head's amount.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amounts: Vec<u64>,
 }
 
 /// `POST /v1/sync`: one settlement batch.

@@ -40,7 +40,7 @@ pub use issuer_key::{IssuerKey, TrustStore};
 pub use key_rotation::{KeyEnd, KeyRotation, KeyRotationBody, RotationApplied, RotationError};
 pub use link::{LinkBody, MAX_OUTPUTS, Output, SpendLink, child_id};
 pub use note::{Note, NoteBody};
-pub use policy::{Policy, PolicyBody};
+pub use policy::{Policy, PolicyBody, RefreshPolicy, policy_sequence_of};
 pub use revocation::{
     MAX_REVOCATION_LIST_BYTES, MAX_REVOKED, NoRevocations, RevocationBody, RevocationCheck, RevocationList,
 };

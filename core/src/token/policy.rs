@@ -7,7 +7,8 @@ use super::{Currency, DecodeError, ObjectKind, codec};
 
 /// The signed content of a policy:
 /// `[version, issuer_key_id, sequence, issued_at, currency, per_payment_limit,
-/// offline_holding_limit, max_chain_depth, certificate_offline_validity, max_offline_payments]`.
+/// offline_holding_limit, max_chain_depth, certificate_offline_validity, max_offline_payments,
+/// [refresh_depth_margin, refresh_expiry_window, refresh_max_notes]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyBody {
     /// The issuer key that signs it.
@@ -28,6 +29,30 @@ pub struct PolicyBody {
     pub certificate_offline_validity: u64,
     /// Most offline payments a wallet may make between two syncs.
     pub max_offline_payments: u32,
+    /// When wallets refresh their notes automatically at sync.
+    pub refresh: RefreshPolicy,
+}
+
+/// The issuer's rules for automatic refresh at sync (GNU Taler's auto-refresh is the model).
+/// A wallet refreshes a note whose chain holds a since-revoked custodian, a note within
+/// `depth_margin` links of `max_chain_depth`, a note expiring within `expiry_window`, and
+/// consolidates when it holds more than `max_notes` notes or its largest notes that fit in one
+/// payment cannot pay its spendable balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshPolicy {
+    /// Refresh a note once its chain is this close to `max_chain_depth` (links left).
+    pub depth_margin: u32,
+    /// Refresh a note expiring within this many seconds.
+    pub expiry_window: u64,
+    /// Consolidate when the wallet holds more notes than this.
+    pub max_notes: u32,
+}
+
+impl Default for RefreshPolicy {
+    /// Half of the default depth limit (32) as margin, 30 days before expiry, 48 notes.
+    fn default() -> Self {
+        Self { depth_margin: 16, expiry_window: 30 * 24 * 3600, max_notes: 48 }
+    }
 }
 
 /// An issuer-signed policy.
@@ -38,7 +63,7 @@ impl Body for PolicyBody {
     const KIND: ObjectKind = ObjectKind::Policy;
 
     fn encode(&self, enc: &mut Encoder) {
-        enc.array(10)
+        enc.array(11)
             .uint(super::VERSION)
             .uint(u64::from(self.issuer_key_id))
             .uint(self.sequence)
@@ -49,10 +74,14 @@ impl Body for PolicyBody {
             .uint(u64::from(self.max_chain_depth))
             .uint(self.certificate_offline_validity)
             .uint(u64::from(self.max_offline_payments));
+        enc.array(3)
+            .uint(u64::from(self.refresh.depth_margin))
+            .uint(self.refresh.expiry_window)
+            .uint(u64::from(self.refresh.max_notes));
     }
 
     fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        dec.array_exact(10)?;
+        dec.array_exact(11)?;
         codec::decode_version(dec, Self::KIND)?;
         Ok(Self {
             issuer_key_id: dec.u32()?,
@@ -64,8 +93,24 @@ impl Body for PolicyBody {
             max_chain_depth: dec.u32()?,
             certificate_offline_validity: dec.uint()?,
             max_offline_payments: dec.u32()?,
+            refresh: {
+                dec.array_exact(3)?;
+                RefreshPolicy { depth_margin: dec.u32()?, expiry_window: dec.uint()?, max_notes: dec.u32()? }
+            },
         })
     }
+}
+
+/// The sequence of a stored signed policy of any layout, even one this code no longer decodes
+/// (a policy signed before the refresh rules were added): an issuer that upgrades signs its
+/// next policy with a higher sequence, so wallets install it. `None` if it is not a policy.
+pub fn policy_sequence_of(bytes: &[u8]) -> Option<u64> {
+    let mut dec = Decoder::new(bytes);
+    dec.array_exact(2).ok()?;
+    dec.array(32).ok()?;
+    dec.uint().ok()?;
+    dec.u32().ok()?;
+    dec.uint().ok()
 }
 
 impl super::signed::IssuerSigned for PolicyBody {
@@ -74,5 +119,29 @@ impl super::signed::IssuerSigned for PolicyBody {
     }
     fn signed_at(&self) -> u64 {
         self.issued_at
+    }
+}
+
+#[cfg(all(test, feature = "test-support"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sequence_of_a_policy_is_read_whatever_its_layout() {
+        let fx = crate::testkit::TestIssuer::new(crate::crypto::Suite::EcdsaP256).unwrap();
+        let bytes = fx.policy.to_bytes();
+        assert_eq!(policy_sequence_of(&bytes), Some(fx.policy.body().sequence));
+        // The layout before the refresh rules: ten elements, no longer a `Policy`.
+        let mut enc = Encoder::new();
+        enc.array(2).array(10).uint(1).uint(1).uint(41).uint(0).text("EUR");
+        for v in [1u64, 2, 3, 4, 5] {
+            enc.uint(v);
+        }
+        enc.bytes(&[0; 8]);
+        let old = enc.finish();
+        assert!(Policy::from_bytes(&old).is_err());
+        assert_eq!(policy_sequence_of(&old), Some(41));
+        assert_eq!(policy_sequence_of(b"not a policy"), None);
     }
 }

@@ -17,15 +17,25 @@
 //! calls so that the durability rule holds (pending before sending, committed before the
 //! receipt).
 
+pub mod balance;
+pub mod denominations;
+#[cfg(feature = "sync")]
+pub mod deposit;
 mod entropy;
 mod error;
+#[cfg(feature = "sync")]
+pub mod flow;
 mod keys;
 mod nfc_roles;
 mod payee_session;
 mod payer_session;
 #[cfg(feature = "sync")]
+pub mod refresh;
+#[cfg(feature = "sync")]
 pub mod renewal;
 mod saved_request;
+#[cfg(feature = "sync")]
+pub mod settlement;
 #[cfg(feature = "sync")]
 pub mod sync;
 pub mod tap;
@@ -107,6 +117,34 @@ pub enum WalletEvent {
     TapTorn {
         /// A pending payment awaiting its receipt, if this wallet was paying.
         pending: Option<[u8; 32]>,
+    },
+    /// Notes worth `amount` expire within the policy's refresh window (the first at
+    /// `first_expiry`): sync to refresh them (see [`Wallet::lifecycle_events`]).
+    NotesExpiring {
+        /// Their value.
+        amount: u64,
+        /// The earliest expiry (Unix seconds).
+        first_expiry: u64,
+    },
+    /// The wallet's certificate is in its renewal window (or past its end): sync to renew it.
+    CertificateExpiring {
+        /// The end of its offline validity (Unix seconds).
+        not_after: u64,
+    },
+    /// Notes worth `amount` expired past the refresh window and left the wallet: the issuer
+    /// returns their value to the online account.
+    ValueReturned {
+        /// Their value.
+        amount: u64,
+    },
+    /// A refresh or deposit flow finished at a sync or on request.
+    FlowFinished {
+        /// Refresh or deposit.
+        kind: crate::store::FlowKind,
+        /// Value refreshed or deposited.
+        done: u64,
+        /// Value the issuer refused (spendable again).
+        returned: u64,
     },
 }
 
@@ -285,28 +323,12 @@ impl Wallet {
             .try_fold(0u64, |sum, c| sum.checked_add(c.amount()))
             .ok_or(WalletError::Misuse { detail: "the notes' total overflows".into() })?;
         inner.check_holding(total)?;
-        let policy = inner.policy()?;
-        let revocations = inner.store.revocation_list()?;
-        let ctx = VerifyContext {
-            trust: &inner.trust,
-            policy: policy.body(),
-            revocations: revocation_check(revocations.as_ref()),
-            known_certificates: &inner.certs,
-            now,
-            max_clock_skew: inner.config.max_clock_skew,
-        };
-        // Verified a bundle's worth at a time: a deposit may hold more notes than one payment.
-        for part in chains.chunks(crate::token::MAX_BUNDLE_HEADS) {
-            let bundle = Bundle::from_chains(part, &[], &Default::default())?;
-            let verified = verify_bundle(&bundle, &ctx)?;
-            if let Some(coin) = verified.coins.iter().find(|c| c.owner != self.id) {
-                return Err(WalletError::Rejected(crate::protocol::PaymentRejection::WrongPayee { found: coin.owner }));
-            }
-        }
+        inner.verify_issued(chains, self.id, now)?;
         Ok(inner.store.fund(chains, now)?)
     }
 
-    /// Spendable, pending and total offline balance (O(1)).
+    /// Spendable, pending, refreshing, depositing and total offline balance (O(1)). What part
+    /// of `spendable` can be paid offline now is [`Wallet::balance_detail`].
     pub fn balance(&self) -> Result<Balance, WalletError> {
         Ok(self.lock().store.balance()?)
     }
@@ -388,6 +410,30 @@ pub(crate) fn revocation_check(list: Option<&RevocationList>) -> &dyn Revocation
 }
 
 impl Inner {
+    /// Verifies notes the issuer gave this wallet online (funding, refresh) like any payment:
+    /// issuer signature, owner `me`, expiry, policy.
+    pub(crate) fn verify_issued(&self, chains: &[Chain], me: WalletId, now: u64) -> Result<(), WalletError> {
+        let policy = self.policy()?;
+        let revocations = self.store.revocation_list()?;
+        let ctx = VerifyContext {
+            trust: &self.trust,
+            policy: policy.body(),
+            revocations: revocation_check(revocations.as_ref()),
+            known_certificates: &self.certs,
+            now,
+            max_clock_skew: self.config.max_clock_skew,
+        };
+        // Verified a bundle's worth at a time: a deposit may hold more notes than one payment.
+        for part in chains.chunks(crate::token::MAX_BUNDLE_HEADS) {
+            let bundle = Bundle::from_chains(part, &[], &Default::default())?;
+            let verified = verify_bundle(&bundle, &ctx)?;
+            if let Some(coin) = verified.coins.iter().find(|c| c.owner != me) {
+                return Err(WalletError::Rejected(crate::protocol::PaymentRejection::WrongPayee { found: coin.owner }));
+            }
+        }
+        Ok(())
+    }
+
     /// The installed policy, or `NotProvisioned`.
     pub(crate) fn policy(&self) -> Result<Policy, WalletError> {
         self.store.policy()?.ok_or(WalletError::NotProvisioned { missing: "policy" })
@@ -424,8 +470,14 @@ impl Inner {
 
     /// Whether the wallet may come to hold `amount` more (funding, receiving online).
     pub(crate) fn check_holding(&self, amount: u64) -> Result<(), WalletError> {
-        let held = self.store.balance()?.spendable;
-        Ok(self.limits()?.check_holding(held, amount)?)
+        Ok(self.limits()?.check_holding(self.held()?, amount)?)
+    }
+
+    /// The value the holding limit counts: spendable notes, and notes in a refresh or deposit
+    /// (still held until the issuer answers).
+    pub(crate) fn held(&self) -> Result<u64, WalletError> {
+        let b = self.store.balance()?;
+        Ok(b.spendable.saturating_add(b.refreshing).saturating_add(b.depositing))
     }
 
     pub(crate) fn limits(&self) -> Result<Limits, WalletError> {

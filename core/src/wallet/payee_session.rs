@@ -80,7 +80,7 @@ impl PayeeSession {
             // Never issue a request this wallet would have to refuse: the amount must fit in
             // what it can still hold, and it says so (signed) so the payer can check first.
             let limits = inner.limits()?;
-            let held = inner.store.balance()?.spendable;
+            let held = inner.held()?;
             if matches!(opening, Opening::Live | Opening::Saved) {
                 limits.check_holding(held, amount)?;
             }
@@ -150,7 +150,7 @@ impl PayeeSession {
         let cert = inner.certificate()?;
         let policy = inner.policy()?;
         let revocations = inner.store.revocation_list()?;
-        let balance = inner.store.balance()?.spendable;
+        let balance = inner.held()?;
         let accepted = {
             let inner_ref = &*inner;
             let open = |nonce: &[u8; 16]| inner_ref.open_request_amount(nonce, now);

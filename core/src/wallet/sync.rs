@@ -8,12 +8,16 @@
 //!  outbox (links signed, notes received) ──► bundles (chains, no certificates: the issuer
 //!  holds them) ──► SyncClient::sync_batch ──► results ──► record_settlement, complete the
 //!  pending spends the issuer recorded, apply rotations / policy / revocations, mark synced
+//!  ──► automatic refresh (see [`super::refresh`])
 //!  ──► renew the certificate if it is near its end (see [`super::renewal`])
+//!  (before all of it: resume the flows left open)
 //! ```
-//! Every record is uploaded as `spent`: it tells the issuer about links (settling payers'
-//! pending spends, exposing double spends) without moving the wallet's offline value.
-//! Depositing or refreshing notes is a separate, explicit operation. The store lock is never
-//! held across an `await`.
+//! Every outbox record is uploaded as `spent`: it tells the issuer about links (settling
+//! payers' pending spends, exposing double spends) without moving the wallet's offline value.
+//! Refreshing and depositing notes are persisted flows of their own ([`super::flow`]): a sync
+//! resumes any left open before it uploads the outbox, and refreshes the notes due under the
+//! policy's rules after it ([`super::refresh`]). The store lock is never held across an
+//! `await`.
 
 use std::collections::HashSet;
 
@@ -54,6 +58,12 @@ pub struct SyncReport {
     pub refused: Vec<Refused>,
     /// Whether the certificate was renewed (it was near its end; see [`super::renewal`]).
     pub renewal: super::renewal::Renewal,
+    /// The refresh and deposit flows finished by this sync: those left open before (resumed
+    /// first), then the automatic refresh (see [`super::refresh`]).
+    pub flows: Vec<super::flow::FlowReport>,
+    /// Value of notes expired past the refresh window, retired by this sync: the issuer
+    /// returns it to the account (see [`Wallet::retire_expired`]).
+    pub expired_returned: u64,
 }
 
 impl From<SyncError> for WalletError {
@@ -117,7 +127,9 @@ impl Wallet {
         // A store whose counters or log do not add up uploads nothing: what it would send (and
         // what the issuer would answer into it) cannot be trusted to be the wallet's history.
         self.check()?;
-        let mut report = SyncReport::default();
+        // Open flows first: their batches report the state fixed when they were first sent,
+        // which must not be older than anything the issuer has seen since.
+        let mut report = SyncReport { flows: self.resume_flows(client, now).await?, ..SyncReport::default() };
         loop {
             let (batch, records) = self.next_batch()?;
             if records.is_empty() && report.batches > 0 {
@@ -183,6 +195,12 @@ impl Wallet {
             inner.store.mark_synced(now)?;
             report.revoked = inner.store.revocation_list()?.map_or(0, |l| l.body().revoked.len());
         }
+        // With the revocations and policy of this sync installed: the automatic refresh.
+        if let Some(flow) = self.refresh(client, now).await? {
+            report.flows.push(flow);
+        }
+        // What expired too long ago for a refresh is the issuer's to return to the account.
+        report.expired_returned = self.retire_expired(now)?;
         // Near its end, the certificate is renewed here: "sync first" is what renews it.
         report.renewal = self.renew_certificate_if_due(client, now).await?;
         Ok(report)
