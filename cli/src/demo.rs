@@ -18,6 +18,7 @@ use std::path::Path;
 
 use offline_cash_core::crypto::Suite;
 use offline_cash_core::protocol::PaymentRejection;
+use offline_cash_core::reason::Reason;
 use offline_cash_core::store::{KeyLocation, Store};
 use offline_cash_core::token::{Rejection, WalletId};
 use offline_cash_core::wallet::tap::{CardRole, TapReport};
@@ -169,6 +170,7 @@ pub async fn run(suite: Suite, seed: Option<u64>) -> Result<DemoSummary, CliErro
 
     heading(5, "Mallory spends the same 500 twice (a wallet file restored from a backup)");
     let mallory_client = mallory.client.clone();
+    let mallory_credential = mallory.credential.clone();
     drop(mallory);
     let backup_path = mallory_dir.path().join("mallory-backup.db");
     std::fs::copy(&mallory_path, &backup_path).map_err(|e| CliError::io(&backup_path, e))?;
@@ -181,7 +183,12 @@ pub async fn run(suite: Suite, seed: Option<u64>) -> Result<DemoSummary, CliErro
             Box::new(OsEntropy),
             WalletConfig::default(),
         )?;
-        Ok(Person { name: "Mallory".into(), wallet, client: mallory_client.clone() })
+        Ok(Person {
+            name: "Mallory".into(),
+            wallet,
+            client: mallory_client.clone(),
+            credential: mallory_credential.clone(),
+        })
     };
     let mallory = reopen(&mallory_path)?;
     let restored = reopen(&backup_path)?;
@@ -240,12 +247,12 @@ pub async fn run(suite: Suite, seed: Option<u64>) -> Result<DemoSummary, CliErro
     checks.equal(settled.pending, 0, "Alice has nothing pending after sync");
     balances(&[&alice, &bob, &carol, &dave])?;
 
-    heading(7, "Bob pays Dave 200 with the note that came from Mallory");
-    let refused = tap_pay(&bob.wallet, &dave.wallet, 200, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
-    print_tap(CardRole::PayeeIsCard, "Bob", "Dave", &refused);
+    heading(7, "Mallory, offline, tries to pay Dave with her change");
+    let refused = tap_pay(&mallory.wallet, &dave.wallet, 100, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
+    print_tap(CardRole::PayeeIsCard, "Mallory", "Dave", &refused);
     match &refused.payee_error {
         Some(WalletError::Rejected(r)) => {
-            println!("   Dave refuses: {r}  (reason code \"{}\")", r.code());
+            println!("   Dave refuses: {r}");
             println!("   typed: {r:?}");
             let is_mallory =
                 matches!(r, PaymentRejection::Chain(Rejection::Revoked { wallet }) if *wallet == mallory_id);
@@ -255,10 +262,56 @@ pub async fn run(suite: Suite, seed: Option<u64>) -> Result<DemoSummary, CliErro
             checks.expect(false, format!("Dave should refuse with a typed revocation, got {other:?}"));
         }
     }
-    checks.expect(!refused.payer_complete, "Bob's payment to Dave did not complete");
+    let told = matches!(refused.payer_error, Some(WalletError::PeerRejected { reason: Reason::Revoked }));
+    println!("   Mallory's wallet is told why (the card's status word 9A0A): {}", yes(told));
+    checks.expect(told, "the payer reads the payee's reason");
+    checks.expect(!refused.payer_complete, "Mallory's payment to Dave did not complete");
     checks.equal(dave.wallet.balance()?.total, 0, "Dave holds nothing");
 
-    heading(8, "The issuer's audit");
+    heading(8, "Bob syncs again: the note that came from Mallory is refreshed, and Dave takes it");
+    println!("   (Bob synced before Carol's upload exposed Mallory: his note's chain holds a wallet revoked since)");
+    let held = bob.wallet.balance()?.total;
+    let sync = bob.wallet.sync(&bob.client, unix_now()).await?;
+    let refreshed: u64 = sync.flows.iter().map(|f| f.done).sum();
+    println!(
+        "   Bob's sync refreshed {} into fresh notes from the issuer (depth 0, no revoked wallet in their chain)",
+        thousands(refreshed)
+    );
+    checks.equal(refreshed, 200, "Bob's sync refreshed the note whose chain holds a revoked wallet");
+    checks.equal(bob.wallet.balance()?.total, held, "a refresh keeps Bob's value");
+    let paid = tap_pay(&bob.wallet, &dave.wallet, 200, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
+    print_tap(CardRole::PayeeIsCard, "Bob", "Dave", &paid);
+    checks.expect(paid.payer_complete && paid.payee_received.is_some(), "Bob pays Dave with the refreshed note");
+
+    heading(9, "Carol loses her phone");
+    let carol_id = carol.wallet.id();
+    let lost = offline_cash_core::sync::SyncClient::report_lost(&url, &carol.credential, &carol_id).await?;
+    println!(
+        "   Carol reports it from her laptop (account credential only): revoked now; what it holds ({}) returns to her account at {} (its last certificate's end + the settlement window)",
+        thousands(lost.held_known),
+        lost.returns_at
+    );
+    dave.wallet.sync(&dave.client, unix_now()).await?;
+    let thief = tap_pay(&carol.wallet, &dave.wallet, 50, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
+    let stopped = matches!(&thief.payee_error, Some(WalletError::Rejected(r)) if r.reason() == offline_cash_core::reason::Reason::Revoked);
+    println!("   a thief pays Dave with it: Dave (synced) refuses, revoked: {}", yes(stopped));
+    checks.expect(stopped, "a synced payee refuses the lost phone");
+    let new_phone = NewPerson {
+        url: &url,
+        name: "Carol's new phone",
+        account: 0,
+        signer: signer_for(suite, seed, "Carol2")?,
+        store: Store::open_in_memory()?,
+        entropy: Box::new(OsEntropy),
+    }
+    .register_with(carol.credential.clone())
+    .await?;
+    println!(
+        "   Carol's new phone registers ({}); once the value is back she funds it. What the lost phone paid before the report stays paid, like cash.",
+        new_phone.wallet.id().short()
+    );
+
+    heading(10, "The issuer's audit");
     let audit = issuer.server.issuer.audit()?;
     let row = |k: &str, v: String| println!("   {k:<36} {v:>10}");
     row("issued (funding + guarantees)", thousands(audit.issued));

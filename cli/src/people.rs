@@ -102,6 +102,8 @@ pub struct Person {
     pub wallet: Wallet,
     /// Its issuer client.
     pub client: SyncClient,
+    /// The account's credential (what a second device of the same person registers with).
+    pub credential: String,
 }
 
 /// How to create one person.
@@ -130,7 +132,14 @@ impl NewPerson<'_> {
     /// Creates the account, opens the wallet and registers it.
     pub async fn create(self) -> Result<Person, CliError> {
         let account = SyncClient::create_account(self.url, ADMIN_TOKEN, self.name, self.account).await?;
-        let client = SyncClient::new(self.url, &account.credential, self.signer.clone())?;
+        let credential = account.credential;
+        self.register_with(credential).await
+    }
+
+    /// Opens the wallet and registers it with the existing account of `credential` (a second
+    /// or replacement device of the same person; `account` is ignored).
+    pub async fn register_with(self, credential: String) -> Result<Person, CliError> {
+        let client = SyncClient::new(self.url, &credential, self.signer.clone())?;
         let wallet = Wallet::from_store(
             self.store,
             self.signer,
@@ -139,7 +148,7 @@ impl NewPerson<'_> {
             WalletConfig::default(),
         )?;
         wallet.register(&client).await?;
-        Ok(Person { name: self.name.to_owned(), wallet, client })
+        Ok(Person { name: self.name.to_owned(), wallet, client, credential })
     }
 }
 
