@@ -55,8 +55,11 @@ open class OfflineCashHceService : HostApduService() {
         super.onDestroy()
     }
 
-    /** Waits until the worker has run everything handed to it so far (tests). */
-    internal fun awaitWorker(timeoutMillis: Long): Boolean =
+    /**
+     * Waits until the worker has run everything handed to it so far; false on timeout. For
+     * tests (public: the sample's tests use the shared scenarios too, from another module).
+     */
+    fun awaitWorker(timeoutMillis: Long): Boolean =
         worker.submit {}.let {
             try {
                 it.get(timeoutMillis, TimeUnit.MILLISECONDS)
