@@ -64,7 +64,8 @@ for coordinate in "${ANDROIDX_TEST[@]}"; do
     if [ ! -s "$jar" ]; then
         # Their POMs omit <type>aar</type>: fetch each AAR alone and take its classes.jar.
         maven aar "$DEPENDENCY_PLUGIN:copy" -Dartifact="$coordinate:aar" -Dtransitive=false -DoutputDirectory="$AAR_DIR"
-        unzip -p "$AAR_DIR/$artifact-$version.aar" classes.jar >"$jar.tmp"
+        python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("classes.jar"))' \
+            "$AAR_DIR/$artifact-$version.aar" >"$jar.tmp"
         mv "$jar.tmp" "$jar"
     fi
     ANDROIDX_JARS="$ANDROIDX_JARS:$jar"
