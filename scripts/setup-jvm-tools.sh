@@ -9,8 +9,8 @@
 #   .tools/classpath  those jars as a classpath
 #   .tools/kotlinc    a link to the compiler's launcher
 #
-# Needs: a JDK (17+), Maven, Node/npm. The test runner is our own (bindings/tests/kotlin/
-# TestRunner.kt), so no JUnit download.
+# Needs: a JDK (17+), Maven, Node/npm. JUnit and the tests' own jars come from the POMs of
+# bindings/tests and android/host-tests (scripts/test-bindings.sh, android/scripts/robolectric-check.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -26,7 +26,7 @@ python3 redteam/run.py --short --bin-dir "${CARGO_TARGET_DIR:-target}/release"
 echo "== iOS package (no Swift toolchain here: bindings names, plists, layout; the Swift wallet scenarios through Python)"
 python3 ios/scripts/check.py
 python3 ios/scripts/wallet_scenarios.py
-echo "== android (the library's real classes on the host JVM, against android-all)"
-./android/scripts/jvm-check.sh
+echo "== android (Robolectric: the library and the sample under JUnit/Surefire; the androidTest sources compiled)"
+./android/scripts/robolectric-check.sh
 echo "== fuzz targets, briefly, against the committed corpus (nightly; see docs/RELIABILITY.md)"
 ./scripts/fuzz-short.sh

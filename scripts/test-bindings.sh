@@ -5,7 +5,9 @@
 # but compiled only by the iOS package).
 #
 #   gen-bindings.sh ──► setup-jvm-tools.sh ──► issuer (background, 127.0.0.1:<free port>)
-#     ──► kotlinc + java (JNA) ──► python3 ──► API.md check;   the issuer is killed at exit.
+#     ──► kotlinc + Maven Surefire (JUnit 4, JNA) ──► python3 ──► API.md check;
+#   the issuer is killed at exit. JUnit and the JNA/coroutines jars of the run come from
+#   bindings/tests/pom.xml (Maven Central, cached in $HOME/.cache/offline-cash/m2).
 #
 # The wallet tests pay between real wallets registered and funded at a real issuer
 # (`offline-cash-issuer serve`, fresh database in a temporary directory). Its limits are set
@@ -59,13 +61,23 @@ done
 curl -fsS "$OC_ISSUER_URL/health" >/dev/null || { echo "issuer did not start" >&2; cat "$WORK/issuer.log" >&2; exit 1; }
 echo "   issuer at $OC_ISSUER_URL (pid $ISSUER_PID)"
 
-echo "== bindings: Kotlin tests (host JVM, JNA)"
-CLASSPATH_DEPS="$(cat .tools/classpath)"
-OUT_JAR="${CARGO_TARGET_DIR:-target}/kotlin-tests/offline-cash-bindings-tests.jar"
-mkdir -p "$(dirname "$OUT_JAR")"
-.tools/kotlinc -nowarn -include-runtime -classpath "$CLASSPATH_DEPS" -d "$OUT_JAR" \
+echo "== bindings: Kotlin tests (host JVM, JNA; JUnit 4 under Maven Surefire)"
+OUT="$(mkdir -p "${CARGO_TARGET_DIR:-target}/kotlin-tests" && cd "${CARGO_TARGET_DIR:-target}/kotlin-tests" && pwd)"
+M2="${OC_CACHE_DIR:-$HOME/.cache/offline-cash}/m2"
+POM=bindings/tests/pom.xml
+if ! mvn -B -q -Dstyle.color=never -Dmaven.repo.local="$M2" -f "$POM" dependency:build-classpath \
+    -Dmdep.outputFile="$OUT/maven.classpath" >"$OUT/mvn-classpath.log" 2>&1; then
+    cat "$OUT/mvn-classpath.log" >&2
+    exit 1
+fi
+rm -rf "$OUT/test-classes"
+.tools/kotlinc -nowarn -jvm-target 17 -classpath "$(cat "$OUT/maven.classpath")" -d "$OUT/test-classes" \
     "$GEN"/kotlin/org/offlinecash/*.kt bindings/tests/kotlin/*.kt
-OC_BENCH_OUT="$(dirname "$OUT_JAR")/bench.txt" java -Djna.library.path="$LIB_DIR" -classpath "$OUT_JAR:$CLASSPATH_DEPS" org.offlinecash.tests.BindingsTestKt
+# The forked test JVM inherits OC_ISSUER_URL, OC_ADMIN_TOKEN and OC_BENCH_OUT.
+OC_BENCH_OUT="$OUT/bench.txt" mvn -B -Dstyle.color=never -Dmaven.repo.local="$M2" -f "$POM" \
+    org.apache.maven.plugins:maven-surefire-plugin:3.5.2:test \
+    -Doc.build.dir="$OUT/maven" -Doc.test.classes="$OUT/test-classes" -Doc.reports="$OUT/surefire-reports" \
+    -Doc.jna.library.path="$(cd "$LIB_DIR" && pwd)" | grep -v -E '^\[INFO\] *$|^\[INFO\] -+$'
 
 echo "== bindings: Python smoke test"
 # The generated module loads liboffline_cash_ffi from its own directory.

@@ -26,8 +26,28 @@ android {
             kotlin.srcDir("../../bindings/generated/kotlin")
         }
         getByName("androidTest") {
-            // The scenarios are shared with the host JVM check (../scripts/jvm-check.sh).
+            // The scenarios are shared with the Robolectric tests (src/test, also run by
+            // ../scripts/robolectric-check.sh without Gradle).
             kotlin.srcDir("src/sharedTest/kotlin")
+        }
+        getByName("test") {
+            kotlin.srcDir("src/sharedTest/kotlin")
+        }
+    }
+
+    testOptions {
+        // The instrumented tests run with today's behaviour changes (foreground services,
+        // job network permissions, cleartext), not the minSdk's.
+        targetSdk = 35
+        unitTests {
+            isIncludeAndroidResources = true
+            all {
+                // The wallet tests need the host build of the core and an issuer binary:
+                // see ../README.md (Robolectric tests).
+                it.systemProperty("offlinecash.android", rootDir.path)
+                it.systemProperty("jna.library.path", rootDir.resolve("../target/debug").path)
+                it.systemProperty("offlinecash.issuer", rootDir.resolve("../target/debug/offline-cash-issuer").path)
+            }
         }
     }
 
@@ -50,6 +70,9 @@ dependencies {
     // own libjnidispatch.so for every ABI.
     api(variantOf(libs.jna) { artifactType("aar") })
     api(libs.kotlinx.coroutines.android)
+
+    testImplementation(libs.robolectric)
+    testImplementation(libs.junit)
 
     androidTestImplementation(libs.androidx.test.runner)
     androidTestImplementation(libs.androidx.test.ext.junit)

@@ -24,8 +24,17 @@ android {
     kotlinOptions {
         jvmTarget = "17"
     }
+
+    // The cold-start and merged-manifest tests (src/test) use the library's shared helpers.
+    sourceSets.getByName("test").kotlin.srcDir("../offlinecash/src/sharedTest/kotlin")
+    testOptions.unitTests.all {
+        it.systemProperty("offlinecash.android", rootDir.path)
+    }
 }
 
 dependencies {
     implementation(project(":offlinecash"))
+
+    testImplementation(libs.robolectric)
+    testImplementation(libs.junit)
 }

@@ -13,6 +13,7 @@ import javax.crypto.Cipher
 import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
+import org.junit.runner.RunWith
 import org.offlinecash.CryptoReason
 import org.offlinecash.KeyWrapper
 import org.offlinecash.KeyWrapperException
@@ -84,8 +85,16 @@ class AesGcmKeyWrapper(private val key: SecretKey = newAesKey()) : KeyWrapper {
 
 fun randomBytes(n: Int): ByteArray = ByteArray(n).also { random.nextBytes(it) }
 
-fun main() {
-    val t = TestRunner()
+/** The Kotlin binding tests, run by JUnit (scripts/test-bindings.sh): these and [walletTests]. */
+@RunWith(RegisteredTests::class)
+class BindingsTest : RegisteredSuite {
+    override fun register(t: TestRunner) {
+        bindingsTests(t)
+        walletTests(t)
+    }
+}
+
+fun bindingsTests(t: TestRunner) {
 
     t.test("a java.security SHA256withECDSA signer passes checkSigner (uncompressed key)") {
         val pair = newEcKeyPair()
@@ -224,7 +233,4 @@ fun main() {
         assertEquals(CryptoReason.INVALID_PUBLIC_KEY, e.reason, "reason")
     }
 
-    walletTests(t)
-
-    t.runAndExit()
 }

@@ -1,33 +1,53 @@
-// A minimal test runner for the Kotlin binding tests: no JUnit download, one closing line
-// "N passed, N failed", a non-zero exit status on any failure.
+// How the Kotlin binding tests are registered and run under JUnit 4 (Maven Surefire, from
+// scripts/test-bindings.sh): each test is a name and a body registered on a TestRunner, and
+// RegisteredTests presents them to JUnit as the test methods of the suite class, so reports
+// and closing lines are Surefire's own.
 package org.offlinecash.tests
 
-import kotlin.system.exitProcess
+import org.junit.runner.Description
+import org.junit.runner.Runner
+import org.junit.runner.notification.Failure
+import org.junit.runner.notification.RunNotifier
 
 class TestRunner {
-    private val tests = mutableListOf<Pair<String, () -> Unit>>()
+    internal val tests = mutableListOf<Pair<String, () -> Unit>>()
 
     fun test(name: String, body: () -> Unit) {
         tests.add(name to body)
     }
+}
 
-    fun runAndExit(): Nothing {
-        var passed = 0
-        var failed = 0
-        for ((name, body) in tests) {
+/** A class run by [RegisteredTests]: it registers its tests on the runner it is given. */
+interface RegisteredSuite {
+    fun register(t: TestRunner)
+}
+
+/** A JUnit 4 runner for a [RegisteredSuite]: one JUnit test per registered test, in order. */
+class RegisteredTests(private val suite: Class<*>) : Runner() {
+    private val tests: List<Pair<Description, () -> Unit>> by lazy {
+        val instance = suite.getDeclaredConstructor().newInstance() as? RegisteredSuite
+            ?: throw IllegalArgumentException("${suite.name} is not a RegisteredSuite")
+        val runner = TestRunner().also { instance.register(it) }
+        // JUnit reads "name(class)" back from a description: keep parentheses out of names.
+        runner.tests.map { (name, body) ->
+            Description.createTestDescription(suite, name.replace('(', '[').replace(')', ']')) to body
+        }
+    }
+
+    override fun getDescription(): Description =
+        Description.createSuiteDescription(suite).apply { tests.forEach { addChild(it.first) } }
+
+    override fun run(notifier: RunNotifier) {
+        for ((description, body) in tests) {
+            notifier.fireTestStarted(description)
             try {
                 body()
-                passed++
-                println("ok   $name")
             } catch (e: Throwable) {
-                failed++
-                println("FAIL $name: $e")
-                e.printStackTrace(System.out)
+                notifier.fireTestFailure(Failure(description, e))
+            } finally {
+                notifier.fireTestFinished(description)
             }
         }
-        if (tests.isEmpty()) failed++ // an empty run is a broken run
-        println("$passed passed, $failed failed")
-        exitProcess(if (failed == 0) 0 else 1)
     }
 }
 

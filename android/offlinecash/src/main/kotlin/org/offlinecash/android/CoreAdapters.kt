@@ -16,11 +16,17 @@ class CoreCard(private val session: CardSession) : HceCard {
     override fun processApdu(command: ByteArray): ByteArray = session.processApdu(command)
 
     override fun deactivated() = session.deactivated()
+
+    override val isFinished: Boolean
+        get() = session.isFinished()
 }
 
 /** Arms the core's card [session] in the HCE service. */
-fun CardSessionRegistry.arm(session: CardSession, listener: HceListener? = null) =
-    arm(CoreCard(session), listener)
+fun CardSessionRegistry.arm(
+    session: CardSession,
+    listener: HceListener? = null,
+    timeoutMillis: Long = CardSessionRegistry.DEFAULT_TIMEOUT_MILLIS,
+) = arm(CoreCard(session), listener, timeoutMillis)
 
 /** The core's [ReaderSession] as a [ReaderDriver]. */
 class CoreReader(private val session: ReaderSession) : ReaderDriver {

@@ -1,4 +1,8 @@
 // StrongBox (a separate secure chip, API 28+) when the device declares one, else the TEE.
+//
+// StrongBoxUnavailableException is API 28: only StrongBoxApi28 names it, and that class is
+// loaded only after the SDK_INT check, so the library's other classes verify and run on
+// API 26 and 27 (lint NewApi; the host test StrongBoxApiLevelTest reads the bytecode).
 package org.offlinecash.android
 
 import android.annotation.TargetApi
@@ -21,15 +25,22 @@ internal fun KeyGenParameterSpec.Builder.strongBoxBacked(): KeyGenParameterSpec.
 /**
  * Runs [generate] in StrongBox if the device has one; if StrongBox refuses the key
  * ([StrongBoxUnavailableException]: absent, busy, or the algorithm unsupported), again in the TEE.
+ * Not inline: the catch clause must stay inside [StrongBoxApi28].
  */
-internal inline fun withStrongBoxFallback(context: Context, generate: (strongBox: Boolean) -> Unit) {
-    if (hasStrongBox(context)) {
+internal fun withStrongBoxFallback(context: Context, generate: (strongBox: Boolean) -> Unit) {
+    if (hasStrongBox(context) && StrongBoxApi28.tryGenerate(generate)) return
+    generate(false)
+}
+
+/** The only class that names [StrongBoxUnavailableException]; never loaded below API 28. */
+@TargetApi(Build.VERSION_CODES.P)
+internal object StrongBoxApi28 {
+    /** Whether [generate] succeeded in StrongBox; false when StrongBox refused the key. */
+    fun tryGenerate(generate: (strongBox: Boolean) -> Unit): Boolean =
         try {
             generate(true)
-            return
+            true
         } catch (e: StrongBoxUnavailableException) {
-            // Fall through to the TEE.
+            false
         }
-    }
-    generate(false)
 }

@@ -2,8 +2,11 @@
 // which runs the wallet's sync (upload the outbox, settle, fetch revocations/policy/keys)
 // on a coroutine and reports back whether to retry.
 //
-//   JobScheduler ─► onStartJob ─► coroutine: SyncHost.offlineCashSync() ─► wallet.sync()
+//   JobScheduler ─► onStartJob ─► coroutine (IO): SyncHost.offlineCashSync() ─► wallet.sync()
 //                ◄─ jobFinished(params, needsReschedule = retryable failure)
+//
+// The job often starts in a cold process (no screen ever opened the wallet), so the host is
+// asked on the coroutine, where it may open the wallet (Keystore, database) off the main thread.
 //
 // It decides nothing about money: it only calls sync and classifies the outcome.
 package org.offlinecash.android
@@ -20,8 +23,11 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.launch
 
 /**
- * Implemented by the app's `Application`: how the sync job reaches the wallet. Return the
- * wallet's sync call, e.g. `SyncTask { wallet.sync() }`, or `null` while no wallet exists.
+ * Implemented by the app's `Application`: how the sync job reaches the wallet. Called on a
+ * background thread, in a process where no screen may have run yet: open the wallet there if
+ * it is not open, e.g. `SyncTask { openWallet().sync() }`; return `null` only while the user
+ * has no wallet at all (nothing to sync). Opening may throw: the job classifies it as any
+ * failed sync ([SyncOutcome.of]).
  */
 interface SyncHost {
     fun offlineCashSync(): SyncTask?
@@ -62,13 +68,14 @@ open class SyncJobService : JobService() {
     private val running = HashMap<Int, Job>()
 
     override fun onStartJob(params: JobParameters): Boolean {
-        val task = (application as? SyncHost)?.offlineCashSync()
-        if (task == null) {
-            Log.w(TAG, "no SyncHost/wallet: the Application must implement SyncHost")
+        val host = application as? SyncHost
+        if (host == null) {
+            Log.w(TAG, "no SyncHost: the Application must implement SyncHost")
             return false // nothing to do; JobScheduler treats the job as finished
         }
         val job = scope.launch {
-            val outcome = SyncOutcome.of(task)
+            // Opening the wallet happens here, on the IO dispatcher, never on the main thread.
+            val outcome = SyncOutcome.of(SyncTask { host.offlineCashSync()?.run() })
             if (outcome == SyncOutcome.FAILED) Log.w(TAG, "sync failed, not retrying")
             synchronized(running) { running.remove(params.jobId) }
             jobFinished(params, outcome == SyncOutcome.RETRY)

@@ -1,5 +1,6 @@
-// Receive: shows the requested amount and arms the HCE service with a payee card session; the
-// payer's phone (reader mode) taps this one. The outcome comes from the core.
+// Receive: shows the requested amount and arms the HCE service with a payee card session while
+// this screen is in front (ForegroundCard: armed in onResume, disarmed in onPause); the payer's
+// phone (reader mode) taps this one. The outcome comes from the core.
 package org.offlinecash.sample
 
 import android.app.Activity
@@ -9,14 +10,15 @@ import android.widget.TextView
 import java.util.concurrent.Executors
 import org.offlinecash.CardSession
 import org.offlinecash.NfcRole
-import org.offlinecash.android.CardSessionRegistry
+import org.offlinecash.android.CoreCard
+import org.offlinecash.android.ForegroundCard
 import org.offlinecash.android.HceListener
-import org.offlinecash.android.arm
 
 class ReceiveActivity : Activity() {
     private lateinit var status: TextView
     private var session: CardSession? = null
     private val background = Executors.newSingleThreadExecutor()
+    private val foreground = ForegroundCard(this)
     private var amount = 0L
 
     override fun onCreate(savedInstanceState: Bundle?) {
@@ -30,41 +32,56 @@ class ReceiveActivity : Activity() {
             val card = wallet.cardSession(NfcRole.PAYEE, amount.toULong(), false)
             runOnUiThread {
                 session = card
-                CardSessionRegistry.arm(card, listener)
+                foreground.set(CoreCard(card), listener)
                 status.text = "Receive $amount\nhold the payer's phone here"
             }
         }
     }
 
+    override fun onResume() {
+        super.onResume()
+        foreground.onResume()
+    }
+
+    override fun onPause() {
+        foreground.onPause()
+        super.onPause()
+    }
+
+    // Called on the HCE service's worker thread: the views are touched on the main thread.
     private val listener = object : HceListener {
         override fun onApdu(command: ByteArray, response: ByteArray) {
-            val card = session ?: return
-            when {
-                card.isFinished() -> status.text = "Received. Thank you."
-                card.lastError() != null -> status.text = "Refused: ${card.lastError()}"
+            runOnUiThread {
+                val card = session ?: return@runOnUiThread
+                when {
+                    card.isFinished() -> status.text = "Received. Thank you."
+                    card.lastError() != null -> status.text = "Refused: ${card.lastError()}"
+                }
             }
         }
 
         override fun onDeactivated(reason: Int) {
-            val card = session ?: return
-            if (!card.isFinished() && reason == HostApduService.DEACTIVATION_LINK_LOSS) {
-                status.text = "Interrupted: tap again"
-                // The next tap uses a new card session for the same request: the payer resends a
-                // pending payment only for the request it answers (the wallets complete it once).
-                val nonce = card.requestNonce() ?: return
-                background.execute {
-                    val next = (application as SampleApp).openWallet().cardSessionAgain(nonce, false)
-                    runOnUiThread {
-                        session = next
-                        CardSessionRegistry.arm(next, this)
-                    }
-                }
+            runOnUiThread { retryAfterTear(reason) }
+        }
+    }
+
+    private fun retryAfterTear(reason: Int) {
+        val card = session ?: return
+        if (card.isFinished() || reason != HostApduService.DEACTIVATION_LINK_LOSS) return
+        status.text = "Interrupted: tap again"
+        // The next tap uses a new card session for the same request: the payer resends a
+        // pending payment only for the request it answers (the wallets complete it once).
+        val nonce = card.requestNonce() ?: return
+        background.execute {
+            val next = (application as SampleApp).openWallet().cardSessionAgain(nonce, false)
+            runOnUiThread {
+                session = next
+                foreground.set(CoreCard(next), listener)
             }
         }
     }
 
     override fun onDestroy() {
-        CardSessionRegistry.disarm()
         session?.close()
         background.shutdown()
         super.onDestroy()

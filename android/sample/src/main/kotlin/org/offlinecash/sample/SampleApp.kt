@@ -14,7 +14,7 @@ import org.offlinecash.android.SyncTask
 import org.offlinecash.checkSigner
 
 class SampleApp : Application(), SyncHost {
-    /** The wallet, opened lazily off the main thread by the screens (Keystore calls are slow). */
+    /** The wallet, opened lazily off the main thread by the screens or the sync job (Keystore calls are slow). */
     @Volatile
     var wallet: Wallet? = null
         private set
@@ -38,7 +38,9 @@ class SampleApp : Application(), SyncHost {
         SyncScheduler.schedulePeriodic(this)
     }
 
-    override fun offlineCashSync(): SyncTask? = wallet?.let { w -> SyncTask { w.sync() } }
+    // Called by the sync job on a background thread, often in a cold process where no screen
+    // opened the wallet: open it here.
+    override fun offlineCashSync(): SyncTask = SyncTask { openWallet().sync() }
 
     companion object {
         const val KEY_ALIAS = "offline-cash-wallet"

@@ -1,5 +1,5 @@
-// On-device only (JobInfo.Builder.build() reads system properties, which a host JVM lacks):
-// the sync jobs' constraints.
+// The sync jobs' constraints on a device's own JobInfo (the Robolectric SyncJobServiceTest checks
+// the same jobs as ShadowJobScheduler keeps them).
 package org.offlinecash.android.device
 
 import android.app.job.JobInfo

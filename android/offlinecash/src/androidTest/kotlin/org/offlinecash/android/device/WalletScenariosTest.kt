@@ -23,7 +23,7 @@ import org.offlinecash.WalletConfig
 import org.offlinecash.android.CardSessionRegistry
 import org.offlinecash.android.CoreReader
 import org.offlinecash.android.KeystoreSigner
-import org.offlinecash.android.OfflineCashHceService
+import org.offlinecash.android.scenarios.HceServices
 import org.offlinecash.android.OfflineCashReader
 import org.offlinecash.android.arm
 import org.offlinecash.android.scenarios.HceLink
@@ -79,7 +79,7 @@ class WalletScenariosTest {
                 CardSessionRegistry.arm(payee.cardSession(NfcRole.PAYEE, 250uL, false))
                 try {
                     val reader = OfflineCashReader({ e, m -> CoreReader(payer.readerSession(NfcRole.PAYER, null, e, m.toUInt())) }, {})
-                    checkEquals(OfflineCashReader.TapResult.Completed, reader.tap(HceLink(OfflineCashHceService())), "tap")
+                    checkEquals(OfflineCashReader.TapResult.Completed, reader.tap(HceLink(HceServices.create())), "tap")
                     checkEquals(750uL, payer.balance().spendable, "payer")
                     checkEquals(250uL, payee.balance().spendable, "payee")
                 } finally {

@@ -60,4 +60,43 @@ fun checkManifest(manifest: File) {
         ?: throw AssertionError("no SyncJobService in the manifest")
     checkEquals("android.permission.BIND_JOB_SERVICE", sync.android("permission"), "job service permission")
     check("android.permission.RECEIVE_BOOT_COMPLETED" in permissions) { "persisted jobs need RECEIVE_BOOT_COMPLETED" }
+    // From targetSdk 34 JobScheduler.schedule throws SecurityException for a job with a
+    // network constraint unless the app holds ACCESS_NETWORK_STATE.
+    check("android.permission.ACCESS_NETWORK_STATE" in permissions) { "network-constrained jobs need ACCESS_NETWORK_STATE" }
+}
+
+/** The `uses-permission` names of a manifest. */
+fun manifestPermissions(manifest: File): Set<String> =
+    parse(manifest).children("uses-permission").map { it.android("name") }.toSet()
+
+/** An `android:` attribute of the manifest's `<application>`, `""` when absent. */
+fun applicationAttribute(manifest: File, attr: String): String =
+    parse(manifest).children("application").singleOrNull()?.android(attr) ?: ""
+
+/** The wallet's database files, which neither a backup nor a device transfer may carry. */
+val WALLET_FILES = listOf("wallet.db", "wallet.db-wal", "wallet.db-shm")
+
+/**
+ * Checks that the manifest's backup rules (res/xml under [resDir]) exclude [WALLET_FILES]
+ * from cloud backups and device-to-device transfers (Android 12+, `dataExtractionRules`) and
+ * from Android 11's full backups (`fullBackupContent`).
+ */
+fun checkBackupRules(manifest: File, resDir: File) {
+    fun xml(attr: String): Element {
+        val ref = applicationAttribute(manifest, attr)
+        check(ref.startsWith("@xml/")) { "android:$attr is '$ref', not an @xml/ resource" }
+        return parse(File(resDir, "xml/${ref.removePrefix("@xml/")}.xml"))
+    }
+    fun excluded(section: Element): Set<String> =
+        section.children("exclude").filter { it.getAttribute("domain") == "file" }.map { it.getAttribute("path") }.toSet()
+
+    val extraction = xml("dataExtractionRules")
+    checkEquals("data-extraction-rules", extraction.tagName, "dataExtractionRules root")
+    for (name in listOf("cloud-backup", "device-transfer")) {
+        val section = extraction.children(name).singleOrNull() ?: throw AssertionError("no <$name> section")
+        check(excluded(section).containsAll(WALLET_FILES)) { "<$name> excludes ${excluded(section)}, not all of $WALLET_FILES" }
+    }
+    val full = xml("fullBackupContent")
+    checkEquals("full-backup-content", full.tagName, "fullBackupContent root")
+    check(excluded(full).containsAll(WALLET_FILES)) { "full backups exclude ${excluded(full)}, not all of $WALLET_FILES" }
 }

@@ -1,7 +1,7 @@
 // Payments through the real Android classes: a wallet armed in the real OfflineCashHceService
 // (the card) and a second wallet's ReaderSession driven by the real OfflineCashReader, joined
 // by an in-memory field (HceLink). The same functions run on the host JVM
-// (android/scripts/jvm-check.sh) and on devices (connectedAndroidTest).
+// under Robolectric (android/scripts/robolectric-check.sh) and on devices (connectedAndroidTest).
 package org.offlinecash.android.scenarios
 
 import java.io.File

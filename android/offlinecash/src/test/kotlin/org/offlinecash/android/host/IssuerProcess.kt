@@ -1,0 +1,50 @@
+// `offline-cash-issuer serve` on a free loopback port, for the wallet tests.
+package org.offlinecash.android.host
+
+import java.io.File
+import java.net.HttpURLConnection
+import java.net.ServerSocket
+import java.net.URL
+import java.util.concurrent.TimeUnit
+
+const val ADMIN_TOKEN = "android-host-check-admin"
+
+/** `offline-cash-issuer serve` on a free loopback port, stopped by [close]. */
+class IssuerProcess(binary: File, dir: File) : AutoCloseable {
+    val url: String
+    private val process: Process
+
+    init {
+        val port = ServerSocket(0).use { it.localPort }
+        url = "http://127.0.0.1:$port"
+        process = ProcessBuilder(
+            binary.path, "serve", "--db", File(dir, "issuer.db").path,
+            "--listen", "127.0.0.1:$port", "--admin-token", ADMIN_TOKEN,
+        ).redirectErrorStream(true).redirectOutput(File(dir, "issuer.log")).start()
+        waitUntilUp()
+    }
+
+    private fun waitUntilUp() {
+        repeat(200) {
+            check(process.isAlive) { "issuer exited (see its log in the temp dir)" }
+            try {
+                (URL("$url/v1/admin/accounts").openConnection() as HttpURLConnection).apply {
+                    connectTimeout = 200
+                    readTimeout = 1000
+                }.responseCode
+                return
+            } catch (e: java.io.IOException) {
+                Thread.sleep(50)
+            }
+        }
+        throw AssertionError("issuer did not start at $url")
+    }
+
+    fun stop() {
+        process.destroy()
+        process.waitFor(5, TimeUnit.SECONDS)
+    }
+
+    override fun close() = stop()
+}
+
