@@ -121,6 +121,7 @@ pub enum Reason {
     Currency = 40,
     Busy = 41,
     PendingPayment = 42,
+    NotApproved = 43,
     LimitPerPayment = 48,
     LimitHolding = 49,
     LimitOfflinePayments = 50,

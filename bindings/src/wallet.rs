@@ -490,15 +490,22 @@ impl Wallet {
         Arc::new(PayerSession::new(self.shared.clone(), self.shared.wallet.pay()))
     }
 
-    /// A card-emulation session (Android HCE / iOS card session) for `role`; `amount` is
-    /// required when receiving. `extended_length`: whether this device's HCE takes
-    /// extended-length APDUs.
+    /// A card-emulation session (Android HCE / iOS card session) for `role`. `amount` is
+    /// required: when receiving, the amount asked; when paying, the most the user confirmed
+    /// (a reader asking for more is refused with `NotApproved`, before anything is committed),
+    /// so a phone armed as a paying card never pays a reader more than its user agreed to.
+    /// `extended_length`: whether this device's HCE takes extended-length APDUs.
     pub fn card_session(
         &self,
         role: NfcRole,
         amount: Option<u64>,
         extended_length: bool,
     ) -> Result<Arc<CardSession>, OfflineCashError> {
+        if role == NfcRole::Payer && amount.is_none() {
+            return Err(OfflineCashError::Misuse {
+                detail: "a paying card session needs the amount the user confirmed (the most it may pay)".into(),
+            });
+        }
         let party = self.party(role, amount)?;
         let config = if extended_length { CardConfig::extended() } else { CardConfig::short() };
         let session = cw::CardHandler::session(party, Arc::new(SystemClock), config);
@@ -506,7 +513,8 @@ impl Wallet {
     }
 
     /// A reader session (Android `IsoDep`, iOS Core NFC) for `role`; `amount` is required when
-    /// receiving. The two limits are `IsoDep.isExtendedLengthApduSupported` and
+    /// receiving, and when paying it is the most the user confirmed (`None`: whatever the card
+    /// requests, within the wallet's limits; the app shows the request first). The two limits are `IsoDep.isExtendedLengthApduSupported` and
     /// `IsoDep.maxTransceiveLength`.
     pub fn reader_session(
         &self,
@@ -565,7 +573,11 @@ impl Wallet {
 
     fn party(&self, role: NfcRole, amount: Option<u64>) -> Result<cw::Party, OfflineCashError> {
         Ok(match role {
-            NfcRole::Payer => cw::Party::Payer(self.shared.wallet.pay()),
+            // Paying: `amount` is the most the user approved (a request for more is refused).
+            NfcRole::Payer => match amount {
+                Some(max) => cw::Party::Payer(self.shared.wallet.pay().approve_at_most(max)),
+                None => cw::Party::Payer(self.shared.wallet.pay()),
+            },
             NfcRole::Payee => {
                 let amount =
                     amount.ok_or_else(|| OfflineCashError::Misuse { detail: "receiving needs an amount".into() })?;

@@ -62,7 +62,13 @@ fn payments_through_card_and_reader_sessions_in_both_role_assignments() {
     let card = b.card_session(NfcRole::Payee, Some(300), false).unwrap();
     drive(&card, &a.reader_session(NfcRole::Payer, None, false, 261).unwrap()).unwrap();
     assert!(card.is_finished());
-    let card = a.card_session(NfcRole::Payer, None, true).unwrap();
+    // A paying card needs the amount its user confirmed; a reader asking for more gets nothing.
+    assert!(matches!(a.card_session(NfcRole::Payer, None, true), Err(OfflineCashError::Misuse { .. })));
+    let card = a.card_session(NfcRole::Payer, Some(150), true).unwrap();
+    let refused = drive(&card, &b.reader_session(NfcRole::Payee, Some(200), true, 65_546).unwrap());
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(a.balance().unwrap().spendable, 700, "nothing committed for a request over the approval");
+    let card = a.card_session(NfcRole::Payer, Some(200), true).unwrap();
     drive(&card, &b.reader_session(NfcRole::Payee, Some(200), true, 65_546).unwrap()).unwrap();
     assert_eq!(a.balance().unwrap().spendable, 500);
     assert_eq!(b.balance().unwrap().spendable, 500);

@@ -83,6 +83,8 @@ reasons! {
     Busy = 41, "busy";
     /// A payment to this payee for an earlier request awaits its receipt.
     PendingPayment = 42, "pending_payment";
+    /// The request asks for more than the payer's user approved.
+    NotApproved = 43, "not_approved";
     // --- The wallet's own offline limits.
     /// The largest single offline payment.
     LimitPerPayment = 48, "limit_per_payment";

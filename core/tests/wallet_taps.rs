@@ -175,3 +175,34 @@ fn a_payer_never_sends_a_payment_every_payee_must_refuse() {
     assert!(fresh.payer_complete, "{:?}", fresh.error());
     assert_eq!(c.balance().unwrap().total, 100);
 }
+
+/// A phone armed as a paying card pays at most what its user confirmed: a reader asking for
+/// more is refused before anything is committed, and learns why (`NotApproved`).
+#[test]
+fn a_paying_card_pays_no_more_than_its_user_approved() {
+    use offline_cash_core::protocol::PaymentRejection;
+    use offline_cash_core::reason::Reason;
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let payer = provisioned(&issuer, Suite::EcdsaP256, 1).unwrap();
+    let payee = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
+    fund(&issuer, &payer, &[1_000], T0).unwrap();
+    let request = payee.request_payment(300, T0).unwrap();
+    let report = tap(payer.pay().approve_at_most(250), request, config(CardRole::PayerIsCard, false), T0).unwrap();
+    assert!(
+        matches!(
+            report.payer_error,
+            Some(WalletError::Rejected(PaymentRejection::NotApproved { asked: 300, approved: 250 }))
+        ),
+        "{:?}",
+        report.payer_error
+    );
+    assert!(
+        matches!(report.payee_error, Some(WalletError::PeerRejected { reason: Reason::NotApproved })),
+        "{report:?}"
+    );
+    assert!(payer.pending_payments().unwrap().is_empty(), "nothing committed");
+    assert_eq!(payer.balance().unwrap().spendable, 1_000);
+    let request = payee.request_payment(250, T0).unwrap();
+    let report = tap(payer.pay().approve_at_most(250), request, config(CardRole::PayerIsCard, false), T0).unwrap();
+    assert!(report.payer_complete, "{:?}", report.error());
+}

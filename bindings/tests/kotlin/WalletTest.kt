@@ -60,7 +60,7 @@ fun softwareWallet(issuer: Issuer, name: String, notes: List<Long>): Wallet {
 fun tap(payer: Wallet, payee: Wallet, amount: Long, payerIsCard: Boolean, extended: Boolean) {
     val maxTransceive = if (extended) 65_546u else 261u
     if (payerIsCard) {
-        val card = payer.cardSession(NfcRole.PAYER, null, extended)
+        val card = payer.cardSession(NfcRole.PAYER, amount.toULong(), extended)
         val reader = payee.readerSession(NfcRole.PAYEE, amount.toULong(), extended, maxTransceive)
         drive(card, reader)
         assertTrue(card.isFinished()) { "card (payer) finished" }

@@ -79,6 +79,10 @@ pub enum PaymentRejection {
     /// This wallet already paid the request with this nonce (a replayed request).
     #[error("this payment request was already paid")]
     AlreadyPaid { payment_hash: [u8; 32] },
+    /// The request asks for more than this wallet's user approved for the session (a phone
+    /// paying as a card only pays what its user confirmed).
+    #[error("the request asks for {asked}, more than the {approved} approved for this payment")]
+    NotApproved { asked: u64, approved: u64 },
     /// This wallet has a payment to this payee awaiting its receipt, for an earlier request:
     /// present that request again to finish it (or sync), before a new one can be paid.
     #[error("a payment to this payee for an earlier request is pending: finish that request first (or sync)")]
@@ -105,6 +109,7 @@ impl PaymentRejection {
             PaymentRejection::PayeeCannotHold { .. } => Reason::OverLimit,
             PaymentRejection::AlreadyPaid { .. } => Reason::Replayed,
             PaymentRejection::PendingForOtherRequest { .. } => Reason::PendingPayment,
+            PaymentRejection::NotApproved { .. } => Reason::NotApproved,
         }
     }
 

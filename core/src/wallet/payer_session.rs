@@ -28,6 +28,8 @@ pub struct PayerSession {
     state: State,
     paid: Option<[u8; 32]>,
     complete: bool,
+    /// The most the user approved for this session ([`PayerSession::approve_at_most`]).
+    approved: Option<u64>,
 }
 
 impl std::fmt::Debug for PayerSession {
@@ -38,7 +40,16 @@ impl std::fmt::Debug for PayerSession {
 
 impl PayerSession {
     pub(super) fn new(wallet: Wallet) -> Self {
-        Self { wallet, state: State::ExpectRequest, paid: None, complete: false }
+        Self { wallet, state: State::ExpectRequest, paid: None, complete: false, approved: None }
+    }
+
+    /// Pays at most `amount`: a request for more is refused before anything is committed
+    /// ([`PaymentRejection::NotApproved`]). An app that lets its phone pay as a card (HCE) arms
+    /// a session only after the user confirmed an amount, so a reader that touches the unlocked
+    /// phone cannot take more than the user agreed to.
+    pub fn approve_at_most(mut self, amount: u64) -> Self {
+        self.approved = Some(amount);
+        self
     }
 
     /// The frame a payer sends first when it is the reader: a poll asking the card for its request.
@@ -115,6 +126,12 @@ impl PayerSession {
             max_clock_skew: inner.config.max_clock_skew,
         };
         let accepted = ExpectRequest::new().handle_frame(frame, &checks)?;
+        if let Some(approved) = self.approved {
+            let asked = accepted.request().amount;
+            if asked > approved {
+                return Err(PaymentRejection::NotApproved { asked, approved }.into());
+            }
+        }
         let seed = Some(inner.session_seed());
         let payee = accepted.payee();
         let nonce = accepted.request().nonce;
