@@ -14,6 +14,8 @@
 //!  sync:   cheaters' live wallets, then everybody else (HTTP, concurrent) ─► proofs, audit
 //!  checks: double spends detected == injected, honest wallets revoked == 0, pending == 0,
 //!          audit balanced, accounts + live notes == initial, wallets' value == live notes
+//!  year:   clock + 340 days ─► every honest device syncs (automatic refresh) ─► no honest
+//!          value frozen or expiring by the year's end, conservation again (crate::sim_year)
 //! ```
 //!
 //! What "crash" means here: a device whose wallet lives in a file (the first `--file-wallets`
