@@ -12,12 +12,7 @@ CERTS = "issue 14 item 2, branch certs: certificate history, renewal in sync"
 LIMITS = "issue 14 items 6-7, branch limits: guarantee pays real loss only, limits across fundings, account revocation"
 ERRORS = "issue 14 item 9, lead: errors say what happened, accept hands back the stored receipt"
 DAMAGED = "issue 14 item 8, lead: a damaged or foreign file is refused and left untouched"
-REFRESH = "issue 15 item 2: automatic refresh at sync (notes whose chain holds a since-revoked custodian)"
-BALANCE = "issue 15 item 3: balance tells the truth (expired notes are not spendable; the sweep is announced)"
 KNOWN_OPEN = {
-    "ds.honest_notes_stay_spendable": REFRESH,
-    "ds.guaranteed_note_spendable": REFRESH,
-    "time.expired_not_spendable": BALANCE,
     "time.revocation_remembered_all_year": "open, to investigate: at day 85 the revoked cheater is refused, but as 'issuer key 2 is not trusted', not as revoked (does the issuer renew a revoked wallet's certificate after the rotation, or does the payee miss the rotation?)",
     "payment.altered_reason_typed": ERRORS,
 }
