@@ -6,12 +6,7 @@ import time
 # Checks that fail on main for an open issue (named in each entry). A check listed
 # here still runs; its failure is printed KNOWN-OPEN and does not fail the run. Remove an entry
 # once the fix is merged (a listed check that passes is printed "PASS (remove from KNOWN_OPEN)").
-REFRESH = "issue 15 item 2: automatic refresh at sync (notes whose chain holds a since-revoked custodian)"
-BALANCE = "issue 15 item 3: balance tells the truth (expired notes are not spendable; the sweep is announced)"
 KNOWN_OPEN = {
-    "ds.honest_notes_stay_spendable": REFRESH,
-    "ds.guaranteed_note_spendable": REFRESH,
-    "time.expired_not_spendable": BALANCE,
 }
 
 

@@ -22,7 +22,8 @@ def wallet_id_prefix(w):
 
 
 def guarantees(audit):
-    return audit["issued"] - audit["funded"]
+    # issued = funded + guaranteed + re-issued by refreshes (equal to the notes refreshes retired)
+    return audit["issued"] - audit["funded"] - audit.get("refreshed", 0)
 
 
 def cheater_and_victims(world, report):

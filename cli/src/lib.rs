@@ -23,6 +23,7 @@ pub mod flows;
 mod peak;
 pub mod people;
 pub mod rss;
+pub mod sim_year;
 pub mod simulate;
 pub mod svg;
 

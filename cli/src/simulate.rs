@@ -14,6 +14,8 @@
 //!  sync:   cheaters' live wallets, then everybody else (HTTP, concurrent) ─► proofs, audit
 //!  checks: double spends detected == injected, honest wallets revoked == 0, pending == 0,
 //!          audit balanced, accounts + live notes == initial, wallets' value == live notes
+//!  year:   clock + 340 days ─► every honest device syncs (automatic refresh) ─► no honest
+//!          value frozen or expiring by the year's end, conservation again (crate::sim_year)
 //! ```
 //!
 //! What "crash" means here: a device whose wallet lives in a file (the first `--file-wallets`
@@ -101,6 +103,10 @@ pub struct SimulateArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// Skip the rest of the year: the sync 340 days after funding that must refresh every
+    /// honest note before it expires (`crate::sim_year`).
+    #[arg(long)]
+    pub no_year: bool,
 }
 
 /// Page size of the in-memory wallets' databases: 1 KiB instead of SQLite's 4 KiB makes a
@@ -137,6 +143,8 @@ pub struct SimulationReport {
     pub taps: Vec<(u32, Duration)>,
     /// Peak RSS (KiB).
     pub peak_rss_kib: Option<u64>,
+    /// Value refreshed by the year-end sync (see `crate::sim_year`).
+    pub year_refreshed: u64,
 }
 
 /// SplitMix64: small, fast, seedable; the simulator's choices only.
@@ -274,7 +282,10 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
     let dir = TempDir::new_in_memory("simulate")?;
     let real_now = crate::unix_now();
     let clock = Arc::new(AtomicU64::new(real_now));
-    let server = start_issuer(&dir, clock.clone(), args.seconds).await?;
+    // The year-end sync runs 340 days later on the simulated clock; clients sign with the wall
+    // clock, so the issuer's request window covers it.
+    let window = if args.no_year { args.seconds } else { args.seconds + 400 * 86_400 };
+    let server = start_issuer(&dir, clock.clone(), window).await?;
     let url = server.url();
     println!(
         "simulate: {} people, {} terminals, {} payments in {} s simulated, suite {}, seed {}",
@@ -533,6 +544,19 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
     checks.equal(supply, audit.account_initial, "accounts + live notes == initial balances");
     checks.equal(held + limbo, audit.held_offline, "wallets' value (+ torn payments never received) == live notes");
     checks.equal(report.tears_recovered, report.tears, "every torn tap recovered by tapping again");
+    if !args.no_year {
+        let year = crate::sim_year::run(&devices, &clock, start_time, args.concurrency, &mut checks).await?;
+        report.year_refreshed = year.refreshed;
+        let audit = issuer.audit()?;
+        checks.expect(
+            audit.balanced && audit.accounts_balanced,
+            format!("issuer audit balanced at year end ({audit:?})"),
+        );
+        let supply = audit.account_balances + i64::try_from(audit.held_offline).unwrap_or(i64::MAX);
+        checks.equal(supply, audit.account_initial, "accounts + live notes == initial balances at year end");
+        let held: u64 = devices.iter().map(|d| d.wallet.balance().map(|b| b.total)).sum::<Result<u64, _>>()?;
+        checks.equal(held + limbo, audit.held_offline, "wallets' value (+ torn payments) == live notes at year end");
+    }
     report.peak_rss_kib = crate::rss::peak_rss_kib();
 
     // ---- the table
@@ -562,6 +586,9 @@ pub async fn run(args: SimulateArgs) -> Result<SimulationReport, CliError> {
     row("accounts + live notes = initial", format!("{} = {}", supply, audit.account_initial));
     row("wallets hold + lost in torn taps = live notes", format!("{} + {} = {}", held, limbo, audit.held_offline));
     row("records settled", thousands(report.records_settled));
+    if !args.no_year {
+        row("refreshed at the year-end sync (day 340)", thousands(report.year_refreshed));
+    }
     row(
         "settlement throughput",
         format!("{:.0} records/s", report.records_settled as f64 / report.sync_time.as_secs_f64().max(1e-9)),

@@ -39,6 +39,8 @@ struct FakeIssuer {
     requests: Mutex<Vec<String>>,
     lose: AtomicU32,
     refuse: Option<offline_cash_core::reason::Reason>,
+    in_flight: AtomicU32,
+    overlapped: std::sync::atomic::AtomicBool,
 }
 
 impl FakeIssuer {
@@ -50,6 +52,8 @@ impl FakeIssuer {
             requests: Mutex::new(Vec::new()),
             lose: AtomicU32::new(0),
             refuse: None,
+            in_flight: AtomicU32::new(0),
+            overlapped: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -87,6 +91,11 @@ impl FakeIssuer {
 
 impl Settlement for FakeIssuer {
     async fn settle(&self, batch: &SyncBatch) -> Result<SyncOutcome, SyncError> {
+        if self.in_flight.fetch_add(1, Ordering::SeqCst) > 0 {
+            self.overlapped.store(true, Ordering::SeqCst);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         self.requests.lock().push(serde_json::to_string(&batch.to_wire()).unwrap());
         let outcome = self.answers.lock().entry(batch.batch_id).or_insert_with(|| self.answer(batch)).clone();
         if self.lose.load(Ordering::SeqCst) > 0 {
@@ -249,4 +258,24 @@ async fn notes_in_a_refresh_still_count_against_the_holding_limit() {
     assert_eq!(wallet.balance().unwrap().spendable, 0);
     assert!(wallet.request_payment(1, T0).is_err(), "a full wallet asks for nothing while it refreshes");
     assert!(fund(&issuer, &wallet, &[1], T0).is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flows_of_one_wallet_never_talk_to_the_issuer_at_the_same_time() {
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let wallet = provisioned(&issuer, Suite::EcdsaP256, 7).unwrap();
+    fund(&issuer, &wallet, &[100, 200, 300], T0).unwrap();
+    let fake = FakeIssuer::new(issuer, wallet.id());
+    let notes = all_notes(&wallet);
+    let first = wallet.start_flow(FlowKind::Refresh, &notes[..1], T0).unwrap();
+    let (a, b, c) = tokio::join!(
+        wallet.drive_flow(&fake, first, T0),
+        wallet.refresh_notes(&fake, &notes[1..2], T0),
+        wallet.deposit_all(&fake, T0),
+    );
+    a.unwrap();
+    b.unwrap();
+    let _ = c; // the fake credits nothing: the deposit's notes come back
+    assert!(!fake.overlapped.load(Ordering::SeqCst), "one batch at a time");
+    wallet.check().unwrap();
 }

@@ -214,7 +214,7 @@ def payment_between_two_wallets_with_payee_and_payer_session_frames():
     receipt = request.handle_frame(payment)
     assert payer.handle_frame(receipt) is None and payer.is_complete()
     assert bob.balance().spendable == 120, bob.balance()
-    assert alice.balance() == oc.Balance(spendable=380, pending=0, total=380), alice.balance()
+    assert alice.balance() == oc.Balance(spendable=380, pending=0, refreshing=0, depositing=0, total=380), alice.balance()
     # The same payment bytes again are not a second payment.
     expect(oc.OfflineCashError, request.handle_frame, payment)
     assert bob.balance().spendable == 120
@@ -244,6 +244,30 @@ def a_lost_phone_is_reported_from_elsewhere_with_the_account_credential():
     # right after provisioning no renewal is due.
     r = asyncio.run(phone.sync())
     assert r.renewed_until is None and r.renewal_refused is None, r
+
+
+@test
+def refresh_defund_and_deposit_through_the_facade():
+    import asyncio
+
+    carol = _wallet("carol", [1000])
+
+    async def flows():
+        refreshed = await carol.refresh(True)
+        assert refreshed is not None and (refreshed.done, refreshed.returned) == (1000, 0), refreshed
+        assert await carol.refresh(False) is None, "nothing due right after a refresh"
+        defunded = await carol.defund(300)
+        assert defunded.done == 300 and defunded.account_balance == 300, defunded
+        detail = carol.balance_detail()
+        assert (detail.spendable_now, detail.total, detail.waiting_expired) == (700, 700, 0), detail
+        deposited = await carol.deposit_all()
+        assert deposited is not None and deposited.done == 700, deposited
+        report = await carol.sync()
+        assert report.refreshed == 0 and report.expired_returned == 0, report
+
+    asyncio.run(flows())
+    assert carol.balance().total == 0, carol.balance()
+    assert carol.check_lifecycle() == 0
 
 
 def main():

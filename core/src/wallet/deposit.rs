@@ -28,8 +28,19 @@ impl Wallet {
         notes: &[NoteId],
         now: u64,
     ) -> Result<FlowReport, WalletError> {
+        let _online = self.online().await;
+        self.deposit_held(settlement, notes, now).await
+    }
+
+    /// [`Wallet::deposit`] with the online lock held by the caller.
+    async fn deposit_held(
+        &self,
+        settlement: &impl Settlement,
+        notes: &[NoteId],
+        now: u64,
+    ) -> Result<FlowReport, WalletError> {
         let id = self.start_flow(FlowKind::Deposit, notes, now)?;
-        self.drive_flow(settlement, id, now).await
+        self.drive_flow_held(settlement, id, now).await
     }
 
     /// Deposits every unspent note (at most [`MAX_FLOW_NOTES`](crate::store::MAX_FLOW_NOTES));
@@ -49,6 +60,7 @@ impl Wallet {
         if amount == 0 {
             return Err(WalletError::Misuse { detail: "nothing to defund".into() });
         }
+        let _online = self.online().await;
         let selection = self.lock().store.select_coins(amount, now)?;
         match selection.split {
             None => {}
@@ -57,7 +69,7 @@ impl Wallet {
                 let mut amounts = vec![split.to_payee];
                 amounts.extend(denominations(split.change));
                 let id = self.start_flow_with(FlowKind::Refresh, &[split.note.id], vec![amounts], now)?;
-                let report = self.drive_flow(settlement, id, now).await?;
+                let report = self.drive_flow_held(settlement, id, now).await?;
                 if report.returned > 0 {
                     return Err(WalletError::IssuerRefused {
                         status: 200,
@@ -73,9 +85,9 @@ impl Wallet {
                     .ok_or(super::flow::invalid_answer("a split for the defund gave no notes"))?;
                 let mut notes: Vec<NoteId> = selection.full.iter().map(|n| n.id).collect();
                 notes.push(part);
-                return self.deposit(settlement, &notes, now).await;
+                return self.deposit_held(settlement, &notes, now).await;
             }
         };
-        self.deposit(settlement, &selection.note_ids(), now).await
+        self.deposit_held(settlement, &selection.note_ids(), now).await
     }
 }

@@ -97,17 +97,44 @@ impl Wallet {
     /// Finishes every flow left open (by a crash, a lost answer, a network error), oldest
     /// first. Called by [`Wallet::sync`] before anything else.
     pub async fn resume_flows(&self, settlement: &impl Settlement, now: u64) -> Result<Vec<FlowReport>, WalletError> {
+        let _online = self.online.lock().await;
+        self.resume_flows_held(settlement, now).await
+    }
+
+    /// [`Wallet::resume_flows`] with the online lock held by the caller.
+    pub(super) async fn resume_flows_held(
+        &self,
+        settlement: &impl Settlement,
+        now: u64,
+    ) -> Result<Vec<FlowReport>, WalletError> {
         let open = self.lock().store.open_flows()?;
         let mut reports = Vec::with_capacity(open.len());
         for flow in open {
-            reports.push(self.drive_flow(settlement, flow.id, now).await?);
+            reports.push(self.drive_flow_held(settlement, flow.id, now).await?);
         }
         Ok(reports)
+    }
+
+    /// Waits until no sync or other flow operation of this wallet runs, and keeps them out
+    /// while the guard lives.
+    pub(super) async fn online(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.online.lock().await
     }
 
     /// Sends the batch of the open flow `id` and applies the answer. Safe to call again after
     /// any failure (the same batch is sent); [`WalletError::Misuse`] if the flow is finished.
     pub async fn drive_flow(&self, settlement: &impl Settlement, id: u64, now: u64) -> Result<FlowReport, WalletError> {
+        let _online = self.online.lock().await;
+        self.drive_flow_held(settlement, id, now).await
+    }
+
+    /// [`Wallet::drive_flow`] with the online lock held by the caller.
+    pub(super) async fn drive_flow_held(
+        &self,
+        settlement: &impl Settlement,
+        id: u64,
+        now: u64,
+    ) -> Result<FlowReport, WalletError> {
         let (flow, records, batch) = self.flow_batch(id)?;
         let outcome = settlement.settle(&batch).await?;
         self.apply_flow_answer(&flow, &records, outcome, now)

@@ -174,6 +174,11 @@ pub(crate) struct Inner {
 pub struct Wallet {
     inner: Arc<Mutex<Inner>>,
     id: WalletId,
+    /// Held (across awaits) by `sync` and by every flow operation, so that two of them never
+    /// interleave: a flow's batch fixes the state it reports, and a sync sent meanwhile with a
+    /// newer state would make the issuer see the wallet go back.
+    #[cfg(feature = "sync")]
+    online: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Wallet {
@@ -242,7 +247,12 @@ impl Wallet {
             events: VecDeque::new(),
             damaged,
         };
-        Ok(Self { inner: Arc::new(Mutex::new(inner)), id })
+        Ok(Self {
+            inner: Arc::new(Mutex::new(inner)),
+            id,
+            #[cfg(feature = "sync")]
+            online: Arc::new(tokio::sync::Mutex::new(())),
+        })
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {

@@ -117,8 +117,19 @@ impl Wallet {
         notes: &[NoteId],
         now: u64,
     ) -> Result<FlowReport, WalletError> {
+        let _online = self.online().await;
+        self.refresh_notes_held(settlement, notes, now).await
+    }
+
+    /// [`Wallet::refresh_notes`] with the online lock held by the caller.
+    async fn refresh_notes_held(
+        &self,
+        settlement: &impl Settlement,
+        notes: &[NoteId],
+        now: u64,
+    ) -> Result<FlowReport, WalletError> {
         let id = self.start_flow(FlowKind::Refresh, notes, now)?;
-        self.drive_flow(settlement, id, now).await
+        self.drive_flow_held(settlement, id, now).await
     }
 
     /// Retires the notes that expired more than the policy's refresh window before `now` (the
@@ -151,6 +162,16 @@ impl Wallet {
 
     /// Refreshes the notes due at `now` ([`Wallet::refresh_due`]), if any.
     pub async fn refresh(&self, settlement: &impl Settlement, now: u64) -> Result<Option<FlowReport>, WalletError> {
+        let _online = self.online().await;
+        self.refresh_held(settlement, now).await
+    }
+
+    /// [`Wallet::refresh`] with the online lock held by the caller (`sync`).
+    pub(super) async fn refresh_held(
+        &self,
+        settlement: &impl Settlement,
+        now: u64,
+    ) -> Result<Option<FlowReport>, WalletError> {
         let due = self.refresh_due(now)?;
         if due.is_empty() {
             return Ok(None);
@@ -159,6 +180,6 @@ impl Wallet {
         for d in &due {
             tracing::debug!(target: "offline_cash::wallet", note = %d.id, amount = d.amount, reason = ?d.reason, "refresh due");
         }
-        self.refresh_notes(settlement, &ids, now).await.map(Some)
+        self.refresh_notes_held(settlement, &ids, now).await.map(Some)
     }
 }

@@ -127,9 +127,11 @@ impl Wallet {
         // A store whose counters or log do not add up uploads nothing: what it would send (and
         // what the issuer would answer into it) cannot be trusted to be the wallet's history.
         self.check()?;
+        // One sync or flow at a time (see `Wallet::online`).
+        let _online = self.online().await;
         // Open flows first: their batches report the state fixed when they were first sent,
         // which must not be older than anything the issuer has seen since.
-        let mut report = SyncReport { flows: self.resume_flows(client, now).await?, ..SyncReport::default() };
+        let mut report = SyncReport { flows: self.resume_flows_held(client, now).await?, ..SyncReport::default() };
         loop {
             let (batch, records) = self.next_batch()?;
             if records.is_empty() && report.batches > 0 {
@@ -196,7 +198,7 @@ impl Wallet {
             report.revoked = inner.store.revocation_list()?.map_or(0, |l| l.body().revoked.len());
         }
         // With the revocations and policy of this sync installed: the automatic refresh.
-        if let Some(flow) = self.refresh(client, now).await? {
+        if let Some(flow) = self.refresh_held(client, now).await? {
             report.flows.push(flow);
         }
         // What expired too long ago for a refresh is the issuer's to return to the account.
