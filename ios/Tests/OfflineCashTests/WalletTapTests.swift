@@ -11,7 +11,7 @@ import Foundation
 import OfflineCash
 import XCTest
 
-#if os(macOS)
+#if os(macOS) || os(Linux)
 /// Where the field is cut: before command `atCommand` reaches the card, or after the card
 /// answered it (the answer is lost).
 struct Tear {
@@ -95,6 +95,29 @@ func payeeNonce(reader: ApduReaderCore, card: ApduCardCore, side: CardSide) -> D
     switch side {
     case .payeeIsCard: return (card as? CardSession)?.requestNonce()
     case .payerIsCard: return (reader as? ReaderSession)?.requestNonce()
+    }
+}
+
+/// A transceiver that forwards to the card, blocking at command `blockAt` until released.
+final class BlockingTransceiver: Transceiver, @unchecked Sendable {
+    private let card: ApduCardCore
+    private let blockAt: Int
+    private var count = 0
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+
+    init(card: ApduCardCore, blockAt: Int) {
+        self.card = card
+        self.blockAt = blockAt
+    }
+
+    func transceive(apdu: Data) throws -> Data {
+        count += 1
+        if count == blockAt {
+            entered.signal()
+            release.wait()
+        }
+        return card.response(to: apdu)
     }
 }
 
@@ -229,5 +252,62 @@ final class WalletTapTests: XCTestCase {
         }
         XCTAssertEqual(try a.balance().spendable, 1_000)
     }
+
+    func testTornFromAnotherThreadReturnsWhileRunWaitsInTheTransceiver() async throws {
+        let (a, b) = try await pair([1_000])
+        let reader = try a.readerSession(role: .payer, amount: nil, extendedLengthSupported: false,
+                                         maxTransceiveLength: 261)
+        let card = try b.cardSession(role: .payee, amount: 300, extendedLength: false)
+        let link = BlockingTransceiver(card: card, blockAt: 2)
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = OutcomeBox()
+        Thread.detachNewThread {
+            do {
+                try reader.run(transceiver: link)
+                outcome.set("completed")
+            } catch OfflineCashError.Torn {
+                outcome.set("torn")
+            } catch {
+                outcome.set("\(error)")
+            }
+            finished.signal()
+        }
+        XCTAssertTrue(waitFor(link.entered, seconds: 30), "run reached the second transceive")
+        let tornReturned = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            reader.torn()
+            tornReturned.signal()
+        }
+        let returnedInTime = waitFor(tornReturned, seconds: 10)
+        link.release.signal()
+        XCTAssertTrue(waitFor(finished, seconds: 30))
+        XCTAssertTrue(returnedInTime, "torn() waited for the blocked transceive")
+        XCTAssertEqual(outcome.value, "torn")
+        XCTAssertEqual(try a.balance().spendable, 1_000)
+        XCTAssertEqual(try a.balance().pending, 0)
+    }
 }
 #endif
+
+/// Waits for `semaphore` at most `seconds` (a synchronous helper: async tests may not wait
+/// on a semaphore directly).
+func waitFor(_ semaphore: DispatchSemaphore, seconds: Double) -> Bool {
+    semaphore.wait(timeout: .now() + seconds) == .success
+}
+
+/// A string set from another thread.
+final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = ""
+    var value: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+
+    func set(_ value: String) {
+        lock.lock()
+        stored = value
+        lock.unlock()
+    }
+}
