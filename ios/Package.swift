@@ -9,7 +9,21 @@
 //
 // Run ./build-xcframework.sh first: it writes both OfflineCashFFI.xcframework and Generated/.
 // Names here are checked against the script by scripts/check.py.
+//
+// On Linux (CI, scripts/swift-linux.sh) the C module is a system library instead: the script
+// writes .linux/OfflineCashFFI/{module.modulemap, OfflineCashFFI.h} from the generated
+// bindings and links the host-built liboffline_cash_ffi.so; the Apple-only shells (CoreNFC,
+// CryptoKit, Keychain) compile to nothing there (#if canImport), the rest is the same package.
 import PackageDescription
+
+#if os(Linux)
+let ffiTarget: Target = .systemLibrary(name: "OfflineCashFFI", path: ".linux/OfflineCashFFI")
+#else
+let ffiTarget: Target = .binaryTarget(
+    name: "OfflineCashFFI",
+    path: "OfflineCashFFI.xcframework"
+)
+#endif
 
 let package = Package(
     name: "OfflineCash",
@@ -22,19 +36,16 @@ let package = Package(
         .library(name: "OfflineCash", targets: ["OfflineCash"]),
     ],
     targets: [
-        .binaryTarget(
-            name: "OfflineCashFFI",
-            path: "OfflineCashFFI.xcframework"
-        ),
+        ffiTarget,
         .target(
             name: "OfflineCash",
             dependencies: ["OfflineCashFFI"],
             path: "Sources/OfflineCash",
             linkerSettings: [
                 // The Rust standard library and getrandom on Apple platforms.
-                .linkedFramework("Security"),
-                .linkedFramework("CoreFoundation"),
-                .linkedFramework("SystemConfiguration"),
+                .linkedFramework("Security", .when(platforms: [.iOS, .macOS])),
+                .linkedFramework("CoreFoundation", .when(platforms: [.iOS, .macOS])),
+                .linkedFramework("SystemConfiguration", .when(platforms: [.iOS, .macOS])),
                 .linkedFramework("CoreNFC", .when(platforms: [.iOS])),
             ]
         ),

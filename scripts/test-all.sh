@@ -23,9 +23,9 @@ cargo run --release -q -p offline-cash-cli -- simulate --wallets 300 --payees 10
 echo "== red team: the release binaries over HTTP through a simulated year (redteam/README.md)"
 cargo build --release -q -p offline-cash-cli -p offline-cash-issuer
 python3 redteam/run.py --short --bin-dir "${CARGO_TARGET_DIR:-target}/release"
-echo "== iOS package (no Swift toolchain here: bindings names, plists, layout; the Swift wallet scenarios through Python)"
+echo "== iOS package: plists, layout and the Apple-only Swift's bindings names; then swift build + swift test on Linux (trixie chroot, cached)"
 python3 ios/scripts/check.py
-python3 ios/scripts/wallet_scenarios.py
+./ios/scripts/swift-linux.sh
 echo "== android (Robolectric: the library and the sample under JUnit/Surefire; the androidTest sources compiled)"
 ./android/scripts/robolectric-check.sh
 echo "== fuzz targets, briefly, against the committed corpus (nightly; see docs/RELIABILITY.md)"

@@ -10,7 +10,9 @@
 //!
 //! Contract: each session is one `std::sync::Mutex` around core's state machine (a poisoned
 //! lock is recovered: core commits are single store transactions), so a session may be
-//! called from any thread. After every call the wallet's events go to its listener.
+//! called from any thread. No lock is held while host code runs: `ReaderSession.run` is
+//! core's `SharedReader::run`, which releases its lock around every `transceive`. After
+//! every call the wallet's events go to its listener.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -223,10 +225,13 @@ pub trait Transceiver: Send + Sync {
 }
 
 /// The reader side of a tap (Android `IsoDep`, iOS Core NFC).
+///
+/// Wraps core's `SharedReader`: its lock is held for one step only, never while the app's
+/// `transceive` runs, so `torn()` from another thread returns at once during `run`.
 #[derive(uniffi::Object)]
 pub struct ReaderSession {
     shared: Arc<Shared>,
-    inner: Mutex<cw::ReaderDriver>,
+    inner: cw::SharedReader,
 }
 
 impl std::fmt::Debug for ReaderSession {
@@ -237,7 +242,7 @@ impl std::fmt::Debug for ReaderSession {
 
 impl ReaderSession {
     pub(crate) fn new(shared: Arc<Shared>, driver: cw::ReaderDriver) -> Self {
-        Self { shared, inner: Mutex::new(driver) }
+        Self { shared, inner: cw::SharedReader::new(driver) }
     }
 }
 
@@ -246,19 +251,19 @@ impl ReaderSession {
     /// When receiving: the nonce of this session's request, for `Wallet.readerSessionAgain`
     /// after a torn tap. `null` when paying.
     pub fn request_nonce(&self) -> Option<Vec<u8>> {
-        request_nonce(lock(&self.inner).party())
+        self.inner.with(|driver| request_nonce(driver.party()))
     }
 
     /// The first command APDU (SELECT). After a tear, tap again with a new session from the
     /// wallet: the payer's pending payment is resent as it was, for the same request (the
     /// payee taps again with `cardSessionAgain` / `readerSessionAgain`).
     pub fn start(&self) -> Vec<u8> {
-        lock(&self.inner).start()
+        self.inner.start()
     }
 
     /// Takes the card's response to the last command.
     pub fn handle_response(&self, response: Vec<u8>) -> Result<ReaderStep, OfflineCashError> {
-        let result = lock(&self.inner).handle_response(&response, now());
+        let result = self.inner.handle_response(&response, now());
         self.shared.drain();
         Ok(match result? {
             cw::ReaderStep::Transmit(apdu) => ReaderStep::Transmit { apdu },
@@ -266,33 +271,19 @@ impl ReaderSession {
         })
     }
 
-    /// Drives the whole exchange through `transceiver`. A transceiver failure is a tear:
+    /// Drives the whole exchange through `transceiver`. A transceiver failure, or `torn()`
+    /// called from another thread while `transceive` blocks, is a tear:
     /// `OfflineCashException.Torn` is thrown; on the next tap run a new session.
     pub fn run(&self, transceiver: Arc<dyn Transceiver>) -> Result<(), OfflineCashError> {
-        let mut driver = lock(&self.inner);
-        let mut apdu = driver.start();
-        let result = loop {
-            let response = match transceiver.transceive(apdu) {
-                Ok(r) => r,
-                Err(e) => {
-                    driver.torn();
-                    break Err(OfflineCashError::Torn { detail: e.to_string() });
-                }
-            };
-            match driver.handle_response(&response, now()) {
-                Ok(cw::ReaderStep::Transmit(next)) => apdu = next,
-                Ok(cw::ReaderStep::Done) => break Ok(()),
-                Err(e) => break Err(e.into()),
-            }
-        };
-        drop(driver);
+        let result = self.inner.run(|apdu| transceiver.transceive(apdu), &SystemClock);
         self.shared.drain();
-        result
+        Ok(result?)
     }
 
     /// Reports that the tag was lost before `Done` (a tear); tap again with a new session.
+    /// Returns at once, also while `run` waits in the app's `transceive`.
     pub fn torn(&self) {
-        lock(&self.inner).torn();
+        self.inner.torn();
         self.shared.drain();
     }
 }

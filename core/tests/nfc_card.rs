@@ -43,10 +43,18 @@ fn select_of_another_aid_is_not_found_and_does_not_select() {
 }
 
 #[test]
-fn select_without_le_keeps_the_answer_for_get_response() {
+fn select_without_le_is_a_bare_9000_and_still_selects() {
+    // Core NFC's own discovery SELECT may carry no Le: answering 61 14 could fail that SELECT.
     let mut c = card(CardConfig::short());
-    assert_eq!(send(&mut c, "00A40400 07 F04F4341534801"), hex("6114"));
-    assert_eq!(send(&mut c, "00C00000 14"), hex("800101 810200FF 82020100 830100 840400200000 9000"));
+    assert_eq!(send(&mut c, "00A40400 07 F04F4341534801"), hex("9000"));
+    assert!(c.is_selected());
+    assert_eq!(c.handler().selected, 1);
+    // Nothing waits behind it.
+    assert_eq!(send(&mut c, "00C00000 14"), hex("6985"));
+    // The reader's own SELECT (with Le) then gets the capabilities: a fresh session.
+    assert_eq!(send(&mut c, "00A40400 07 F04F4341534801 00"), hex("800101 810200FF 82020100 830100 840400200000 9000"));
+    assert_eq!(c.handler().deactivations, vec![Deactivation::Reselected]);
+    assert_eq!(c.handler().selected, 2);
 }
 
 #[test]

@@ -17,7 +17,8 @@
 //!   RESPONSE while `Sending`) abandons the partial frame or the pending response; the
 //!   selection itself survives errors. SELECT of our AID always starts a fresh session.
 //! - The card never returns more than `Ne` bytes, nor more than its `max_response_data`; the
-//!   rest waits behind `61xx`.
+//!   rest waits behind `61xx`. A SELECT without `Le` (case 3) is answered with a bare `9000`
+//!   and selects all the same; nothing waits for GET RESPONSE.
 //!
 //! It does no IO and keeps no clock: the platform calls it and sends back what it returns.
 
@@ -212,6 +213,11 @@ impl<H: FrameHandler> CardSession<H> {
         }
         self.handler.selected();
         self.state = CardState::Idle;
+        // A case-3 SELECT (no Le) asks for no data: a bare 9000, as Core NFC's own discovery
+        // SELECT may require. The reader's SELECT carries Le and gets the capabilities.
+        if cmd.ne() == 0 {
+            return Ok(ResponseApdu::status(StatusWord::OK));
+        }
         Ok(self.respond(self.capabilities().to_bytes(), 0, cmd.ne()))
     }
 

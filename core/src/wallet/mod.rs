@@ -34,6 +34,7 @@ pub mod refresh;
 #[cfg(feature = "sync")]
 pub mod renewal;
 mod saved_request;
+mod shared_reader;
 #[cfg(feature = "sync")]
 pub mod settlement;
 #[cfg(feature = "sync")]
@@ -53,6 +54,7 @@ pub use nfc_roles::{CardHandler, Party, ReaderDriver, ReaderStep};
 pub use payee_session::PayeeSession;
 pub use payer_session::PayerSession;
 pub use saved_request::{SavedRequest, payment_nonce, payment_request_nonce};
+pub use shared_reader::SharedReader;
 pub use trust::{IssuerUpdate, Refused};
 
 use crate::crypto::Signer;

@@ -7,6 +7,7 @@
 //
 // It does not choose what is stored, nor encrypt anything itself: the Keychain does, with the
 // device's data-protection keys.
+#if canImport(Security)
 import Foundation
 import Security
 
@@ -84,3 +85,4 @@ public struct Keychain: Sendable {
         }
     }
 }
+#endif

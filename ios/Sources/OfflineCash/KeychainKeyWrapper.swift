@@ -17,6 +17,7 @@
 //   Enclave operation per unwrap.
 // Use ECIES (kSecKeyAlgorithmECIESEncryptionCofactorVariableIVX963SHA256AESGCM) instead if
 // the wrapping key must be non-extractable even from a compromised, unlocked device.
+#if canImport(CryptoKit)
 import CryptoKit
 import Foundation
 
@@ -69,3 +70,4 @@ public final class KeychainKeyWrapper: KeyWrapper, @unchecked Sendable {
         }
     }
 }
+#endif

@@ -7,6 +7,9 @@
 //     .readerDetected      ─► startEmulation()            (system card UI appears)
 //     .received(apdu)      ─► core.processApdu(apdu.payload) ─► apdu.respond(response:)
 //                             (SELECT included: the core answers it with its capabilities)
+//                             respond fails with .transmissionError ─► once more; fails again
+//                             or otherwise ─► core.linkLost(), a new core session
+//                             (CardRespondRetry.swift)
 //     .readerDeselected    ─► core.deactivated(); finished ─► stopEmulation(.success), return
 //                                                 torn     ─► next tap gets a new core session
 //     .sessionInvalidated  ─► core.deactivated(), run() throws
@@ -99,12 +102,20 @@ public actor OfflineCashCardEmulator {
                 }
             case let .received(apdu):
                 let response = core.response(to: apdu.payload)
-                do {
-                    try await apdu.respond(response: response)
-                } catch {
-                    // The reader left before the answer went out: a tear. The core was
-                    // already acting on the command; it answers a repeated frame idempotently.
+                // A transmission error is retried once with the same bytes; anything else
+                // (or a second failure) is a tear: the core was already acting on the
+                // command, so this core session ends and the next tap gets a new one (the
+                // payee answers a repeated payment with the same receipt). CardRespondRetry.swift.
+                let outcome = await respondRetryingOnce(
+                    { try await apdu.respond(response: response) },
+                    isTransmissionError: { error in
+                        if case CoreNFC.CardSession.Error.transmissionError = error { return true }
+                        return false
+                    }
+                )
+                if !outcome.isSent {
                     core.linkLost()
+                    core = try makeCore()
                 }
             case .readerDeselected:
                 core.linkLost()

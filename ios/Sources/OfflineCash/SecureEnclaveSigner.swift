@@ -11,11 +11,15 @@
 // signature DER-encoded, exactly what the core expects; the core checks every signature
 // against `publicKey()`. Call `checkSigner(signer:)` once after creating or restoring the key.
 //
-// Not done here: user-presence / biometry policy beyond what the caller passes as access
-// control flags (a payment must complete inside the 60-second NFC session, so the default
-// asks for none).
+// User presence: the default asks for none. With `flags: .userPresence` every signature needs
+// an authentication, and a prompt must never appear inside a tap: authenticate before the tap
+// with a PresenceGate and pass its `context` as `authenticationContext` (PresenceWindow.swift).
+//
+// Apple-only (CryptoKit's SecureEnclave): not compiled on Linux.
+#if canImport(CryptoKit) && canImport(LocalAuthentication)
 import CryptoKit
 import Foundation
+import LocalAuthentication
 import Security
 
 /// The wallet's hardware key. Thread-safe (immutable); signing takes tens to hundreds of
@@ -34,13 +38,17 @@ public final class SecureEnclaveSigner: Signer, @unchecked Sendable {
     /// Loads the key stored under `account`, or creates one and stores it.
     ///
     /// - Parameter flags: access-control flags for the key; `.privateKeyUsage` is always added.
+    /// - Parameter authenticationContext: with `.userPresence`, a PresenceGate's context,
+    ///   evaluated before the tap, so that signing inside the tap does not prompt.
     public static func loadOrCreate(
         keychain: Keychain,
         account: String = "wallet-signing-key",
-        flags: SecAccessControlCreateFlags = []
+        flags: SecAccessControlCreateFlags = [],
+        authenticationContext: LAContext? = nil
     ) throws -> SecureEnclaveSigner {
         if let blob = try keychain.load(account: account) {
-            let key = try SecureEnclave.P256.Signing.PrivateKey(dataRepresentation: blob)
+            let key = try SecureEnclave.P256.Signing.PrivateKey(
+                dataRepresentation: blob, authenticationContext: authenticationContext)
             return SecureEnclaveSigner(key: key)
         }
         var error: Unmanaged<CFError>?
@@ -52,7 +60,8 @@ public final class SecureEnclaveSigner: Signer, @unchecked Sendable {
         ) else {
             throw error.map { $0.takeRetainedValue() as Error } ?? KeychainError.unexpectedData
         }
-        let key = try SecureEnclave.P256.Signing.PrivateKey(accessControl: access)
+        let key = try SecureEnclave.P256.Signing.PrivateKey(
+            accessControl: access, authenticationContext: authenticationContext)
         try keychain.add(key.dataRepresentation, account: account)
         return SecureEnclaveSigner(key: key)
     }
@@ -71,3 +80,4 @@ public final class SecureEnclaveSigner: Signer, @unchecked Sendable {
         }
     }
 }
+#endif

@@ -6,20 +6,41 @@
 //   createAccount ─POST /v1/admin/accounts─► credential
 //   wallet(name, funds) ─► Wallet.openSoftware ─► register() ─► fund(amounts:)
 //
-// macOS only (Foundation.Process). The binary comes from OFFLINE_CASH_ISSUER_BIN or
-// <repo>/target/{release,debug}/offline-cash-issuer: build it with
-// `cargo build -p offline-cash-issuer --release`. Without it the wallet tests are skipped.
-import CryptoKit
+// macOS and Linux (Foundation.Process; on Linux ios/scripts/swift-linux.sh runs it). The binary
+// comes from OFFLINE_CASH_ISSUER_BIN or <repo>/target/{release,debug}/offline-cash-issuer: build
+// it with `cargo build -p offline-cash-issuer`. Without it the wallet tests are skipped.
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import OfflineCash
 import XCTest
 
-#if os(macOS)
+#if os(macOS) || os(Linux)
+/// One HTTP exchange through a data task (the async URLSession methods are not on every
+/// Foundation these tests run on).
+func httpData(_ request: URLRequest, session: URLSession) async throws -> (Data, URLResponse) {
+    try await withCheckedThrowingContinuation { continuation in
+        session.dataTask(with: request) { data, response, error in
+            if let error {
+                continuation.resume(throwing: error)
+            } else if let response {
+                continuation.resume(returning: (data ?? Data(), response))
+            } else {
+                continuation.resume(throwing: URLError(.badServerResponse))
+            }
+        }.resume()
+    }
+}
+
 final class IssuerFixture {
     static let adminToken = "swift-tests-admin-token"
     let url: String
     private let process: Process
     private let directory: URL
+    /// Its own session, invalidated at `stop()`: the issuer's graceful shutdown waits for
+    /// idle keep-alive connections.
+    private let session = URLSession(configuration: .ephemeral)
 
     private init(url: String, process: Process, directory: URL) {
         self.url = url
@@ -73,7 +94,7 @@ final class IssuerFixture {
         let health = URL(string: url + "/health")!
         for _ in 0..<200 {
             if !process.isRunning { break }
-            if let answer = try? await URLSession.shared.data(from: health),
+            if let answer = try? await httpData(URLRequest(url: health), session: session),
                (answer.1 as? HTTPURLResponse)?.statusCode == 200 {
                 return
             }
@@ -92,7 +113,7 @@ final class IssuerFixture {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let payload: [String: Any] = ["customer_ref": customerRef, "balance": balance]
         request.httpBody = try JSONSerialization.data(withJSONObject: payload)
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await httpData(request, session: session)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status),
               let body = try JSONSerialization.jsonObject(with: data) as? [String: Any],
@@ -119,7 +140,7 @@ final class IssuerFixture {
             allowInsecureHttp: false
         )
         let path = directory.appendingPathComponent("\(name)-\(UUID().uuidString).db").path
-        let wrapper = KeychainKeyWrapper(key: SymmetricKey(size: .bits256))
+        let wrapper = testKeyWrapper()
         let wallet = try Wallet.openSoftware(path: path, config: config, keyWrapper: wrapper)
         try await wallet.register()
         if !funds.isEmpty {
@@ -129,8 +150,18 @@ final class IssuerFixture {
     }
 
     func stop() {
+        session.invalidateAndCancel()
         if process.isRunning {
+            // SIGTERM starts a graceful shutdown, which waits for idle keep-alive connections;
+            // the database is thrown away, so a second later it is killed.
             process.terminate()
+            let deadline = Date().addingTimeInterval(1)
+            while process.isRunning, Date() < deadline {
+                usleep(20_000)
+            }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+            }
             process.waitUntilExit()
         }
         try? FileManager.default.removeItem(at: directory)

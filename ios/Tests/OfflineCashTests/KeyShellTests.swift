@@ -1,7 +1,9 @@
 // The key shells against the real core: KeychainKeyWrapper wraps every suite's SoftwareKey and
 // refuses tampering and other keys with typed errors; SecureEnclaveSigner passes checkSigner
 // (skipped where there is no Secure Enclave); the Keychain helper persists what it is given
-// (skipped where an unsigned test process has no data-protection keychain).
+// (skipped where an unsigned test process has no data-protection keychain). Apple-only
+// (CryptoKit); the Linux run compiles none of it.
+#if canImport(CryptoKit)
 import CryptoKit
 import Foundation
 import OfflineCash
@@ -115,3 +117,4 @@ private final class LyingSigner: Signer, @unchecked Sendable {
         try signing.sign(message: message)
     }
 }
+#endif

@@ -11,7 +11,7 @@ import Foundation
 import OfflineCash
 import XCTest
 
-#if os(macOS)
+#if os(macOS) || os(Linux)
 /// Where the field is cut: before command `atCommand` reaches the card, or after the card
 /// answered it (the answer is lost).
 struct Tear {
@@ -66,7 +66,8 @@ func sessions(payer: Wallet, payee: Wallet, amount: UInt64, card: CardSide) thro
     case .payerIsCard:
         return (
             try payee.readerSession(role: .payee, amount: amount, extendedLengthSupported: false, maxTransceiveLength: 261),
-            try payer.cardSession(role: .payer, amount: nil, extendedLength: false)
+            // A paying card is armed with the most its user confirmed.
+            try payer.cardSession(role: .payer, amount: amount, extendedLength: false)
         )
     }
 }
@@ -85,7 +86,8 @@ func sessionsAgain(payer: Wallet, payee: Wallet, nonce: Data, card: CardSide) th
     case .payerIsCard:
         return (
             try payee.readerSessionAgain(nonce: nonce, extendedLengthSupported: false, maxTransceiveLength: 261),
-            try payer.cardSession(role: .payer, amount: nil, extendedLength: false)
+            // The user confirmed this payment before; the retry finishes it.
+            try payer.cardSession(role: .payer, amount: UInt64.max, extendedLength: false)
         )
     }
 }
@@ -95,6 +97,29 @@ func payeeNonce(reader: ApduReaderCore, card: ApduCardCore, side: CardSide) -> D
     switch side {
     case .payeeIsCard: return (card as? CardSession)?.requestNonce()
     case .payerIsCard: return (reader as? ReaderSession)?.requestNonce()
+    }
+}
+
+/// A transceiver that forwards to the card, blocking at command `blockAt` until released.
+final class BlockingTransceiver: Transceiver, @unchecked Sendable {
+    private let card: ApduCardCore
+    private let blockAt: Int
+    private var count = 0
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+
+    init(card: ApduCardCore, blockAt: Int) {
+        self.card = card
+        self.blockAt = blockAt
+    }
+
+    func transceive(apdu: Data) throws -> Data {
+        count += 1
+        if count == blockAt {
+            entered.signal()
+            release.wait()
+        }
+        return card.response(to: apdu)
     }
 }
 
@@ -188,7 +213,7 @@ final class WalletTapTests: XCTestCase {
 
     func testACardPayerThatCannotPayAnswersWithAStatusWordAndTheReaderGetsATypedError() async throws {
         let (a, b) = try await pair([100])
-        let payerCard = try a.cardSession(role: .payer, amount: nil, extendedLength: false)
+        let payerCard = try a.cardSession(role: .payer, amount: 500, extendedLength: false)
         let payeeReader = try b.readerSession(role: .payee, amount: 500, extendedLengthSupported: false,
                                               maxTransceiveLength: 261)
         XCTAssertThrowsError(try carry(reader: payeeReader, card: payerCard)) { error in
@@ -229,5 +254,62 @@ final class WalletTapTests: XCTestCase {
         }
         XCTAssertEqual(try a.balance().spendable, 1_000)
     }
+
+    func testTornFromAnotherThreadReturnsWhileRunWaitsInTheTransceiver() async throws {
+        let (a, b) = try await pair([1_000])
+        let reader = try a.readerSession(role: .payer, amount: nil, extendedLengthSupported: false,
+                                         maxTransceiveLength: 261)
+        let card = try b.cardSession(role: .payee, amount: 300, extendedLength: false)
+        let link = BlockingTransceiver(card: card, blockAt: 2)
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = OutcomeBox()
+        Thread.detachNewThread {
+            do {
+                try reader.run(transceiver: link)
+                outcome.set("completed")
+            } catch OfflineCashError.Torn {
+                outcome.set("torn")
+            } catch {
+                outcome.set("\(error)")
+            }
+            finished.signal()
+        }
+        XCTAssertTrue(waitFor(link.entered, seconds: 30), "run reached the second transceive")
+        let tornReturned = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            reader.torn()
+            tornReturned.signal()
+        }
+        let returnedInTime = waitFor(tornReturned, seconds: 10)
+        link.release.signal()
+        XCTAssertTrue(waitFor(finished, seconds: 30))
+        XCTAssertTrue(returnedInTime, "torn() waited for the blocked transceive")
+        XCTAssertEqual(outcome.value, "torn")
+        XCTAssertEqual(try a.balance().spendable, 1_000)
+        XCTAssertEqual(try a.balance().pending, 0)
+    }
 }
 #endif
+
+/// Waits for `semaphore` at most `seconds` (a synchronous helper: async tests may not wait
+/// on a semaphore directly).
+func waitFor(_ semaphore: DispatchSemaphore, seconds: Double) -> Bool {
+    semaphore.wait(timeout: .now() + seconds) == .success
+}
+
+/// A string set from another thread.
+final class OutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = ""
+    var value: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return stored
+    }
+
+    func set(_ value: String) {
+        lock.lock()
+        stored = value
+        lock.unlock()
+    }
+}
