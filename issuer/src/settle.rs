@@ -53,14 +53,7 @@ pub(crate) fn stored_answer(
     key: &[u8],
     hash: &[u8; 32],
 ) -> Result<Option<String>, IssuerError> {
-    let row: Option<(Vec<u8>, String)> = conn
-        .query_row(
-            "SELECT request_hash, response FROM batches WHERE wallet = ?1 AND batch_id = ?2",
-            params![&wallet.0[..], key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
+    match SqliteTx(conn).batch_answer(wallet, key)? {
         Some((h, answer)) if h == hash => Ok(Some(answer)),
         Some(_) => Err(IssuerError::Conflict { what: "idempotency key reused with different content".into() }),
         None => Ok(None),
@@ -75,11 +68,12 @@ pub(crate) fn store_answer<T: serde::Serialize>(
     answer: &T,
 ) -> Result<(), IssuerError> {
     let text = serde_json::to_string(answer).map_err(|e| IssuerError::Internal { what: e.to_string() })?;
-    conn.execute(
-        "INSERT INTO batches (wallet, batch_id, request_hash, response) VALUES (?1, ?2, ?3, ?4)",
-        params![&wallet.0[..], key, &hash[..], text],
-    )?;
-    Ok(())
+    if SqliteTx(conn).store_batch(wallet, key, hash, &text)? {
+        Ok(())
+    } else {
+        // Answered meanwhile by a concurrent writer: this transaction's effects must not commit.
+        Err(IssuerError::Conflict { what: "the idempotency key was answered concurrently; resend".into() })
+    }
 }
 
 /// A record decoded and verified outside the lock.

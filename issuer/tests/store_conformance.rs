@@ -103,6 +103,48 @@ mod suite {
         assert_eq!(store.write(|tx| tx.revocations()).unwrap(), vec![(1, vec![1; 32]), (2, vec![2; 32])]);
     }
 
+    pub fn an_answer_is_stored_once_under_its_key(store: impl Store) {
+        let (a, b) = (WalletId([1; 32]), WalletId([2; 32]));
+        let key = b"sync:0123456789abcdef".as_slice();
+        assert_eq!(store.write(|tx| tx.batch_answer(&a, key)).unwrap(), None);
+        assert!(store.write(|tx| tx.store_batch(&a, key, &[7; 32], "{\"first\":1}")).unwrap());
+        assert!(!store.write(|tx| tx.store_batch(&a, key, &[8; 32], "{\"second\":2}")).unwrap());
+        assert_eq!(store.write(|tx| tx.batch_answer(&a, key)).unwrap(), Some((vec![7; 32], "{\"first\":1}".into())));
+        // The key is the wallet's own: another wallet's batch with the same id is another batch.
+        assert!(store.write(|tx| tx.store_batch(&b, key, &[9; 32], "{}")).unwrap());
+        assert_eq!(store.write(|tx| tx.batch_answer(&b, key)).unwrap().map(|s| s.0), Some(vec![9; 32]));
+    }
+
+    /// One batch sent to two nodes at once: one answer is stored, and it is the winner's.
+    pub fn two_nodes_answering_one_batch_at_once_keep_one_answer(nodes: (impl Store, impl Store)) {
+        const BATCHES: u8 = 24;
+        let wallet = WalletId([1; 32]);
+        let barrier = Barrier::new(2);
+        let (a, b) = nodes;
+        let answer_all = |store: &dyn Fn(&[u8], &str) -> bool, node: &str| {
+            (0..BATCHES).map(|i| store(&[i; 16], &format!("{node}{i}"))).collect::<Vec<_>>()
+        };
+        let (wa, wb) = std::thread::scope(|s| {
+            let ha = s.spawn(|| {
+                let store = |k: &[u8], text: &str| a.write(|tx| tx.store_batch(&wallet, k, &[1; 32], text)).unwrap();
+                barrier.wait();
+                answer_all(&store, "a")
+            });
+            let hb = s.spawn(|| {
+                let store = |k: &[u8], text: &str| b.write(|tx| tx.store_batch(&wallet, k, &[1; 32], text)).unwrap();
+                barrier.wait();
+                answer_all(&store, "b")
+            });
+            (ha.join().unwrap(), hb.join().unwrap())
+        });
+        for i in 0..BATCHES {
+            let (x, y) = (wa[usize::from(i)], wb[usize::from(i)]);
+            assert!(x != y, "batch {i}: exactly one node stores its answer");
+            let stored = b.write(|tx| tx.batch_answer(&wallet, &[i; 16])).unwrap().unwrap().1;
+            assert_eq!(stored, format!("{}{i}", if x { "a" } else { "b" }));
+        }
+    }
+
     /// Two nodes over one database record, at the same moment, a different link for each of
     /// the same parents: every parent is spent exactly once, the other link names the winner.
     pub fn two_nodes_recording_conflicting_links_at_once_accept_exactly_one_each(nodes: (impl Store, impl Store)) {
@@ -191,6 +233,8 @@ macro_rules! store_conformance {
             store_conformance!(@one $make, revocations_get_growing_sequences_and_a_wallet_is_revoked_once);
             store_conformance!(@one $pair, two_nodes_recording_conflicting_links_at_once_accept_exactly_one_each);
             store_conformance!(@one $pair, two_nodes_revoking_at_once_hand_out_distinct_sequences);
+            store_conformance!(@one $make, an_answer_is_stored_once_under_its_key);
+            store_conformance!(@one $pair, two_nodes_answering_one_batch_at_once_keep_one_answer);
         }
     };
     (@one $make:path, $name:ident) => {
@@ -304,6 +348,7 @@ mod postgres_migrations {
         migrate(&mut fresh, CURRENT_VERSION).unwrap();
         let want = schema(&mut fresh);
         assert!(want.iter().any(|c| c.starts_with("links counter bigint")), "{want:?}");
+        assert!(want.iter().any(|c| c.starts_with("batches response text")), "{want:?}");
         for version in 0..CURRENT_VERSION {
             let config = crate::postgres_backend::fresh_database().unwrap();
             let mut old = config.connect(postgres::NoTls).unwrap();

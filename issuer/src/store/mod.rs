@@ -4,6 +4,7 @@
 //! ```text
 //!  Store::write(|tx| …) ─► begin (SQLite: IMMEDIATE; PostgreSQL: SERIALIZABLE)
 //!        │                   f(tx) ─► Tx: record_link · link_by_parent · revoke · revocation_sequence
+//!        │                             · batch_answer · store_batch (idempotency keys)
 //!        │                   commit
 //!        └─ IssuerError::Contended (SQLite busy, SQLSTATE 40001 / 40P01) ─► roll back, run f again
 //!                                                                      (at most MAX_ATTEMPTS times)
@@ -46,6 +47,9 @@ pub struct LinkRow<'a> {
 /// A recorded link: its id and its bytes.
 pub type StoredLink = (Vec<u8>, Vec<u8>);
 
+/// An answer stored under an idempotency key: the request's hash and the answer's JSON.
+pub type StoredAnswer = (Vec<u8>, String);
+
 /// What recording a link did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recorded {
@@ -86,6 +90,17 @@ pub trait Tx {
     fn revocation_sequence(&mut self) -> Result<u64, IssuerError>;
     /// Every revocation in sequence order: (sequence, wallet).
     fn revocations(&mut self) -> Result<Vec<(u64, Vec<u8>)>, IssuerError>;
+    /// The answer stored for `wallet` under idempotency key `key`, if any.
+    fn batch_answer(&mut self, wallet: &WalletId, key: &[u8]) -> Result<Option<StoredAnswer>, IssuerError>;
+    /// Stores `answer` under `key` unless an answer is stored there already (`INSERT … ON
+    /// CONFLICT DO NOTHING`); whether this one was stored.
+    fn store_batch(
+        &mut self,
+        wallet: &WalletId,
+        key: &[u8],
+        hash: &[u8; 32],
+        answer: &str,
+    ) -> Result<bool, IssuerError>;
 }
 
 /// A database settlement can run on.

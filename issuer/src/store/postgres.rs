@@ -17,18 +17,19 @@
 //! spend, a lost phone); the settlement of ordinary links never writes that row.
 //!
 //! Only what this module stores lives in PostgreSQL so far: the link and revocation
-//! aggregates. The rest of the issuer (accounts, notes, batches) is still on SQLite.
+//! aggregates and the stored batch answers. The rest of the issuer (accounts, notes, nonces)
+//! is still on SQLite.
 
 use offline_cash_core::token::WalletId;
 use parking_lot::Mutex;
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel, NoTls, Transaction};
 
-use super::{LinkRow, Recorded, RevocationReason, Store, StoredLink, Tx, with_retries};
+use super::{LinkRow, Recorded, RevocationReason, Store, StoredAnswer, StoredLink, Tx, with_retries};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 2;
+pub const CURRENT_VERSION: i64 = 3;
 
 /// Step 1: the links (one per parent) and the revocations with their counter.
 const STEP_1: &str = "
@@ -58,8 +59,20 @@ ALTER TABLE links ADD COLUMN counter BIGINT;
 CREATE INDEX links_signer_counter ON links (signer, counter);
 ";
 
+/// Step 3: the answers stored under idempotency keys (a batch resent to any node gets the
+/// first answer).
+const STEP_3: &str = "
+CREATE TABLE batches (
+    wallet BYTEA NOT NULL,
+    batch_id BYTEA NOT NULL,
+    request_hash BYTEA NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (wallet, batch_id)
+);
+";
+
 /// The steps in order: `STEPS[i]` takes version `i` to `i + 1`.
-const STEPS: [&str; 2] = [STEP_1, STEP_2];
+const STEPS: [&str; 3] = [STEP_1, STEP_2, STEP_3];
 
 /// A serialization failure or a deadlock is a contention (retried by [`with_retries`]).
 pub(crate) fn pg(e: postgres::Error) -> IssuerError {
@@ -132,6 +145,35 @@ impl Tx for PgTx<'_, '_> {
     fn revocations(&mut self) -> Result<Vec<(u64, Vec<u8>)>, IssuerError> {
         let rows = self.0.query("SELECT seq, wallet FROM revocations ORDER BY seq", &[]).map_err(pg)?;
         rows.iter().map(|r| Ok((to_u64(r.try_get(0).map_err(pg)?), r.try_get(1).map_err(pg)?))).collect()
+    }
+
+    fn batch_answer(&mut self, wallet: &WalletId, key: &[u8]) -> Result<Option<StoredAnswer>, IssuerError> {
+        let row = self
+            .0
+            .query_opt(
+                "SELECT request_hash, response FROM batches WHERE wallet = $1 AND batch_id = $2",
+                &[&&wallet.0[..], &key],
+            )
+            .map_err(pg)?;
+        row.map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?))).transpose()
+    }
+
+    fn store_batch(
+        &mut self,
+        wallet: &WalletId,
+        key: &[u8],
+        hash: &[u8; 32],
+        answer: &str,
+    ) -> Result<bool, IssuerError> {
+        let stored = self
+            .0
+            .execute(
+                "INSERT INTO batches (wallet, batch_id, request_hash, response) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&&wallet.0[..], &key, &&hash[..], &answer],
+            )
+            .map_err(pg)?;
+        Ok(stored > 0)
     }
 }
 

@@ -8,7 +8,7 @@ use offline_cash_core::token::WalletId;
 use parking_lot::Mutex;
 use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
 
-use super::{LinkRow, Recorded, RevocationReason, Store, StoredLink, Tx, with_retries};
+use super::{LinkRow, Recorded, RevocationReason, Store, StoredAnswer, StoredLink, Tx, with_retries};
 use crate::IssuerError;
 
 /// The operations on an open SQLite transaction (or connection).
@@ -71,6 +71,32 @@ impl Tx for SqliteTx<'_> {
         let mut stmt = self.0.prepare("SELECT seq, wallet FROM revocations ORDER BY seq")?;
         let rows = stmt.query_map([], |r| Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn batch_answer(&mut self, wallet: &WalletId, key: &[u8]) -> Result<Option<StoredAnswer>, IssuerError> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT request_hash, response FROM batches WHERE wallet = ?1 AND batch_id = ?2",
+                params![&wallet.0[..], key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn store_batch(
+        &mut self,
+        wallet: &WalletId,
+        key: &[u8],
+        hash: &[u8; 32],
+        answer: &str,
+    ) -> Result<bool, IssuerError> {
+        let stored = self.0.execute(
+            "INSERT INTO batches (wallet, batch_id, request_hash, response) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+            params![&wallet.0[..], key, &hash[..], answer],
+        )?;
+        Ok(stored > 0)
     }
 }
 
