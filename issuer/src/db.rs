@@ -1,7 +1,7 @@
 //! The embedded SQLite store: one file, opened once, migrated in one IMMEDIATE transaction.
 //!
 //! ```text
-//!  open(path) ─► pragmas (WAL, foreign keys, busy timeout)
+//!  open(path) ─► pragmas (WAL, synchronous = FULL, foreign keys, busy timeout)
 //!            ─► BEGIN IMMEDIATE ─► user_version 0 → init, n < CURRENT → upgrade_from(n)
 //!                                   n > CURRENT → SchemaTooNew (the file is left untouched)
 //!            ─► COMMIT
@@ -168,7 +168,8 @@ pub fn open(path: &std::path::Path) -> Result<Connection, IssuerError> {
     let mut conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // FULL: a commit the issuer answered survives a power loss (docs/decisions/0008).
+    conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
     migrate(&mut conn)?;
     Ok(conn)
@@ -262,6 +263,22 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Decision 0008: every commit is synced before it is answered, in WAL mode.
+    #[test]
+    fn the_file_is_opened_durable_in_wal_mode() {
+        let dir = std::env::temp_dir().join(format!("oc-issuer-db-durable-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("issuer.db");
+        let _ = std::fs::remove_file(&path);
+        let conn = open(&path).unwrap();
+        let synchronous: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        let journal: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(synchronous, 2, "synchronous = FULL");
+        assert_eq!(journal, "wal");
+        drop(conn);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -56,6 +56,14 @@ pub enum IssuerError {
     /// The database failed.
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
+    /// The PostgreSQL backend failed (crate::store::postgres).
+    #[cfg(feature = "postgres")]
+    #[error("postgres: {0}")]
+    Postgres(#[source] postgres::Error),
+    /// A transaction kept conflicting with others (SQLSTATE 40001 serialization failure or
+    /// 40P01 deadlock, or a busy SQLite file), more often than crate::store::MAX_ATTEMPTS.
+    #[error("storage contended: {what}")]
+    Contended { what: String },
     /// The database schema is newer than this code.
     #[error("database schema version {found} is newer than supported {supported}")]
     SchemaTooNew { found: i64, supported: i64 },
@@ -89,9 +97,12 @@ impl IssuerError {
             IssuerError::Conflict { .. } => 409,
             IssuerError::RateLimited { .. } => 429,
             IssuerError::Storage(_)
+            | IssuerError::Contended { .. }
             | IssuerError::SchemaTooNew { .. }
             | IssuerError::Crypto(_)
             | IssuerError::Internal { .. } => 500,
+            #[cfg(feature = "postgres")]
+            IssuerError::Postgres(_) => 500,
         }
     }
 
@@ -114,7 +125,9 @@ impl IssuerError {
             IssuerError::Conflict { .. } => Reason::Conflict,
             IssuerError::RateLimited { .. } => Reason::RateLimited,
             IssuerError::Rejected(r) => r.reason(),
-            IssuerError::Storage(_) => Reason::Storage,
+            IssuerError::Storage(_) | IssuerError::Contended { .. } => Reason::Storage,
+            #[cfg(feature = "postgres")]
+            IssuerError::Postgres(_) => Reason::Storage,
             IssuerError::SchemaTooNew { .. } => Reason::SchemaTooNew,
             IssuerError::Crypto(_) => Reason::Crypto,
             IssuerError::Internal { .. } => Reason::Internal,

@@ -590,14 +590,11 @@ impl Issuer {
         conn: &Connection,
         since: Option<u64>,
     ) -> Result<wire::RevocationsResponse, IssuerError> {
-        let mut stmt = conn.prepare("SELECT seq, wallet FROM revocations ORDER BY seq")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        let rows = crate::store::Tx::revocations(&mut crate::store::sqlite::SqliteTx(conn))?;
         let mut all = Vec::new();
         let mut added = Vec::new();
         let mut sequence = 0u64;
-        for row in rows {
-            let (seq, id) = row?;
-            let seq = u64::try_from(seq).unwrap_or(0);
+        for (seq, id) in rows {
             let Ok(id) = <[u8; 32]>::try_from(id.as_slice()) else { continue };
             sequence = sequence.max(seq);
             if since.is_none_or(|s| seq > s) {

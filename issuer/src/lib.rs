@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod proofs;
 pub mod rate_limit;
 pub mod settle;
+pub mod store;
 
 pub use error::IssuerError;
 pub use http::{Server, ServerConfig};

@@ -23,6 +23,8 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
 use crate::IssuerError;
 use crate::issuer::{Issuer, to_i64};
+use crate::store::sqlite::SqliteTx;
+use crate::store::{RevocationReason, Tx as _};
 
 /// DDL of the table (issuer schema v6).
 pub(crate) const SCHEMA_V6: &str = "
@@ -83,12 +85,7 @@ impl Issuer {
                     "INSERT INTO lost_wallets (wallet, account, reported_at, returns_at) VALUES (?1, ?2, ?3, ?4)",
                     params![&wallet.0[..], account, to_i64(now)?, to_i64(returns_at)?],
                 )?;
-                let next_seq: i64 =
-                    tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM revocations", [], |r| r.get(0))?;
-                tx.execute(
-                    "INSERT OR IGNORE INTO revocations (seq, wallet, reason, at) VALUES (?1, ?2, 'lost', ?3)",
-                    params![next_seq, &wallet.0[..], to_i64(now)?],
-                )?;
+                SqliteTx(&tx).revoke(&wallet, RevocationReason::Lost, to_i64(now)?)?;
                 tracing::warn!(wallet = %wallet, returns_at, "wallet reported lost; revoked");
                 (now, returns_at)
             }

@@ -8,10 +8,11 @@
 //!  BEGIN IMMEDIATE
 //!      rollback check (counter, log head)
 //!      per record, per link in order:
-//!         INSERT links(id, parent UNIQUE) ── ok ──► parent spent, children live;
+//!         INSERT links … ON CONFLICT DO NOTHING RETURNING (crate::store)
+//!              ── new ──► parent spent, children live;
 //!              │                                  same signer + counter as a recorded link?
 //!              │                                  ─► evidence of a rollback (counter_reuses)
-//!              └─ UNIQUE(parent) fails ──► DOUBLE SPEND: store both links, revoke signer and
+//!              └─ parent taken by another link ──► DOUBLE SPEND: store both links, revoke signer and
 //!                                           its account, guarantee payee outputs ≤ per-payment
 //!                                           limit once per (parent, payee account) and never to
 //!                                           one paid by the accepted link, debit the signer's
@@ -34,11 +35,13 @@ use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::{
     Bundle, NoRevocations, Rejection, SpendLink, VerifiedBundle, VerifyContext, WalletId, verify_bundle,
 };
-use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use wire::{RecordKind, RecordResult, RecordStatus};
 
 use crate::IssuerError;
 use crate::issuer::{Caller, Issuer, to_i64};
+use crate::store::sqlite::SqliteTx;
+use crate::store::{LinkRow, Recorded, RevocationReason, Tx as _};
 
 /// Most records in one batch.
 pub const MAX_RECORDS: usize = 1024;
@@ -50,14 +53,7 @@ pub(crate) fn stored_answer(
     key: &[u8],
     hash: &[u8; 32],
 ) -> Result<Option<String>, IssuerError> {
-    let row: Option<(Vec<u8>, String)> = conn
-        .query_row(
-            "SELECT request_hash, response FROM batches WHERE wallet = ?1 AND batch_id = ?2",
-            params![&wallet.0[..], key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
+    match SqliteTx(conn).batch_answer(wallet, key)? {
         Some((h, answer)) if h == hash => Ok(Some(answer)),
         Some(_) => Err(IssuerError::Conflict { what: "idempotency key reused with different content".into() }),
         None => Ok(None),
@@ -72,11 +68,12 @@ pub(crate) fn store_answer<T: serde::Serialize>(
     answer: &T,
 ) -> Result<(), IssuerError> {
     let text = serde_json::to_string(answer).map_err(|e| IssuerError::Internal { what: e.to_string() })?;
-    conn.execute(
-        "INSERT INTO batches (wallet, batch_id, request_hash, response) VALUES (?1, ?2, ?3, ?4)",
-        params![&wallet.0[..], key, &hash[..], text],
-    )?;
-    Ok(())
+    if SqliteTx(conn).store_batch(wallet, key, hash, &text)? {
+        Ok(())
+    } else {
+        // Answered meanwhile by a concurrent writer: this transaction's effects must not commit.
+        Err(IssuerError::Conflict { what: "the idempotency key was answered concurrently; resend".into() })
+    }
 }
 
 /// A record decoded and verified outside the lock.
@@ -130,10 +127,6 @@ impl Outcome {
 struct Asked<'a> {
     kind: RecordKind,
     amounts: &'a [u64],
-}
-
-fn is_constraint(e: &rusqlite::Error) -> bool {
-    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
 }
 
 impl Issuer {
@@ -236,8 +229,7 @@ impl Issuer {
         let rollback_detected = self.take_rollback_evidence(&tx, &caller.wallet)? || rollback_detected;
         let balance: i64 =
             tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
-        let current_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM revocations", [], |r| r.get(0))?;
-        let current_seq = u64::try_from(current_seq).unwrap_or(0);
+        let current_seq = SqliteTx(&tx).revocation_sequence()?;
         let revocations = if req.revocation_sequence == Some(current_seq) {
             None
         } else {
@@ -506,22 +498,26 @@ impl Issuer {
                 return Ok(());
             }
         }
-        let counter = to_i64(link.body().counter)?;
-        let inserted = tx.execute(
-            "INSERT INTO links (id, parent, signer, bytes, settled_at, counter) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![&id.0[..], &parent.0[..], &signer.0[..], link.to_bytes(), to_i64(now)?, counter],
-        );
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_constraint(&e) => {
-                // UNIQUE(parent): another link already spent this note.
-                let (first_id, first_bytes): (Vec<u8>, Vec<u8>) =
-                    tx.query_row("SELECT id, bytes FROM links WHERE parent = ?1", [&parent.0[..]], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })?;
-                return self.double_spend(tx, link, signer, Some((first_id, first_bytes)), now, out);
+        let bytes = link.to_bytes();
+        let row = LinkRow {
+            id: &id.0,
+            parent: &parent.0,
+            signer: &signer.0,
+            bytes: &bytes,
+            counter: to_i64(link.body().counter)?,
+            settled_at: to_i64(now)?,
+        };
+        match SqliteTx(tx).record_link(&row)? {
+            Recorded::New => {}
+            // Recorded meanwhile by a concurrent writer (another node): a resend.
+            Recorded::Duplicate => {
+                out.duplicates += 1;
+                return Ok(());
             }
-            Err(e) => return Err(e.into()),
+            // Another link already spent this note.
+            Recorded::ParentTaken { id, bytes } => {
+                return self.double_spend(tx, link, signer, Some((id, bytes)), now, out);
+            }
         }
         self.check_counter_reuse(tx, link, signer, now)?;
         tx.execute("UPDATE notes SET state = 'spent' WHERE id = ?1", [&parent.0[..]])?;
@@ -629,11 +625,7 @@ impl Issuer {
         }
         self.metrics.double_spend();
         tracing::warn!(signer = %signer, parent = %parent, "double spend detected; revoking the signer");
-        let next_seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM revocations", [], |r| r.get(0))?;
-        tx.execute(
-            "INSERT OR IGNORE INTO revocations (seq, wallet, reason, at) VALUES (?1, ?2, 'double_spend', ?3)",
-            params![next_seq, &signer.0[..], to_i64(now)?],
-        )?;
+        SqliteTx(tx).revoke(&signer, RevocationReason::DoubleSpend, to_i64(now)?)?;
         let signer_account = account_of(tx, &signer)?;
         if let Some(account) = signer_account {
             tx.execute(

@@ -1,0 +1,130 @@
+//! The storage seam: what settlement asks of a database, per aggregate, behind one trait, with
+//! two backends (SQLite embedded, the default; PostgreSQL behind the `postgres` feature).
+//!
+//! ```text
+//!  Store::write(|tx| …) ─► begin (SQLite: IMMEDIATE; PostgreSQL: SERIALIZABLE)
+//!        │                   f(tx) ─► Tx: record_link · link_by_parent · revoke · revocation_sequence
+//!        │                             · batch_answer · store_batch (idempotency keys)
+//!        │                   commit
+//!        └─ IssuerError::Contended (SQLite busy, SQLSTATE 40001 / 40P01) ─► roll back, run f again
+//!                                                                      (at most MAX_ATTEMPTS times)
+//! ```
+//!
+//! Rules every backend keeps (tests/store_conformance.rs checks them on both):
+//! - a link is recorded with `INSERT … ON CONFLICT DO NOTHING RETURNING`: a parent already
+//!   spent is an answer ([`Recorded::ParentTaken`]), not an error that aborts the transaction;
+//! - the revocation sequence is handed out without reading `MAX(seq)`: sequences grow, and one
+//!   committed later is never smaller than one committed earlier (a wallet holding sequence n
+//!   never misses a revocation committed after it read n);
+//! - `f` may run more than once, so it must have no effect outside `tx`.
+//!
+//! The SQL stays within what PostgreSQL-compatible distributed engines (CockroachDB,
+//! YugabyteDB) accept: no advisory locks, no `LISTEN`, no table inheritance.
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod sqlite;
+
+use offline_cash_core::token::WalletId;
+
+use crate::IssuerError;
+
+/// How often [`Store::write`] runs its closure when the database reports a serialization
+/// failure or a deadlock, before giving up with [`IssuerError::Contended`].
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// A link to record: its id, the note it spends, who signed it, its bytes and counter.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkRow<'a> {
+    pub id: &'a [u8; 32],
+    pub parent: &'a [u8; 32],
+    pub signer: &'a [u8; 32],
+    pub bytes: &'a [u8],
+    pub counter: i64,
+    pub settled_at: i64,
+}
+
+/// A recorded link: its id and its bytes.
+pub type StoredLink = (Vec<u8>, Vec<u8>);
+
+/// An answer stored under an idempotency key: the request's hash and the answer's JSON.
+pub type StoredAnswer = (Vec<u8>, String);
+
+/// What recording a link did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// The link is now the one that spent its parent.
+    New,
+    /// This very link was recorded before (a resend).
+    Duplicate,
+    /// Another link spent the parent first: its id and bytes (the evidence of a double spend).
+    ParentTaken { id: Vec<u8>, bytes: Vec<u8> },
+}
+
+/// Why a wallet was revoked (stored as text, `revocations.reason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevocationReason {
+    DoubleSpend,
+    Lost,
+}
+
+impl RevocationReason {
+    /// Its stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RevocationReason::DoubleSpend => "double_spend",
+            RevocationReason::Lost => "lost",
+        }
+    }
+}
+
+/// The operations of one transaction.
+pub trait Tx {
+    /// Records `link` unless its parent is spent already (see [`Recorded`]).
+    fn record_link(&mut self, link: &LinkRow<'_>) -> Result<Recorded, IssuerError>;
+    /// The link that spent `parent`, if any: its id and bytes.
+    fn link_by_parent(&mut self, parent: &[u8; 32]) -> Result<Option<StoredLink>, IssuerError>;
+    /// Revokes `wallet`; its new sequence, or `None` if it was revoked already.
+    fn revoke(&mut self, wallet: &WalletId, reason: RevocationReason, at: i64) -> Result<Option<u64>, IssuerError>;
+    /// The highest revocation sequence committed (0: none).
+    fn revocation_sequence(&mut self) -> Result<u64, IssuerError>;
+    /// Every revocation in sequence order: (sequence, wallet).
+    fn revocations(&mut self) -> Result<Vec<(u64, Vec<u8>)>, IssuerError>;
+    /// The answer stored for `wallet` under idempotency key `key`, if any.
+    fn batch_answer(&mut self, wallet: &WalletId, key: &[u8]) -> Result<Option<StoredAnswer>, IssuerError>;
+    /// Stores `answer` under `key` unless an answer is stored there already (`INSERT … ON
+    /// CONFLICT DO NOTHING`); whether this one was stored.
+    fn store_batch(
+        &mut self,
+        wallet: &WalletId,
+        key: &[u8],
+        hash: &[u8; 32],
+        answer: &str,
+    ) -> Result<bool, IssuerError>;
+}
+
+/// A database settlement can run on.
+pub trait Store: Send + Sync {
+    /// Runs `f` in one transaction and commits it; runs it again (from a fresh transaction)
+    /// when the database reports a serialization failure or a deadlock.
+    fn write<T, F>(&self, f: F) -> Result<T, IssuerError>
+    where
+        F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>;
+}
+
+/// The retry loop shared by the backends: `attempt` runs one transaction from begin to
+/// commit; a [`IssuerError::Contended`] from it is retried, anything else returned.
+pub(crate) fn with_retries<T>(mut attempt: impl FnMut() -> Result<T, IssuerError>) -> Result<T, IssuerError> {
+    let mut tries = 0u32;
+    loop {
+        tries += 1;
+        match attempt() {
+            Err(IssuerError::Contended { what }) if tries < MAX_ATTEMPTS => {
+                tracing::debug!(tries, %what, "transaction conflicted; retrying");
+                // A short pause that grows, so two conflicting writers do not meet again at once.
+                std::thread::sleep(std::time::Duration::from_millis(u64::from(tries) * 2));
+            }
+            other => return other,
+        }
+    }
+}

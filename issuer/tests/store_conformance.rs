@@ -1,0 +1,375 @@
+//! One conformance suite for every backend of `offline_cash_issuer::store` (the model is cdk's
+//! `mint_db_test!`): the same test bodies, instantiated per backend by `store_conformance!`.
+//! SQLite always; PostgreSQL when built with `--features postgres` and `OC_TEST_PG_URL` is set
+//! (`scripts/with-postgres.sh` starts a throwaway cluster and sets it); each PostgreSQL test
+//! gets a database of its own.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use offline_cash_core::token::WalletId;
+use offline_cash_issuer::IssuerError;
+use offline_cash_issuer::store::{LinkRow, MAX_ATTEMPTS, Recorded, RevocationReason, Store};
+
+/// The test bodies, generic over the backend.
+mod suite {
+    use std::sync::Barrier;
+
+    use super::*;
+
+    pub fn link(id: u8, parent: u8, bytes: &[u8]) -> ([u8; 32], [u8; 32], Vec<u8>) {
+        ([id; 32], [parent; 32], bytes.to_vec())
+    }
+
+    pub fn row<'a>(l: &'a ([u8; 32], [u8; 32], Vec<u8>), signer: &'a [u8; 32]) -> LinkRow<'a> {
+        LinkRow { id: &l.0, parent: &l.1, signer, bytes: &l.2, counter: 7, settled_at: 1_000 }
+    }
+
+    pub fn a_parent_is_spent_once_and_the_first_link_is_the_evidence(store: impl Store) {
+        let signer = [9u8; 32];
+        let first = link(1, 100, b"first");
+        let second = link(2, 100, b"second");
+        assert_eq!(store.write(|tx| tx.record_link(&row(&first, &signer))).unwrap(), Recorded::New);
+        assert_eq!(store.write(|tx| tx.record_link(&row(&first, &signer))).unwrap(), Recorded::Duplicate);
+        // The conflict is an answer inside the transaction, which goes on and commits.
+        let (recorded, other) = store
+            .write(|tx| {
+                let recorded = tx.record_link(&row(&second, &signer))?;
+                let other = tx.record_link(&row(&link(3, 101, b"other"), &signer))?;
+                Ok((recorded, other))
+            })
+            .unwrap();
+        assert_eq!(recorded, Recorded::ParentTaken { id: vec![1; 32], bytes: b"first".to_vec() });
+        assert_eq!(other, Recorded::New, "the transaction goes on after a taken parent");
+        let holder = store.write(|tx| tx.link_by_parent(&[100; 32])).unwrap();
+        assert_eq!(holder, Some((vec![1; 32], b"first".to_vec())));
+        assert_eq!(store.write(|tx| tx.link_by_parent(&[101; 32])).unwrap().map(|h| h.0), Some(vec![3; 32]));
+        assert_eq!(store.write(|tx| tx.link_by_parent(&[102; 32])).unwrap(), None);
+    }
+
+    pub fn a_contended_transaction_is_run_again_and_only_its_last_run_counts(store: impl Store) {
+        let signer = [9u8; 32];
+        let l = link(1, 100, b"once");
+        let mut runs = 0;
+        let recorded = store
+            .write(|tx| {
+                runs += 1;
+                let recorded = tx.record_link(&row(&l, &signer))?;
+                if runs < 3 {
+                    return Err(IssuerError::Contended { what: "test".into() });
+                }
+                Ok(recorded)
+            })
+            .unwrap();
+        assert_eq!(runs, 3);
+        // The first two runs were rolled back: the third one recorded the link afresh.
+        assert_eq!(recorded, Recorded::New);
+    }
+
+    pub fn contention_that_does_not_end_is_reported_after_the_last_attempt(store: impl Store) {
+        let mut runs = 0u32;
+        let result: Result<(), _> = store.write(|_| {
+            runs += 1;
+            Err(IssuerError::Contended { what: "always".into() })
+        });
+        assert!(matches!(result, Err(IssuerError::Contended { .. })));
+        assert_eq!(runs, MAX_ATTEMPTS);
+    }
+
+    pub fn an_error_rolls_everything_back_and_is_not_retried(store: impl Store) {
+        let signer = [9u8; 32];
+        let l = link(1, 100, b"rolled back");
+        let mut runs = 0;
+        let result: Result<(), _> = store.write(|tx| {
+            runs += 1;
+            tx.record_link(&row(&l, &signer))?;
+            tx.revoke(&WalletId(signer), RevocationReason::DoubleSpend, 5)?;
+            Err(IssuerError::Internal { what: "test".into() })
+        });
+        assert!(matches!(result, Err(IssuerError::Internal { .. })));
+        assert_eq!(runs, 1);
+        assert_eq!(store.write(|tx| tx.link_by_parent(&[100; 32])).unwrap(), None);
+        assert_eq!(store.write(|tx| tx.revocation_sequence()).unwrap(), 0);
+    }
+
+    pub fn revocations_get_growing_sequences_and_a_wallet_is_revoked_once(store: impl Store) {
+        let (a, b) = (WalletId([1; 32]), WalletId([2; 32]));
+        assert_eq!(store.write(|tx| tx.revocation_sequence()).unwrap(), 0);
+        let first = store.write(|tx| tx.revoke(&a, RevocationReason::DoubleSpend, 10)).unwrap();
+        let again = store.write(|tx| tx.revoke(&a, RevocationReason::Lost, 11)).unwrap();
+        let second = store.write(|tx| tx.revoke(&b, RevocationReason::Lost, 12)).unwrap();
+        assert_eq!(first, Some(1));
+        assert_eq!(again, None, "a revoked wallet keeps its sequence");
+        assert_eq!(second, Some(2));
+        assert_eq!(store.write(|tx| tx.revocation_sequence()).unwrap(), 2);
+        assert_eq!(store.write(|tx| tx.revocations()).unwrap(), vec![(1, vec![1; 32]), (2, vec![2; 32])]);
+    }
+
+    pub fn an_answer_is_stored_once_under_its_key(store: impl Store) {
+        let (a, b) = (WalletId([1; 32]), WalletId([2; 32]));
+        let key = b"sync:0123456789abcdef".as_slice();
+        assert_eq!(store.write(|tx| tx.batch_answer(&a, key)).unwrap(), None);
+        assert!(store.write(|tx| tx.store_batch(&a, key, &[7; 32], "{\"first\":1}")).unwrap());
+        assert!(!store.write(|tx| tx.store_batch(&a, key, &[8; 32], "{\"second\":2}")).unwrap());
+        assert_eq!(store.write(|tx| tx.batch_answer(&a, key)).unwrap(), Some((vec![7; 32], "{\"first\":1}".into())));
+        // The key is the wallet's own: another wallet's batch with the same id is another batch.
+        assert!(store.write(|tx| tx.store_batch(&b, key, &[9; 32], "{}")).unwrap());
+        assert_eq!(store.write(|tx| tx.batch_answer(&b, key)).unwrap().map(|s| s.0), Some(vec![9; 32]));
+    }
+
+    /// One batch sent to two nodes at once: one answer is stored, and it is the winner's.
+    pub fn two_nodes_answering_one_batch_at_once_keep_one_answer(nodes: (impl Store, impl Store)) {
+        const BATCHES: u8 = 24;
+        let wallet = WalletId([1; 32]);
+        let barrier = Barrier::new(2);
+        let (a, b) = nodes;
+        let answer_all = |store: &dyn Fn(&[u8], &str) -> bool, node: &str| {
+            (0..BATCHES).map(|i| store(&[i; 16], &format!("{node}{i}"))).collect::<Vec<_>>()
+        };
+        let (wa, wb) = std::thread::scope(|s| {
+            let ha = s.spawn(|| {
+                let store = |k: &[u8], text: &str| a.write(|tx| tx.store_batch(&wallet, k, &[1; 32], text)).unwrap();
+                barrier.wait();
+                answer_all(&store, "a")
+            });
+            let hb = s.spawn(|| {
+                let store = |k: &[u8], text: &str| b.write(|tx| tx.store_batch(&wallet, k, &[1; 32], text)).unwrap();
+                barrier.wait();
+                answer_all(&store, "b")
+            });
+            (ha.join().unwrap(), hb.join().unwrap())
+        });
+        for i in 0..BATCHES {
+            let (x, y) = (wa[usize::from(i)], wb[usize::from(i)]);
+            assert!(x != y, "batch {i}: exactly one node stores its answer");
+            let stored = b.write(|tx| tx.batch_answer(&wallet, &[i; 16])).unwrap().unwrap().1;
+            assert_eq!(stored, format!("{}{i}", if x { "a" } else { "b" }));
+        }
+    }
+
+    /// Two nodes over one database record, at the same moment, a different link for each of
+    /// the same parents: every parent is spent exactly once, the other link names the winner.
+    pub fn two_nodes_recording_conflicting_links_at_once_accept_exactly_one_each(nodes: (impl Store, impl Store)) {
+        const PARENTS: u8 = 24;
+        let signer = [9u8; 32];
+        let barrier = Barrier::new(2);
+        let run = |store: &dyn Fn(&LinkRow<'_>) -> Recorded, base: u8| {
+            (0..PARENTS)
+                .map(|p| {
+                    let l = link(base + p, p, &[base + p]);
+                    store(&row(&l, &signer))
+                })
+                .collect::<Vec<_>>()
+        };
+        let (a, b) = nodes;
+        let (ra, rb) = std::thread::scope(|s| {
+            let ha = s.spawn(|| {
+                let record = |r: &LinkRow<'_>| a.write(|tx| tx.record_link(r)).unwrap();
+                barrier.wait();
+                run(&record, 100)
+            });
+            let hb = s.spawn(|| {
+                let record = |r: &LinkRow<'_>| b.write(|tx| tx.record_link(r)).unwrap();
+                barrier.wait();
+                run(&record, 200)
+            });
+            (ha.join().unwrap(), hb.join().unwrap())
+        });
+        for p in 0..PARENTS {
+            let (x, y) = (&ra[usize::from(p)], &rb[usize::from(p)]);
+            let winner = a.write(|tx| tx.link_by_parent(&[p; 32])).unwrap().unwrap().0;
+            match (x, y) {
+                (Recorded::New, Recorded::ParentTaken { id, .. }) => {
+                    assert_eq!(id, &vec![100 + p; 32]);
+                    assert_eq!(winner, vec![100 + p; 32]);
+                }
+                (Recorded::ParentTaken { id, .. }, Recorded::New) => {
+                    assert_eq!(id, &vec![200 + p; 32]);
+                    assert_eq!(winner, vec![200 + p; 32]);
+                }
+                other => panic!("parent {p}: not exactly one accepted: {other:?}"),
+            }
+        }
+    }
+
+    /// Two nodes revoking different wallets at once hand out distinct sequences 1..=n.
+    pub fn two_nodes_revoking_at_once_hand_out_distinct_sequences(nodes: (impl Store, impl Store)) {
+        const EACH: u8 = 12;
+        let barrier = Barrier::new(2);
+        let (a, b) = nodes;
+        let revoke_all = |store: &dyn Fn(&WalletId) -> Option<u64>, base: u8| {
+            (0..EACH).map(|i| store(&WalletId([base + i; 32])).unwrap()).collect::<Vec<_>>()
+        };
+        let (mut sa, sb) = std::thread::scope(|s| {
+            let ha = s.spawn(|| {
+                let revoke = |w: &WalletId| a.write(|tx| tx.revoke(w, RevocationReason::Lost, 1)).unwrap();
+                barrier.wait();
+                revoke_all(&revoke, 0)
+            });
+            let hb = s.spawn(|| {
+                let revoke = |w: &WalletId| b.write(|tx| tx.revoke(w, RevocationReason::Lost, 1)).unwrap();
+                barrier.wait();
+                revoke_all(&revoke, 100)
+            });
+            (ha.join().unwrap(), hb.join().unwrap())
+        });
+        // Each node's own sequences grow (a later commit never gets a smaller one).
+        assert!(sa.windows(2).all(|w| w[0] < w[1]) && sb.windows(2).all(|w| w[0] < w[1]));
+        sa.extend(sb);
+        sa.sort_unstable();
+        assert_eq!(sa, (1..=u64::from(EACH) * 2).collect::<Vec<_>>());
+        assert_eq!(a.write(|tx| tx.revocation_sequence()).unwrap(), u64::from(EACH) * 2);
+    }
+}
+
+/// Instantiates every test of [`suite`] for one backend: `$make` gives a fresh store (or
+/// `None`: backend not available here, the test passes with a note), `$pair` two stores
+/// ("nodes") over one fresh database.
+macro_rules! store_conformance {
+    ($backend:ident, $make:path, $pair:path) => {
+        mod $backend {
+            store_conformance!(@one $make, a_parent_is_spent_once_and_the_first_link_is_the_evidence);
+            store_conformance!(@one $make, a_contended_transaction_is_run_again_and_only_its_last_run_counts);
+            store_conformance!(@one $make, contention_that_does_not_end_is_reported_after_the_last_attempt);
+            store_conformance!(@one $make, an_error_rolls_everything_back_and_is_not_retried);
+            store_conformance!(@one $make, revocations_get_growing_sequences_and_a_wallet_is_revoked_once);
+            store_conformance!(@one $pair, two_nodes_recording_conflicting_links_at_once_accept_exactly_one_each);
+            store_conformance!(@one $pair, two_nodes_revoking_at_once_hand_out_distinct_sequences);
+            store_conformance!(@one $make, an_answer_is_stored_once_under_its_key);
+            store_conformance!(@one $pair, two_nodes_answering_one_batch_at_once_keep_one_answer);
+        }
+    };
+    (@one $make:path, $name:ident) => {
+        #[test]
+        fn $name() {
+            match $make() {
+                Some(store) => super::suite::$name(store),
+                None => eprintln!("skipped: backend not configured (OC_TEST_PG_URL)"),
+            }
+        }
+    };
+}
+
+mod sqlite_backend {
+    use offline_cash_issuer::store::sqlite::SqliteStore;
+
+    fn temp_file() -> std::path::PathBuf {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("oc-store-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("issuer.db");
+        let _ = std::fs::remove_file(&path);
+        path
+    }
+
+    pub fn make() -> Option<SqliteStore> {
+        Some(SqliteStore::open(&temp_file()).unwrap())
+    }
+
+    /// Two connections to one file, as two processes would have.
+    pub fn pair() -> Option<(SqliteStore, SqliteStore)> {
+        let path = temp_file();
+        Some((SqliteStore::open(&path).unwrap(), SqliteStore::open(&path).unwrap()))
+    }
+}
+
+store_conformance!(sqlite, crate::sqlite_backend::make, crate::sqlite_backend::pair);
+
+#[cfg(feature = "postgres")]
+mod postgres_backend {
+    use offline_cash_issuer::store::postgres::PgStore;
+
+    /// A fresh database on the server named by `OC_TEST_PG_URL`, or `None` if it is not set.
+    pub fn fresh_database() -> Option<postgres::Config> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let url = std::env::var("OC_TEST_PG_URL").ok()?;
+        let mut config: postgres::Config = url.parse().unwrap();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("oc_test_{}_{}_{nanos}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let mut admin = config.connect(postgres::NoTls).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+        config.dbname(&name);
+        Some(config)
+    }
+
+    pub fn make() -> Option<PgStore> {
+        Some(PgStore::with_config(&fresh_database()?).unwrap())
+    }
+
+    /// Two issuer nodes: two connections (two stores) over one database.
+    pub fn pair() -> Option<(PgStore, PgStore)> {
+        let config = fresh_database()?;
+        Some((PgStore::with_config(&config).unwrap(), PgStore::with_config(&config).unwrap()))
+    }
+}
+
+#[cfg(feature = "postgres")]
+store_conformance!(postgres, crate::postgres_backend::make, crate::postgres_backend::pair);
+
+/// The PostgreSQL schema: migrated step by step, an upgraded database equals a fresh one.
+#[cfg(feature = "postgres")]
+mod postgres_migrations {
+    use offline_cash_issuer::IssuerError;
+    use offline_cash_issuer::store::postgres::{CURRENT_VERSION, migrate};
+
+    /// Every column and index of the current schema, as PostgreSQL reports them.
+    fn schema(client: &mut postgres::Client) -> Vec<String> {
+        let mut out: Vec<String> = client
+            .query(
+                "SELECT table_name, column_name, data_type, is_nullable, COALESCE(column_default, '')
+                 FROM information_schema.columns WHERE table_schema = current_schema()
+                 ORDER BY table_name, column_name",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let cols: Vec<String> = (0..5).map(|i| r.get::<_, String>(i)).collect();
+                cols.join(" ")
+            })
+            .collect();
+        out.extend(
+            client
+                .query("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname", &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, String>(0)),
+        );
+        out
+    }
+
+    #[test]
+    fn a_database_of_every_older_version_upgrades_to_the_fresh_schema() {
+        let Some(config) = crate::postgres_backend::fresh_database() else {
+            return eprintln!("skipped: OC_TEST_PG_URL not set");
+        };
+        let mut fresh = config.connect(postgres::NoTls).unwrap();
+        migrate(&mut fresh, CURRENT_VERSION).unwrap();
+        let want = schema(&mut fresh);
+        assert!(want.iter().any(|c| c.starts_with("links counter bigint")), "{want:?}");
+        assert!(want.iter().any(|c| c.starts_with("batches response text")), "{want:?}");
+        for version in 0..CURRENT_VERSION {
+            let config = crate::postgres_backend::fresh_database().unwrap();
+            let mut old = config.connect(postgres::NoTls).unwrap();
+            migrate(&mut old, version).unwrap();
+            migrate(&mut old, CURRENT_VERSION).unwrap();
+            assert_eq!(schema(&mut old), want, "upgraded from version {version}");
+            // Migrating again changes nothing.
+            migrate(&mut old, CURRENT_VERSION).unwrap();
+            assert_eq!(schema(&mut old), want);
+        }
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_and_left_alone() {
+        let Some(config) = crate::postgres_backend::fresh_database() else {
+            return eprintln!("skipped: OC_TEST_PG_URL not set");
+        };
+        let mut client = config.connect(postgres::NoTls).unwrap();
+        migrate(&mut client, CURRENT_VERSION).unwrap();
+        client.execute("UPDATE oc_schema SET version = version + 1", &[]).unwrap();
+        let err = migrate(&mut client, CURRENT_VERSION).unwrap_err();
+        assert!(matches!(err, IssuerError::SchemaTooNew { found, .. } if found == CURRENT_VERSION + 1), "{err:?}");
+    }
+}
