@@ -14,7 +14,7 @@ cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-features
 echo "== issuer storage conformance suite on a throwaway PostgreSQL 15 (scripts/with-postgres.sh)"
-./scripts/with-postgres.sh cargo test -p offline-cash-issuer --all-features --test store_conformance
+./scripts/with-postgres.sh cargo test --workspace --all-features --test store_conformance
 echo "== cargo test binaries again, with the clock moved ahead (+400 days, +5 years; faketime)"
 ./scripts/test-shifted-clock.sh
 echo "== bindings (Kotlin on the host JVM, Python)"
