@@ -18,7 +18,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use offline_cash_core::crypto::{PublicKey, Signature, Signer, SoftwareSigner, Suite, ml_dsa, signing_message};
+use offline_cash_core::crypto::{PublicKey, Signature, Signer, SoftwareSigner, Suite, signing_message};
 
 const ROUNDS: usize = 21;
 const OPS: usize = 100;
