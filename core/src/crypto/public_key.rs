@@ -1,8 +1,11 @@
 //! Public keys of every suite, parsed once and verified against many times.
+//!
+//! P-256 keys travel compressed (33 bytes). Parsing decompresses the point once (with `p256`,
+//! which also checks that it is on the curve) and keeps the 65-byte uncompressed form, which is
+//! what `ring` verifies against; a key held in a [`crate::token::CertificateStore`] or a trust
+//! store is therefore never decompressed again. Verification runs on `ring` (decision 0008).
 
-use p256::ecdsa::signature::Verifier as _;
-
-use super::suite::{ML_DSA_44_PUBLIC_KEY_LEN, ML_DSA_44_SIGNATURE_LEN, P256_PUBLIC_KEY_LEN};
+use super::suite::{ML_DSA_44_PUBLIC_KEY_LEN, ML_DSA_44_SIGNATURE_LEN, P256_PUBLIC_KEY_LEN, P256_SIGNATURE_LEN};
 use super::{CryptoError, Signature, Suite, ml_dsa};
 
 /// A public key of one suite. Constructed only from valid bytes, so holding one means the key
@@ -14,7 +17,7 @@ use super::{CryptoError, Signature, Suite, ml_dsa};
 pub struct PublicKey {
     suite: Suite,
     bytes: Vec<u8>,
-    p256: Option<p256::ecdsa::VerifyingKey>,
+    p256: Option<P256Key>,
     ml_dsa: Option<ml_dsa::VerifyingKey>,
 }
 
@@ -39,13 +42,35 @@ impl std::fmt::Debug for PublicKey {
     }
 }
 
-fn parse_p256(bytes: &[u8]) -> Option<p256::ecdsa::VerifyingKey> {
+/// Length of an uncompressed SEC1 P-256 point (`04 ‖ x ‖ y`).
+const P256_UNCOMPRESSED_LEN: usize = 65;
+
+/// A P-256 public key, decompressed once, ready for `ring`.
+#[derive(Clone, Copy)]
+struct P256Key(ring::signature::UnparsedPublicKey<[u8; P256_UNCOMPRESSED_LEN]>);
+
+impl P256Key {
+    fn new(key: &p256::ecdsa::VerifyingKey) -> Option<Self> {
+        let point = key.to_encoded_point(false);
+        let uncompressed: [u8; P256_UNCOMPRESSED_LEN] = point.as_bytes().try_into().ok()?;
+        Some(Self(ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, uncompressed)))
+    }
+
+    /// ECDSA P-256 / SHA-256 over `message` with a raw `r ‖ s` signature. `ring` checks
+    /// `1 ≤ r, s < n` itself and accepts either S; low S is enforced when a [`Signature`] is
+    /// built, so only canonical signatures get here.
+    fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        sig.len() == P256_SIGNATURE_LEN && self.0.verify(message, sig).is_ok()
+    }
+}
+
+fn parse_p256(bytes: &[u8]) -> Option<P256Key> {
     // Only the compressed form (tag 02 or 03) is canonical. The 33-byte "compact" form (tag 05)
     // also parses, and would give the same key a second encoding and so a second wallet id.
     if bytes.len() != P256_PUBLIC_KEY_LEN || !matches!(bytes.first(), Some(0x02 | 0x03)) {
         return None;
     }
-    p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).ok()
+    P256Key::new(&p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).ok()?)
 }
 
 impl PublicKey {
@@ -74,12 +99,13 @@ impl PublicKey {
     pub fn from_p256_sec1(bytes: &[u8]) -> Result<Self, CryptoError> {
         let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
             .map_err(|_| CryptoError::InvalidPublicKey { suite: Suite::EcdsaP256 })?;
-        Ok(Self::from_p256(&key))
+        Self::from_p256(&key)
     }
 
-    pub(crate) fn from_p256(key: &p256::ecdsa::VerifyingKey) -> Self {
+    pub(crate) fn from_p256(key: &p256::ecdsa::VerifyingKey) -> Result<Self, CryptoError> {
         let bytes = key.to_encoded_point(true).as_bytes().to_vec();
-        Self { suite: Suite::EcdsaP256, bytes, p256: Some(*key), ml_dsa: None }
+        let p256 = P256Key::new(key).ok_or(CryptoError::InvalidPublicKey { suite: Suite::EcdsaP256 })?;
+        Ok(Self { suite: Suite::EcdsaP256, bytes, p256: Some(p256), ml_dsa: None })
     }
 
     /// A composite key from its two halves.
@@ -112,24 +138,17 @@ impl PublicKey {
         }
         let sig = signature.as_bytes();
         let ok = match (self.suite, self.p256.as_ref(), self.ml_dsa.as_ref()) {
-            (Suite::EcdsaP256, Some(ec), _) => verify_p256(ec, message, sig),
+            (Suite::EcdsaP256, Some(ec), _) => ec.verify(message, sig),
             (Suite::MlDsa44, _, Some(pq)) => pq.verify(message, &[], sig),
             (Suite::CompositeMlDsa44EcdsaP256, Some(ec), Some(pq)) => {
                 let (pq_sig, ec_sig) = sig.split_at(ML_DSA_44_SIGNATURE_LEN.min(sig.len()));
                 // Both must verify; evaluate both so timing does not say which one failed.
                 let pq_ok = pq.verify(message, &[], pq_sig);
-                let ec_ok = verify_p256(ec, message, ec_sig);
+                let ec_ok = ec.verify(message, ec_sig);
                 pq_ok & ec_ok
             }
             _ => false,
         };
         if ok { Ok(()) } else { Err(CryptoError::VerificationFailed) }
-    }
-}
-
-fn verify_p256(key: &p256::ecdsa::VerifyingKey, message: &[u8], sig: &[u8]) -> bool {
-    match p256::ecdsa::Signature::from_slice(sig) {
-        Ok(sig) => key.verify(message, &sig).is_ok(),
-        Err(_) => false,
     }
 }

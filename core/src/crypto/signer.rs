@@ -140,7 +140,7 @@ impl SoftwareSigner {
     /// A fresh key of `suite` from the operating system's random source.
     pub fn generate(suite: Suite) -> Result<Self, CryptoError> {
         if suite == Suite::EcdsaP256 {
-            return Ok(Self::from_p256(p256::ecdsa::SigningKey::random(&mut OsRng)));
+            return Self::from_p256(p256::ecdsa::SigningKey::random(&mut OsRng));
         }
         let (pk, sk) = ml_dsa::generate();
         let pq = ml_dsa_public_key(&pk)?;
@@ -148,7 +148,7 @@ impl SoftwareSigner {
             return Ok(Self { secret: SecretKey::MlDsa44(sk), public_key: pq });
         }
         let ec = p256::ecdsa::SigningKey::random(&mut OsRng);
-        let public_key = PublicKey::composite(&pq, &PublicKey::from_p256(ec.verifying_key()))?;
+        let public_key = PublicKey::composite(&pq, &PublicKey::from_p256(ec.verifying_key())?)?;
         Ok(Self { secret: SecretKey::Composite(sk, ec), public_key })
     }
 
@@ -156,12 +156,12 @@ impl SoftwareSigner {
     pub fn p256_from_scalar(scalar: &[u8; 32]) -> Result<Self, CryptoError> {
         let key = p256::ecdsa::SigningKey::from_slice(scalar)
             .map_err(|_| CryptoError::KeyWrap("invalid P-256 secret scalar".into()))?;
-        Ok(Self::from_p256(key))
+        Self::from_p256(key)
     }
 
-    fn from_p256(key: p256::ecdsa::SigningKey) -> Self {
-        let public_key = PublicKey::from_p256(key.verifying_key());
-        Self { secret: SecretKey::P256(key), public_key }
+    fn from_p256(key: p256::ecdsa::SigningKey) -> Result<Self, CryptoError> {
+        let public_key = PublicKey::from_p256(key.verifying_key())?;
+        Ok(Self { secret: SecretKey::P256(key), public_key })
     }
 
     /// Wraps the secret key with `wrapper` for storage.

@@ -1,0 +1,83 @@
+//! The library under P-256 verification (decision 0008): `ring`, which must accept exactly
+//! what the `p256` code accepted before: old signatures, and canonical (low-S) ones only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use offline_cash_core::crypto::{CryptoError, PublicKey, Signature, Signer, SoftwareSigner, Suite, signing_message};
+use p256::ecdsa::signature::Signer as _;
+
+fn message(i: u8) -> Vec<u8> {
+    signing_message(Suite::EcdsaP256, &[i; 32])
+}
+
+/// Signatures made by `p256` 0.13 (RFC 6979, what every signature made so far is) verify.
+#[test]
+fn signatures_made_by_p256_crate_still_verify() {
+    let secret = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
+    let key = PublicKey::from_p256_sec1(secret.verifying_key().to_encoded_point(true).as_bytes()).unwrap();
+    for i in 0..32 {
+        let sig: p256::ecdsa::Signature = secret.sign(&message(i));
+        let sig = Signature::from_p256_raw_any_s(&sig.to_bytes()).unwrap();
+        key.verify(&message(i), &sig).unwrap();
+        assert_eq!(key.verify(&message(i ^ 1), &sig), Err(CryptoError::VerificationFailed));
+    }
+}
+
+/// Signatures made by `ring` (random nonces, either S) verify once folded to low S, and the
+/// high-S form stays refused as before.
+#[test]
+fn signatures_made_by_ring_verify_in_low_s_form_only() {
+    let signer = SoftwareSigner::p256_from_scalar(&[0x42; 32]).unwrap();
+    let key = signer.public_key();
+    let uncompressed = p256::ecdsa::VerifyingKey::from_sec1_bytes(key.as_bytes()).unwrap().to_encoded_point(false);
+    let rng = ring::rand::SystemRandom::new();
+    let theirs = ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        &[0x42; 32],
+        uncompressed.as_bytes(),
+        &rng,
+    )
+    .unwrap();
+    let (mut high, mut low) = (0, 0);
+    for i in 0..64 {
+        let raw = theirs.sign(&rng, &message(i)).unwrap();
+        match Signature::from_bytes(Suite::EcdsaP256, raw.as_ref()) {
+            Ok(sig) => {
+                low += 1;
+                key.verify(&message(i), &sig).unwrap();
+            }
+            Err(e) => {
+                high += 1;
+                assert_eq!(e, CryptoError::NonCanonicalSignature { suite: Suite::EcdsaP256 });
+            }
+        }
+        let folded = Signature::from_p256_raw_any_s(raw.as_ref()).unwrap();
+        key.verify(&message(i), &folded).unwrap();
+    }
+    assert!(high > 0 && low > 0, "64 random nonces give both halves of S ({low} low, {high} high)");
+}
+
+/// A signature under another key, a flipped bit, or a key given uncompressed all behave as
+/// with the old code: refused, refused, and the same key (stored compressed).
+#[test]
+fn wrong_key_flipped_bit_and_uncompressed_key() {
+    let signer = SoftwareSigner::p256_from_scalar(&[0x11; 32]).unwrap();
+    let other = SoftwareSigner::p256_from_scalar(&[0x12; 32]).unwrap().public_key();
+    let sig = signer.sign(&message(1)).unwrap();
+    assert_eq!(other.verify(&message(1), &sig), Err(CryptoError::VerificationFailed));
+    for bit in [0usize, 100, 255, 256, 400, 511] {
+        let mut raw = sig.as_bytes().to_vec();
+        raw[bit / 8] ^= 1 << (bit % 8);
+        if let Ok(bad) = Signature::from_bytes(Suite::EcdsaP256, &raw) {
+            assert_eq!(
+                signer.public_key().verify(&message(1), &bad),
+                Err(CryptoError::VerificationFailed),
+                "bit {bit}"
+            );
+        }
+    }
+    let point = p256::ecdsa::VerifyingKey::from_sec1_bytes(signer.public_key().as_bytes()).unwrap();
+    let from_uncompressed = PublicKey::from_p256_sec1(point.to_encoded_point(false).as_bytes()).unwrap();
+    assert_eq!(from_uncompressed, signer.public_key());
+    assert_eq!(from_uncompressed.as_bytes().len(), 33);
+    from_uncompressed.verify(&message(1), &sig).unwrap();
+}
