@@ -1,6 +1,6 @@
 //! The signature checks settlement is bound by, against the libraries underneath, in one run:
 //! P-256 verify through our `PublicKey::verify` (ring) against `ring` called directly and
-//! against `p256` 0.13 (the code before decision 0008); ML-DSA-44 verify through our path
+//! against `p256` 0.13 (the code before decision 0009); ML-DSA-44 verify through our path
 //! against the portable C entry point it wraps. Also signing.
 //!
 //! ```text
@@ -12,7 +12,7 @@
 //! Run: `cargo bench -p offline-cash-core --bench crypto_backends` (under a minute). Target
 //! (issue 16): ours ≤ 1.2× ring for P-256 verify; the bench prints `ok` or `MISSED` and fails
 //! nothing: it is a measurement. aws-lc-rs and pqcrypto-mldsa's AVX2 code are timed in
-//! docs/perf/crypto-backends, kept out of the workspace build (decision 0008).
+//! docs/perf/crypto-backends, kept out of the workspace build (decision 0009).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, unsafe_code)]
 
 use std::hint::black_box;
@@ -145,7 +145,7 @@ fn c_verify(f: CVerify, pk: &[u8], sig: &[u8], m: &[u8]) -> bool {
 }
 
 /// Our ML-DSA-44 path against the portable C entry point it wraps (the AVX2 code is off, see
-/// decision 0008; docs/perf/crypto-backends times it).
+/// decision 0009; docs/perf/crypto-backends times it).
 fn ml_dsa() {
     use pqcrypto_mldsa::ffi;
 

@@ -1,4 +1,4 @@
-//! The library under P-256 verification (decision 0008): `ring`, which must accept exactly
+//! The library under P-256 verification (decision 0009): `ring`, which must accept exactly
 //! what the `p256` code accepted before: old signatures, and canonical (low-S) ones only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 

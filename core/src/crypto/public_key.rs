@@ -3,7 +3,7 @@
 //! P-256 keys travel compressed (33 bytes). Parsing decompresses the point once (with `p256`,
 //! which also checks that it is on the curve) and keeps the 65-byte uncompressed form, which is
 //! what `ring` verifies against; a key held in a [`crate::token::CertificateStore`] or a trust
-//! store is therefore never decompressed again. Verification runs on `ring` (decision 0008).
+//! store is therefore never decompressed again. Verification runs on `ring` (decision 0009).
 
 use super::suite::{ML_DSA_44_PUBLIC_KEY_LEN, ML_DSA_44_SIGNATURE_LEN, P256_PUBLIC_KEY_LEN, P256_SIGNATURE_LEN};
 use super::{CryptoError, Signature, Suite, ml_dsa};
