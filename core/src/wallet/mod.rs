@@ -34,9 +34,9 @@ pub mod refresh;
 #[cfg(feature = "sync")]
 pub mod renewal;
 mod saved_request;
-mod shared_reader;
 #[cfg(feature = "sync")]
 pub mod settlement;
+mod shared_reader;
 #[cfg(feature = "sync")]
 pub mod sync;
 pub mod tap;
