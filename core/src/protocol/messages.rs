@@ -262,9 +262,10 @@ pub enum Frame {
     Ack,
     /// A refusal with a stable code and a human-readable message.
     Error {
-        /// Why (sent as its stable name; a name this version does not know decodes as
-        /// [`Reason::Unknown`]).
-        reason: Reason,
+        /// The reason's stable name, exactly as received (see [`Frame::error`] and
+        /// [`Frame::reason`]); kept as text so that a frame from a newer peer re-encodes to
+        /// its own bytes.
+        code: String,
         /// Explanation for logs and people.
         message: String,
     },
@@ -280,6 +281,20 @@ const T_ERROR: u8 = 0x06;
 const T_ACK: u8 = 0x07;
 
 impl Frame {
+    /// An error frame naming `reason`.
+    pub fn error(reason: Reason, message: impl Into<String>) -> Self {
+        Frame::Error { code: reason.name().to_owned(), message: message.into() }
+    }
+
+    /// The reason of an error frame ([`Reason::Unknown`] for a name this version does not
+    /// know, and for any other frame).
+    pub fn reason(&self) -> Reason {
+        match self {
+            Frame::Error { code, .. } => Reason::from_name(code),
+            _ => Reason::Unknown,
+        }
+    }
+
     /// The frame's type byte.
     pub fn type_byte(&self) -> u8 {
         match self {
@@ -312,9 +327,9 @@ impl Frame {
                 enc.bytes(ct);
                 out.extend_from_slice(enc.as_slice());
             }
-            Frame::Error { reason, message } => {
+            Frame::Error { code, message } => {
                 let mut enc = Encoder::new();
-                enc.array(2).text(reason.name()).text(message);
+                enc.array(2).text(code).text(message);
                 out.extend_from_slice(enc.as_slice());
             }
         }
@@ -346,9 +361,9 @@ impl Frame {
             T_SEALED_RECEIPT => Frame::SealedReceipt(dec.bytes(MAX_FRAME_BYTES)?.to_vec()),
             T_ERROR => {
                 dec.array_exact(2)?;
-                let reason = Reason::from_name(dec.text(64)?);
+                let code = dec.text(64)?.to_owned();
                 let message = dec.text(MAX_ERROR_MESSAGE)?.to_owned();
-                Frame::Error { reason, message }
+                Frame::Error { code, message }
             }
             _ => return Err(DecodeError::InvalidField { offset: 0, field: "frame type" }),
         };

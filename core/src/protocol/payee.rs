@@ -16,6 +16,7 @@ use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, Re
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{LimitKind, PaymentRejection, ProtocolError};
 use crate::crypto::Signer;
+use crate::reason::Reason;
 use crate::token::{
     Chain, ChainVerified, Currency, LinkId, NoteId, VerifiedCoin, VerifyContext, WalletCertificate, WalletId,
     verify_bundle,
@@ -113,7 +114,9 @@ impl ExpectPayment {
                 let plain = keys.open(Direction::PayerToPayee, &[0x03], &ciphertext)?;
                 (plain, Some(keys))
             }
-            (Frame::Error { reason, message }, _) => return Err(ProtocolError::Peer { reason, message }),
+            (Frame::Error { code, message }, _) => {
+                return Err(ProtocolError::Peer { reason: Reason::from_name(&code), message });
+            }
             (other, _) => {
                 return Err(ProtocolError::Unexpected { expected: "payment", found: other.type_byte() });
             }

@@ -19,6 +19,7 @@ use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, Re
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{PaymentRejection, ProtocolError};
 use crate::crypto::Signer;
+use crate::reason::Reason;
 use crate::store::SpendDurable;
 use crate::token::{
     Bundle, Chain, Currency, LinkBody, NoteId, Output, RevocationCheck, SpendLink, TrustStore, WalletCertificate,
@@ -66,7 +67,9 @@ impl ExpectRequest {
     pub fn handle_frame(self, frame: &[u8], checks: &PayerChecks<'_>) -> Result<RequestAccepted, ProtocolError> {
         let request = match Frame::decode(frame)? {
             Frame::Request(r) => *r,
-            Frame::Error { reason, message } => return Err(ProtocolError::Peer { reason, message }),
+            Frame::Error { code, message } => {
+                return Err(ProtocolError::Peer { reason: Reason::from_name(&code), message });
+            }
             other => return Err(ProtocolError::Unexpected { expected: "payment request", found: other.type_byte() }),
         };
         let body = request.body();
@@ -341,7 +344,9 @@ impl ExpectReceipt {
                 let plain = keys.open(Direction::PayeeToPayer, &[0x05], &ct)?;
                 Receipt::from_bytes(&plain)?
             }
-            (Frame::Error { reason, message }, _) => return Err(ProtocolError::Peer { reason, message }),
+            (Frame::Error { code, message }, _) => {
+                return Err(ProtocolError::Peer { reason: Reason::from_name(&code), message });
+            }
             (other, _) => return Err(ProtocolError::Unexpected { expected: "receipt", found: other.type_byte() }),
         };
         let body = receipt.body();

@@ -196,7 +196,7 @@ impl ReaderDriver {
                     Ok(ReaderStep::Done)
                 }
                 Err(WalletError::Rejected(r)) => {
-                    let frame = Frame::Error { reason: r.reason(), message: r.to_string() }.encode();
+                    let frame = Frame::error(r.reason(), r.to_string()).encode();
                     match self.reader.send_frame(&frame) {
                         Ok(apdu) => {
                             self.refusing = Some(WalletError::Rejected(r));

@@ -131,7 +131,8 @@ impl PayeeSession {
         match Frame::decode(frame) {
             Ok(Frame::Poll) => return Ok(Some(self.request_frame.clone())),
             Ok(Frame::Ack) => return Ok(None),
-            Ok(Frame::Error { reason, message }) => {
+            Ok(Frame::Error { code, message }) => {
+                let reason = crate::reason::Reason::from_name(&code);
                 return Err(crate::protocol::ProtocolError::Peer { reason, message }.into());
             }
             _ => {}
