@@ -57,7 +57,14 @@ pub enum OfflineCashError {
     /// the held value is `expired`, `too_deep` (chains at the depth limit: sync to refresh),
     /// or `beyond_note_limit` (more notes than one payment carries: pay in parts).
     #[error("insufficient funds: {needed} needed, {available} usable in one payment")]
-    InsufficientFunds { needed: u64, available: u64, expired: u64, too_deep: u64, beyond_note_limit: u64 },
+    InsufficientFunds {
+        needed: u64,
+        available: u64,
+        expired: u64,
+        too_deep: u64,
+        beyond_note_limit: u64,
+        revoked_custodian: u64,
+    },
     /// Something's validity ran out (`what`, at `expired_at`, Unix seconds): e.g. a saved
     /// payment request past its time to live. Issue a new one.
     #[error("{what} expired at {expired_at}")]
@@ -211,6 +218,7 @@ impl From<WalletError> for OfflineCashError {
                 expired: unusable.expired,
                 too_deep: unusable.too_deep,
                 beyond_note_limit: unusable.beyond_note_limit,
+                revoked_custodian: unusable.revoked_custodian,
             },
             WalletError::Expired { what, expired_at } => OfflineCashError::Expired { what: what.into(), expired_at },
             WalletError::IssuerRefused { status, reason, detail } => {

@@ -114,3 +114,36 @@ fn an_expired_saved_request_is_an_expiry_not_a_misuse() {
         other => panic!("expected Expired, got {other:?}"),
     }
 }
+
+/// A note that passed through a wallet this payer knows is revoked is not paid with: every
+/// synced payee would refuse it, and its pending spend would settle to a payee that never took
+/// it. Other notes pay; if none can, "insufficient funds" names the revoked custodian.
+#[test]
+fn notes_that_passed_through_a_revoked_wallet_are_not_paid_with_and_are_named() {
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let mallory = provisioned(&issuer, Suite::EcdsaP256, 1).unwrap();
+    let bob = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
+    let dave = provisioned(&issuer, Suite::EcdsaP256, 3).unwrap();
+    fund(&issuer, &mallory, &[200], T0).unwrap();
+    // Mallory pays Bob before anyone knows; then she is revoked and Bob learns it.
+    let request = bob.request_payment(200, T0).unwrap();
+    let report = tap(mallory.pay(), request, TapConfig::payee_is_card(false), T0).unwrap();
+    assert!(report.payer_complete, "{:?}", report.error());
+    bob.install_revocations(&issuer.revoke(vec![mallory.id()]).unwrap()).unwrap();
+    let request = dave.request_payment(150, T0 + 10).unwrap();
+    match bob.pay().handle_frame(request.request_frame(), T0 + 10) {
+        Err(err @ WalletError::InsufficientFunds { needed: 150, available: 0, unusable }) => {
+            assert_eq!(unusable.revoked_custodian, 200, "{err}");
+            assert_eq!(unusable.beyond_note_limit, 0, "{err}");
+            assert!(err.to_string().contains("passed through a revoked wallet"), "{err}");
+        }
+        other => panic!("expected InsufficientFunds naming the revoked custodian, got {other:?}"),
+    }
+    assert_eq!(bob.balance().unwrap().pending, 0, "nothing committed");
+    // A clean note pays, and the tainted one is left alone.
+    fund(&issuer, &bob, &[500], T0 + 20).unwrap();
+    let request = dave.request_payment(150, T0 + 30).unwrap();
+    let report = tap(bob.pay(), request, TapConfig::payee_is_card(false), T0 + 30).unwrap();
+    assert!(report.payer_complete && report.payee_received.is_some(), "{:?}", report.error());
+    assert_eq!(bob.balance().unwrap().spendable, 200 + 350);
+}

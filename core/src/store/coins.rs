@@ -123,6 +123,19 @@ impl Store {
     /// never settle. [`StoreError::InsufficientFunds`] (with what such notes can cover) if the
     /// amount cannot be paid within these bounds.
     pub fn select_coins_within(&self, amount: u64, now: u64, max_depth: u32) -> Result<CoinSelection, StoreError> {
+        self.select_coins_for_payment(amount, now, max_depth, &|_| false)
+    }
+
+    /// [`Store::select_coins_within`] that also leaves out the notes `blocked` names (the
+    /// payer's: notes whose chain holds a custodian it knows is revoked, which every synced
+    /// payee refuses). Their value is reported in [`Unusable::revoked_custodian`].
+    pub fn select_coins_for_payment(
+        &self,
+        amount: u64,
+        now: u64,
+        max_depth: u32,
+        blocked: &dyn Fn(&HeldNote) -> bool,
+    ) -> Result<CoinSelection, StoreError> {
         if amount == 0 {
             return Ok(CoinSelection { full: Vec::new(), split: None });
         }
@@ -141,8 +154,17 @@ impl Store {
                 })?
                 .collect::<Result<_, _>>()?;
             // Exact amounts first (nothing to split), then shorter chains, then smaller notes.
-            if let Some(best) = candidates.into_iter().min_by_key(|c| (c.1 != amount, c.2, c.1)) {
-                let note = load(tx, best)?;
+            let mut candidates = candidates;
+            candidates.sort_by_key(|c| (c.1 != amount, c.2, c.1));
+            let mut best = None;
+            for c in candidates {
+                let note = load(tx, c)?;
+                if !blocked(&note) {
+                    best = Some(note);
+                    break;
+                }
+            }
+            if let Some(note) = best {
                 return Ok(if note.amount == amount {
                     CoinSelection { full: vec![note], split: None }
                 } else {
@@ -156,24 +178,36 @@ impl Store {
                  WHERE state = 'unspent' AND expires_at >= ?1 AND depth < ?2 ORDER BY amount DESC, depth",
             )?;
             let mut rows = stmt.query(params![now_sql, max_depth])?;
-            let mut chosen: Vec<Candidate> = Vec::new();
+            let mut chosen: Vec<HeldNote> = Vec::new();
             let mut total: u64 = 0;
+            let mut revoked_custodian: u64 = 0;
             while total < amount {
                 let row = if chosen.len() < crate::token::MAX_BUNDLE_HEADS { rows.next()? } else { None };
                 let Some(row) = row else {
-                    let unusable = unusable(tx, now_sql, max_depth, total)?;
+                    // What the rest of the usable notes would have covered is not usable either.
+                    while let Some(row) = rows.next()? {
+                        let note = load(tx, (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))?;
+                        if blocked(&note) {
+                            revoked_custodian = revoked_custodian.saturating_add(note.amount);
+                        }
+                    }
+                    let mut unusable = unusable(tx, now_sql, max_depth, total.saturating_add(revoked_custodian))?;
+                    unusable.revoked_custodian = revoked_custodian;
                     return Err(StoreError::InsufficientFunds { needed: amount, available: total, unusable });
                 };
-                let c: Candidate = (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-                total = total.saturating_add(c.1);
-                chosen.push(c);
+                let note = load(tx, (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))?;
+                if blocked(&note) {
+                    revoked_custodian = revoked_custodian.saturating_add(note.amount);
+                    continue;
+                }
+                total = total.saturating_add(note.amount);
+                chosen.push(note);
             }
             let excess = total - amount;
             let mut full = Vec::with_capacity(chosen.len());
             let mut split = None;
             let last = chosen.len().saturating_sub(1);
-            for (i, c) in chosen.into_iter().enumerate() {
-                let note = load(tx, c)?;
+            for (i, note) in chosen.into_iter().enumerate() {
                 if i == last && excess > 0 {
                     let to_payee = note.amount - excess;
                     split = Some(Split { note, to_payee, change: excess });
@@ -209,7 +243,7 @@ fn unusable(tx: &Transaction<'_>, now: i64, max_depth: u32, usable: u64) -> Resu
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
     let beyond_note_limit = spendable.saturating_sub(expired).saturating_sub(too_deep).saturating_sub(usable);
-    Ok(Unusable { expired, too_deep, beyond_note_limit })
+    Ok(Unusable { expired, too_deep, beyond_note_limit, revoked_custodian: 0 })
 }
 
 /// Compares the maintained counters with sums over the rows.

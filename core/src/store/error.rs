@@ -126,6 +126,9 @@ pub struct Unusable {
     /// ([`MAX_BUNDLE_HEADS`](crate::token::MAX_BUNDLE_HEADS)): pay in parts, or consolidate
     /// at the issuer.
     pub beyond_note_limit: u64,
+    /// In notes whose chain holds a custodian this wallet knows is revoked: every synced payee
+    /// refuses them; the next sync refreshes them at the issuer.
+    pub revoked_custodian: u64,
 }
 
 impl std::fmt::Display for Unusable {
@@ -135,6 +138,7 @@ impl std::fmt::Display for Unusable {
             (self.expired, "in expired notes"),
             (self.too_deep, "in notes at the chain-depth limit (refresh at the issuer)"),
             (self.beyond_note_limit, "in notes beyond the most one payment may carry"),
+            (self.revoked_custodian, "in notes that passed through a revoked wallet (sync to refresh them)"),
         ]
         .into_iter()
         .filter(|(v, _)| *v > 0)

@@ -421,6 +421,16 @@ pub(crate) fn revocation_check(list: Option<&RevocationList>) -> &dyn Revocation
     list.map_or(&NoRevocations as &dyn RevocationCheck, |l| l as _)
 }
 
+/// Whether `note`'s chain holds a custodian other than `me` on the revocation list: every synced
+/// payee refuses it, so the payer does not pay with it, and the next sync refreshes it.
+pub(crate) fn passed_through_revoked(
+    note: &crate::store::HeldNote,
+    me: &WalletId,
+    revoked: &dyn RevocationCheck,
+) -> bool {
+    note.chain.signers().iter().any(|s| s != me && revoked.is_revoked(s))
+}
+
 impl Inner {
     /// Verifies notes the issuer gave this wallet online (funding, refresh) like any payment:
     /// issuer signature, owner `me`, expiry, policy.

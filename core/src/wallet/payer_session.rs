@@ -243,11 +243,18 @@ fn new_payment(
     limits.check_spend(amount, since_sync, now)?;
     limits.check_spend(amount, since_sync, payee_time)?;
     // Only notes a payee can accept: a payment it must refuse would stay pending forever.
+    // Nor notes that passed through a wallet this one knows is revoked (refreshed at the next
+    // sync): a synced payee refuses them, and the pending spend would settle to a payee that
+    // never took it.
     let max_depth = inner.policy()?.body().max_chain_depth;
-    let selection: CoinSelection = inner.store.select_coins_within(amount, payee_time, max_depth)?;
+    let own = inner.certificate()?;
+    let me = own.wallet_id();
+    let revocations = inner.store.revocation_list()?;
+    let revoked = revocation_check(revocations.as_ref());
+    let blocked = |note: &crate::store::HeldNote| super::passed_through_revoked(note, &me, revoked);
+    let selection: CoinSelection = inner.store.select_coins_for_payment(amount, payee_time, max_depth, &blocked)?;
     // Every certificate of every signer in the chains (renewals included: each link needs the
     // one valid at its time); the bundle takes the ones it needs.
-    let own = inner.certificate()?;
     let mut certificates: Vec<WalletCertificate> = inner.store.certificates_of(&own.wallet_id())?;
     if !certificates.contains(&own) {
         certificates.push(own.clone());

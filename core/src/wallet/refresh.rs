@@ -55,7 +55,7 @@ fn due(
     revoked: &dyn crate::token::RevocationCheck,
     now: u64,
 ) -> Option<RefreshReason> {
-    if note.chain.signers().iter().any(|s| s != me && revoked.is_revoked(s)) {
+    if super::passed_through_revoked(note, me, revoked) {
         return Some(RefreshReason::RevokedCustodian);
     }
     if note.depth.saturating_add(rules.depth_margin) >= max_depth {
