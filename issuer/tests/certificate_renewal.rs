@@ -6,102 +6,10 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
-use offline_cash_core::nfc::{CardConfig, FieldConfig, ReaderConfig};
-use offline_cash_core::store::{KeyLocation, Store};
-use offline_cash_core::sync::SyncClient;
+use common::clocked::{DAY, World};
 use offline_cash_core::testkit::T0;
 use offline_cash_core::wallet::renewal::Renewal;
 use offline_cash_core::wallet::sync::SyncReport;
-use offline_cash_core::wallet::tap::{CardRole, TapConfig, TapReport, tap};
-use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig};
-use offline_cash_issuer::http::RunningServer;
-use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
-
-const DAY: u64 = 86_400;
-
-/// The issuer and everyone's clock.
-struct World {
-    server: RunningServer,
-    clock: Arc<AtomicU64>,
-}
-
-impl World {
-    async fn start() -> Self {
-        let clock = Arc::new(AtomicU64::new(T0));
-        let mut issuer = IssuerConfig::new(common::temp_db(), common::ADMIN);
-        issuer.rate_limit = None;
-        let config = ServerConfig { issuer, listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 8 << 20 };
-        let read = clock.clone();
-        let server =
-            Server::bind_with_clock(config, Arc::new(move || read.load(Ordering::SeqCst))).await.unwrap().spawn();
-        Self { server, clock }
-    }
-
-    fn now(&self) -> u64 {
-        self.clock.load(Ordering::SeqCst)
-    }
-
-    fn set(&self, at: u64) {
-        self.clock.store(at, Ordering::SeqCst);
-    }
-
-    async fn party(&self, name: &str, balance: u64) -> Party {
-        let url = self.server.url();
-        let account = SyncClient::create_account(&url, common::ADMIN, name, balance).await.unwrap();
-        let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
-        let read = self.clock.clone();
-        let client = SyncClient::new(&url, &account.credential, signer.clone())
-            .unwrap()
-            .with_clock(Arc::new(move || read.load(Ordering::SeqCst)));
-        let wallet = Wallet::from_store(
-            Store::open_in_memory().unwrap(),
-            signer,
-            KeyLocation::Hardware(name.into()),
-            Box::new(OsEntropy),
-            WalletConfig::default(),
-        )
-        .unwrap();
-        wallet.register(&client).await.unwrap();
-        Party { name: name.into(), wallet, client }
-    }
-
-    fn try_pay(&self, payer: &Party, payee: &Party, amount: u64) -> TapReport {
-        let cfg = TapConfig {
-            role: CardRole::PayeeIsCard,
-            field: FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() },
-            card: CardConfig::extended(),
-        };
-        let request = payee.wallet.request_payment(amount, self.now()).unwrap();
-        tap(payer.wallet.pay(), request, cfg, self.now()).unwrap()
-    }
-
-    fn pay(&self, payer: &Party, payee: &Party, amount: u64) -> TapReport {
-        let report = self.try_pay(payer, payee, amount);
-        assert!(
-            report.payer_complete && report.payee_received.is_some(),
-            "{} → {} ({amount}) at T0 + {} s: {:?}",
-            payer.name,
-            payee.name,
-            self.now() - T0,
-            report.error()
-        );
-        report
-    }
-
-    async fn sync(&self, party: &Party) -> SyncReport {
-        party.wallet.sync(&party.client, self.now()).await.unwrap()
-    }
-}
-
-struct Party {
-    name: String,
-    wallet: Wallet,
-    client: SyncClient,
-}
 
 fn assert_settled(report: &SyncReport, who: &str) {
     assert_eq!((report.rejected, report.double_spends), (0, 0), "{who}: {report:?}");
@@ -154,9 +62,9 @@ async fn links_signed_before_a_renewal_are_accepted_downstream_and_settle() {
     }
     assert_eq!(bob.wallet.balance().unwrap().total, 150);
     assert_eq!(carol.wallet.balance().unwrap().total, 50);
-    let audit = world.server.issuer.audit().unwrap();
+    let audit = world.server().issuer.audit().unwrap();
     assert!(audit.balanced, "{audit:?}");
-    world.server.shutdown().await.unwrap();
+    world.stop().await;
 }
 
 /// A year: every month every wallet syncs (and so renews) and then pays the next wallet of a
@@ -197,7 +105,7 @@ async fn a_year_of_monthly_renewals_along_a_ring_of_wallets_all_settles() {
     }
     let total: u64 = ring.iter().map(|p| p.wallet.balance().unwrap().total).sum();
     assert_eq!(total, 4_000);
-    let audit = world.server.issuer.audit().unwrap();
+    let audit = world.server().issuer.audit().unwrap();
     assert!(audit.balanced, "{audit:?}");
-    world.server.shutdown().await.unwrap();
+    world.stop().await;
 }

@@ -6,113 +6,20 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
-use offline_cash_core::nfc::{CardConfig, FieldConfig, ReaderConfig};
+use common::clocked::{DAY, Party, World};
 use offline_cash_core::policy::LimitError;
-use offline_cash_core::store::{KeyLocation, Store};
-use offline_cash_core::sync::SyncClient;
 use offline_cash_core::testkit::T0;
-use offline_cash_core::wallet::tap::{CardRole, TapConfig, TapReport, tap};
-use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig, WalletError};
-use offline_cash_issuer::http::RunningServer;
+use offline_cash_core::wallet::WalletError;
+use offline_cash_issuer::IssuerConfig;
 use offline_cash_issuer::keys::{self, RotationTimes};
-use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
 
-const DAY: u64 = 86_400;
-
-struct World {
-    db: PathBuf,
-    listen: SocketAddr,
-    server: Option<RunningServer>,
-    clock: Arc<AtomicU64>,
-}
-
-impl World {
-    async fn start() -> Self {
-        let mut world = World {
-            db: common::temp_db(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            server: None,
-            clock: Arc::new(AtomicU64::new(T0)),
-        };
-        world.serve().await;
-        world
-    }
-
-    async fn serve(&mut self) {
-        let mut issuer = IssuerConfig::new(&self.db, common::ADMIN);
-        issuer.rate_limit = None;
-        let config = ServerConfig { issuer, listen: self.listen, max_body_bytes: 8 << 20 };
-        let read = self.clock.clone();
-        let server = Server::bind_with_clock(config, Arc::new(move || read.load(Ordering::SeqCst))).await.unwrap();
-        let server = server.spawn();
-        self.listen = server.url().trim_start_matches("http://").parse().unwrap();
-        self.server = Some(server);
-    }
-
-    /// The administrator's rotation: server stopped, `rotate-key`, restarted on the same address.
-    async fn rotate(&mut self, times: RotationTimes) -> u64 {
-        self.server.take().unwrap().shutdown().await.unwrap();
-        let key = keys::rotate_key(&self.db, self.now(), times).unwrap();
-        self.serve().await;
-        key.not_before
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.listen)
-    }
-
-    fn now(&self) -> u64 {
-        self.clock.load(Ordering::SeqCst)
-    }
-
-    fn set(&self, at: u64) {
-        self.clock.store(at, Ordering::SeqCst);
-    }
-
-    async fn party(&self, name: &str, balance: u64) -> Party {
-        let account = SyncClient::create_account(&self.url(), common::ADMIN, name, balance).await.unwrap();
-        let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
-        let read = self.clock.clone();
-        let client = SyncClient::new(&self.url(), &account.credential, signer.clone())
-            .unwrap()
-            .with_clock(Arc::new(move || read.load(Ordering::SeqCst)));
-        let wallet = Wallet::from_store(
-            Store::open_in_memory().unwrap(),
-            signer,
-            KeyLocation::Hardware(name.into()),
-            Box::new(OsEntropy),
-            WalletConfig::default(),
-        )
-        .unwrap();
-        wallet.register(&client).await.unwrap();
-        Party { wallet, client }
-    }
-
-    fn pay(&self, payer: &Party, payee: &Party, amount: u64) -> TapReport {
-        let cfg = TapConfig {
-            role: CardRole::PayeeIsCard,
-            field: FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() },
-            card: CardConfig::extended(),
-        };
-        let request = payee.wallet.request_payment(amount, self.now()).unwrap();
-        tap(payer.wallet.pay(), request, cfg, self.now()).unwrap()
-    }
-
-    async fn sync(&self, party: &Party) {
-        let report = party.wallet.sync(&party.client, self.now()).await.unwrap();
-        assert_eq!((report.rejected, report.double_spends, report.refused.len()), (0, 0, 0), "{report:?}");
-    }
-}
-
-struct Party {
-    wallet: Wallet,
-    client: SyncClient,
+/// The administrator's rotation: server stopped, `rotate-key`, served again on the same address.
+/// Returns when the new key signs.
+async fn rotate(world: &mut World, times: RotationTimes) -> u64 {
+    world.restart_with(|db, now| keys::rotate_key(db, now, times).unwrap().not_before).await
 }
 
 fn certificate_key(p: &Party) -> u32 {
@@ -125,42 +32,43 @@ async fn a_payer_that_synced_before_a_planned_rotation_still_pays_renewed_payees
     let alice = world.party("alice", 10_000).await;
     let bob = world.party("bob", 50).await;
     alice.wallet.fund(&alice.client, &[1_000], world.now()).await.unwrap();
-    world.sync(&alice).await; // Alice's last sync before the rotation
+    world.sync_clean(&alice).await; // Alice's last sync before the rotation
 
     // Day 1: a planned rotation (the command's default: announced 31 days ahead).
     world.set(T0 + DAY);
-    let active_from = world.rotate(RotationTimes { activate_after_secs: 31 * DAY, retire_after_secs: 3600 }).await;
+    let active_from =
+        rotate(&mut world, RotationTimes { activate_after_secs: 31 * DAY, retire_after_secs: 3600 }).await;
     assert_eq!(active_from, T0 + 32 * DAY);
-    assert_eq!(world.server.as_ref().unwrap().issuer.signing_key().key_id, 1, "key 1 signs until then");
+    assert_eq!(world.server().issuer.signing_key().key_id, 1, "key 1 signs until then");
     // Bob renews at once (re-registration): still under key 1, so Alice, who never heard of
     // key 2, pays him offline.
     bob.wallet.register(&bob.client).await.unwrap();
     assert_eq!(certificate_key(&bob), 1);
-    let report = world.pay(&alice, &bob, 100);
+    let report = world.try_pay(&alice, &bob, 100);
     assert!(report.payer_complete, "{:?}", report.error());
 
     // Day 25: both sync (renewal); they learn key 2 and are renewed, still under key 1.
     world.set(T0 + 25 * DAY);
-    world.sync(&alice).await;
-    world.sync(&bob).await;
+    world.sync_clean(&alice).await;
+    world.sync_clean(&bob).await;
     assert_eq!((certificate_key(&alice), certificate_key(&bob)), (1, 1));
 
     // Day 50: key 2 has signed since day 32. Bob is renewed under it; Alice, offline since
     // day 25, pays him: she knows key 2 from the rotation served at her last sync.
     world.set(T0 + 50 * DAY);
-    world.sync(&bob).await;
+    world.sync_clean(&bob).await;
     assert_eq!(certificate_key(&bob), 2, "renewed under the new key");
-    let report = world.pay(&alice, &bob, 100);
+    let report = world.try_pay(&alice, &bob, 100);
     assert!(report.payer_complete, "{:?}", report.error());
     // Fresh notes are under key 2, the older under key 1: both pay and settle.
     bob.wallet.fund(&bob.client, &[50], world.now()).await.unwrap();
-    let report = world.pay(&bob, &alice, 250);
+    let report = world.try_pay(&bob, &alice, 250);
     assert!(report.payer_complete, "{:?}", report.error());
-    world.sync(&alice).await;
-    world.sync(&bob).await;
+    world.sync_clean(&alice).await;
+    world.sync_clean(&bob).await;
     let audit = common::audit(&world.url()).await;
     assert!(audit.balanced && audit.accounts_balanced, "{audit:?}");
-    world.server.take().unwrap().shutdown().await.unwrap();
+    world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,28 +80,28 @@ async fn after_an_emergency_rotation_an_unsynced_payer_is_told_to_sync_not_that_
 
     // Day 1: the key is compromised; the new one signs at once. Bob renews under it.
     world.set(T0 + DAY);
-    world.rotate(RotationTimes { activate_after_secs: 0, retire_after_secs: 0 }).await;
+    rotate(&mut world, RotationTimes { activate_after_secs: 0, retire_after_secs: 0 }).await;
     bob.wallet.register(&bob.client).await.unwrap();
     assert_eq!(certificate_key(&bob), 2);
     // Alice has not synced since: she cannot check Bob's certificate, and nothing moves.
-    let report = world.pay(&alice, &bob, 100);
+    let report = world.try_pay(&alice, &bob, 100);
     assert!(!report.payer_complete && report.payee_received.is_none());
     assert_eq!(alice.wallet.balance().unwrap().spendable, 1_000);
     // Her sync brings the rotation; then she pays.
-    world.sync(&alice).await;
-    let report = world.pay(&alice, &bob, 100);
+    world.sync_clean(&alice).await;
+    let report = world.try_pay(&alice, &bob, 100);
     assert!(report.payer_complete, "{:?}", report.error());
 
     // A payer whose own certificate ended hears that first, whatever the payee presents.
     world.set(T0 + 40 * DAY);
-    world.sync(&bob).await;
-    let report = world.pay(&alice, &bob, 100);
+    world.sync_clean(&bob).await;
+    let report = world.try_pay(&alice, &bob, 100);
     assert!(
         matches!(report.payer_error, Some(WalletError::Limit(LimitError::CertificateExpired { .. }))),
         "{:?}",
         report.payer_error
     );
-    world.server.take().unwrap().shutdown().await.unwrap();
+    world.stop().await;
 }
 
 #[test]

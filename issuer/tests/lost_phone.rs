@@ -7,113 +7,34 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
-use offline_cash_core::nfc::{CardConfig, FieldConfig, ReaderConfig};
+use common::clocked::{DAY, World};
 use offline_cash_core::reason::Reason;
-use offline_cash_core::store::{KeyLocation, Store};
 use offline_cash_core::sync::{SyncClient, SyncError};
 use offline_cash_core::testkit::T0;
-use offline_cash_core::wallet::tap::{CardRole, TapConfig, TapReport, tap};
-use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig, WalletError};
-use offline_cash_issuer::http::RunningServer;
-use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
+use offline_cash_core::wallet::WalletError;
 
-const DAY: u64 = 86_400;
-
-struct World {
-    server: RunningServer,
-    clock: Arc<AtomicU64>,
-}
-
-struct Phone {
-    wallet: Wallet,
-    client: SyncClient,
-    credential: String,
-}
-
-impl World {
-    async fn start() -> Self {
-        let clock = Arc::new(AtomicU64::new(T0));
-        let mut issuer = IssuerConfig::new(common::temp_db(), common::ADMIN);
-        issuer.rate_limit = None;
-        let config = ServerConfig { issuer, listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 8 << 20 };
-        let read = clock.clone();
-        let server =
-            Server::bind_with_clock(config, Arc::new(move || read.load(Ordering::SeqCst))).await.unwrap().spawn();
-        World { server, clock }
-    }
-
-    fn now(&self) -> u64 {
-        self.clock.load(Ordering::SeqCst)
-    }
-
-    fn set(&self, at: u64) {
-        self.clock.store(at, Ordering::SeqCst);
-    }
-
-    async fn account(&self, name: &str, balance: u64) -> String {
-        SyncClient::create_account(&self.server.url(), common::ADMIN, name, balance).await.unwrap().credential
-    }
-
-    async fn phone(&self, name: &str, credential: &str) -> Phone {
-        let signer: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
-        let read = self.clock.clone();
-        let client = SyncClient::new(&self.server.url(), credential, signer.clone())
-            .unwrap()
-            .with_clock(Arc::new(move || read.load(Ordering::SeqCst)));
-        let wallet = Wallet::from_store(
-            Store::open_in_memory().unwrap(),
-            signer,
-            KeyLocation::Hardware(name.into()),
-            Box::new(OsEntropy),
-            WalletConfig::default(),
-        )
-        .unwrap();
-        wallet.register(&client).await.unwrap();
-        Phone { wallet, client, credential: credential.to_owned() }
-    }
-
-    fn pay(&self, payer: &Phone, payee: &Phone, amount: u64) -> TapReport {
-        let cfg = TapConfig {
-            role: CardRole::PayeeIsCard,
-            field: FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() },
-            card: CardConfig::extended(),
-        };
-        let request = payee.wallet.request_payment(amount, self.now()).unwrap();
-        tap(payer.wallet.pay(), request, cfg, self.now()).unwrap()
-    }
-
-    async fn sync(&self, phone: &Phone) {
-        let report = phone.wallet.sync(&phone.client, self.now()).await.unwrap();
-        assert_eq!((report.rejected, report.double_spends), (0, 0), "{report:?}");
-    }
-
-    /// The account's balance, read the way its owner can: fund 0 is refused, so ask the audit.
-    async fn balances(&self) -> i64 {
-        common::audit(&self.server.url()).await.account_balances
-    }
+/// The account's balances as the issuer's audit sums them.
+async fn balances(world: &World) -> i64 {
+    common::audit(&world.url()).await.account_balances
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_phone_is_revoked_at_once_and_its_value_returns_after_its_offline_window() {
     let world = World::start().await;
-    let url = world.server.url();
+    let url = world.url();
     let alice = world.account("alice", 10_000).await;
     let lost = world.phone("alice-phone", &alice).await;
     let bob = world.phone("bob", &world.account("bob", 0).await).await;
     let carol = world.phone("carol", &world.account("carol", 0).await).await;
     let dave = world.phone("dave", &world.account("dave", 0).await).await;
     lost.wallet.fund(&lost.client, &[1_000], world.now()).await.unwrap();
-    let start = world.balances().await;
+    let start = balances(&world).await;
 
     // Before the loss: Bob is paid and settles at once; Dave is paid and stays offline.
     world.set(T0 + 3_600);
-    assert!(world.pay(&lost, &bob, 100).payer_complete);
-    world.sync(&bob).await;
-    assert!(world.pay(&lost, &dave, 200).payer_complete);
+    world.pay(&lost, &bob, 100);
+    world.sync_clean(&bob).await;
+    world.pay(&lost, &dave, 200);
 
     // Alice reports the phone from her laptop: only the account credential, no phone key.
     world.set(T0 + 2 * 3_600);
@@ -129,8 +50,8 @@ async fn a_lost_phone_is_revoked_at_once_and_its_value_returns_after_its_offline
 
     // Revoked at once: a payee that syncs refuses the phone offline (a thief's spending stops
     // at every payee that has synced since).
-    world.sync(&carol).await;
-    let refused = world.pay(&lost, &carol, 50);
+    world.sync_clean(&carol).await;
+    let refused = world.try_pay(&lost, &carol, 50);
     assert!(
         matches!(&refused.payee_error, Some(WalletError::Rejected(r)) if r.reason() == Reason::Revoked),
         "{:?}",
@@ -141,32 +62,32 @@ async fn a_lost_phone_is_revoked_at_once_and_its_value_returns_after_its_offline
 
     // Before the window closes nothing returns; after it, the 900 the issuer knows of does.
     world.set(report.returns_at - 1);
-    assert_eq!(world.server.issuer.return_lost().unwrap(), 0);
+    assert_eq!(world.server().issuer.return_lost().unwrap(), 0);
     world.set(report.returns_at);
-    assert_eq!(world.server.issuer.return_lost().unwrap(), 900);
-    assert_eq!(world.server.issuer.return_lost().unwrap(), 0, "returned once");
+    assert_eq!(world.server().issuer.return_lost().unwrap(), 900);
+    assert_eq!(world.server().issuer.return_lost().unwrap(), 0, "returned once");
     new_phone.wallet.fund(&new_phone.client, &[900], world.now()).await.unwrap();
     assert_eq!(new_phone.wallet.balance().unwrap().spendable, 900);
 
     // Dave settles late: his payment is honoured (his notes stay good), booked to Alice's
     // account; the change of it, the lost phone's, returns at the next sweep.
     world.set(report.returns_at + DAY);
-    world.sync(&dave).await;
+    world.sync_clean(&dave).await;
     assert_eq!(dave.wallet.balance().unwrap().spendable, 200);
-    assert_eq!(world.server.issuer.return_lost().unwrap(), 700);
+    assert_eq!(world.server().issuer.return_lost().unwrap(), 700);
     let audit = common::audit(&url).await;
     assert!(audit.balanced && audit.accounts_balanced, "{audit:?}");
     // What the phone paid (100 + 200) is all Alice lost: her account and her new phone hold
     // the rest of the 10 000 she started with.
     assert_eq!(start, 9_000);
-    assert_eq!(world.balances().await + 900, 10_000 - 300);
-    world.server.shutdown().await.unwrap();
+    assert_eq!(balances(&world).await + 900, 10_000 - 300);
+    world.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_needs_the_accounts_credential_and_no_unverified_second_factor() {
     let world = World::start().await;
-    let url = world.server.url();
+    let url = world.url();
     let alice = world.account("alice", 100).await;
     let phone = world.phone("alice-phone", &alice).await;
     let id = phone.wallet.id();
@@ -185,8 +106,8 @@ async fn a_report_needs_the_accounts_credential_and_no_unverified_second_factor(
         .unwrap();
     assert_eq!(resp.status(), 400);
     // Nothing was revoked by the refused calls.
-    assert!(world.server.issuer.revocations(None).unwrap().added.is_empty());
+    assert!(world.server().issuer.revocations(None).unwrap().added.is_empty());
     let bad_id = http.post(format!("{url}/v1/wallets/zz/lost")).bearer_auth(&alice).send().await.unwrap();
     assert_eq!(bad_id.status(), 400);
-    world.server.shutdown().await.unwrap();
+    world.stop().await;
 }

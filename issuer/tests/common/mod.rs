@@ -166,3 +166,4 @@ pub async fn audit_as(url: &str, admin: &str) -> offline_cash_core::sync::wire::
         .await
         .unwrap()
 }
+pub mod clocked;
