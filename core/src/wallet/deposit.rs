@@ -29,18 +29,7 @@ impl Wallet {
         now: u64,
     ) -> Result<FlowReport, WalletError> {
         let _online = self.online().await;
-        self.deposit_held(settlement, notes, now).await
-    }
-
-    /// [`Wallet::deposit`] with the online lock held by the caller.
-    async fn deposit_held(
-        &self,
-        settlement: &impl Settlement,
-        notes: &[NoteId],
-        now: u64,
-    ) -> Result<FlowReport, WalletError> {
-        let id = self.start_flow(FlowKind::Deposit, notes, now)?;
-        self.drive_flow_held(settlement, id, now).await
+        self.run_flow_held(FlowKind::Deposit, settlement, notes, now).await
     }
 
     /// Deposits every unspent note (at most [`MAX_FLOW_NOTES`](crate::store::MAX_FLOW_NOTES));
@@ -85,9 +74,9 @@ impl Wallet {
                     .ok_or(super::flow::invalid_answer("a split for the defund gave no notes"))?;
                 let mut notes: Vec<NoteId> = selection.full.iter().map(|n| n.id).collect();
                 notes.push(part);
-                return self.deposit_held(settlement, &notes, now).await;
+                return self.run_flow_held(FlowKind::Deposit, settlement, &notes, now).await;
             }
         };
-        self.deposit_held(settlement, &selection.note_ids(), now).await
+        self.run_flow_held(FlowKind::Deposit, settlement, &selection.note_ids(), now).await
     }
 }

@@ -128,6 +128,19 @@ impl Wallet {
         self.drive_flow_held(settlement, id, now).await
     }
 
+    /// Starts a flow of `kind` over `notes` and drives it, with the online lock held by the
+    /// caller (what `refresh_notes`, `deposit` and the defund's split share).
+    pub(super) async fn run_flow_held(
+        &self,
+        kind: FlowKind,
+        settlement: &impl Settlement,
+        notes: &[NoteId],
+        now: u64,
+    ) -> Result<FlowReport, WalletError> {
+        let id = self.start_flow(kind, notes, now)?;
+        self.drive_flow_held(settlement, id, now).await
+    }
+
     /// [`Wallet::drive_flow`] with the online lock held by the caller.
     pub(super) async fn drive_flow_held(
         &self,

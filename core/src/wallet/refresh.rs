@@ -118,18 +118,7 @@ impl Wallet {
         now: u64,
     ) -> Result<FlowReport, WalletError> {
         let _online = self.online().await;
-        self.refresh_notes_held(settlement, notes, now).await
-    }
-
-    /// [`Wallet::refresh_notes`] with the online lock held by the caller.
-    async fn refresh_notes_held(
-        &self,
-        settlement: &impl Settlement,
-        notes: &[NoteId],
-        now: u64,
-    ) -> Result<FlowReport, WalletError> {
-        let id = self.start_flow(FlowKind::Refresh, notes, now)?;
-        self.drive_flow_held(settlement, id, now).await
+        self.run_flow_held(FlowKind::Refresh, settlement, notes, now).await
     }
 
     /// Retires the notes that expired more than the policy's refresh window before `now` (the
@@ -180,6 +169,6 @@ impl Wallet {
         for d in &due {
             tracing::debug!(target: "offline_cash::wallet", note = %d.id, amount = d.amount, reason = ?d.reason, "refresh due");
         }
-        self.refresh_notes_held(settlement, &ids, now).await.map(Some)
+        self.run_flow_held(FlowKind::Refresh, settlement, &ids, now).await.map(Some)
     }
 }
