@@ -182,6 +182,7 @@ fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, IssuerError
 impl Issuer {
     /// Opens (or creates) the database and loads or creates the issuer key and policy.
     pub fn open(config: IssuerConfig, clock: Clock) -> Result<Self, IssuerError> {
+        config.check()?;
         let mut conn = db::open(&config.db_path)?;
         let currency = Currency::new(&config.currency)
             .ok_or_else(|| IssuerError::Policy { what: format!("bad currency {}", config.currency) })?;

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
 
 mod bench;
+mod policy_args;
 
 #[derive(Parser, Debug)]
 #[command(name = "offline-cash-issuer", about = "Offline Cash reference issuer and settlement service")]
@@ -69,15 +70,9 @@ struct ServeArgs {
     /// Allowed request timestamp distance (seconds).
     #[arg(long, env = "OC_ISSUER_AUTH_WINDOW", default_value_t = 300)]
     auth_window_secs: u64,
-    /// Currency of every note.
-    #[arg(long, env = "OC_ISSUER_CURRENCY", default_value = "EUR")]
-    currency: String,
-    /// Largest single offline payment (minor units).
-    #[arg(long, env = "OC_ISSUER_PER_PAYMENT_LIMIT", default_value_t = 50_000)]
-    per_payment_limit: u64,
-    /// Largest offline balance (minor units).
-    #[arg(long, env = "OC_ISSUER_HOLDING_LIMIT", default_value_t = 200_000)]
-    holding_limit: u64,
+    /// The signed policy and the note lifetimes.
+    #[command(flatten)]
+    policy: policy_args::PolicyArgs,
     /// Signed requests per second and wallet, sustained (0: no rate limit).
     #[arg(long, env = "OC_ISSUER_RATE_PER_SECOND", default_value_t = 2)]
     rate_per_second: u32,
@@ -144,9 +139,7 @@ fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerErr
 async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> {
     let mut issuer = IssuerConfig::new(args.db, args.admin_token);
     issuer.auth_window_secs = args.auth_window_secs;
-    issuer.currency = args.currency;
-    issuer.per_payment_limit = args.per_payment_limit;
-    issuer.holding_limit = args.holding_limit;
+    args.policy.apply(&mut issuer);
     issuer.rate_limit = (args.rate_per_second > 0)
         .then_some(offline_cash_issuer::RateLimit { per_second: args.rate_per_second, burst: args.rate_burst });
     let server =

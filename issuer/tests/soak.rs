@@ -36,8 +36,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use offline_cash_core::protocol::Payment;
+use offline_cash_core::store::FlowKind;
 use offline_cash_core::token::NoteId;
 use offline_cash_core::wallet::WalletError;
+use offline_cash_core::wallet::flow::FlowReport;
 use offline_cash_core::wallet::tap::tap;
 use soak_harness::{
     IssuerProcess, Party, ProxyStats, Rng, Role, double_spend_signers, issuer_accounts, issuer_has_spend_of, new_party,
@@ -51,8 +53,10 @@ const MAX_SKEW: i64 = 100;
 const FUNDING: [u64; 4] = [5_000, 2_000, 1_000, 500];
 /// An honest wallet whose spendable balance is below this tops up (when the workload asks it).
 const TOP_UP_BELOW: u64 = 3_000;
-/// The issuer's default `max_chain_depth`.
-const MAX_CHAIN_DEPTH: u32 = 32;
+/// The issuer's policy for this run: a shallow depth limit (8), a refresh two links before it,
+/// and consolidation above 16 notes, so that chains reach the margin within the run and every
+/// lifecycle path runs many times.
+const POLICY: [&str; 6] = ["--max-chain-depth", "8", "--refresh-depth-margin", "2", "--refresh-max-notes", "16"];
 /// Every account's initial balance: enough for the top-ups of a long run.
 const ACCOUNT: u64 = 1_000_000_000;
 /// A cheater is funded with one note of this value, then backs up its wallet.
@@ -82,6 +86,15 @@ struct Counters {
     double_spends_caught_offline: u64,
     cheats_without_clean_victim: u64,
     honest_flagged_as_rolled_back: u64,
+    /// Deposits, defunds and refreshes asked for by the workload, and those that failed (the
+    /// network, or nothing to do); a failed one may still finish at a later sync.
+    lifecycle_ops: u64,
+    lifecycle_failures: std::collections::BTreeMap<String, u64>,
+    /// Flows finished (by the call, or resumed at a sync): refreshes and deposits.
+    refreshes_done: u64,
+    deposits_done: u64,
+    /// Audits (conservation) checked after successful syncs.
+    audits: u64,
     /// Why taps that were not torn were refused, by reason code.
     refusals: std::collections::BTreeMap<String, u64>,
 }
@@ -129,6 +142,15 @@ struct Soak {
     delivered: std::collections::HashSet<[u8; 32]>,
     /// Value each party moved from its account into notes (initial funding and top-ups).
     funded: Vec<u64>,
+    /// Value each party's deposits and defunds moved back to its account, as the issuer
+    /// confirmed it to the wallet (a flow finished by its call, or resumed at a sync).
+    deposited: Vec<u64>,
+    /// The issuer itself, without the proxy: the audit after each sync.
+    direct: String,
+    /// Conservation broken at some sync (audit not balanced), with the operation number.
+    unbalanced: Vec<String>,
+    /// Honest payers that refused for lack of funds an amount one payment of theirs could carry.
+    frozen_taps: Vec<String>,
     cheats: Vec<Cheat>,
     /// Cheaters (wallet ids) whose restored backup's spend a payee accepted.
     landed: BTreeSet<[u8; 32]>,
@@ -141,6 +163,7 @@ impl Soak {
         let p = new_party(&self.url, &self.dir, &name, role, ACCOUNT, skew).await;
         self.parties.push(p);
         self.funded.push(0);
+        self.deposited.push(0);
         let i = self.parties.len() - 1;
         for _ in 0..5 {
             if self.fund(i, notes).await {
@@ -174,11 +197,78 @@ impl Soak {
                 if report.rollback_detected && p.role == Role::Honest {
                     self.c.honest_flagged_as_rolled_back += 1;
                 }
+                self.count_flows(i, &report.flows);
+                self.check_conservation("sync").await;
                 true
             }
             Err(_) => {
                 self.c.sync_failures += 1;
                 false
+            }
+        }
+    }
+
+    /// Books what finished flows did: a deposit's value is back in the account.
+    fn count_flows(&mut self, i: usize, flows: &[FlowReport]) {
+        for f in flows {
+            match f.kind {
+                FlowKind::Deposit => {
+                    self.deposited[i] += f.done;
+                    self.c.deposits_done += 1;
+                }
+                FlowKind::Refresh => self.c.refreshes_done += 1,
+            }
+        }
+    }
+
+    /// The issuer's books balance (every note is live, settled, deposited or returned, and
+    /// accounts add up) after every sync, not only at the end.
+    async fn check_conservation(&mut self, after: &str) {
+        let audit = common::audit_as(&self.direct, soak_harness::ADMIN).await;
+        self.c.audits += 1;
+        if !audit.balanced || !audit.accounts_balanced {
+            self.unbalanced.push(format!("op {} after {after}: {audit:?}", self.ops));
+        }
+    }
+
+    /// Online for a moment, a wallet moves value back to its account or refreshes: deposits a
+    /// few of its notes, defunds an amount (a split first when no notes add up to it), or
+    /// refreshes what is due. Faults stay on: a lost answer leaves the flow open, and the next
+    /// sync resumes it with the same batch.
+    async fn lifecycle(&mut self, i: usize) {
+        self.c.lifecycle_ops += 1;
+        let p = &self.parties[i];
+        let now = p.now();
+        let w = p.wallet().clone();
+        let result = match self.rng.below(3) {
+            0 => {
+                let notes = w.with_store(|st| st.unspent_notes().unwrap());
+                let take = 1 + self.rng.below(3) as usize;
+                let start = if notes.is_empty() { 0 } else { self.rng.below(notes.len() as u64) as usize };
+                let ids: Vec<NoteId> = notes.iter().skip(start).take(take).map(|n| n.id).collect();
+                if ids.is_empty() {
+                    return;
+                }
+                w.deposit(&p.client, &ids, now).await.map(Some)
+            }
+            1 => {
+                let spendable = w.balance_detail(now).unwrap().spendable_now;
+                if spendable == 0 {
+                    return;
+                }
+                w.defund(&p.client, 1 + self.rng.below(spendable.min(2_000)), now).await.map(Some)
+            }
+            _ => w.refresh(&p.client, now).await,
+        };
+        match result {
+            Ok(Some(report)) => {
+                self.count_flows(i, std::slice::from_ref(&report));
+                self.check_conservation("a flow").await;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let kind = format!("{e:?}").split(['(', ' ', '{']).next().unwrap_or("?").to_owned();
+                *self.c.lifecycle_failures.entry(kind).or_default() += 1;
             }
         }
     }
@@ -214,6 +304,7 @@ impl Soak {
         let retry = pending_to(&self.parties[a]).map(|s| s.amount);
         let amount = retry.unwrap_or(amount);
         let cfg = tap_config(&mut self.rng, tear);
+        let one_payment = self.parties[a].wallet().balance_detail(self.parties[a].now()).unwrap().one_payment;
         self.c.taps += 1;
         self.c.retaps += u64::from(retry.is_some());
         let Some(out) = one_tap(&self.parties[a], &self.parties[b], amount, cfg) else {
@@ -223,6 +314,12 @@ impl Soak {
             return;
         };
         self.c.torn += u64::from(out.torn);
+        if out.payer_insufficient && retry.is_none() && self.parties[a].role == Role::Honest {
+            self.frozen_taps.push(format!(
+                "op {}: {} could not pay {amount} (insufficient funds) though it could pay {} in one payment",
+                self.ops, self.parties[a].name, one_payment
+            ));
+        }
         self.c.completed += u64::from(out.payer_complete);
         if out.torn && self.rng.chance(30) {
             // The phone dies right after the tear (before anyone retaps).
@@ -315,9 +412,11 @@ impl Soak {
                 // is thrown away.
                 self.parties.push(restored);
                 self.funded.push(0);
+                self.deposited.push(0);
                 self.sync_until_done(self.parties.len() - 1).await;
                 self.parties.pop();
                 self.funded.pop();
+                self.deposited.pop();
                 return;
             }
             match report.error() {
@@ -335,22 +434,23 @@ impl Soak {
             0..=57 => {
                 let a = self.pick_active();
                 let b = self.rng.below(HONEST as u64) as usize;
-                let spendable = self.parties[a].spendable();
-                if a == b || spendable == 0 {
+                // At most what one payment can carry now (`balance_detail().one_payment`): a
+                // payer asked for that never meets "insufficient funds" (checked in `tap`).
+                let payable = self.parties[a].wallet().balance_detail(self.parties[a].now()).unwrap().one_payment;
+                if a == b || payable == 0 {
                     return;
                 }
-                let amount = 1 + self.rng.below(spendable.min(3_000));
+                let amount = 1 + self.rng.below(payable.min(3_000));
                 let tear = self.rng.chance(25).then(|| self.rng.below(4_000));
                 self.tap(a, b, amount, tear);
             }
             58..=61 => {
-                // Online for a moment: a wallet running low tops up from its account.
-                // Only notes that can still take a link count: a chain at the policy's depth
-                // limit cannot be paid on (the wallet has no refresh yet; see RELIABILITY.md).
+                // Online for a moment: a wallet running low tops up from its account. Only
+                // what it can pay offline now counts (a note at the depth limit waits for the
+                // refresh at the wallet's next sync).
                 let i = self.rng.below(HONEST as u64) as usize;
-                let usable: u64 = self.parties[i].wallet().with_store(|st| {
-                    st.unspent_notes().unwrap().iter().filter(|n| n.depth < MAX_CHAIN_DEPTH).map(|n| n.amount).sum()
-                });
+                let p = &self.parties[i];
+                let usable = p.wallet().balance_detail(p.now()).unwrap().spendable_now;
                 if usable < TOP_UP_BELOW {
                     self.c.top_ups += 1;
                     self.fund(i, &FUNDING).await;
@@ -371,7 +471,13 @@ impl Soak {
                 tokio::time::sleep(delay).await;
                 issuer.kill_and_restart();
                 self.c.issuer_kills += 1;
-                let _ = sync.await.unwrap();
+                if let Ok(report) = sync.await.unwrap() {
+                    self.count_flows(i, &report.flows);
+                }
+            }
+            88..=91 => {
+                let i = self.rng.below(HONEST as u64) as usize;
+                self.lifecycle(i).await;
             }
             _ => {
                 let i = self.pick_active();
@@ -407,7 +513,7 @@ async fn soak_with_faults_keeps_every_invariant() {
     let dir = std::env::temp_dir().join(format!("oc-soak-{}-{}", std::process::id(), unix_now()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("issuer.db");
-    let mut issuer = IssuerProcess::start(db.clone());
+    let mut issuer = IssuerProcess::start_with(db.clone(), &POLICY);
     let upstream = Arc::new(AtomicU64::new(u64::from(issuer.port)));
     let faults = Arc::new(AtomicBool::new(false));
     let proxy_stats = Arc::new(ProxyStats::default());
@@ -423,6 +529,10 @@ async fn soak_with_faults_keeps_every_invariant() {
         limbo: HashMap::new(),
         delivered: std::collections::HashSet::new(),
         funded: Vec::new(),
+        deposited: Vec::new(),
+        direct: issuer.url(),
+        unbalanced: Vec::new(),
+        frozen_taps: Vec::new(),
         cheats: Vec::new(),
         landed: BTreeSet::new(),
     };
@@ -478,6 +588,7 @@ async fn soak_with_faults_keeps_every_invariant() {
             if round == 1 && (report.accepted > 0 || report.rejected > 0) {
                 eprintln!("final sync {round} {}: {report:?}", p.name);
             }
+            s.count_flows(i, &report.flows);
         }
     }
     let audit = common::audit_as(&url, soak_harness::ADMIN).await;
@@ -490,6 +601,8 @@ async fn soak_with_faults_keeps_every_invariant() {
     if !audit.balanced || !audit.accounts_balanced {
         violations.push(format!("audit not balanced: {audit:?}"));
     }
+    violations.extend(s.unbalanced.iter().map(|u| format!("conservation broken at a sync: {u}")));
+    violations.extend(s.frozen_taps.iter().cloned());
     for &i in &live {
         let p = &s.parties[i];
         // The issuer holds live in this wallet's name exactly the notes it holds and the notes
@@ -526,15 +639,25 @@ async fn soak_with_faults_keeps_every_invariant() {
                 p.wallet().balance().unwrap(),
             ));
         }
-        // Its account paid exactly for what it funded, and for the guarantee of its double spend.
+        // Its account paid exactly for what it funded, got back exactly what it deposited or
+        // defunded, and paid for the guarantee of its double spend.
         let guarantee = if s.landed.contains(&p.wallet().id().0) { DOUBLE_SPEND } else { 0 };
-        let expected = i64::try_from(ACCOUNT - s.funded[i] - guarantee).unwrap();
+        let expected = i64::try_from(ACCOUNT - s.funded[i] + s.deposited[i] - guarantee).unwrap();
         let account = accounts.get(&p.name).copied();
         if account != Some(expected) {
             violations.push(format!(
-                "{}: account {account:?}, expected {expected} (funded {}, guarantee {guarantee})",
-                p.name, s.funded[i]
+                "{}: account {account:?}, expected {expected} (funded {}, deposited {}, guarantee {guarantee})",
+                p.name, s.funded[i], s.deposited[i]
             ));
+        }
+        // No value frozen: after the final syncs (and their automatic refresh) everything an
+        // honest wallet holds is payable offline again, nothing waits for a refresh, and no
+        // flow is left open.
+        if p.role == Role::Honest {
+            let d = p.wallet().balance_detail(p.now()).unwrap();
+            if d.spendable_now != d.total || !d.waiting.is_empty() {
+                violations.push(format!("{}: value not payable after the final syncs: {d:?}", p.name));
+            }
         }
         let pending = p.wallet().pending_payments().unwrap();
         if !pending.is_empty() {

@@ -35,7 +35,10 @@ class Issuer(val url: String, private val adminToken: String) {
     }
 }
 
-val tmpDir: java.nio.file.Path = Files.createTempDirectory("oc-kotlin-wallets")
+/** The wallets' files, removed when the JVM exits (each run used to leave ~14 MB in /tmp). */
+val tmpDir: java.nio.file.Path = Files.createTempDirectory("oc-kotlin-wallets").also { dir ->
+    Runtime.getRuntime().addShutdownHook(Thread { dir.toFile().deleteRecursively() })
+}
 
 fun config(issuer: Issuer, balance: Long) = WalletConfig(
     issuerUrl = issuer.url,

@@ -55,15 +55,28 @@ impl Rng {
 pub struct IssuerProcess {
     child: Option<Child>,
     db: PathBuf,
+    /// More `serve` options (the policy), passed at every start.
+    options: Vec<String>,
     pub port: u16,
 }
 
 impl IssuerProcess {
     pub fn start(db: PathBuf) -> Self {
+        Self::start_with(db, &[])
+    }
+
+    /// Started with more `serve` options, e.g. `["--max-chain-depth", "8"]`.
+    pub fn start_with(db: PathBuf, options: &[&str]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut p = Self { child: None, db, port };
+        let options = options.iter().map(|o| (*o).to_owned()).collect();
+        let mut p = Self { child: None, db, options, port };
         p.spawn();
         p
+    }
+
+    /// The direct URL of the issuer (no proxy in between).
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
     }
 
     fn spawn(&mut self) {
@@ -71,6 +84,7 @@ impl IssuerProcess {
             .args(["serve", "--db"])
             .arg(&self.db)
             .args(["--listen", &format!("127.0.0.1:{}", self.port), "--admin-token", ADMIN])
+            .args(&self.options)
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -80,6 +94,9 @@ impl IssuerProcess {
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(Instant::now() < deadline, "issuer did not start");
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
+                panic!("issuer exited at start: {status}");
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -314,6 +331,8 @@ pub struct TapOutcome {
     pub payer_complete: bool,
     /// The reason code of either side's error, if any.
     pub error: Option<String>,
+    /// The payer refused for lack of funds (its own `InsufficientFunds`).
+    pub payer_insufficient: bool,
 }
 
 /// One tap from `payer` to `payee` of `amount`; `None` if the payee could not even ask.
@@ -331,6 +350,10 @@ pub fn one_tap(payer: &Party, payee: &Party, amount: u64, cfg: TapConfig) -> Opt
         received: report.payee_received,
         torn: report.torn,
         payer_complete: report.payer_complete,
+        payer_insufficient: matches!(
+            report.payer_error,
+            Some(offline_cash_core::wallet::WalletError::InsufficientFunds { .. })
+        ),
         error,
     })
 }
