@@ -162,3 +162,73 @@ impl Body for CompactRequestBody {
         Ok(Self { certificate_id, amount, currency, nonce, time, expires_at, can_receive, cert_hints, ephemeral_key })
     }
 }
+
+#[cfg(all(test, feature = "test-support"))]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use crate::crypto::{Signer as _, SoftwareSigner, Suite};
+    use crate::protocol::{Frame, PaymentRequest, RequestBody};
+    use crate::testkit::{T0, TestIssuer, eur};
+
+    #[test]
+    fn a_hello_names_one_certificate_and_changes_with_its_salt() {
+        let (a, b) = ([1u8; 32], [2u8; 32]);
+        let hello = Hello::new([7; HELLO_LEN], &a);
+        assert!(hello.names(&a) && !hello.names(&b));
+        assert_ne!(Hello::new([8; HELLO_LEN], &a).tag, hello.tag, "two taps look unrelated");
+        let frame = Frame::Hello(hello).encode();
+        assert_eq!(frame.len(), 1 + 1 + 1 + 9 + 9);
+        assert_eq!(Frame::decode(&frame).unwrap(), Frame::Hello(hello));
+        let mut other_version = frame.clone();
+        other_version[2] = 2;
+        assert!(matches!(Frame::decode(&other_version), Err(DecodeError::UnknownVersion { found: 2, .. })));
+    }
+
+    #[test]
+    fn a_compact_request_round_trips_and_never_passes_for_a_full_one() {
+        let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+        let payee = SoftwareSigner::generate(Suite::EcdsaP256).unwrap();
+        let cert = issuer.certify(&payee).unwrap();
+        let body = RequestBody {
+            payee_certificate: cert.clone(),
+            amount: 300,
+            currency: eur(),
+            nonce: [5; 16],
+            time: T0,
+            expires_at: T0 + 600,
+            can_receive: 1_000,
+            cert_hints: vec![[9; CERT_HINT_LEN]],
+            ephemeral_key: None,
+        };
+        let compact = CompactRequest::sign(body.compact(), &payee).unwrap();
+        let frame = Frame::CompactRequest(Box::new(compact.clone())).encode();
+        let Frame::CompactRequest(back) = Frame::decode(&frame).unwrap() else { panic!("not a compact request") };
+        assert_eq!(*back, compact);
+        back.verify_with(&payee.public_key()).unwrap();
+        assert_eq!(RequestBody::expand(back.body(), cert.clone()), Some(body.clone()));
+        let other = issuer.certify(&SoftwareSigner::generate(Suite::EcdsaP256).unwrap()).unwrap();
+        assert_eq!(RequestBody::expand(back.body(), other), None, "only the certificate it names");
+        // The compact bytes under the full request's frame type are version 3, not a request.
+        let mut as_full = frame.clone();
+        as_full[0] = Frame::Request(Box::new(PaymentRequest::sign(body, &payee).unwrap())).type_byte();
+        assert!(matches!(Frame::decode(&as_full), Err(DecodeError::UnknownVersion { found: 3, .. })));
+        // Shorter than the full request by about a certificate.
+        assert!(frame.len() + cert.to_bytes().len() < 40 + full_len(&cert, &payee));
+    }
+
+    fn full_len(cert: &crate::token::WalletCertificate, payee: &SoftwareSigner) -> usize {
+        let body = RequestBody {
+            payee_certificate: cert.clone(),
+            amount: 300,
+            currency: eur(),
+            nonce: [5; 16],
+            time: T0,
+            expires_at: T0 + 600,
+            can_receive: 1_000,
+            cert_hints: vec![[9; CERT_HINT_LEN]],
+            ephemeral_key: None,
+        };
+        Frame::Request(Box::new(PaymentRequest::sign(body, payee).unwrap())).encode().len()
+    }
+}

@@ -66,7 +66,7 @@ impl ExpectRequest {
     /// [`RequestAccepted::pay`] runs before it signs anything.
     pub fn handle_frame(self, frame: &[u8], checks: &PayerChecks<'_>) -> Result<RequestAccepted, ProtocolError> {
         match self.handle_any_frame(frame, checks, &|_| None)? {
-            RequestFrame::Accepted(accepted) => Ok(accepted),
+            RequestFrame::Accepted(accepted) => Ok(*accepted),
             RequestFrame::NeedsCertificate { .. } => {
                 Err(ProtocolError::Unexpected { expected: "payment request with the payee's certificate", found: 0x09 })
             }
@@ -115,11 +115,11 @@ impl ExpectRequest {
         if body.amount == 0 {
             return Err(PaymentRejection::AmountMismatch { requested: 0, paid: 0 }.into());
         }
-        Ok(RequestFrame::Accepted(RequestAccepted {
+        Ok(RequestFrame::Accepted(Box::new(RequestAccepted {
             request: body,
             request_bytes,
             max_clock_skew: checks.max_clock_skew,
-        }))
+        })))
     }
 }
 
@@ -139,7 +139,7 @@ fn check_payee(body: &RequestBody, checks: &PayerChecks<'_>) -> Result<(), Proto
 #[derive(Debug)]
 pub enum RequestFrame {
     /// A checked request.
-    Accepted(RequestAccepted),
+    Accepted(Box<RequestAccepted>),
     /// A compact request naming a certificate this payer does not hold: answer `Poll`.
     NeedsCertificate {
         /// The id the request named.

@@ -97,7 +97,7 @@ impl PayerSession {
         match std::mem::replace(&mut self.state, State::Done) {
             State::ExpectRequest => match self.pay(frame, now)? {
                 Paid::Sent(state, frame) => {
-                    self.state = State::ExpectReceipt(Box::new(state));
+                    self.state = State::ExpectReceipt(state);
                     Ok(Some(frame))
                 }
                 Paid::NeedsCertificate => {
@@ -157,7 +157,7 @@ impl PayerSession {
         };
         let known = |id: &[u8; 32]| inner.certs.iter().find(|c| c.digest() == id).cloned();
         let accepted = match ExpectRequest::new().handle_any_frame(frame, &checks, &known)? {
-            RequestFrame::Accepted(accepted) => accepted,
+            RequestFrame::Accepted(accepted) => *accepted,
             RequestFrame::NeedsCertificate { .. } => return Ok(Paid::NeedsCertificate),
         };
         if let Some(approved) = self.approved {
@@ -236,14 +236,14 @@ impl PayerSession {
             }
         }
         let (state, frame) = prepared.committed(durable)?;
-        Ok(Paid::Sent(state, frame))
+        Ok(Paid::Sent(Box::new(state), frame))
     }
 }
 
 /// What answering a request frame led to.
 enum Paid {
     /// The payment frame, after its pending spend was committed.
-    Sent(ExpectReceipt, Vec<u8>),
+    Sent(Box<ExpectReceipt>, Vec<u8>),
     /// A compact request naming a certificate this wallet does not hold.
     NeedsCertificate,
 }
