@@ -165,7 +165,7 @@ impl Body for CompactRequestBody {
 
 #[cfg(all(test, feature = "test-support"))]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
     use crate::crypto::{Signer as _, SoftwareSigner, Suite};
     use crate::protocol::{Frame, PaymentRequest, RequestBody};
