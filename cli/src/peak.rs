@@ -188,7 +188,7 @@ fn run_shard(mut shard: Shard, p: &PeakParams, pb: &ProgressBar) -> Result<Shard
             if r.payer_complete {
                 report.payments += 1;
                 report.value_moved += amount;
-                report.taps.push((depth, r.stats.link_time));
+                report.taps.push((depth, r.stats));
                 avg_bytes = (avg_bytes * 15 + r.stats.bytes_total()) / 16;
             } else {
                 *report.refused.entry(reason(r.error())).or_default() += 1;
@@ -211,7 +211,7 @@ fn run_shard(mut shard: Shard, p: &PeakParams, pb: &ProgressBar) -> Result<Shard
             let r = tap_again(&payer.wallet, &payee.wallet, &nonce, tap_config(role, None), now + 2 + attempt)?;
             if r.payer_complete {
                 recovered = true;
-                report.taps.push((depth, r.stats.link_time));
+                report.taps.push((depth, r.stats));
                 break;
             }
         }

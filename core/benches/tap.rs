@@ -1,67 +1,101 @@
-//! The `tap` benchmark: one payment through the simulated NFC field, per suite, chain depth
-//! and APDU mode. Prints compute time (measured here), modelled link time (424 kbit/s, 8 ms per
-//! APDU round trip), bytes each way, APDU count, and the ratio of bytes on the air to the
-//! protocol frames carried. Run: `cargo bench -p offline-cash-core --bench tap`.
+//! The `tap` benchmark: one payment through the simulated NFC field, per suite, chain depth,
+//! APDU mode and whether the two wallets met before (cold: strangers; warm: a tap of 1 the
+//! same way first, so each holds the other's certificate). Prints compute time (measured
+//! here), the modelled link time under both models of `nfc::timing` (optimistic: 424 kbit/s,
+//! 8 ms per APDU; conservative: 58.5 kbit/s, 20 ms per APDU) and the total with each, bytes each
+//! way, APDU count, and for cold taps the ratio of bytes on the air to the protocol frames
+//! carried. Run: `cargo bench -p offline-cash-core --bench tap`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::time::{Duration, Instant};
 
 use offline_cash_core::crypto::Suite;
+use offline_cash_core::nfc::LinkModel;
 use offline_cash_core::testkit::{T0, TestIssuer};
 use offline_cash_core::wallet::Wallet;
 use offline_cash_core::wallet::tap::{TapConfig, TapReport, tap};
-use offline_cash_core::wallet::testing::payer_at_depth;
+use offline_cash_core::wallet::testing::{fund, payer_at_depth};
 
 const AMOUNT: u64 = 1_000;
 const RUNS: usize = 5;
 
-/// A payer holding a note of depth `depth - 1`, and a fresh payee.
-fn setup(suite: Suite, depth: usize, seed: u8) -> (Wallet, Wallet) {
-    payer_at_depth(&TestIssuer::new(suite).unwrap(), suite, depth, AMOUNT, seed, T0).unwrap()
+/// A payer holding a note of depth `depth - 1`, and a fresh payee; when `warm`, the payer has
+/// paid the payee 1 (from a fresh note of 1) in a tap the same way before.
+fn setup(suite: Suite, depth: usize, seed: u8, warm: bool, extended: bool) -> (Wallet, Wallet) {
+    let issuer = TestIssuer::new(suite).unwrap();
+    let (payer, payee) = payer_at_depth(&issuer, suite, depth, AMOUNT, seed, T0).unwrap();
+    if warm {
+        fund(&issuer, &payer, &[1], T0).unwrap();
+        let request = payee.request_payment(1, T0).unwrap();
+        let report = tap(payer.pay(), request, TapConfig::payee_is_card(extended), T0).unwrap();
+        assert!(report.payer_complete, "warm-up tap: {:?}", report.error());
+    }
+    (payer, payee)
 }
 
 fn main() {
     println!("tap: payee is the card, payer the reader; {RUNS} runs per row, median compute time");
     println!(
-        "{:<10} {:>5} {:<8} {:>6} {:>9} {:>9} {:>10} {:>10} {:>10} {:>7}",
-        "suite", "depth", "apdus", "count", "to card", "to reader", "compute", "link", "total", "air/fr"
+        "{:<10} {:>5} {:<8} {:<5} {:>6} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
+        "suite",
+        "depth",
+        "apdus",
+        "peers",
+        "count",
+        "to card",
+        "to reader",
+        "compute",
+        "link opt",
+        "total opt",
+        "link cons",
+        "total cons",
+        "air/fr"
     );
     for suite in Suite::ALL {
         for depth in [1usize, 4, 8] {
             for extended in [false, true] {
-                let mut computes = Vec::new();
-                let mut last: Option<TapReport> = None;
-                for run in 0..RUNS {
-                    let (payer, payee) = setup(suite, depth, (run * 16) as u8);
-                    let request = payee.request_payment(AMOUNT, T0).unwrap();
-                    let start = Instant::now();
-                    let report = tap(payer.pay(), request, TapConfig::payee_is_card(extended), T0).unwrap();
-                    computes.push(start.elapsed());
-                    assert!(report.payer_complete, "{:?}", report.error());
-                    last = Some(report);
+                for warm in [false, true] {
+                    row(suite, depth, extended, warm);
                 }
-                computes.sort();
-                let compute = computes[RUNS / 2];
-                let report = last.unwrap();
-                let s = report.stats;
-                let frames = frame_bytes(suite, depth);
-                let air = s.bytes_to_card + s.bytes_to_reader;
-                println!(
-                    "{:<10} {:>5} {:<8} {:>6} {:>9} {:>9} {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>7.3}",
-                    suite.name(),
-                    depth,
-                    if extended { "extended" } else { "short" },
-                    s.apdus,
-                    s.bytes_to_card,
-                    s.bytes_to_reader,
-                    ms(compute),
-                    ms(s.link_time),
-                    ms(compute + s.link_time),
-                    air as f64 / frames as f64,
-                );
             }
         }
     }
+}
+
+fn row(suite: Suite, depth: usize, extended: bool, warm: bool) {
+    let mut computes = Vec::new();
+    let mut last: Option<TapReport> = None;
+    for run in 0..RUNS {
+        let (payer, payee) = setup(suite, depth, (run * 16) as u8, warm, extended);
+        let request = payee.request_payment(AMOUNT, T0).unwrap();
+        let start = Instant::now();
+        let report = tap(payer.pay(), request, TapConfig::payee_is_card(extended), T0).unwrap();
+        computes.push(start.elapsed());
+        assert!(report.payer_complete, "{:?}", report.error());
+        last = Some(report);
+    }
+    computes.sort();
+    let compute = computes[RUNS / 2];
+    let s = last.unwrap().stats;
+    let air = s.bytes_to_card + s.bytes_to_reader;
+    let ratio = if warm { "-".to_owned() } else { format!("{:.3}", air as f64 / frame_bytes(suite, depth) as f64) };
+    let (opt, cons) = (s.time_under(LinkModel::OPTIMISTIC), s.time_under(LinkModel::CONSERVATIVE));
+    println!(
+        "{:<10} {:>5} {:<8} {:<5} {:>6} {:>9} {:>9} {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>7}",
+        suite.name(),
+        depth,
+        if extended { "extended" } else { "short" },
+        if warm { "warm" } else { "cold" },
+        s.apdus,
+        s.bytes_to_card,
+        s.bytes_to_reader,
+        ms(compute),
+        ms(opt),
+        ms(compute + opt),
+        ms(cons),
+        ms(compute + cons),
+        ratio,
+    );
 }
 
 fn ms(d: Duration) -> f64 {
@@ -72,7 +106,7 @@ fn ms(d: Duration) -> f64 {
 /// running the same payment over a field whose APDU overhead we subtract: here, simply the
 /// frames' own lengths, re-created through the sessions.
 fn frame_bytes(suite: Suite, depth: usize) -> u64 {
-    let (payer, payee) = setup(suite, depth, 99);
+    let (payer, payee) = setup(suite, depth, 99, false, true);
     let mut payee = payee.request_payment(AMOUNT, T0).unwrap();
     let mut payer = payer.pay();
     let poll = payer.first_frame();

@@ -88,6 +88,7 @@ fn caps() -> CardCapabilities {
         max_response_data: 256,
         extended_length: false,
         max_frame_size: 0x0020_0000,
+        features: 0,
     }
 }
 
@@ -96,6 +97,20 @@ fn capabilities_encode_as_documented_and_round_trip() {
     let bytes = caps().to_bytes();
     assert_eq!(bytes, hex("800101 810200FF 82020100 830100 840400200000"));
     assert_eq!(CardCapabilities::parse(&bytes), Ok(caps()));
+}
+
+#[test]
+fn capabilities_carry_features_only_when_there_are_some() {
+    let with = CardCapabilities { features: 0x01, ..caps() };
+    let bytes = with.to_bytes();
+    assert_eq!(bytes, hex("800101 810200FF 82020100 830100 840400200000 850101"));
+    assert_eq!(CardCapabilities::parse(&bytes), Ok(with));
+    // A card of before tag 85 is a card without features.
+    assert_eq!(CardCapabilities::parse(&hex("800101 810200FF 82020100 830100 840400200000")).unwrap().features, 0);
+    assert_eq!(
+        CardCapabilities::parse(&hex("800101 810200FF 82020100 830100 840400200000 85020101")),
+        Err(CapabilitiesError::WrongLength { tag: 0x85, len: 2, expected: 1 })
+    );
 }
 
 #[test]
@@ -170,8 +185,8 @@ proptest! {
     }
 
     #[test]
-    fn capabilities_round_trip(nc in 1u16..=255, ne in 1u16..=256, frame in any::<u32>(), ext in any::<bool>()) {
-        let c = CardCapabilities { version: 1, max_command_data: nc, max_response_data: ne, extended_length: ext, max_frame_size: frame };
+    fn capabilities_round_trip(nc in 1u16..=255, ne in 1u16..=256, frame in any::<u32>(), ext in any::<bool>(), features in any::<u8>()) {
+        let c = CardCapabilities { version: 1, max_command_data: nc, max_response_data: ne, extended_length: ext, max_frame_size: frame, features };
         prop_assert_eq!(CardCapabilities::parse(&c.to_bytes()), Ok(c));
     }
 }

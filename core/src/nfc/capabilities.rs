@@ -6,10 +6,13 @@
 //!  82 02 hh ll         max response data per APDU the card sends
 //!  83 01 ff            flags: bit 0 = extended length supported; other bits reserved (0)
 //!  84 04 xx xx xx xx   max frame size the card accepts, in bytes
+//!  85 01 ff            application features (optional; absent means 0): bits the layer
+//!                      above defines, opaque here (the wallet: bit 0 = the payee answers a hello)
 //! ```
 //!
 //! Each item is tag (1 byte), length (1 byte, < 0x80), value, big-endian. The card writes the
-//! five items in this order. A reader accepts them in any order, skips items with unknown tags
+//! five items in this order, then tag 85 if its features are not 0 (so a card without
+//! features sends exactly the bytes of binding version 1's first cards). A reader accepts them in any order, skips items with unknown tags
 //! (room for later versions), and rejects: a missing or repeated known tag, a known tag with
 //! another length, a truncated item, a length byte >= 0x80, and values that contradict each
 //! other (a short-only card advertising more than 255 / 256 bytes per APDU, or 0).
@@ -24,6 +27,7 @@ const TAG_MAX_COMMAND: u8 = 0x81;
 const TAG_MAX_RESPONSE: u8 = 0x82;
 const TAG_FLAGS: u8 = 0x83;
 const TAG_MAX_FRAME: u8 = 0x84;
+const TAG_FEATURES: u8 = 0x85;
 const FLAG_EXTENDED: u8 = 0x01;
 
 /// What a card accepts and sends; see the module documentation for the encoding.
@@ -39,6 +43,8 @@ pub struct CardCapabilities {
     pub extended_length: bool,
     /// Largest frame the card accepts.
     pub max_frame_size: u32,
+    /// Application features (tag 85; 0 when absent), defined by the layer above.
+    pub features: u8,
 }
 
 /// Why a SELECT answer is not a valid capability block.
@@ -66,7 +72,7 @@ pub enum CapabilitiesError {
 }
 
 impl CardCapabilities {
-    /// The encoding sent in the SELECT answer (20 bytes).
+    /// The encoding sent in the SELECT answer (20 bytes, 23 with features).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(20);
         out.extend_from_slice(&[TAG_VERSION, 1, self.version]);
@@ -77,6 +83,9 @@ impl CardCapabilities {
         out.extend_from_slice(&[TAG_FLAGS, 1, if self.extended_length { FLAG_EXTENDED } else { 0 }]);
         out.extend_from_slice(&[TAG_MAX_FRAME, 4]);
         out.extend_from_slice(&self.max_frame_size.to_be_bytes());
+        if self.features != 0 {
+            out.extend_from_slice(&[TAG_FEATURES, 1, self.features]);
+        }
         out
     }
 
@@ -87,6 +96,7 @@ impl CardCapabilities {
         let mut max_response = None;
         let mut flags = None;
         let mut max_frame = None;
+        let mut features = None;
         let mut rest = bytes;
         let mut offset = 0;
         while let [tag, len, tail @ ..] = rest {
@@ -105,6 +115,7 @@ impl CardCapabilities {
                 TAG_MAX_RESPONSE => store(&mut max_response, tag, fixed::<2>(tag, value)?)?,
                 TAG_FLAGS => store(&mut flags, tag, fixed::<1>(tag, value)?)?,
                 TAG_MAX_FRAME => store(&mut max_frame, tag, fixed::<4>(tag, value)?)?,
+                TAG_FEATURES => store(&mut features, tag, fixed::<1>(tag, value)?)?,
                 _ => {}
             }
             offset += 2 + len;
@@ -126,6 +137,7 @@ impl CardCapabilities {
             max_response_data,
             extended_length: flags & FLAG_EXTENDED != 0,
             max_frame_size,
+            features: features.map_or(0, |[f]| f),
         };
         caps.check()?;
         Ok(caps)

@@ -52,6 +52,9 @@ pub struct CardConfig {
     pub max_response_data: u16,
     /// Largest frame accepted from the reader.
     pub max_frame_size: u32,
+    /// Application features advertised in the SELECT answer (tag 85; 0 = none, not sent).
+    /// The wallet's card handler sets its own bits.
+    pub features: u8,
 }
 
 impl CardConfig {
@@ -62,6 +65,7 @@ impl CardConfig {
             max_command_data: 255,
             max_response_data: 256,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            features: 0,
         }
     }
 
@@ -72,6 +76,7 @@ impl CardConfig {
             max_command_data: 65_535,
             max_response_data: 65_535,
             max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            features: 0,
         }
     }
 
@@ -123,6 +128,7 @@ impl<H: FrameHandler> CardSession<H> {
             max_response_data: self.config.max_response_data,
             extended_length: self.config.extended_length,
             max_frame_size: self.config.max_frame_size,
+            features: self.config.features,
         }
     }
 

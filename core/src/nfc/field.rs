@@ -8,7 +8,8 @@
 //!    … until the reader yields the response frame
 //! ```
 //!
-//! Link time is modelled, never measured: for each APDU exchanged,
+//! Link time is modelled, never measured ([`super::timing`] holds the models): for each APDU
+//! exchanged,
 //! `(command bytes + response bytes) × 8 / bit_rate + round_trip`. The sum is computed from
 //! the totals, so [`FieldStats::link_time`] is `total_bits × 10⁹ / bit_rate` nanoseconds
 //! (rounded down) plus `apdus × round_trip`. ISO 14443 framing (parity, CRC, PCB) is not
@@ -29,10 +30,12 @@ use super::error::NfcError;
 use super::handler::{Deactivation, FrameHandler};
 use super::reader::{ReaderConfig, ReaderEvent, ReaderSession};
 
-/// Default bit rate: 424 kbit/s (ISO 14443 at fc/32).
-pub const DEFAULT_BIT_RATE: u64 = 424_000;
-/// Default round trip per APDU, as measured between phones: 8 ms.
-pub const DEFAULT_ROUND_TRIP: Duration = Duration::from_millis(8);
+use super::timing::LinkModel;
+
+/// Default bit rate: 424 kbit/s (ISO 14443 at fc/32), [`LinkModel::OPTIMISTIC`].
+pub const DEFAULT_BIT_RATE: u64 = LinkModel::OPTIMISTIC.bit_rate;
+/// Default round trip per APDU: 8 ms, [`LinkModel::OPTIMISTIC`].
+pub const DEFAULT_ROUND_TRIP: Duration = LinkModel::OPTIMISTIC.round_trip;
 
 /// How the field behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +78,12 @@ impl FieldStats {
     /// Bytes in both directions.
     pub fn bytes_total(&self) -> u64 {
         self.bytes_to_card + self.bytes_to_reader
+    }
+
+    /// The link time of these APDUs and bytes under `model` (whatever model the field ran
+    /// with): the tap tables print [`LinkModel::BOTH`] side by side.
+    pub fn time_under(&self, model: LinkModel) -> Duration {
+        model.time(self.apdus, self.bytes_total())
     }
 }
 
@@ -181,15 +190,12 @@ impl<H: FrameHandler> Field<H> {
 
     /// What crossed the field so far, and the modelled time it took.
     pub fn stats(&self) -> FieldStats {
-        let bits = u128::from(self.bytes_total()) * 8;
-        let nanos = bits * 1_000_000_000 / u128::from(self.config.bit_rate);
-        let transfer = Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX));
-        let rtt = self.config.round_trip.saturating_mul(u32::try_from(self.apdus).unwrap_or(u32::MAX));
+        let model = LinkModel { name: "field", bit_rate: self.config.bit_rate, round_trip: self.config.round_trip };
         FieldStats {
             apdus: self.apdus,
             bytes_to_card: self.to_card,
             bytes_to_reader: self.to_reader,
-            link_time: transfer.saturating_add(rtt),
+            link_time: model.time(self.apdus, self.bytes_total()),
         }
     }
 

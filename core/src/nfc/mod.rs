@@ -26,6 +26,7 @@
 //! - [`CardSession`]: the card role around a [`FrameHandler`].
 //! - [`ReaderSession`]: the reader role.
 //! - [`field`]: a simulated field joining the two, with a link-time model and tears.
+//! - [`timing`]: the link-time models (optimistic and conservative) every tap table prints.
 //!
 //! Driving both roles by hand (a platform does the same with `transceive` in between):
 //!
@@ -66,6 +67,7 @@ pub mod field;
 mod handler;
 mod reader;
 mod status;
+pub mod timing;
 
 pub use apdu::{ApduError, CommandApdu, Header, ResponseApdu};
 pub use capabilities::{BINDING_VERSION, CapabilitiesError, CardCapabilities};
@@ -75,6 +77,7 @@ pub use field::{Field, FieldConfig, FieldError, FieldStats};
 pub use handler::{Deactivation, FrameError, FrameHandler};
 pub use reader::{LinkParams, ReaderConfig, ReaderEvent, ReaderSession, SELECT_APDU_LEN, select_apdu};
 pub use status::StatusWord;
+pub use timing::LinkModel;
 
 /// The application identifier: `F0 'O' 'C' 'A' 'S' 'H' 01`, a proprietary AID (first nibble
 /// F, ISO 7816-5 "unregistered"), the last byte the binding's major version.

@@ -10,6 +10,8 @@
 //!   0x05 SealedReceipt  ct                 payee → payer (session-encrypted Receipt)
 //!   0x06 Error          [code, message]    either way
 //!   0x07 Ack            (empty)            card acknowledges a receipt (reader is payee)
+//!   0x08 Hello          [1, salt, tag]     payer → payee (reader payer, card said "hello")
+//!   0x09 CompactRequest CompactRequest     payee → payer (v3: certificate by id)
 //! ```
 
 use crate::cbor::{Decoder, Encoder};
@@ -17,10 +19,9 @@ use crate::crypto::sha256;
 use crate::reason::Reason;
 use crate::token::{Body, Bundle, Currency, DecodeError, ObjectKind, Signed, WalletCertificate, WalletId};
 
-/// Most certificate hints a request may carry.
-pub const MAX_CERT_HINTS: usize = 64;
-/// Length of a certificate hint: the first bytes of a wallet id.
-pub const CERT_HINT_LEN: usize = 8;
+use super::compact::{CompactRequest, CompactRequestBody, Hello};
+
+pub use super::hints::{CERT_HINT_LEN, MAX_CERT_HINTS};
 /// Largest frame accepted by `Frame::decode` (bytes).
 pub const MAX_FRAME_BYTES: usize = crate::token::MAX_BUNDLE_BYTES + 1024;
 /// Longest error message carried in an error frame.
@@ -137,6 +138,37 @@ impl RequestBody {
     /// The payee's wallet id.
     pub fn payee(&self) -> WalletId {
         self.payee_certificate.wallet_id()
+    }
+
+    /// The compact form: the certificate replaced by its id.
+    pub fn compact(&self) -> CompactRequestBody {
+        CompactRequestBody {
+            certificate_id: *self.payee_certificate.digest(),
+            amount: self.amount,
+            currency: self.currency,
+            nonce: self.nonce,
+            time: self.time,
+            expires_at: self.expires_at,
+            can_receive: self.can_receive,
+            cert_hints: self.cert_hints.clone(),
+            ephemeral_key: self.ephemeral_key,
+        }
+    }
+
+    /// The full body of `compact` with `certificate` in place of its id; `None` if
+    /// `certificate` is not the one named.
+    pub fn expand(compact: &CompactRequestBody, certificate: WalletCertificate) -> Option<Self> {
+        (certificate.digest() == &compact.certificate_id).then(|| Self {
+            payee_certificate: certificate,
+            amount: compact.amount,
+            currency: compact.currency,
+            nonce: compact.nonce,
+            time: compact.time,
+            expires_at: compact.expires_at,
+            can_receive: compact.can_receive,
+            cert_hints: compact.cert_hints.clone(),
+            ephemeral_key: compact.ephemeral_key,
+        })
     }
 }
 
@@ -260,6 +292,10 @@ pub enum Frame {
     SealedReceipt(Vec<u8>),
     /// The card acknowledges a receipt (when the reader is the payee).
     Ack,
+    /// A payer's salted introduction (reader payer, to a card that advertised it).
+    Hello(Hello),
+    /// A payment request naming the payee's certificate by id (answers a hello).
+    CompactRequest(Box<CompactRequest>),
     /// A refusal with a stable code and a human-readable message.
     Error {
         /// The reason's stable name, exactly as received (see [`Frame::error`] and
@@ -279,6 +315,8 @@ const T_RECEIPT: u8 = 0x04;
 const T_SEALED_RECEIPT: u8 = 0x05;
 const T_ERROR: u8 = 0x06;
 const T_ACK: u8 = 0x07;
+const T_HELLO: u8 = 0x08;
+const T_COMPACT_REQUEST: u8 = 0x09;
 
 impl Frame {
     /// An error frame naming `reason`.
@@ -306,6 +344,8 @@ impl Frame {
             Frame::SealedReceipt(_) => T_SEALED_RECEIPT,
             Frame::Error { .. } => T_ERROR,
             Frame::Ack => T_ACK,
+            Frame::Hello(_) => T_HELLO,
+            Frame::CompactRequest(_) => T_COMPACT_REQUEST,
         }
     }
 
@@ -315,6 +355,12 @@ impl Frame {
         match self {
             Frame::Poll | Frame::Ack => {}
             Frame::Request(r) => out.extend_from_slice(&r.to_bytes()),
+            Frame::CompactRequest(r) => out.extend_from_slice(&r.to_bytes()),
+            Frame::Hello(h) => {
+                let mut enc = Encoder::new();
+                h.encode_into(&mut enc);
+                out.extend_from_slice(enc.as_slice());
+            }
             Frame::Payment(p) => out.extend_from_slice(p),
             Frame::SealedPayment { ephemeral_key, ciphertext } => {
                 let mut enc = Encoder::new();
@@ -347,6 +393,8 @@ impl Frame {
             T_POLL => Frame::Poll,
             T_ACK => Frame::Ack,
             T_REQUEST => Frame::Request(Box::new(decode_request(&mut dec)?)),
+            T_COMPACT_REQUEST => Frame::CompactRequest(Box::new(CompactRequest::decode_from(&mut dec)?)),
+            T_HELLO => Frame::Hello(Hello::decode_from(&mut dec)?),
             T_PAYMENT => {
                 Payment::from_bytes(payload)?;
                 return Ok(Frame::Payment(payload.to_vec()));

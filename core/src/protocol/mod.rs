@@ -18,7 +18,9 @@
 //! committed (`store::SpendDurable`), and the receipt is signed for notes the caller commits
 //! (with the `ChainVerified` proof) before sending it.
 
+pub mod compact;
 mod error;
+mod hints;
 mod messages;
 pub mod payee;
 pub mod payer;

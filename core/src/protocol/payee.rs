@@ -12,6 +12,7 @@
 //! an unverified bundle. The caller (the wallet) owns storage: it looks up duplicates between
 //! `handle_frame` and `verify`, and commits the received notes *before* asking for the receipt.
 
+use super::compact::CompactRequest;
 use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, ReceiptBody, RequestBody, payment_hash};
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{LimitKind, PaymentRejection, ProtocolError};
@@ -47,7 +48,7 @@ pub struct RequestParams {
 /// Waiting for the payer's payment.
 #[derive(Debug)]
 pub struct ExpectPayment {
-    request: PaymentRequest,
+    request: RequestBody,
     request_bytes: Vec<u8>,
     ephemeral: Option<Ephemeral>,
 }
@@ -62,6 +63,27 @@ pub fn request(
     certificate: WalletCertificate,
     params: RequestParams,
     signer: &dyn Signer,
+) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
+    start(certificate, params, signer, false)
+}
+
+/// As [`request`], but the frame names the payee's certificate by id (a
+/// [`CompactRequest`](super::compact::CompactRequest), frame `0x09`): for a payer known to
+/// hold that certificate, which answers a hello. The payer that turns out not to hold it
+/// answers `Poll`; send it the full [`request`] then (same parameters).
+pub fn compact_request(
+    certificate: WalletCertificate,
+    params: RequestParams,
+    signer: &dyn Signer,
+) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
+    start(certificate, params, signer, true)
+}
+
+fn start(
+    certificate: WalletCertificate,
+    params: RequestParams,
+    signer: &dyn Signer,
+    compact: bool,
 ) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
     if signer.public_key() != certificate.body().public_key {
         return Err(ProtocolError::Misuse("the request signer is not the certificate's key"));
@@ -93,16 +115,25 @@ pub fn request(
         cert_hints,
         ephemeral_key: ephemeral.as_ref().map(Ephemeral::public_key),
     };
-    let request = PaymentRequest::sign(body, signer)?;
-    let request_bytes = request.to_bytes();
-    let frame = Frame::Request(Box::new(request.clone())).encode();
-    Ok((ExpectPayment { request, request_bytes, ephemeral }, frame))
+    let (request_bytes, frame) = if compact {
+        let signed = CompactRequest::sign(body.compact(), signer)?;
+        (signed.to_bytes(), Frame::CompactRequest(Box::new(signed)).encode())
+    } else {
+        let signed = PaymentRequest::sign(body.clone(), signer)?;
+        (signed.to_bytes(), Frame::Request(Box::new(signed)).encode())
+    };
+    Ok((ExpectPayment { request: body, request_bytes, ephemeral }, frame))
 }
 
 impl ExpectPayment {
-    /// The request this state answers.
-    pub fn request(&self) -> &PaymentRequest {
+    /// The request this state answers (in full, whichever form was sent).
+    pub fn request(&self) -> &RequestBody {
         &self.request
+    }
+
+    /// The signed request as sent (the bytes the session key is bound to).
+    pub fn request_bytes(&self) -> &[u8] {
+        &self.request_bytes
     }
 
     /// Takes the payer's frame: decrypts it if the session is encrypted and decodes the payment.

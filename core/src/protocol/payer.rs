@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, RequestBody, payment_hash};
+use super::messages::{CERT_HINT_LEN, Frame, Payment, Receipt, RequestBody, payment_hash};
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{PaymentRejection, ProtocolError};
 use crate::crypto::Signer;
@@ -65,37 +65,92 @@ impl ExpectRequest {
     /// time, expiry and the payee's room) is [`RequestAccepted::check_payable`], which
     /// [`RequestAccepted::pay`] runs before it signs anything.
     pub fn handle_frame(self, frame: &[u8], checks: &PayerChecks<'_>) -> Result<RequestAccepted, ProtocolError> {
-        let request = match Frame::decode(frame)? {
-            Frame::Request(r) => *r,
+        match self.handle_any_frame(frame, checks, &|_| None)? {
+            RequestFrame::Accepted(accepted) => Ok(*accepted),
+            RequestFrame::NeedsCertificate { .. } => {
+                Err(ProtocolError::Unexpected { expected: "payment request with the payee's certificate", found: 0x09 })
+            }
+        }
+    }
+
+    /// As [`ExpectRequest::handle_frame`], and also takes a compact request (frame `0x09`,
+    /// the answer to a hello): `known` looks the payee's certificate up by id among those this
+    /// payer keeps, and the certificate found is checked exactly as a carried one is (issuer
+    /// signature, validity at `checks.now`, revocation). A certificate `known` does not have
+    /// is [`RequestFrame::NeedsCertificate`]: answer `Poll` and the payee sends the full request.
+    pub fn handle_any_frame(
+        self,
+        frame: &[u8],
+        checks: &PayerChecks<'_>,
+        known: &dyn Fn(&[u8; 32]) -> Option<WalletCertificate>,
+    ) -> Result<RequestFrame, ProtocolError> {
+        let (body, request_bytes) = match Frame::decode(frame)? {
+            Frame::Request(request) => {
+                let body = request.body().clone();
+                check_payee(&body, checks)?;
+                request
+                    .verify_with(&body.payee_certificate.body().public_key)
+                    .map_err(|_| PaymentRejection::RequestSignature)?;
+                (body, request.to_bytes())
+            }
+            Frame::CompactRequest(compact) => {
+                let id = compact.body().certificate_id;
+                let Some(body) = known(&id).and_then(|cert| RequestBody::expand(compact.body(), cert)) else {
+                    return Ok(RequestFrame::NeedsCertificate { certificate_id: id });
+                };
+                check_payee(&body, checks)?;
+                compact
+                    .verify_with(&body.payee_certificate.body().public_key)
+                    .map_err(|_| PaymentRejection::RequestSignature)?;
+                (body, compact.to_bytes())
+            }
             Frame::Error { code, message } => {
                 return Err(ProtocolError::Peer { reason: Reason::from_name(&code), message });
             }
             other => return Err(ProtocolError::Unexpected { expected: "payment request", found: other.type_byte() }),
         };
-        let body = request.body();
-        let cert = &body.payee_certificate;
-        cert.verify_issuer(checks.trust).map_err(PaymentRejection::Certificate)?;
-        cert.check_valid_at(checks.now).map_err(PaymentRejection::Certificate)?;
-        let payee = cert.wallet_id();
-        if checks.revocations.is_revoked(&payee) {
-            return Err(PaymentRejection::Certificate(crate::token::Rejection::Revoked { wallet: payee }).into());
-        }
-        request.verify_with(&cert.body().public_key).map_err(|_| PaymentRejection::RequestSignature)?;
         if body.currency != checks.currency {
             return Err(PaymentRejection::Currency.into());
         }
         if body.amount == 0 {
             return Err(PaymentRejection::AmountMismatch { requested: 0, paid: 0 }.into());
         }
-        let request_bytes = request.to_bytes();
-        Ok(RequestAccepted { request, request_bytes, max_clock_skew: checks.max_clock_skew })
+        Ok(RequestFrame::Accepted(Box::new(RequestAccepted {
+            request: body,
+            request_bytes,
+            max_clock_skew: checks.max_clock_skew,
+        })))
     }
+}
+
+/// The payee's certificate: issued by a trusted key, valid now, not revoked.
+fn check_payee(body: &RequestBody, checks: &PayerChecks<'_>) -> Result<(), ProtocolError> {
+    let cert = &body.payee_certificate;
+    cert.verify_issuer(checks.trust).map_err(PaymentRejection::Certificate)?;
+    cert.check_valid_at(checks.now).map_err(PaymentRejection::Certificate)?;
+    let payee = cert.wallet_id();
+    if checks.revocations.is_revoked(&payee) {
+        return Err(PaymentRejection::Certificate(crate::token::Rejection::Revoked { wallet: payee }).into());
+    }
+    Ok(())
+}
+
+/// What a payer made of a request frame.
+#[derive(Debug)]
+pub enum RequestFrame {
+    /// A checked request.
+    Accepted(Box<RequestAccepted>),
+    /// A compact request naming a certificate this payer does not hold: answer `Poll`.
+    NeedsCertificate {
+        /// The id the request named.
+        certificate_id: [u8; 32],
+    },
 }
 
 /// A checked request: the wallet decides to pay it (or to resend a pending payment).
 #[derive(Debug)]
 pub struct RequestAccepted {
-    request: PaymentRequest,
+    request: RequestBody,
     request_bytes: Vec<u8>,
     max_clock_skew: u64,
 }
@@ -138,12 +193,12 @@ pub struct PendingPayment {
 impl RequestAccepted {
     /// The request (verified: signed by the payee).
     pub fn request(&self) -> &RequestBody {
-        self.request.body()
+        &self.request
     }
 
     /// The payee's wallet id.
     pub fn payee(&self) -> WalletId {
-        self.request.body().payee()
+        self.request.payee()
     }
 
     /// Whether a *new* payment may answer this request at the payer's time `now`: what the
@@ -153,7 +208,7 @@ impl RequestAccepted {
     /// payer's clock is behind the payee's: its links would be "not yet valid" there, or its
     /// certificate checked at a time it does not cover); the payee cannot hold the amount.
     pub fn check_payable(&self, now: u64) -> Result<(), PaymentRejection> {
-        let body = self.request.body();
+        let body = &self.request;
         if now > body.expires_at {
             return Err(PaymentRejection::RequestExpired { expires_at: body.expires_at, now });
         }
@@ -179,7 +234,7 @@ impl RequestAccepted {
     ) -> Result<PaymentPrepared, ProtocolError> {
         self.check_payable(now)?;
         let me = crate::token::wallet_id(&signer.public_key());
-        let request = self.request.body();
+        let request = &self.request;
         let payee = request.payee();
         let nonce = request.nonce;
         let mut counter = first_counter;
@@ -252,7 +307,7 @@ impl RequestAccepted {
         pending: PendingPayment,
         session_seed: Option<[u8; 32]>,
     ) -> Result<PaymentPrepared, ProtocolError> {
-        let body = self.request.body();
+        let body = &self.request;
         if pending.payee != body.payee() {
             return Err(ProtocolError::Misuse("pending payment is for another payee"));
         }
@@ -267,7 +322,7 @@ impl RequestAccepted {
         pending: PendingPayment,
         session_seed: Option<[u8; 32]>,
     ) -> Result<PaymentPrepared, ProtocolError> {
-        let (frame, session) = match (self.request.body().ephemeral_key, session_seed) {
+        let (frame, session) = match (self.request.ephemeral_key, session_seed) {
             (None, _) => (Frame::Payment(pending.payment_bytes.clone()).encode(), None),
             (Some(peer), Some(seed)) => {
                 let eph =
@@ -280,7 +335,7 @@ impl RequestAccepted {
                 return Err(ProtocolError::Misuse("payee asked for encryption: a session seed is needed"));
             }
         };
-        let payee_certificate = self.request.body().payee_certificate.clone();
+        let payee_certificate = self.request.payee_certificate.clone();
         Ok(PaymentPrepared { pending, frame, session, payee_certificate })
     }
 }

@@ -42,6 +42,7 @@ mod flows;
 mod log;
 mod outbox;
 mod payments;
+mod peer_holds;
 mod schema;
 #[cfg(feature = "test-support")]
 pub mod testing;

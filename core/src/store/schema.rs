@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 6;
+pub const CURRENT_VERSION: u32 = 7;
 
 /// `PRAGMA application_id` of a wallet database ("OCW1"), so a foreign SQLite file is refused.
 pub const APPLICATION_ID: i32 = 0x4F43_5731;
@@ -254,6 +254,17 @@ ALTER TABLE state ADD COLUMN deposited INTEGER NOT NULL DEFAULT 0 CHECK (deposit
 ALTER TABLE state ADD COLUMN refreshed INTEGER NOT NULL DEFAULT 0 CHECK (refreshed >= 0);
 "#;
 
+/// Version 6 → 7: which peers hold which of this wallet's own certificates (by certificate id),
+/// so a payee answers a hello from such a peer with a compact request (protocol::compact).
+/// Nothing to carry over: before version 7 no wallet knew, and every peer pays one full tap.
+const PEER_HOLDS_V7: &str = r#"CREATE TABLE peer_holds (
+    peer BLOB NOT NULL,
+    certificate_id BLOB NOT NULL,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (peer, certificate_id)
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// The latest schema: version 1 with the peer and spends tables' `CREATE` statements replaced in
 /// place (not by running the migrations), so the migration test compares two independent routes.
 pub(crate) fn create_latest() -> String {
@@ -271,6 +282,7 @@ pub(crate) fn create_latest() -> String {
     latest.push_str(FLOWS_V6);
     latest.push_str(NOTES_V6);
     latest.push_str(STATE_V6);
+    latest.push_str(PEER_HOLDS_V7);
     latest
 }
 
@@ -359,6 +371,7 @@ fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
         3 => conn.execute_batch(UPGRADE_V3_TO_V4)?,
         4 => upgrade_v4_to_v5(conn)?,
         5 => upgrade_v5_to_v6(conn)?,
+        6 => conn.execute_batch(PEER_HOLDS_V7)?,
         other => return Err(StoreError::Corrupt { detail: format!("no migration from schema version {other}") }),
     }
     Ok(())

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //!  reader payer : SELECT, Poll → Request,    Payment → Receipt          (done)
+//!                (Hello → Request or CompactRequest when the card advertises FEATURE_HELLO;
+//!                 a payer lacking the certificate a CompactRequest names answers Poll: +1 exchange)
 //!  reader payee : SELECT, Request → Payment, Receipt → Ack              (done)
 //!  card   payee : answers Poll with Request, Payment with Receipt
 //!  card   payer : answers Request with Payment, Receipt with Ack
@@ -14,6 +16,7 @@ use crate::nfc::{
     CardConfig, CardSession, Deactivation, FrameError, FrameHandler, ReaderConfig, ReaderEvent, ReaderSession,
 };
 use crate::protocol::Frame;
+use crate::protocol::compact::FEATURE_HELLO;
 
 use super::{Clock, PayeeSession, PayerSession, WalletError};
 
@@ -27,8 +30,10 @@ pub enum Party {
 }
 
 impl Party {
-    fn first_frame(&self) -> Vec<u8> {
+    /// The first frame after SELECT; `card_features` are the features the card advertised.
+    fn first_frame(&self, card_features: u8) -> Vec<u8> {
         match self {
+            Party::Payer(p) if card_features & FEATURE_HELLO != 0 => p.hello_frame(),
             Party::Payer(p) => p.first_frame(),
             Party::Payee(p) => p.request_frame().to_vec(),
         }
@@ -64,8 +69,14 @@ impl std::fmt::Debug for CardHandler {
 }
 
 impl CardHandler {
-    /// A card session for `party` with NFC limits `config`.
+    /// A card session for `party` with NFC limits `config`. A payee's card advertises that it
+    /// answers a hello ([`FEATURE_HELLO`] in the SELECT answer), so a payer that knows it skips
+    /// the certificates they both hold.
     pub fn session(party: Party, clock: Arc<dyn Clock>, config: CardConfig) -> CardSession<CardHandler> {
+        let mut config = config;
+        if matches!(party, Party::Payee(_)) {
+            config.features |= FEATURE_HELLO;
+        }
         CardSession::new(config, CardHandler { party, clock, last_error: None, finished: false })
     }
 
@@ -188,7 +199,9 @@ impl ReaderDriver {
         }
         match event? {
             ReaderEvent::Transmit(apdu) => Ok(ReaderStep::Transmit(apdu)),
-            ReaderEvent::Selected(_) => Ok(ReaderStep::Transmit(self.reader.send_frame(&self.party.first_frame())?)),
+            ReaderEvent::Selected(caps) => {
+                Ok(ReaderStep::Transmit(self.reader.send_frame(&self.party.first_frame(caps.features))?))
+            }
             ReaderEvent::Frame(frame) => match self.party.handle(&frame, now) {
                 Ok(Some(next)) => Ok(ReaderStep::Transmit(self.reader.send_frame(&next)?)),
                 Ok(None) => {

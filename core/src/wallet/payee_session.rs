@@ -1,5 +1,6 @@
 //! Receiving a payment: one [`PayeeSession`] per request, driven by frames from any channel.
 
+use crate::protocol::compact::Hello;
 use crate::protocol::payee::{self, ExpectPayment, PayeeChecks, RequestParams};
 use crate::protocol::{Frame, Receipt};
 use crate::store::{IncomingPayment, Received};
@@ -45,6 +46,21 @@ pub struct PayeeSession {
     amount: u64,
     nonce: [u8; 16],
     received: Option<[u8; 32]>,
+    /// What the request was made of, to present it again in another form (answering a hello,
+    /// or a poll after a compact request).
+    params: RequestParams,
+    opening: Opening,
+    /// The payer a hello identified, if the last request answered one.
+    hello: Option<Introduced>,
+}
+
+/// What a hello told this payee.
+#[derive(Debug, Clone, Copy)]
+struct Introduced {
+    /// The payer it named, if this payee holds that certificate.
+    payer: Option<crate::token::WalletId>,
+    /// The last request sent named this payee's certificate by id.
+    compact: bool,
 }
 
 impl PayeeSession {
@@ -59,7 +75,7 @@ impl PayeeSession {
         if amount == 0 {
             return Err(WalletError::Misuse { detail: "a payment request needs a positive amount".into() });
         }
-        let (state, request_frame, nonce) = {
+        let (state, request_frame, nonce, params) = {
             let mut inner = wallet.lock();
             inner.ensure_sound()?;
             let cert = inner.certificate()?;
@@ -94,14 +110,74 @@ impl PayeeSession {
                 known_certificates,
                 session_seed,
             };
-            let started = payee::request(cert, params, inner.signer.as_ref())?;
+            let started = payee::request(cert, params.clone(), inner.signer.as_ref())?;
             // Presented again, a request keeps its record (and stays closed if it was paid).
             if !matches!(opening, Opening::Again { .. }) {
                 inner.open_request(nonce, amount, created, now);
             }
-            (started.0, started.1, nonce)
+            (started.0, started.1, nonce, params)
         };
-        Ok(Self { wallet, state: Some(state), request_frame, amount, nonce, received: None })
+        Ok(Self {
+            wallet,
+            state: Some(state),
+            request_frame,
+            amount,
+            nonce,
+            received: None,
+            params,
+            opening,
+            hello: None,
+        })
+    }
+
+    /// Answers a payer's hello. A live request (not a saved one, which must stay byte for
+    /// byte) is presented again: by certificate id if the payer the hello names is known to
+    /// hold this payee's certificate, else in full with hints for that payer's certificates
+    /// only. A hello naming no certificate this payee holds gets the request as it is.
+    fn answer_hello(&mut self, hello: &Hello) -> Result<Vec<u8>, WalletError> {
+        if !matches!(self.opening, Opening::Live | Opening::Again { .. }) || self.state.is_none() {
+            return Ok(self.request_frame.clone());
+        }
+        let wallet = self.wallet.clone();
+        let inner = wallet.lock();
+        let payer = inner.certs.iter().find(|c| hello.names(c.digest())).map(|c| c.wallet_id());
+        let Some(payer) = payer else {
+            self.hello = Some(Introduced { payer: None, compact: false });
+            return Ok(self.request_frame.clone());
+        };
+        let cert = inner.certificate()?;
+        // Hints: the certificates of that payer (and this payee's own, for chains through it).
+        let mut hints: Vec<[u8; 32]> = inner.certs.history(&payer).iter().rev().map(|c| *c.digest()).collect();
+        hints.extend(inner.certs.history(&wallet.id).iter().rev().map(|c| *c.digest()));
+        hints.truncate(MAX_HINTS);
+        let params = RequestParams { known_certificates: hints, ..self.params.clone() };
+        let compact = inner.store.peer_holds(&payer, cert.digest())?;
+        let (state, frame) = if compact {
+            payee::compact_request(cert, params, inner.signer.as_ref())?
+        } else {
+            payee::request(cert, params, inner.signer.as_ref())?
+        };
+        self.state = Some(state);
+        self.request_frame = frame.clone();
+        self.hello = Some(Introduced { payer: Some(payer), compact });
+        Ok(frame)
+    }
+
+    /// Answers a poll: the request frame, in full. After a compact request, the payer has shown
+    /// it lacks this payee's certificate: forget that it held it, and present the full request.
+    fn answer_poll(&mut self) -> Result<Vec<u8>, WalletError> {
+        let Some(Introduced { payer: Some(payer), compact: true }) = self.hello else {
+            return Ok(self.request_frame.clone());
+        };
+        let wallet = self.wallet.clone();
+        let mut inner = wallet.lock();
+        let cert = inner.certificate()?;
+        inner.store.forget_peer_holds(&payer, cert.digest())?;
+        let (state, frame) = payee::request(cert, self.params.clone(), inner.signer.as_ref())?;
+        self.state = Some(state);
+        self.request_frame = frame.clone();
+        self.hello = Some(Introduced { payer: Some(payer), compact: false });
+        Ok(frame)
     }
 
     /// The nonce of this session's request: [`Wallet::request_again`] presents it again.
@@ -129,7 +205,8 @@ impl PayeeSession {
     /// Takes a frame from the payer; returns the frame to send back, or `None` when finished.
     pub fn handle_frame(&mut self, frame: &[u8], now: u64) -> Result<Option<Vec<u8>>, WalletError> {
         match Frame::decode(frame) {
-            Ok(Frame::Poll) => return Ok(Some(self.request_frame.clone())),
+            Ok(Frame::Poll) => return Ok(Some(self.answer_poll()?)),
+            Ok(Frame::Hello(hello)) => return Ok(Some(self.answer_hello(&hello)?)),
             Ok(Frame::Ack) => return Ok(None),
             Ok(Frame::Error { code, message }) => {
                 let reason = crate::reason::Reason::from_name(&code);
@@ -197,6 +274,10 @@ impl PayeeSession {
                     inner.store.remember_peer(peer, now)?;
                     let trust = inner.trust.clone();
                     let _ = inner.certs.insert(peer.clone(), &trust);
+                }
+                // A payer that said hello keeps the certificate of the request it paid.
+                if self.hello.is_some() && !inner.store.peer_holds(&accepted.payer, cert.digest())? {
+                    inner.store.record_peer_holds(&accepted.payer, cert.digest(), now)?;
                 }
                 inner.push_event(WalletEvent::PaymentReceived {
                     payer: accepted.payer,

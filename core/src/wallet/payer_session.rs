@@ -1,6 +1,9 @@
 //! Paying: one [`PayerSession`] per tap, driven by frames from any channel.
 
-use crate::protocol::payer::{ExpectReceipt, ExpectRequest, Funds, PayerChecks, PendingPayment, RequestAccepted};
+use crate::protocol::compact::Hello;
+use crate::protocol::payer::{
+    ExpectReceipt, ExpectRequest, Funds, PayerChecks, PendingPayment, RequestAccepted, RequestFrame,
+};
 use crate::protocol::{Frame, PaymentRejection, payment_hash};
 use crate::store::{CoinSelection, PendingSpend, SpendState, StoreError, StoredSpend};
 use crate::token::{WalletCertificate, WalletId};
@@ -57,6 +60,19 @@ impl PayerSession {
         Frame::Poll.encode()
     }
 
+    /// The frame a payer sends first to a card that advertised
+    /// [`FEATURE_HELLO`](crate::protocol::compact::FEATURE_HELLO): a hello naming this wallet's
+    /// certificate under a fresh salt, so a payee that met it skips both certificates. A wallet
+    /// without a certificate polls (and is refused when it pays, as ever).
+    pub fn hello_frame(&self) -> Vec<u8> {
+        let mut inner = self.wallet.lock();
+        let Ok(cert) = inner.certificate() else {
+            return Frame::Poll.encode();
+        };
+        let salt = inner.random::<{ crate::protocol::compact::HELLO_LEN }>();
+        Frame::Hello(Hello::new(salt, cert.digest())).encode()
+    }
+
     /// The payment's hash, once committed.
     pub fn payment(&self) -> Option<[u8; 32]> {
         self.paid
@@ -79,11 +95,19 @@ impl PayerSession {
     /// Takes a frame from the payee; returns the frame to send back, or `None` when finished.
     pub fn handle_frame(&mut self, frame: &[u8], now: u64) -> Result<Option<Vec<u8>>, WalletError> {
         match std::mem::replace(&mut self.state, State::Done) {
-            State::ExpectRequest => {
-                let (state, frame) = self.pay(frame, now)?;
-                self.state = State::ExpectReceipt(Box::new(state));
-                Ok(Some(frame))
-            }
+            State::ExpectRequest => match self.pay(frame, now)? {
+                Paid::Sent(state, frame) => {
+                    self.state = State::ExpectReceipt(state);
+                    Ok(Some(frame))
+                }
+                Paid::NeedsCertificate => {
+                    // A compact request for a certificate this wallet no longer keeps: ask
+                    // for the full request (nothing was committed).
+                    tracing::info!(target: "offline_cash::wallet", "compact request for an unknown certificate: polling for the full one");
+                    self.state = State::ExpectRequest;
+                    Ok(Some(Frame::Poll.encode()))
+                }
+            },
             State::ExpectReceipt(state) => {
                 let pending = state.pending().clone();
                 let verified = match state.handle_frame(frame) {
@@ -96,6 +120,12 @@ impl PayerSession {
                 let mut inner = self.wallet.lock();
                 let _ = inner.store.complete_spend(&verified.hash, &verified.receipt.to_bytes(), now)?;
                 self.complete = true;
+                // The payee keeps the certificate this payment carried or it said it holds: it
+                // can now be sent by id to that payee (when it pays this wallet after a hello).
+                let own = inner.certificate()?;
+                if !inner.store.peer_holds(&pending.payee, own.digest())? {
+                    inner.store.record_peer_holds(&pending.payee, own.digest(), now)?;
+                }
                 tracing::info!(target: "offline_cash::wallet", amount = pending.amount, "payment completed: receipt verified");
                 inner.push_event(WalletEvent::PaymentCompleted {
                     payee: pending.payee,
@@ -108,7 +138,7 @@ impl PayerSession {
         }
     }
 
-    fn pay(&mut self, frame: &[u8], now: u64) -> Result<(ExpectReceipt, Vec<u8>), WalletError> {
+    fn pay(&mut self, frame: &[u8], now: u64) -> Result<Paid, WalletError> {
         let wallet = self.wallet.clone();
         let mut inner = wallet.lock();
         inner.ensure_sound()?;
@@ -125,7 +155,11 @@ impl PayerSession {
             now,
             max_clock_skew: inner.config.max_clock_skew,
         };
-        let accepted = ExpectRequest::new().handle_frame(frame, &checks)?;
+        let known = |id: &[u8; 32]| inner.certs.iter().find(|c| c.digest() == id).cloned();
+        let accepted = match ExpectRequest::new().handle_any_frame(frame, &checks, &known)? {
+            RequestFrame::Accepted(accepted) => *accepted,
+            RequestFrame::NeedsCertificate { .. } => return Ok(Paid::NeedsCertificate),
+        };
         if let Some(approved) = self.approved {
             let asked = accepted.request().amount;
             if asked > approved {
@@ -134,6 +168,7 @@ impl PayerSession {
         }
         let seed = Some(inner.session_seed());
         let payee = accepted.payee();
+        let payee_certificate = accepted.request().payee_certificate.clone();
         let nonce = accepted.request().nonce;
         let (prepared, durable) = match answering(&inner, &payee, &nonce)? {
             Answer::Resend(stored) => {
@@ -192,8 +227,25 @@ impl PayerSession {
         debug_assert_eq!(p.hash, payment_hash(&p.payment_bytes));
         inner.push_event(WalletEvent::PaymentSent { payee: p.payee, amount: p.amount, payment_hash: p.hash });
         self.paid = Some(p.hash);
-        Ok(prepared.committed(durable)?)
+        // Keep the payee's certificate (verified above), so its next request can name it by id.
+        // (A write only the first time: a commit costs an fsync.)
+        if !inner.certs.iter().any(|c| c.digest() == payee_certificate.digest()) {
+            let trust = inner.trust.clone();
+            if inner.certs.insert(payee_certificate.clone(), &trust).is_ok() {
+                inner.store.remember_peer(&payee_certificate, now)?;
+            }
+        }
+        let (state, frame) = prepared.committed(durable)?;
+        Ok(Paid::Sent(Box::new(state), frame))
     }
+}
+
+/// What answering a request frame led to.
+enum Paid {
+    /// The payment frame, after its pending spend was committed.
+    Sent(Box<ExpectReceipt>, Vec<u8>),
+    /// A compact request naming a certificate this wallet does not hold.
+    NeedsCertificate,
 }
 
 /// How a verified request is answered, from what the store remembers.

@@ -1,0 +1,298 @@
+//! Warm taps: a reader payer and a card payee that met before send neither certificate (hello,
+//! compact request), a cached certificate is re-checked at the tap's instant, old and new
+//! peers still pay each other, and a payer that lost its cache still pays.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::sync::Arc;
+
+use offline_cash_core::crypto::Suite;
+use offline_cash_core::nfc::{CardConfig, CardSession, FrameError, FrameHandler, ReaderConfig};
+use offline_cash_core::protocol::{Frame, PaymentRejection};
+use offline_cash_core::store::{KeyLocation, Store};
+use offline_cash_core::testkit::{T0, TestIssuer};
+use offline_cash_core::token::{Rejection, WalletCertificate};
+use offline_cash_core::wallet::testing::{fund, provisioned};
+use offline_cash_core::wallet::{
+    CardHandler, FixedClock, Party, PayeeSession, ReaderDriver, ReaderStep, SeededEntropy, Wallet, WalletConfig,
+    WalletError,
+};
+
+const AMOUNT: u64 = 100;
+
+/// What crossed a fake transceiver during one tap (payee is the card, payer the reader,
+/// extended APDUs so that a frame travels in one piece).
+struct Recorded {
+    /// Every command and response APDU, in order.
+    apdus: Vec<Vec<u8>>,
+    /// The payer's outcome.
+    result: Result<(), WalletError>,
+}
+
+impl Recorded {
+    fn bytes(&self) -> usize {
+        self.apdus.iter().map(Vec::len).sum()
+    }
+
+    fn carries(&self, needle: &[u8]) -> bool {
+        self.apdus.iter().any(|a| a.windows(needle.len()).any(|w| w == needle))
+    }
+
+    /// The frame types the reader sent (first byte of each EXCHANGE's data, CLA 80, INS 10).
+    fn reader_frame_types(&self) -> Vec<u8> {
+        self.apdus.iter().step_by(2).filter(|a| a.len() > 7 && a[0] == 0x80 && a[1] == 0x10).map(|a| a[7]).collect()
+    }
+
+    /// The frame types the card answered with (first byte of each response with data).
+    fn card_frame_types(&self) -> Vec<u8> {
+        self.apdus.iter().skip(1).step_by(2).skip(1).filter(|r| r.len() > 2).map(|r| r[0]).collect()
+    }
+}
+
+fn card_tap(payer: &Wallet, request: PayeeSession, now: u64) -> Recorded {
+    let clock = Arc::new(FixedClock(now));
+    let card = CardHandler::session(Party::Payee(Box::new(request)), clock, CardConfig::extended());
+    drive(payer, card, now)
+}
+
+fn drive<H: FrameHandler>(payer: &Wallet, mut card: CardSession<H>, now: u64) -> Recorded {
+    let mut driver = ReaderDriver::new(Party::Payer(payer.pay()), ReaderConfig::extended()).unwrap();
+    let mut apdu = driver.start();
+    let mut apdus = Vec::new();
+    let result = loop {
+        let response = card.process_apdu(&apdu);
+        apdus.push(apdu.clone());
+        apdus.push(response.clone());
+        match driver.handle_response(&response, now) {
+            Ok(ReaderStep::Transmit(next)) => apdu = next,
+            Ok(ReaderStep::Done) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    Recorded { apdus, result }
+}
+
+fn tap(payer: &Wallet, payee: &Wallet, now: u64) -> Recorded {
+    card_tap(payer, payee.request_payment(AMOUNT, now).unwrap(), now)
+}
+
+fn cert(w: &Wallet) -> WalletCertificate {
+    w.with_store(|s| s.certificate()).unwrap().unwrap()
+}
+
+/// Two wallets of `suite`; the payer holds three notes of [`AMOUNT`].
+fn pair(suite: Suite) -> (TestIssuer, Wallet, Wallet) {
+    let issuer = TestIssuer::new(suite).unwrap();
+    let payer = provisioned(&issuer, suite, 1).unwrap();
+    let payee = provisioned(&issuer, suite, 2).unwrap();
+    fund(&issuer, &payer, &[AMOUNT; 3], T0).unwrap();
+    (issuer, payer, payee)
+}
+
+const COMPACT_REQUEST: u8 = 0x09;
+const REQUEST: u8 = 0x01;
+const HELLO: u8 = 0x08;
+const POLL: u8 = 0x00;
+
+#[test]
+fn a_warm_tap_sends_no_certificate() {
+    for suite in [Suite::EcdsaP256, Suite::MlDsa44] {
+        let (_, payer, payee) = pair(suite);
+        let (payer_cert, payee_cert) = (cert(&payer).to_bytes(), cert(&payee).to_bytes());
+        let cold = tap(&payer, &payee, T0);
+        cold.result.as_ref().unwrap();
+        assert!(cold.carries(&payee_cert), "{suite:?}: a cold request carries the payee's certificate");
+        assert_eq!(cold.card_frame_types()[0], REQUEST);
+        let warm = tap(&payer, &payee, T0 + 60);
+        warm.result.as_ref().unwrap();
+        assert_eq!(warm.reader_frame_types()[0], HELLO, "{suite:?}");
+        assert_eq!(warm.card_frame_types()[0], COMPACT_REQUEST, "{suite:?}");
+        assert!(!warm.carries(&payee_cert), "{suite:?}: the payee's certificate crossed again");
+        // The payment is sealed, so its certificate is counted rather than searched for: the
+        // warm tap is smaller by both certificates, less the hello, the id and one more hint.
+        assert!(
+            warm.bytes() + payer_cert.len() + payee_cert.len() <= cold.bytes() + 80,
+            "{suite:?}: warm {} B, cold {} B, certificates {} + {} B",
+            warm.bytes(),
+            cold.bytes(),
+            payer_cert.len(),
+            payee_cert.len()
+        );
+        assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT);
+    }
+}
+
+#[test]
+fn the_other_direction_is_warm_too() {
+    // The payee of the first tap pays back: it holds the other's certificate from the payment,
+    // and the other holds its own from the request.
+    let (_, a, b) = pair(Suite::EcdsaP256);
+    tap(&a, &b, T0).result.unwrap();
+    let back = tap(&b, &a, T0 + 60);
+    back.result.as_ref().unwrap();
+    assert_eq!(back.card_frame_types()[0], COMPACT_REQUEST);
+    assert!(!back.carries(&cert(&a).to_bytes()));
+    assert_eq!(a.balance().unwrap().spendable, 3 * AMOUNT);
+}
+
+#[test]
+fn a_renewed_payee_certificate_is_sent_in_full_and_trusted() {
+    let (issuer, payer, payee) = pair(Suite::EcdsaP256);
+    tap(&payer, &payee, T0).result.unwrap();
+    let renewed = issuer.certify_at(payee.signer().as_ref(), T0 + 10, T0 + 60 * 86_400).unwrap();
+    payee.install_certificate(renewed.clone()).unwrap();
+    let after = tap(&payer, &payee, T0 + 60);
+    after.result.as_ref().unwrap();
+    assert_eq!(after.card_frame_types()[0], REQUEST, "the payer has never seen the renewal");
+    assert!(after.carries(&renewed.to_bytes()));
+    // Seen once, the renewal is sent by id from then on.
+    let next = tap(&payer, &payee, T0 + 120);
+    next.result.as_ref().unwrap();
+    assert_eq!(next.card_frame_types()[0], COMPACT_REQUEST);
+}
+
+#[test]
+fn a_revoked_payee_is_not_trusted_from_the_cache() {
+    let (issuer, payer, payee) = pair(Suite::EcdsaP256);
+    tap(&payer, &payee, T0).result.unwrap();
+    payer.install_revocations(&issuer.revoke(vec![payee.id()]).unwrap()).unwrap();
+    let refused = tap(&payer, &payee, T0 + 60);
+    assert_eq!(refused.card_frame_types()[0], COMPACT_REQUEST);
+    match refused.result {
+        Err(WalletError::Rejected(PaymentRejection::Certificate(Rejection::Revoked { wallet }))) => {
+            assert_eq!(wallet, payee.id());
+        }
+        other => panic!("expected the revoked payee to be refused, got {other:?}"),
+    }
+    assert_eq!(payer.balance().unwrap().spendable, 2 * AMOUNT, "nothing committed");
+}
+
+#[test]
+fn a_cached_certificate_is_checked_at_the_taps_instant() {
+    // The payee's certificate ends a day after T0; the payer's runs 30 days.
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let payer = provisioned(&issuer, Suite::EcdsaP256, 1).unwrap();
+    let payee = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
+    let short = issuer.certify_at(payee.signer().as_ref(), T0 - 86_400, T0 + 86_400).unwrap();
+    payee.install_certificate(short).unwrap();
+    fund(&issuer, &payer, &[AMOUNT; 2], T0).unwrap();
+    tap(&payer, &payee, T0).result.unwrap();
+    // Two days later the payee (its clock set back, or lying) names the certificate by id.
+    let later = T0 + 2 * 86_400;
+    let request = payee.request_payment(AMOUNT, T0 + 60);
+    let refused = card_tap(&payer, request.unwrap(), later);
+    assert_eq!(refused.card_frame_types()[0], COMPACT_REQUEST);
+    assert!(
+        matches!(refused.result, Err(WalletError::Rejected(PaymentRejection::Certificate(Rejection::Expired { .. })))),
+        "{:?}",
+        refused.result
+    );
+}
+
+#[test]
+fn an_old_payer_that_polls_gets_the_full_version_2_request() {
+    let (_, payer, payee) = pair(Suite::EcdsaP256);
+    tap(&payer, &payee, T0).result.unwrap();
+    // An old payer polls (it knows no hello): frames in and out, no NFC.
+    let mut session = payee.request_payment(AMOUNT, T0 + 60).unwrap();
+    let request = session.handle_frame(&Frame::Poll.encode(), T0 + 60).unwrap().unwrap();
+    assert_eq!(request, session.request_frame());
+    match Frame::decode(&request).unwrap() {
+        Frame::Request(r) => assert_eq!(r.body().payee_certificate, cert(&payee)),
+        other => panic!("expected a version-2 request, got {other:?}"),
+    }
+    let mut paying = payer.pay();
+    let payment = paying.handle_frame(&request, T0 + 60).unwrap().unwrap();
+    let receipt = session.handle_frame(&payment, T0 + 60).unwrap().unwrap();
+    assert!(paying.handle_frame(&receipt, T0 + 60).unwrap().is_none());
+    assert!(paying.is_complete());
+}
+
+/// A card of before the hello: it advertises no features and hands frames to the payee.
+struct OldCard {
+    payee: PayeeSession,
+    first: Option<Vec<u8>>,
+}
+
+impl FrameHandler for OldCard {
+    fn handle_frame(&mut self, frame: &[u8]) -> Result<Vec<u8>, FrameError> {
+        self.first.get_or_insert_with(|| frame.to_vec());
+        match self.payee.handle_frame(frame, T0 + 60) {
+            Ok(Some(reply)) => Ok(reply),
+            Ok(None) => Ok(Frame::Ack.encode()),
+            Err(_) => Err(FrameError::Internal),
+        }
+    }
+}
+
+#[test]
+fn a_new_payer_polls_a_card_that_does_not_say_hello() {
+    let (_, payer, payee) = pair(Suite::EcdsaP256);
+    tap(&payer, &payee, T0).result.unwrap();
+    let request = payee.request_payment(AMOUNT, T0 + 60).unwrap();
+    let card = CardSession::new(CardConfig::extended(), OldCard { payee: request, first: None });
+    let recorded = drive(&payer, card, T0 + 60);
+    recorded.result.as_ref().unwrap();
+    assert_eq!(recorded.reader_frame_types()[0], POLL);
+    assert_eq!(recorded.card_frame_types()[0], REQUEST);
+    assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT);
+}
+
+#[test]
+fn a_payer_that_lost_its_cache_still_pays() {
+    let (issuer, payer, payee) = pair(Suite::EcdsaP256);
+    tap(&payer, &payee, T0).result.unwrap();
+    // The same key and certificate restored into an empty store (a new install from a key
+    // backup): it knows no peer, but the payee believes it holds the payee's certificate.
+    let restored = Wallet::from_store(
+        Store::open_in_memory().unwrap(),
+        payer.signer(),
+        KeyLocation::Hardware("test".into()),
+        Box::new(SeededEntropy::new([9; 32])),
+        WalletConfig::default(),
+    )
+    .unwrap();
+    restored.install_issuer_keys(std::slice::from_ref(&issuer.key)).unwrap();
+    restored.install_certificate(cert(&payer)).unwrap();
+    restored.install_policy(&issuer.policy).unwrap();
+    fund(&issuer, &restored, &[AMOUNT], T0).unwrap();
+    let first = tap(&restored, &payee, T0 + 60);
+    first.result.as_ref().unwrap();
+    assert_eq!(first.reader_frame_types(), [HELLO, POLL, 0x03], "hello, then poll for the full request, then pay");
+    assert_eq!(first.card_frame_types()[..2], [COMPACT_REQUEST, REQUEST]);
+    assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT);
+    // It holds the certificate again: the next tap is warm.
+    fund(&issuer, &restored, &[AMOUNT], T0).unwrap();
+    let next = tap(&restored, &payee, T0 + 120);
+    next.result.as_ref().unwrap();
+    assert_eq!(next.card_frame_types()[0], COMPACT_REQUEST);
+    // A new wallet (a new key) is a stranger: a cold tap.
+    let stranger = provisioned(&issuer, Suite::EcdsaP256, 7).unwrap();
+    fund(&issuer, &stranger, &[AMOUNT], T0).unwrap();
+    let cold = tap(&stranger, &payee, T0 + 180);
+    cold.result.as_ref().unwrap();
+    assert_eq!(cold.card_frame_types()[0], REQUEST);
+}
+
+#[test]
+fn the_cache_survives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("oc-warm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let signer: Arc<dyn offline_cash_core::crypto::Signer> =
+        Arc::new(offline_cash_core::crypto::SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    let payee_path = dir.join("payee.db");
+    let _ = std::fs::remove_file(&payee_path);
+    let payer = provisioned(&issuer, Suite::EcdsaP256, 1).unwrap();
+    fund(&issuer, &payer, &[AMOUNT; 2], T0).unwrap();
+    {
+        let payee =
+            offline_cash_core::wallet::testing::provisioned_on_disk(&issuer, signer.clone(), &payee_path, 2).unwrap();
+        tap(&payer, &payee, T0).result.unwrap();
+    }
+    let payee = offline_cash_core::wallet::testing::provisioned_on_disk(&issuer, signer, &payee_path, 3).unwrap();
+    let warm = tap(&payer, &payee, T0 + 60);
+    warm.result.as_ref().unwrap();
+    assert_eq!(warm.card_frame_types()[0], COMPACT_REQUEST);
+    drop(payee);
+    let _ = std::fs::remove_dir_all(&dir);
+}
