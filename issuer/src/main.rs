@@ -78,6 +78,11 @@ struct ServeArgs {
     /// Largest offline balance (minor units).
     #[arg(long, env = "OC_ISSUER_HOLDING_LIMIT", default_value_t = 200_000)]
     holding_limit: u64,
+    /// Limits of one tier, `TIER:PER_PAYMENT:HOLDING:OFFLINE_PAYMENTS` (tiers: software, tee,
+    /// strongbox, secure_enclave); repeat for several tiers. A tier without one has the
+    /// general limits.
+    #[arg(long = "tier-limit", env = "OC_ISSUER_TIER_LIMITS", value_delimiter = ',', value_parser = offline_cash_issuer::tier_policy::parse_tier_limit)]
+    tier_limits: Vec<offline_cash_core::token::TierLimits>,
     /// Signed requests per second and wallet, sustained (0: no rate limit).
     #[arg(long, env = "OC_ISSUER_RATE_PER_SECOND", default_value_t = 2)]
     rate_per_second: u32,
@@ -147,6 +152,7 @@ async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> 
     issuer.currency = args.currency;
     issuer.per_payment_limit = args.per_payment_limit;
     issuer.holding_limit = args.holding_limit;
+    issuer.tier_limits = args.tier_limits;
     issuer.rate_limit = (args.rate_per_second > 0)
         .then_some(offline_cash_issuer::RateLimit { per_second: args.rate_per_second, burst: args.rate_burst });
     let server =
