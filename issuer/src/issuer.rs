@@ -449,6 +449,8 @@ impl Issuer {
             .optional()?;
         let (signer, signing_key) = self.keys.active(now);
         let tier = crate::tier_attestation::tier_to_record(&tx, &caller.wallet.0, tier)?;
+        // The certificate states its tier's limits, so a tier may have more than the general ones.
+        let limits = self.policy.body().limits_for(tier);
         let cert = match existing {
             Some((acc, _)) if acc != caller.account => {
                 return Err(IssuerError::Conflict { what: "wallet registered to another account".into() });
@@ -462,8 +464,8 @@ impl Issuer {
                     not_before: now.saturating_sub(self.config.max_clock_skew).max(signing_key.not_before),
                     not_after: now.saturating_add(self.config.certificate_validity_secs),
                     currency: self.currency,
-                    per_payment_limit: self.config.per_payment_limit,
-                    holding_limit: self.config.holding_limit,
+                    per_payment_limit: limits.per_payment,
+                    holding_limit: limits.holding,
                     issuer_key_id: signing_key.key_id,
                     tier,
                 },

@@ -22,7 +22,7 @@ use offline_cash_issuer::tier_attestation::FakeVerifier;
 const SOFTWARE: TierLimits =
     TierLimits { tier: Tier::Software, per_payment: 5_000, holding: 20_000, max_offline_payments: 10 };
 const STRONGBOX: TierLimits =
-    TierLimits { tier: Tier::StrongBox, per_payment: 40_000, holding: 200_000, max_offline_payments: 1_000 };
+    TierLimits { tier: Tier::StrongBox, per_payment: 80_000, holding: 300_000, max_offline_payments: 1_000 };
 
 fn tiered(config: &mut IssuerConfig) {
     config.attestation = Arc::new(FakeVerifier);
@@ -106,7 +106,12 @@ async fn a_strongbox_wallet_keeps_its_tier_and_limits_across_a_year_of_renewals(
             renewals += u32::from(matches!(report.renewal, Renewal::Renewed { .. }));
         }
         let limits = alice.wallet.limits().unwrap();
-        assert_eq!((limits.tier, limits.per_payment), (Tier::StrongBox, 40_000), "month {month}");
+        // More than the general limits (50 000 and 200 000): the certificate states its tier's.
+        assert_eq!(
+            (limits.tier, limits.per_payment, limits.holding),
+            (Tier::StrongBox, 80_000, 300_000),
+            "month {month}"
+        );
         assert!(limits.certificate_not_after > world.now(), "month {month}: renewed");
         world.set(world.now() + 60);
         // Over the software limit, within StrongBox's: Alice pays, Bob sees her tier and pays back.
@@ -177,7 +182,7 @@ async fn the_default_verifier_refuses_evidence_and_registers_without_it_at_softw
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn new_tier_limits_at_a_restart_reach_the_wallets_at_their_next_sync() {
+async fn new_tier_limits_at_a_restart_reach_the_wallets_at_their_next_sync_and_renewal() {
     let mut world = World::start_configured(tiered).await;
     let alice = world.party("alice", 100_000).await;
     let bob = world.party("bob", 0).await;
@@ -186,16 +191,85 @@ async fn new_tier_limits_at_a_restart_reach_the_wallets_at_their_next_sync() {
     world.try_pay(&alice, &bob, 6_000).payer_error.expect("over the software limit of 5 000");
     let first = world.server().issuer.policy().body().sequence;
 
+    // The operator raises the software per-payment limit and lowers its offline count.
     world.configure = Arc::new(|c: &mut IssuerConfig| {
         tiered(c);
-        c.tier_limits = vec![TierLimits { per_payment: 8_000, ..SOFTWARE }, STRONGBOX];
+        c.tier_limits = vec![TierLimits { per_payment: 8_000, max_offline_payments: 1, ..SOFTWARE }, STRONGBOX];
     });
     world.restart_with(|_, _| ()).await;
     assert!(world.server().issuer.policy().body().sequence > first);
+    // At the next sync the lowered limit applies at once; the raised one is still capped by the
+    // certificate, which stated the old one.
     for party in [&alice, &bob] {
         world.sync_clean(party).await;
+        let limits = party.wallet.limits().unwrap();
+        assert_eq!((limits.per_payment, limits.max_offline_payments), (5_000, 1), "{}", party.name);
+    }
+    world.pay(&alice, &bob, 1_000);
+    assert!(world.try_pay(&alice, &bob, 1_000).payer_error.is_some(), "one offline payment between syncs");
+    // The renewal (day 25 of 30) states the new limit.
+    world.set(T0 + 25 * DAY);
+    for party in [&alice, &bob] {
+        let report = world.sync_clean(party).await;
+        assert!(matches!(report.renewal, Renewal::Renewed { .. }), "{}: {report:?}", party.name);
         assert_eq!(party.wallet.limits().unwrap().per_payment, 8_000, "{}", party.name);
     }
+    world.set(T0 + 25 * DAY + 60);
     world.pay(&alice, &bob, 6_000);
+    world.stop().await;
+}
+
+/// A raw client registered with `tier` evidence (or none), whose links the test signs itself.
+async fn raw(world: &World, name: &str, balance: u64, tier: Option<Tier>) -> (Arc<SoftwareSigner>, SyncClient) {
+    let credential = world.account(name, balance).await;
+    let signer = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    let client = SyncClient::new(&world.url(), &credential, signer.clone() as Arc<dyn Signer>)
+        .unwrap()
+        .with_clock(world.clock());
+    let attestation = match tier {
+        Some(tier) => {
+            let challenge = challenge(world, &credential).await;
+            let evidence = FakeVerifier::evidence(tier, &challenge, signer.public_key().as_bytes());
+            Some(Attestation { challenge, evidence })
+        }
+        None => None,
+    };
+    client.register_attested(attestation.as_ref()).await.unwrap();
+    (signer, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_double_spend_guarantee_covers_what_the_cheater_tier_let_a_payee_accept() {
+    use offline_cash_core::sync::RecordStatus;
+    use offline_cash_core::token::{Bundle, Chain, LinkBody, Output, SpendLink};
+
+    let world = World::start_configured(tiered).await;
+    let (cheat, cheat_client) = raw(&world, "cheat", 100_000, Some(Tier::StrongBox)).await;
+    let (_, bob) = raw(&world, "bob", 0, None).await;
+    let (_, carol) = raw(&world, "carol", 0, None).await;
+    let cert = cheat_client.register().await.unwrap().certificate;
+    assert_eq!(cert.body().tier, Tier::StrongBox, "a renewal keeps the tier");
+    world.set(T0 + 60);
+    let note = cheat_client.fund([7; 16], &[70_000]).await.unwrap().0.remove(0);
+    let genesis = Chain::genesis(note);
+    // 60 000 to Bob, then the same note's 60 000 to Carol: over the general per-payment limit
+    // (50 000), within StrongBox's (80 000), so both payees could accept it offline.
+    let spend = |to: offline_cash_core::token::WalletId, counter: u64| {
+        let outputs = vec![Output { owner: to, amount: 60_000 }, Output { owner: cert.wallet_id(), amount: 10_000 }];
+        let body =
+            LinkBody { parent: genesis.head, outputs, counter, payee_nonce: [counter as u8; 16], time: world.now() };
+        let link = SpendLink::sign(body, cheat.as_ref()).unwrap();
+        Bundle::from_chains(&[genesis.extended(link, 0)], std::slice::from_ref(&cert), &Default::default()).unwrap()
+    };
+    for (client, counter) in [(&bob, 1u64), (&carol, 2)] {
+        let mut batch = offline_cash_core::sync::SyncBatch::new(0, [0; 32]);
+        batch.deposit.push(spend(client.wallet_id(), counter));
+        let out = client.sync_batch(&batch).await.unwrap();
+        let expected = if counter == 1 { RecordStatus::Accepted } else { RecordStatus::DoubleSpend };
+        assert_eq!(out.results[0].status, expected);
+        assert_eq!(out.results[0].credited, 60_000, "counter {counter}: {out:?}");
+    }
+    let audit = world.server().issuer.audit().unwrap();
+    assert_eq!((audit.double_spends, audit.guaranteed), (1, 60_000), "{audit:?}");
     world.stop().await;
 }
