@@ -200,7 +200,8 @@ pub(super) fn sum_chains(chains: &[Chain]) -> Result<u64, StoreError> {
 pub(crate) fn limits(tx: &Transaction<'_>) -> Result<Limits, StoreError> {
     // Decoded from the installed objects, not from cached columns: the policy's limits depend
     // on the certificate's tier (`Limits::new` is the one rule).
-    let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = tx
+    type Blobs = (Option<Vec<u8>>, Option<Vec<u8>>);
+    let row: Option<Blobs> = tx
         .prepare_cached("SELECT certificate, policy FROM wallet WHERE id = 1")?
         .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
