@@ -134,6 +134,8 @@ pub enum Reason {
     LimitOfflinePayments = 50,
     CertificateExpired = 51,
     CertificateNotYetValid = 52,
+    AttestationRefused = 53,
+    AttestationChallenge = 54,
     BadSignature = 64,
     StaleTimestamp = 65,
     ReplayedNonce = 66,

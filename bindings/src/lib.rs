@@ -39,6 +39,7 @@ mod logging;
 mod session;
 mod signer;
 mod suite;
+mod tier;
 mod wallet;
 
 pub use account::{LostWallet, report_lost};
@@ -51,6 +52,7 @@ pub use session::{
 };
 pub use signer::{Signer, SignerReport, check_signer};
 pub use suite::Suite;
+pub use tier::{AttestationChallenge, AttestationEvidence, Tier, attestation_challenge};
 pub use wallet::{
     Balance, HistoryCursor, HistoryEntry, HistoryKind, HistoryPage, PendingPayment, SyncReport, Wallet, WalletConfig,
     WalletEvent, WalletListener,

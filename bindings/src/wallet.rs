@@ -205,8 +205,9 @@ pub struct SyncReport {
 /// Something that happened, for the app's UI.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum WalletEvent {
-    /// Value arrived and is committed.
-    Received { payer: String, amount: u64, payment_hash: String },
+    /// Value arrived and is committed; `payer_tier` is where the payer's key lives, as the
+    /// issuer verified it (the app may show it).
+    Received { payer: String, payer_tier: crate::Tier, amount: u64, payment_hash: String },
     /// A payment was committed as pending and handed to the link.
     Sent { payee: String, amount: u64, payment_hash: String },
     /// The payee's receipt arrived: the payment is complete.
@@ -272,9 +273,12 @@ impl Shared {
 
 fn convert_event(event: cw::WalletEvent) -> Option<WalletEvent> {
     Some(match event {
-        cw::WalletEvent::PaymentReceived { payer, amount, payment_hash } => {
-            WalletEvent::Received { payer: payer.to_hex(), amount, payment_hash: hex(&payment_hash) }
-        }
+        cw::WalletEvent::PaymentReceived { payer, payer_tier, amount, payment_hash } => WalletEvent::Received {
+            payer: payer.to_hex(),
+            payer_tier: payer_tier.into(),
+            amount,
+            payment_hash: hex(&payment_hash),
+        },
         cw::WalletEvent::PaymentSent { payee, amount, payment_hash } => {
             WalletEvent::Sent { payee: payee.to_hex(), amount, payment_hash: hex(&payment_hash) }
         }
@@ -389,6 +393,11 @@ impl Wallet {
     /// This wallet's id: 64 lower-case hex characters.
     pub fn id(&self) -> String {
         self.shared.wallet.id().to_hex()
+    }
+
+    /// This wallet's tier (its certificate's): whose limits of the policy apply to it.
+    pub fn tier(&self) -> Result<crate::Tier, OfflineCashError> {
+        Ok(self.shared.wallet.limits()?.tier.into())
     }
 
     /// Spendable, pending and total offline value.
@@ -594,6 +603,20 @@ impl Wallet {
     pub async fn register(&self) -> Result<(), OfflineCashError> {
         let client = self.client()?;
         let result = self.shared.wallet.register(client).await;
+        self.after(result)
+    }
+
+    /// As `register`, with key attestation evidence for this wallet's key made with
+    /// `challenge` (from `attestationChallenge`): the certificate carries the tier the issuer
+    /// verified.
+    pub async fn register_attested(
+        &self,
+        challenge: Vec<u8>,
+        evidence: crate::AttestationEvidence,
+    ) -> Result<(), OfflineCashError> {
+        let client = self.client()?;
+        let attestation = offline_cash_core::sync::Attestation { challenge, evidence: evidence.into() };
+        let result = self.shared.wallet.register_attested(client, Some(&attestation)).await;
         self.after(result)
     }
 

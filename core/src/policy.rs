@@ -6,7 +6,9 @@
 //!  WalletCertificate (this wallet)┘          └─► check_holding(balance held, amount received)
 //! ```
 //!
-//! Where the policy and the certificate both set a limit, the smaller one applies. Every
+//! The policy's limits are those of the certificate's tier ([`PolicyBody::limits_for`]: its
+//! entry in the policy's tier table, else the general limits). Where the policy and the
+//! certificate both set a limit, the smaller one applies. Every
 //! refusal is a [`LimitError`] naming the limit and by how much it was exceeded, so the app can
 //! tell the user "over the per-payment limit by €2.50" or "sync before paying again".
 //!
@@ -15,16 +17,18 @@
 //! verify signatures on the policy or certificate (the `token` layer does, before they are
 //! installed) and it does not check revocation (that is part of chain verification).
 
-use crate::token::{CertificateBody, PolicyBody};
+use crate::token::{CertificateBody, PolicyBody, Tier};
 
 /// The limits in force for one wallet: the policy's and its certificate's, combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// The wallet's tier (its certificate's): whose limits of the policy these are.
+    pub tier: Tier,
     /// Largest single offline payment (minor units): min of policy and certificate.
     pub per_payment: u64,
     /// Largest balance held offline (minor units): min of policy and certificate.
     pub holding: u64,
-    /// Most offline payments between two syncs (policy).
+    /// Most offline payments between two syncs (the policy's, for the tier).
     pub max_offline_payments: u32,
     /// Start of the certificate's offline validity window (Unix seconds).
     pub certificate_not_before: u64,
@@ -33,23 +37,27 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The limits set by `policy` and `certificate` together.
+    /// The limits set by `policy` and `certificate` together, for the certificate's tier.
     pub fn new(policy: &PolicyBody, certificate: &CertificateBody) -> Self {
         Self::combine(
-            (policy.per_payment_limit, policy.offline_holding_limit, policy.max_offline_payments),
+            policy,
+            certificate.tier,
             (certificate.per_payment_limit, certificate.holding_limit),
             (certificate.not_before, certificate.not_after),
         )
     }
 
     /// The one place the rule "the smaller of the policy's and the certificate's limit" is
-    /// applied: `policy` = (per payment, holding, offline payments), `certificate` = (per
-    /// payment, holding), `window` = the certificate's (not before, not after).
-    pub fn combine(policy: (u64, u64, u32), certificate: (u64, u64), window: (u64, u64)) -> Self {
+    /// applied: the policy's limits for `tier` (the wallet's, from its certificate),
+    /// `certificate` = (per payment, holding), `window` = the certificate's (not before, not
+    /// after).
+    pub fn combine(policy: &PolicyBody, tier: Tier, certificate: (u64, u64), window: (u64, u64)) -> Self {
+        let p = policy.limits_for(tier);
         Self {
-            per_payment: policy.0.min(certificate.0),
-            holding: policy.1.min(certificate.1),
-            max_offline_payments: policy.2,
+            tier,
+            per_payment: p.per_payment.min(certificate.0),
+            holding: p.holding.min(certificate.1),
+            max_offline_payments: p.max_offline_payments,
             certificate_not_before: window.0,
             certificate_not_after: window.1,
         }
@@ -168,6 +176,7 @@ mod tests {
 
     fn limits() -> Limits {
         Limits {
+            tier: Tier::Software,
             per_payment: 500,
             holding: 2_000,
             max_offline_payments: 3,
@@ -237,5 +246,36 @@ mod tests {
         let l = Limits::new(&policy, wallet.cert.body());
         assert_eq!(l.per_payment, 100);
         assert_eq!(l.holding, wallet.cert.body().holding_limit);
+    }
+
+    #[test]
+    fn the_policy_limits_are_those_of_the_certificate_tier() {
+        use crate::testkit::{Fixture, TestWallet};
+        use crate::token::TierLimits;
+        let fx = Fixture::new(crate::crypto::Suite::EcdsaP256).unwrap();
+        let wallet = TestWallet::new(&fx.issuer, crate::crypto::Suite::EcdsaP256).unwrap();
+        let mut policy = fx.issuer.policy.body().clone();
+        let general = Limits::new(&policy, wallet.cert.body());
+        policy.tier_limits =
+            vec![TierLimits { tier: Tier::Software, per_payment: 700, holding: 900, max_offline_payments: 2 }];
+        let mut cert = wallet.cert.body().clone();
+        let software = Limits::new(&policy, &cert);
+        assert_eq!(
+            (software.tier, software.per_payment, software.holding, software.max_offline_payments),
+            (Tier::Software, 700, 900, 2)
+        );
+        // A tier without an entry has the general limits; the certificate's still cap them.
+        cert.tier = Tier::StrongBox;
+        let strongbox = Limits::new(&policy, &cert);
+        assert_eq!(Limits { tier: Tier::Software, ..strongbox }, general);
+        assert_eq!(strongbox.tier, Tier::StrongBox);
+        policy.tier_limits.push(TierLimits {
+            tier: Tier::StrongBox,
+            per_payment: u64::MAX,
+            holding: 10,
+            max_offline_payments: 9,
+        });
+        let capped = Limits::new(&policy, &cert);
+        assert_eq!((capped.per_payment, capped.holding, capped.max_offline_payments), (cert.per_payment_limit, 10, 9));
     }
 }

@@ -96,6 +96,11 @@ reasons! {
     CertificateExpired = 51, "certificate_expired";
     /// The wallet's certificate is not valid yet (a clock behind).
     CertificateNotYetValid = 52, "certificate_not_yet_valid";
+    // --- Tiers (registration with key attestation).
+    /// Key attestation evidence that the issuer's verifier refused (or cannot check).
+    AttestationRefused = 53, "attestation_refused";
+    /// An attestation challenge that is unknown, expired, used, or of another registration.
+    AttestationChallenge = 54, "attestation_challenge";
     // --- The issuer's answers (HTTP error bodies).
     /// A request signature that does not verify.
     BadSignature = 64, "bad_signature";

@@ -73,6 +73,7 @@ impl TestIssuer {
                 certificate_offline_validity: 30 * 86_400,
                 max_offline_payments: 1_000,
                 refresh: crate::token::RefreshPolicy::default(),
+                tier_limits: Vec::new(),
             },
             &signer,
         )?;
@@ -96,6 +97,17 @@ impl TestIssuer {
         not_before: u64,
         not_after: u64,
     ) -> Result<WalletCertificate, CryptoError> {
+        self.certify_tier(wallet, not_before, not_after, crate::token::Tier::Software)
+    }
+
+    /// Certifies `wallet` at `tier` for the window `not_before..=not_after`.
+    pub fn certify_tier(
+        &self,
+        wallet: &dyn Signer,
+        not_before: u64,
+        not_after: u64,
+        tier: crate::token::Tier,
+    ) -> Result<WalletCertificate, CryptoError> {
         WalletCertificate::sign(
             CertificateBody {
                 public_key: wallet.public_key(),
@@ -106,6 +118,7 @@ impl TestIssuer {
                 per_payment_limit: 50_000,
                 holding_limit: 200_000,
                 issuer_key_id: 1,
+                tier,
             },
             &self.signer,
         )

@@ -34,6 +34,7 @@ fn wallet(issuer: &SoftwareSigner, ikey: &IssuerKey, policy: &Policy, byte: u8) 
             per_payment_limit: 50_000,
             holding_limit: 200_000,
             issuer_key_id: 1,
+            tier: offline_cash_core::token::Tier::Software,
         },
         issuer,
     )
@@ -75,6 +76,7 @@ fn transcript() -> String {
             certificate_offline_validity: 30 * 86_400,
             max_offline_payments: 100,
             refresh: offline_cash_core::token::RefreshPolicy::default(),
+            tier_limits: Vec::new(),
         },
         &issuer,
     )

@@ -39,6 +39,7 @@ fn vectors() -> String {
                 per_payment_limit: 50_000,
                 holding_limit: 200_000,
                 issuer_key_id: 1,
+                tier: offline_cash_core::token::Tier::Software,
             },
             &issuer,
         )

@@ -17,8 +17,8 @@ use std::sync::OnceLock;
 use offline_cash_core::crypto::{PublicKey, Signature, Signer as _, SoftwareSigner, Suite};
 use offline_cash_core::token::{
     Body, Bundle, CertificateBody, Currency, DecodeError, IssuerKey, LinkBody, LinkId, Note, NoteBody, NoteId,
-    ObjectKind, Output, Policy, PolicyBody, RevocationBody, RevocationList, Signed, SpendLink, WalletCertificate,
-    WalletId, body_digest,
+    ObjectKind, Output, Policy, PolicyBody, RevocationBody, RevocationList, Signed, SpendLink, Tier, TierLimits,
+    WalletCertificate, WalletId, body_digest,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -103,9 +103,29 @@ fn link_body() -> impl Strategy<Value = LinkBody> {
 }
 
 fn certificate_body() -> impl Strategy<Value = CertificateBody> {
-    (any_key(), prop::collection::vec(any::<u8>(), 0..=64), uint(), uint(), currency(), uint(), uint(), uint32())
+    (
+        any_key(),
+        prop::collection::vec(any::<u8>(), 0..=64),
+        uint(),
+        uint(),
+        currency(),
+        uint(),
+        uint(),
+        uint32(),
+        prop::sample::select(Tier::ALL.to_vec()),
+    )
         .prop_map(
-            |(public_key, customer_ref, not_before, not_after, currency, per_payment_limit, holding_limit, key_id)| {
+            |(
+                public_key,
+                customer_ref,
+                not_before,
+                not_after,
+                currency,
+                per_payment_limit,
+                holding_limit,
+                key_id,
+                tier,
+            )| {
                 CertificateBody {
                     public_key,
                     customer_ref,
@@ -115,14 +135,16 @@ fn certificate_body() -> impl Strategy<Value = CertificateBody> {
                     per_payment_limit,
                     holding_limit,
                     issuer_key_id: key_id,
+                    tier,
                 }
             },
         )
 }
 
 fn policy_body() -> impl Strategy<Value = PolicyBody> {
-    (uint32(), uint(), uint(), currency(), uint(), uint(), uint32(), uint(), uint32()).prop_map(
-        |(issuer_key_id, sequence, issued_at, currency, ppl, holding, depth, validity, payments)| PolicyBody {
+    let tiers = prop::sample::subsequence(Tier::ALL.to_vec(), 0..=Tier::ALL.len());
+    (uint32(), uint(), uint(), currency(), uint(), uint(), uint32(), uint(), uint32(), tiers).prop_map(
+        |(issuer_key_id, sequence, issued_at, currency, ppl, holding, depth, validity, payments, tiers)| PolicyBody {
             issuer_key_id,
             sequence,
             issued_at,
@@ -133,6 +155,10 @@ fn policy_body() -> impl Strategy<Value = PolicyBody> {
             certificate_offline_validity: validity,
             max_offline_payments: payments,
             refresh: offline_cash_core::token::RefreshPolicy::default(),
+            tier_limits: tiers
+                .into_iter()
+                .map(|tier| TierLimits { tier, per_payment: ppl / 2, holding, max_offline_payments: payments })
+                .collect(),
         },
     )
 }
@@ -404,6 +430,7 @@ fn samples() -> Vec<(ObjectKind, Decode, Vec<u8>, usize)> {
             per_payment_limit: 5,
             holding_limit: 6,
             issuer_key_id: 1,
+            tier: Tier::Software,
         },
         sig.clone(),
     );
@@ -419,6 +446,7 @@ fn samples() -> Vec<(ObjectKind, Decode, Vec<u8>, usize)> {
             certificate_offline_validity: 4,
             max_offline_payments: 5,
             refresh: offline_cash_core::token::RefreshPolicy::default(),
+            tier_limits: Vec::new(),
         },
         sig.clone(),
     );

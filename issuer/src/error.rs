@@ -73,6 +73,11 @@ pub enum IssuerError {
     /// The wallet has used up its request budget; try again after `retry_after_secs`.
     #[error("too many requests from this wallet: retry after {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
+    /// Registration evidence refused: the attestation did not verify
+    /// ([`Reason::AttestationRefused`], or the verifier's own reason) or its challenge is
+    /// unknown, expired, used or of another registration ([`Reason::AttestationChallenge`]).
+    #[error("attestation: {what}")]
+    Attestation { reason: Reason, what: String },
     /// Anything else internal (e.g. a worker thread failed).
     #[error("internal: {what}")]
     Internal { what: String },
@@ -91,7 +96,7 @@ impl IssuerError {
             | IssuerError::BadSignature
             | IssuerError::StaleTimestamp { .. }
             | IssuerError::ReplayedNonce => 401,
-            IssuerError::Revoked | IssuerError::AccountRevoked => 403,
+            IssuerError::Revoked | IssuerError::AccountRevoked | IssuerError::Attestation { .. } => 403,
             IssuerError::UnknownWallet | IssuerError::UnknownAccount => 404,
             IssuerError::InsufficientBalance { .. } => 402,
             IssuerError::Conflict { .. } => 409,
@@ -131,6 +136,7 @@ impl IssuerError {
             IssuerError::SchemaTooNew { .. } => Reason::SchemaTooNew,
             IssuerError::Crypto(_) => Reason::Crypto,
             IssuerError::Internal { .. } => Reason::Internal,
+            IssuerError::Attestation { reason, .. } => *reason,
         }
     }
 

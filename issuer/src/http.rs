@@ -43,6 +43,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", paths::REVOCATIONS),
     ("GET", paths::ISSUER_KEYS),
     ("POST", paths::LOST_WALLET),
+    ("POST", paths::ATTESTATION_CHALLENGE),
 ];
 
 /// Server settings.
@@ -229,6 +230,15 @@ async fn audit(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<J
     ))
 }
 
+async fn attestation_challenge(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<wire::AttestationChallengeResponse>> {
+    let issuer = state.issuer.clone();
+    let credential = bearer(&headers).map(str::to_owned);
+    Ok(Json(blocking(move || issuer.attestation_challenge(credential.as_deref())).await?))
+}
+
 fn register_key(req: &wire::RegisterRequest) -> Result<Option<PublicKey>, IssuerError> {
     let suite = Suite::from_id(u64::from(req.suite)).map_err(|_| IssuerError::malformed("suite"))?;
     let bytes = auth::from_b64(&req.public_key).ok_or_else(|| IssuerError::malformed("public_key base64"))?;
@@ -242,7 +252,7 @@ async fn register(
 ) -> ApiResult<Json<wire::RegisterResponse>> {
     signed(state, paths::REGISTER, headers, body, register_key, |issuer, caller, req: wire::RegisterRequest| {
         let key = register_key(&req)?.ok_or_else(|| IssuerError::malformed("public_key"))?;
-        issuer.register(caller, &key)
+        issuer.register_request(caller, &key, &req)
     })
     .await
 }
@@ -328,6 +338,7 @@ pub fn router(issuer: Arc<Issuer>, max_body_bytes: usize) -> Router {
         .route(paths::REVOCATIONS, get(revocations))
         .route(paths::ISSUER_KEYS, get(issuer_keys))
         .route(paths::LOST_WALLET, post(report_lost))
+        .route(paths::ATTESTATION_CHALLENGE, post(attestation_challenge))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))

@@ -69,6 +69,12 @@ pub struct IssuerConfig {
     pub admin_token: String,
     /// Budget of signed requests per wallet (`None`: unlimited). See [`crate::rate_limit`].
     pub rate_limit: Option<RateLimit>,
+    /// Limits of their own for some tiers, signed into the policy (empty: every tier has the
+    /// limits above). See [`crate::tier_policy`].
+    pub tier_limits: Vec<offline_cash_core::token::TierLimits>,
+    /// Checks key attestation evidence at registration ([`crate::tier_attestation`]; the
+    /// default refuses all evidence, so every wallet is software).
+    pub attestation: Arc<dyn crate::tier_attestation::AttestationVerifier>,
 }
 
 impl std::fmt::Debug for IssuerConfig {
@@ -86,6 +92,7 @@ impl std::fmt::Debug for IssuerConfig {
             .field("auth_window_secs", &self.auth_window_secs)
             .field("max_clock_skew", &self.max_clock_skew)
             .field("rate_limit", &self.rate_limit)
+            .field("tier_limits", &self.tier_limits)
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +115,8 @@ impl IssuerConfig {
             max_clock_skew: 300,
             admin_token: admin_token.into(),
             rate_limit: Some(RateLimit::default()),
+            tier_limits: Vec::new(),
+            attestation: Arc::new(crate::tier_attestation::RefuseEvidence),
         }
     }
 }
@@ -204,6 +213,7 @@ impl Issuer {
             certificate_offline_validity: config.certificate_validity_secs,
             max_offline_payments: config.max_offline_payments,
             refresh: config.refresh,
+            tier_limits: crate::tier_policy::ordered(&config.tier_limits)?,
         };
         let stored = meta_get(&tx, "policy")?;
         if let Some(sequence) =
@@ -408,8 +418,20 @@ impl Issuer {
         Ok(Caller { wallet, account })
     }
 
-    /// Registers the key of an authenticated caller: signs its certificate.
+    /// Registers the key of an authenticated caller: signs its certificate (software, or for a
+    /// renewal the tier recorded).
     pub fn register(&self, caller: Caller, key: &PublicKey) -> Result<wire::RegisterResponse, IssuerError> {
+        self.register_at(caller, key, None)
+    }
+
+    /// Registers the key at `tier` (verified by [`Issuer::register_request`]; `None`: the
+    /// tier recorded for the wallet, software for a new one): signs its certificate.
+    pub fn register_at(
+        &self,
+        caller: Caller,
+        key: &PublicKey,
+        tier: Option<offline_cash_core::token::Tier>,
+    ) -> Result<wire::RegisterResponse, IssuerError> {
         let now = self.now();
         let mut conn = self.db.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -427,6 +449,9 @@ impl Issuer {
             })
             .optional()?;
         let (signer, signing_key) = self.keys.active(now);
+        let tier = crate::tier_attestation::tier_to_record(&tx, &caller.wallet.0, tier)?;
+        // The certificate states its tier's limits, so a tier may have more than the general ones.
+        let limits = self.policy.body().limits_for(tier);
         let cert = match existing {
             Some((acc, _)) if acc != caller.account => {
                 return Err(IssuerError::Conflict { what: "wallet registered to another account".into() });
@@ -440,17 +465,25 @@ impl Issuer {
                     not_before: now.saturating_sub(self.config.max_clock_skew).max(signing_key.not_before),
                     not_after: now.saturating_add(self.config.certificate_validity_secs),
                     currency: self.currency,
-                    per_payment_limit: self.config.per_payment_limit,
-                    holding_limit: self.config.holding_limit,
+                    per_payment_limit: limits.per_payment,
+                    holding_limit: limits.holding,
                     issuer_key_id: signing_key.key_id,
+                    tier,
                 },
                 signer,
             )?,
         };
         tx.execute(
-            "INSERT INTO wallets (id, account, public_key, suite, certificate) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(id) DO UPDATE SET certificate = excluded.certificate",
-            params![&caller.wallet.0[..], caller.account, key.as_bytes(), key.suite().id(), cert.to_bytes()],
+            "INSERT INTO wallets (id, account, public_key, suite, certificate, tier) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO UPDATE SET certificate = excluded.certificate, tier = excluded.tier",
+            params![
+                &caller.wallet.0[..],
+                caller.account,
+                key.as_bytes(),
+                key.suite().id(),
+                cert.to_bytes(),
+                tier.code()
+            ],
         )?;
         // The history keeps the certificates this one renews.
         tx.execute(

@@ -27,6 +27,8 @@ pub mod proofs;
 pub mod rate_limit;
 pub mod settle;
 pub mod store;
+pub mod tier_attestation;
+pub mod tier_policy;
 
 pub use error::IssuerError;
 pub use http::{Server, ServerConfig};

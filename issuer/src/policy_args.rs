@@ -41,6 +41,11 @@ pub struct PolicyArgs {
     /// Wallets consolidate at sync when they hold more notes than this.
     #[arg(long, env = "OC_ISSUER_REFRESH_MAX_NOTES", default_value_t = 48)]
     refresh_max_notes: u32,
+    /// Limits of one tier, `TIER:PER_PAYMENT:HOLDING:OFFLINE_PAYMENTS` (tiers: software, tee,
+    /// strongbox, secure_enclave); repeat for several tiers. A tier without one has the
+    /// general limits.
+    #[arg(long = "tier-limit", env = "OC_ISSUER_TIER_LIMITS", value_delimiter = ',', value_parser = offline_cash_issuer::tier_policy::parse_tier_limit)]
+    tier_limits: Vec<offline_cash_core::token::TierLimits>,
 }
 
 impl PolicyArgs {
@@ -57,6 +62,7 @@ impl PolicyArgs {
         config.refresh.depth_margin = self.refresh_depth_margin;
         config.refresh.expiry_window = self.refresh_expiry_window_secs;
         config.refresh.max_notes = self.refresh_max_notes;
+        config.tier_limits = self.tier_limits;
     }
 }
 

@@ -639,8 +639,10 @@ impl Issuer {
             paid.extend(account_of(tx, &output.owner)?);
         }
         let mut guaranteed = 0u64;
+        // A payee could accept up to the cheater's own per-payment limit (its tier's).
+        let per_payment_limit = self.per_payment_limit_of(&signer, link.body().time);
         for (child, output) in link.children() {
-            if output.owner == signer || output.amount > self.config.per_payment_limit {
+            if output.owner == signer || output.amount > per_payment_limit {
                 continue;
             }
             let Some(payee_account) = account_of(tx, &output.owner)? else { continue };

@@ -225,6 +225,24 @@ def payment_between_two_wallets_with_payee_and_payer_session_frames():
 
 
 @test
+def a_wallet_registered_without_evidence_is_software_and_refused_evidence_is_typed():
+    import asyncio
+
+    url, _ = _issuer()
+    wallet = _wallet("tier-phone", [])
+    assert wallet.tier() == oc.Tier.SOFTWARE, wallet.tier()
+    challenge = asyncio.run(oc.attestation_challenge(url, CREDENTIALS["tier-phone"]))
+    assert len(challenge.challenge) == 32 and challenge.expires_at > 0, challenge
+    evidence = oc.AttestationEvidence.ANDROID(chain=[b"not a certificate"])
+    try:
+        asyncio.run(wallet.register_attested(challenge.challenge, evidence))
+        raise AssertionError("the reference issuer has no verifier: evidence must be refused")
+    except oc.OfflineCashError.IssuerRefused as e:
+        assert e.reason == oc.Reason.ATTESTATION_REFUSED, e
+    assert wallet.tier() == oc.Tier.SOFTWARE
+
+
+@test
 def a_lost_phone_is_reported_from_elsewhere_with_the_account_credential():
     import asyncio
 

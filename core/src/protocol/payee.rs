@@ -235,7 +235,9 @@ impl IncomingPayment {
         let payer_cert = crate::token::select_valid_at(candidates, now).ok_or(PaymentRejection::NotBoundToRequest)?;
         payer_cert.check_valid_at(now).map_err(PaymentRejection::Certificate)?;
         let policy = checks.verify.policy;
-        // The payer's limits and the payee's, each min(policy, certificate): one rule, in `Limits`.
+        // The payer's limits (those of its tier) and the payee's, each min(policy, certificate):
+        // one rule, in `Limits`. A payer whose app skips its own check is refused here.
+        let payer_tier = payer_cert.body().tier;
         let per_payment = crate::policy::Limits::new(policy, payer_cert.body()).per_payment;
         check_limit(LimitKind::PerPayment, per_payment, paid)?;
         let holding = crate::policy::Limits::new(policy, checks.payee_certificate.body()).holding;
@@ -251,6 +253,7 @@ impl IncomingPayment {
             coins: verified.coins,
             chains,
             payer,
+            payer_tier,
             amount: paid,
             nonce,
             hash: self.hash,
@@ -291,6 +294,8 @@ pub struct AcceptedPayment {
     pub chains: Vec<Chain>,
     /// The payer's wallet id.
     pub payer: WalletId,
+    /// The payer's tier, from its certificate in force (whose limits the payment passed).
+    pub payer_tier: crate::token::Tier,
     /// The amount received.
     pub amount: u64,
     /// The request nonce it answered (now used up).

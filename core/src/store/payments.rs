@@ -198,24 +198,21 @@ pub(super) fn sum_chains(chains: &[Chain]) -> Result<u64, StoreError> {
 }
 
 pub(crate) fn limits(tx: &Transaction<'_>) -> Result<Limits, StoreError> {
-    type Row = (Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<u64>, Option<u32>);
-    let row: Option<Row> = tx
-        .prepare_cached(
-            "SELECT cert_not_before, cert_not_after, cert_per_payment, cert_holding,
-                    policy_per_payment, policy_holding, policy_max_offline_payments FROM wallet WHERE id = 1",
-        )?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
+    // Decoded from the installed objects, not from cached columns: the policy's limits depend
+    // on the certificate's tier (`Limits::new` is the one rule).
+    type Blobs = (Option<Vec<u8>>, Option<Vec<u8>>);
+    let row: Option<Blobs> = tx
+        .prepare_cached("SELECT certificate, policy FROM wallet WHERE id = 1")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some((nb, na, cpp, ch, ppp, ph, pmax)) = row else {
+    let Some((cert, policy)) = row else {
         return Err(StoreError::NotProvisioned { missing: "identity" });
     };
-    let (Some(nb), Some(na), Some(cpp), Some(ch)) = (nb, na, cpp, ch) else {
-        return Err(StoreError::NotProvisioned { missing: "certificate" });
-    };
-    let (Some(ppp), Some(ph), Some(pmax)) = (ppp, ph, pmax) else {
-        return Err(StoreError::NotProvisioned { missing: "policy" });
-    };
-    Ok(Limits::combine((ppp, ph, pmax), (cpp, ch), (nb, na)))
+    let cert = cert.ok_or(StoreError::NotProvisioned { missing: "certificate" })?;
+    let policy = policy.ok_or(StoreError::NotProvisioned { missing: "policy" })?;
+    let cert = crate::token::WalletCertificate::from_bytes(&cert)?;
+    let policy = crate::token::Policy::from_bytes(&policy)?;
+    Ok(Limits::new(policy.body(), cert.body()))
 }
 
 impl Store {

@@ -348,6 +348,26 @@ impl SyncClient {
         Ok(out.was_revoked)
     }
 
+    /// A single-use registration challenge for the account whose bearer `credential` this is
+    /// (no wallet key needed: the app creates the key to attest with it). Returns the challenge
+    /// bytes and the Unix time it expires at.
+    pub async fn attestation_challenge(base_url: &str, credential: &str) -> Result<(Vec<u8>, u64), SyncError> {
+        check_url(base_url, false)?;
+        let http = reqwest::Client::new();
+        let url = format!("{}{}", base_url.trim_end_matches('/'), paths::ATTESTATION_CHALLENGE);
+        let resp = http
+            .post(&url)
+            .bearer_auth(credential)
+            .json(&serde_json::json!({}))
+            .send()
+            .await
+            .map_err(|e| SyncError::Network { url: url.clone(), message: e.to_string() })?;
+        let out: wire::AttestationChallengeResponse = read_answer(resp, 1).await?;
+        let challenge = crate::sync::auth::parse_hex::<32>(&out.challenge)
+            .ok_or_else(|| SyncError::InvalidResponse { what: "challenge is not 32 hex bytes".into() })?;
+        Ok((challenge.to_vec(), out.expires_at))
+    }
+
     /// Reports wallet `wallet` of the account whose bearer `credential` this is lost or broken
     /// (from another device: the lost phone's key is not needed). The issuer revokes it at once
     /// and returns what it still holds to the account after its offline window
@@ -371,10 +391,22 @@ impl SyncClient {
         read_answer(resp, 1).await
     }
 
-    /// Registers this wallet's key under the account; returns its certificate.
+    /// Registers this wallet's key under the account; returns its certificate (at the
+    /// software tier, or for a renewal the tier recorded before).
     pub async fn register(&self) -> Result<Registered, SyncError> {
+        self.register_attested(None).await
+    }
+
+    /// Registers this wallet's key with key attestation evidence: the certificate carries the
+    /// tier the issuer's verifier found (`None`: as [`SyncClient::register`]).
+    pub async fn register_attested(
+        &self,
+        attestation: Option<&crate::sync::Attestation>,
+    ) -> Result<Registered, SyncError> {
         let pk = self.signer.public_key();
-        let req = wire::RegisterRequest { suite: pk.suite().id(), public_key: b64(pk.as_bytes()) };
+        let (challenge, attestation) = attestation.map(|a| a.to_wire()).unzip();
+        let req =
+            wire::RegisterRequest { suite: pk.suite().id(), public_key: b64(pk.as_bytes()), challenge, attestation };
         let out: wire::RegisterResponse = self.signed_post(paths::REGISTER, &req).await?;
         Ok(Registered {
             certificate: decode(&out.certificate, "certificate", |b| WalletCertificate::from_bytes(b).ok())?,

@@ -13,11 +13,13 @@
 //! what to upload and what to do with the answers is the wallet's business.
 #![cfg(feature = "sync")]
 
+pub mod attestation;
 pub mod auth;
 mod client;
 mod error;
 pub mod wire;
 
+pub use attestation::{Attestation, AttestationEvidence};
 pub use client::{
     AccountCreated, ClientOptions, Clock, IssuerTrust, MAX_RESPONSE_BYTES, Registered, RetryPolicy, Revocations,
     SyncBatch, SyncClient, SyncOutcome, SyncRecordResult, check_url,

@@ -38,6 +38,9 @@ pub mod paths {
     pub const REVOCATIONS: &str = "/v1/revocations";
     /// `GET` (public): issuer keys, their rotation chain and the signed policy.
     pub const ISSUER_KEYS: &str = "/v1/issuer-keys";
+    /// `POST` (account credential, no wallet signature: the key to attest does not exist
+    /// yet): a single-use challenge for a registration with key attestation.
+    pub const ATTESTATION_CHALLENGE: &str = "/v1/attestation-challenge";
     /// `POST` (account credential, no wallet signature: the phone is gone): reports a wallet
     /// of the account lost or broken.
     pub const LOST_WALLET: &str = "/v1/wallets/{wallet}/lost";
@@ -84,6 +87,42 @@ pub struct RegisterRequest {
     pub suite: u8,
     /// base64 of the public key bytes.
     pub public_key: String,
+    /// Hex of the challenge ([`AttestationChallengeResponse`]) the evidence answers; only with
+    /// `attestation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
+    /// Key attestation evidence; without it the wallet is registered at the software tier
+    /// (a renewal without it keeps the tier recorded at the first registration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<AttestationEvidence>,
+}
+
+/// Key attestation evidence (`kind` `android` or `app_attest`), base64 fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AttestationEvidence {
+    /// Android key attestation: base64 DER certificates, leaf first.
+    Android {
+        /// The chain.
+        chain: Vec<String>,
+    },
+    /// Apple App Attest.
+    AppAttest {
+        /// base64 of the attestation object (CBOR).
+        attestation_object: String,
+        /// base64 of the key id.
+        key_id: String,
+    },
+}
+
+/// `POST /v1/attestation-challenge` (bearer credential only, empty body): a single-use
+/// challenge, bound to the account, to create an attested key with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttestationChallengeResponse {
+    /// Hex of the 32 challenge bytes.
+    pub challenge: String,
+    /// Unix time after which the issuer refuses it.
+    pub expires_at: u64,
 }
 
 /// Answer to [`RegisterRequest`].

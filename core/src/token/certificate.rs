@@ -4,14 +4,16 @@ use crate::cbor::{Decoder, Encoder};
 use crate::crypto::{PublicKey, sha256};
 
 use super::signed::{Body, Signed};
-use super::{Currency, DecodeError, ObjectKind, Rejection, WalletId, codec};
+use super::{Currency, DecodeError, ObjectKind, Rejection, Tier, WalletId, codec};
 
 /// Longest customer reference an issuer may put in a certificate.
 pub const MAX_CUSTOMER_REF: usize = 64;
 
 /// The signed content of a wallet certificate:
 /// `[version, public_key, customer_ref, not_before, not_after, currency, per_payment_limit,
-/// holding_limit, issuer_key_id]`.
+/// holding_limit, issuer_key_id]`, followed by `tier` (its code) unless the tier is
+/// [`Tier::Software`]: a software certificate has nine items, exactly as certificates had before
+/// tiers, so those still decode (as software) and their signatures still verify.
 ///
 /// The wallet id is not carried: it is derived from the public key ([`wallet_id`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +34,9 @@ pub struct CertificateBody {
     pub holding_limit: u64,
     /// The issuer key that signs this certificate.
     pub issuer_key_id: u32,
+    /// Where the wallet's key lives, as the issuer verified it at registration: the policy's
+    /// limits for this tier apply to the wallet ([`crate::policy::Limits::new`]).
+    pub tier: Tier,
 }
 
 /// An issuer-signed wallet certificate.
@@ -47,7 +52,8 @@ impl Body for CertificateBody {
     const KIND: ObjectKind = ObjectKind::Certificate;
 
     fn encode(&self, enc: &mut Encoder) {
-        enc.array(9).uint(super::VERSION);
+        let with_tier = self.tier != Tier::Software;
+        enc.array(if with_tier { 10 } else { 9 }).uint(super::VERSION);
         codec::encode_public_key(enc, &self.public_key);
         enc.bytes(&self.customer_ref)
             .uint(self.not_before)
@@ -56,12 +62,19 @@ impl Body for CertificateBody {
             .uint(self.per_payment_limit)
             .uint(self.holding_limit)
             .uint(u64::from(self.issuer_key_id));
+        if with_tier {
+            enc.uint(u64::from(self.tier.code()));
+        }
     }
 
     fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        dec.array_exact(9)?;
+        let at = dec.position();
+        let len = dec.array(10)?;
+        if len != 9 && len != 10 {
+            return Err(DecodeError::InvalidField { offset: at, field: "array length" });
+        }
         codec::decode_version(dec, Self::KIND)?;
-        Ok(Self {
+        let mut body = Self {
             public_key: codec::decode_public_key(dec)?,
             customer_ref: dec.bytes(MAX_CUSTOMER_REF)?.to_vec(),
             not_before: dec.uint()?,
@@ -70,7 +83,17 @@ impl Body for CertificateBody {
             per_payment_limit: dec.uint()?,
             holding_limit: dec.uint()?,
             issuer_key_id: dec.u32()?,
-        })
+            tier: Tier::Software,
+        };
+        if len == 10 {
+            let offset = dec.position();
+            body.tier = Tier::decode(dec)?;
+            if body.tier == Tier::Software {
+                // Software is written by leaving the tier out.
+                return Err(DecodeError::NonCanonical { offset });
+            }
+        }
+        Ok(body)
     }
 }
 

@@ -28,6 +28,7 @@ mod note;
 mod policy;
 mod revocation;
 mod signed;
+mod tier;
 mod verify;
 
 pub use bundle::{
@@ -45,6 +46,7 @@ pub use revocation::{
     MAX_REVOCATION_LIST_BYTES, MAX_REVOKED, NoRevocations, RevocationBody, RevocationCheck, RevocationList,
 };
 pub use signed::{Body, IssuerSigned, Signed, body_digest};
+pub use tier::{MAX_TIER_LIMITS, Tier, TierLimits};
 pub use verify::{CertificateStore, ChainVerified, VerifiedBundle, VerifiedCoin, VerifyContext, verify_bundle};
 
 /// The only version of every object this code reads and writes.

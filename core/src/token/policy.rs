@@ -3,12 +3,15 @@
 use crate::cbor::{Decoder, Encoder};
 
 use super::signed::{Body, Signed};
-use super::{Currency, DecodeError, ObjectKind, codec};
+use super::tier::{decode_tier_limits, encode_tier_limits};
+use super::{Currency, DecodeError, ObjectKind, Tier, TierLimits, codec};
 
 /// The signed content of a policy:
 /// `[version, issuer_key_id, sequence, issued_at, currency, per_payment_limit,
 /// offline_holding_limit, max_chain_depth, certificate_offline_validity, max_offline_payments,
-/// [refresh_depth_margin, refresh_expiry_window, refresh_max_notes]]`.
+/// [refresh_depth_margin, refresh_expiry_window, refresh_max_notes]]`, followed by the tier
+/// table `[[tier, per_payment, holding, max_offline_payments], …]` unless it is empty: a policy
+/// without tier limits has eleven items, exactly as policies had before tiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PolicyBody {
     /// The issuer key that signs it.
@@ -31,6 +34,23 @@ pub struct PolicyBody {
     pub max_offline_payments: u32,
     /// When wallets refresh their notes automatically at sync.
     pub refresh: RefreshPolicy,
+    /// Limits of their own for some tiers (strictly increasing tier order); a tier without an
+    /// entry has the general limits above ([`PolicyBody::limits_for`]).
+    pub tier_limits: Vec<TierLimits>,
+}
+
+impl PolicyBody {
+    /// The limits this policy sets for a wallet of `tier`: its entry in the tier table, else
+    /// the general ones. The caller combines them with the certificate's
+    /// ([`crate::policy::Limits::new`]).
+    pub fn limits_for(&self, tier: Tier) -> TierLimits {
+        self.tier_limits.iter().find(|t| t.tier == tier).copied().unwrap_or(TierLimits {
+            tier,
+            per_payment: self.per_payment_limit,
+            holding: self.offline_holding_limit,
+            max_offline_payments: self.max_offline_payments,
+        })
+    }
 }
 
 /// The issuer's rules for automatic refresh at sync (GNU Taler's auto-refresh is the model).
@@ -63,7 +83,8 @@ impl Body for PolicyBody {
     const KIND: ObjectKind = ObjectKind::Policy;
 
     fn encode(&self, enc: &mut Encoder) {
-        enc.array(11)
+        let with_tiers = !self.tier_limits.is_empty();
+        enc.array(if with_tiers { 12 } else { 11 })
             .uint(super::VERSION)
             .uint(u64::from(self.issuer_key_id))
             .uint(self.sequence)
@@ -78,10 +99,17 @@ impl Body for PolicyBody {
             .uint(u64::from(self.refresh.depth_margin))
             .uint(self.refresh.expiry_window)
             .uint(u64::from(self.refresh.max_notes));
+        if with_tiers {
+            encode_tier_limits(enc, &self.tier_limits);
+        }
     }
 
     fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        dec.array_exact(11)?;
+        let at = dec.position();
+        let len = dec.array(12)?;
+        if len != 11 && len != 12 {
+            return Err(DecodeError::InvalidField { offset: at, field: "array length" });
+        }
         codec::decode_version(dec, Self::KIND)?;
         Ok(Self {
             issuer_key_id: dec.u32()?,
@@ -97,6 +125,7 @@ impl Body for PolicyBody {
                 dec.array_exact(3)?;
                 RefreshPolicy { depth_margin: dec.u32()?, expiry_window: dec.uint()?, max_notes: dec.u32()? }
             },
+            tier_limits: if len == 12 { decode_tier_limits(dec)? } else { Vec::new() },
         })
     }
 }

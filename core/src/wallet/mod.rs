@@ -92,6 +92,8 @@ pub enum WalletEvent {
     PaymentReceived {
         /// The payer.
         payer: WalletId,
+        /// The payer's tier (where its key lives, as the issuer verified): the app may show it.
+        payer_tier: crate::token::Tier,
         /// The amount.
         amount: u64,
         /// The payment's hash.

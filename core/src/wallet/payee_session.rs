@@ -281,6 +281,7 @@ impl PayeeSession {
                 }
                 inner.push_event(WalletEvent::PaymentReceived {
                     payer: accepted.payer,
+                    payer_tier: accepted.payer_tier,
                     amount: accepted.amount,
                     payment_hash: hash,
                 });

@@ -88,6 +88,16 @@ impl Wallet {
     /// of band with [`Wallet::install_issuer_keys`] skips it). A wallet that already trusts
     /// keys takes new ones only through the answer's verified rotations.
     pub async fn register(&self, client: &SyncClient) -> Result<(), WalletError> {
+        self.register_attested(client, None).await
+    }
+
+    /// As [`Wallet::register`], sending key attestation evidence: the certificate installed
+    /// carries the tier the issuer verified (see [`crate::sync::attestation`]).
+    pub async fn register_attested(
+        &self,
+        client: &SyncClient,
+        attestation: Option<&crate::sync::Attestation>,
+    ) -> Result<(), WalletError> {
         let trust = client.issuer_trust().await?;
         if self.lock().trust.keys().next().is_none() {
             self.install_issuer_keys(&trust.keys)?;
@@ -97,7 +107,7 @@ impl Wallet {
         let now = client.now();
         let update = IssuerUpdate { issuer_keys: trust.keys, rotations: trust.rotations, ..IssuerUpdate::default() };
         self.apply_issuer_update(&update, now)?;
-        let registered = client.register().await?;
+        let registered = client.register_attested(attestation).await?;
         self.install_certificate(registered.certificate)?;
         self.install_policy(&registered.policy)?;
         Ok(())

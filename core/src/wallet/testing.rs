@@ -20,7 +20,19 @@ pub fn provisioned(issuer: &TestIssuer, suite: Suite, seed: u8) -> Result<Wallet
 
 /// As [`provisioned`], with a given key (reproducible wallets for fuzz targets and corpora).
 pub fn provisioned_with(issuer: &TestIssuer, signer: SoftwareSigner, seed: u8) -> Result<Wallet, WalletError> {
-    let cert = issuer.certify(&signer).map_err(WalletError::Signer)?;
+    provisioned_at_tier(issuer, signer, seed, crate::token::Tier::Software)
+}
+
+/// As [`provisioned_with`], certified at `tier` (30 days from a day before the issuer's `t0`).
+pub fn provisioned_at_tier(
+    issuer: &TestIssuer,
+    signer: SoftwareSigner,
+    seed: u8,
+    tier: crate::token::Tier,
+) -> Result<Wallet, WalletError> {
+    let cert = issuer
+        .certify_tier(&signer, issuer.t0.saturating_sub(86_400), issuer.t0.saturating_add(30 * 86_400), tier)
+        .map_err(WalletError::Signer)?;
     let wallet = Wallet::from_store(
         Store::open_in_memory()?,
         Arc::new(signer) as Arc<dyn Signer>,

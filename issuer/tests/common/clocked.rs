@@ -27,6 +27,8 @@ pub struct World {
     listen: SocketAddr,
     server: Option<RunningServer>,
     clock: Arc<AtomicU64>,
+    /// Applied to the issuer's configuration at every (re)start.
+    pub configure: Arc<dyn Fn(&mut IssuerConfig) + Send + Sync>,
 }
 
 /// A wallet, its client and its account's credential.
@@ -39,11 +41,17 @@ pub struct Party {
 
 impl World {
     pub async fn start() -> Self {
+        Self::start_configured(|_| {}).await
+    }
+
+    /// [`World::start`] with `configure` applied to the issuer's configuration.
+    pub async fn start_configured(configure: impl Fn(&mut IssuerConfig) + Send + Sync + 'static) -> Self {
         let mut world = World {
             db: super::temp_db(),
             listen: "127.0.0.1:0".parse().unwrap(),
             server: None,
             clock: Arc::new(AtomicU64::new(T0)),
+            configure: Arc::new(configure),
         };
         world.serve().await;
         world
@@ -52,6 +60,7 @@ impl World {
     async fn serve(&mut self) {
         let mut issuer = IssuerConfig::new(&self.db, super::ADMIN);
         issuer.rate_limit = None;
+        (self.configure)(&mut issuer);
         let config = ServerConfig { issuer, listen: self.listen, max_body_bytes: 8 << 20 };
         let read = self.clock.clone();
         let server =
@@ -78,6 +87,12 @@ impl World {
 
     pub fn now(&self) -> u64 {
         self.clock.load(Ordering::SeqCst)
+    }
+
+    /// The world's clock, for clients made by a test.
+    pub fn clock(&self) -> Arc<dyn Fn() -> u64 + Send + Sync> {
+        let read = self.clock.clone();
+        Arc::new(move || read.load(Ordering::SeqCst))
     }
 
     pub fn set(&self, at: u64) {
