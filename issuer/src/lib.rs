@@ -15,6 +15,7 @@
 //! the database file (rotated offline by [`keys::rotate_key`]).
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 pub mod db;
 mod error;
 pub mod http;
