@@ -2,7 +2,7 @@
 //! veehaitch/devicecheck-appattest's test resources; tests/data/attestation/README.md) against
 //! Apple's pinned root at an explicit instant, and objects built at test time for each
 //! rejection.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 mod attestation_builder;
 

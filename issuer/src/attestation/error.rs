@@ -83,3 +83,32 @@ impl From<AttestationError> for Reason {
         Reason::from(&e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_own_reason_in_the_attestation_range() {
+        let all = [
+            AttestationError::Malformed { what: "x" },
+            AttestationError::Unsupported { what: "x" },
+            AttestationError::Chain { what: "x" },
+            AttestationError::BadSignature { index: 0 },
+            AttestationError::UntrustedRoot,
+            AttestationError::OutsideValidity { index: 0, now: 0, not_before: 0, not_after: 0 },
+            AttestationError::Revoked { serial: "1".into() },
+            AttestationError::Challenge,
+            AttestationError::WrongKey,
+            AttestationError::KeyProperties { what: "x" },
+            AttestationError::Application { what: "x" },
+            AttestationError::Counter { counter: 1 },
+            AttestationError::StatusList { what: "x" },
+        ];
+        let mut codes: Vec<u8> = all.iter().map(|e| Reason::from(e).code()).collect();
+        assert!(codes.iter().all(|c| (112..=127).contains(c)), "{codes:?}");
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+    }
+}

@@ -1,7 +1,7 @@
 //! Test-side builders: DER and CBOR writers and certificate chains signed with `ring` at test
 //! time, so each rejection has a chain made for it (real device chains cannot be altered and
 //! still be signed by Google or Apple).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use ring::rand::SystemRandom;
 use ring::signature::{ECDSA_P256_SHA256_ASN1_SIGNING, EcdsaKeyPair, KeyPair};
@@ -239,6 +239,9 @@ pub const SOFTWARE: u8 = 0;
 pub const TEE: u8 = 1;
 pub const STRONGBOX: u8 = 2;
 
+/// (packages with versions, signing digests)
+pub type Application = (Vec<(String, u64)>, Vec<Vec<u8>>);
+
 #[derive(Clone, Default)]
 pub struct AuthList {
     pub purposes: Vec<u64>,
@@ -247,8 +250,7 @@ pub struct AuthList {
     pub origin: Option<u64>,
     /// (verifiedBootState, deviceLocked)
     pub root_of_trust: Option<(u8, bool)>,
-    /// (packages, signing digests)
-    pub application: Option<(Vec<(String, u64)>, Vec<Vec<u8>>)>,
+    pub application: Option<Application>,
 }
 
 impl AuthList {
