@@ -12,12 +12,13 @@
 //! database, no HTTP, no system clock, no network fetch of the status list. Every failure is an
 //! [`AttestationError`] that maps to one [`Reason`](offline_cash_core::reason::Reason)
 //! (112–127); no input panics (fuzz target `attestation`). What the verdict means for a
-//! wallet's limits is not decided here: the tier and its policy are the caller's.
-//! What attestation proves and what it does not: docs/THREAT_MODEL.md.
+//! wallet's limits is not decided here: the tier and its policy are the caller's. What
+//! attestation proves and what it does not: docs/THREAT_MODEL.md; why these choices:
+//! docs/decisions/0011-key-attestation-verifiers.md.
 //!
 //! Parts: [`der`] (DER reader) → [`x509`] (certificates, chains, `ring` signatures) →
-//! [`key_description`] (Android's extension) → [`android`]; [`cbor`] → [`app_attest`];
-//! [`status_list`] and [`roots`] are data.
+//! [`key_description`] (Android's extension) → `android.rs`; [`cbor`] → `app_attest.rs`;
+//! `status_list.rs` and `roots.rs` (with `roots/README.md`) are data.
 
 mod android;
 mod app_attest;
