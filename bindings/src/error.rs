@@ -161,6 +161,19 @@ pub enum Reason {
     NoteRefreshed = 100,
     NoteExpiredReturned = 101,
     BadAmounts = 102,
+    AttestationMalformed = 112,
+    AttestationUnsupported = 113,
+    AttestationChain = 114,
+    AttestationSignature = 115,
+    AttestationUntrustedRoot = 116,
+    AttestationValidity = 117,
+    AttestationRevoked = 118,
+    AttestationReplayed = 119,
+    AttestationWrongKey = 120,
+    AttestationKeyProperties = 121,
+    AttestationApplication = 122,
+    AttestationCounter = 123,
+    AttestationStatusList = 124,
 }
 
 /// Which limit an operation would exceed.

@@ -8,7 +8,8 @@
 //! travels beside it and is for people only.
 //!
 //! The byte values are stable wire codes (PROTOCOL.md §6): 1–31 a chain of custody, 32–47 a
-//! payment exchange, 48–63 an offline limit, 64–95 an issuer answer, 96–127 a settlement result.
+//! payment exchange, 48–63 an offline limit, 64–95 an issuer answer, 96–111 a settlement result,
+//! 112–127 a key attestation refused at registration.
 //! 0 is a reason this version does not know (a newer peer's); it is never sent.
 
 /// Defines [`Reason`] and its name table from one list, so no variant lacks a name.
@@ -153,6 +154,33 @@ reasons! {
     NoteExpiredReturned = 101, "note_expired_returned";
     /// A refresh asking for amounts that are empty, zero, too many, or not the notes' total.
     BadAmounts = 102, "bad_amounts";
+    // --- Key attestation at registration (issuer::attestation).
+    /// A key attestation that is not well-formed (certificate, KeyDescription, CBOR, status list).
+    AttestationMalformed = 112, "attestation_malformed";
+    /// A key attestation in an algorithm or format this issuer does not take.
+    AttestationUnsupported = 113, "attestation_unsupported";
+    /// A key attestation chain of the wrong shape (empty, too long, names that do not chain, an attestation extension above the leaf).
+    AttestationChain = 114, "attestation_chain";
+    /// A key attestation certificate whose signature does not verify (forged or altered).
+    AttestationSignature = 115, "attestation_signature";
+    /// A key attestation chain that does not end at a pinned root (Google's or Apple's).
+    AttestationUntrustedRoot = 116, "attestation_untrusted_root";
+    /// A key attestation certificate not valid at the time of registration.
+    AttestationValidity = 117, "attestation_validity";
+    /// A key attestation certificate on the operator's revocation status list.
+    AttestationRevoked = 118, "attestation_revoked";
+    /// A key attestation for another challenge (replayed, or from another registration).
+    AttestationReplayed = 119, "attestation_replayed";
+    /// A key attestation of another key than the wallet key being registered.
+    AttestationWrongKey = 120, "attestation_wrong_key";
+    /// An attested key that is not a wallet key (purpose SIGN, EC P-256, generated in the device).
+    AttestationKeyProperties = 121, "attestation_key_properties";
+    /// A key attestation from an application that is not on the issuer's allow-list.
+    AttestationApplication = 122, "attestation_application";
+    /// An App Attest attestation whose counter is not 0 (not the key's first use).
+    AttestationCounter = 123, "attestation_counter";
+    /// The operator's attestation status list could not be read.
+    AttestationStatusList = 124, "attestation_status_list";
 }
 
 impl Reason {

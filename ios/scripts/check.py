@@ -12,7 +12,7 @@ Nothing here compiles Swift. It catches the mistakes that would otherwise only s
    - conformances to a generated protocol (`Signer`, `KeyWrapper`, ...) implement every
      requirement with exactly the generated signature;
    - extended generated types exist; the members docs/API.md promises to iOS exist.
-   Only the Apple-only files (first `#if` on iOS, CoreNFC, CryptoKit, Security,
+   Only the Apple-only files (first `#if` on iOS, CoreNFC, CryptoKit, Security, DeviceCheck,
    LocalAuthentication) are checked so: the rest is compiled on Linux by swift-linux.sh.
 2. plists: ios/Config/*.plist and *.entitlements parse (plistlib) and hold our AID and keys.
 3. layout: Package.swift, build-xcframework.sh and uniffi.toml agree on names and paths.
@@ -350,7 +350,7 @@ def matching_brace(text: str, open_at: int) -> int:
     return len(text)
 
 
-APPLE_ONLY = re.compile(r"^#if\b.*\b(os\(iOS\)|os\(macOS\)\s*$|canImport\((CoreNFC|CryptoKit|Security|LocalAuthentication)\))", re.M)
+APPLE_ONLY = re.compile(r"^#if\b.*\b(os\(iOS\)|os\(macOS\)\s*$|canImport\((CoreNFC|CryptoKit|Security|LocalAuthentication|DeviceCheck)\))", re.M)
 
 
 def apple_only(path: Path) -> bool:
@@ -383,6 +383,11 @@ def check_plists(problems: list[str]) -> None:
     if isinstance(ent, dict):
         if "TAG" not in (ent.get("com.apple.developer.nfc.readersession.formats") or []):
             problems.append("OfflineCash.entitlements: readersession.formats lacks TAG")
+        # App Attest (AppAttestRegistration.swift): without the entitlement attestKey fails.
+        if ent.get("com.apple.developer.devicecheck.appattest-environment") not in ("production", "development"):
+            problems.append("OfflineCash.entitlements: devicecheck.appattest-environment is not production or development")
+        if "DCAppAttestService" not in (IOS / "Sources/OfflineCash/AppAttestRegistration.swift").read_text():
+            problems.append("AppAttestRegistration.swift: does not use DCAppAttestService")
         for key in ent:
             if key.startswith("com.apple.developer.nfc.hce"):
                 problems.append(f"OfflineCash.entitlements: {key} belongs in the HCE add-on only")

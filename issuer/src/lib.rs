@@ -15,6 +15,7 @@
 //! the database file (rotated offline by [`keys::rotate_key`]).
 #![forbid(unsafe_code)]
 
+pub mod attestation;
 mod config_check;
 pub mod db;
 mod error;

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
 
+mod attestation_args;
 mod bench;
 mod policy_args;
 
@@ -73,6 +74,9 @@ struct ServeArgs {
     /// The signed policy and the note lifetimes.
     #[command(flatten)]
     policy: policy_args::PolicyArgs,
+    /// Key attestation at registration.
+    #[command(flatten)]
+    attestation: attestation_args::AttestationArgs,
     /// Signed requests per second and wallet, sustained (0: no rate limit).
     #[arg(long, env = "OC_ISSUER_RATE_PER_SECOND", default_value_t = 2)]
     rate_per_second: u32,
@@ -140,6 +144,7 @@ async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> 
     let mut issuer = IssuerConfig::new(args.db, args.admin_token);
     issuer.auth_window_secs = args.auth_window_secs;
     args.policy.apply(&mut issuer);
+    args.attestation.apply(&mut issuer)?;
     issuer.rate_limit = (args.rate_per_second > 0)
         .then_some(offline_cash_issuer::RateLimit { per_second: args.rate_per_second, burst: args.rate_burst });
     let server =

@@ -6,6 +6,11 @@
 //
 // The private key never leaves the secure hardware (Keystore keys are not exportable). This
 // class only signs what the core hands it; it does not decide what to sign.
+//
+// Key attestation (registration): createAttested generates the key with the issuer's
+// challenge (setAttestationChallenge), and attestationChain exports the Keystore's
+// certificate chain for it, DER, leaf first, for the registration to carry; the issuer
+// verifies it (issuer/src/attestation/) and gives the wallet the tier it proves.
 package org.offlinecash.android
 
 import android.content.Context
@@ -22,6 +27,7 @@ import java.security.PrivateKey
 import java.security.ProviderException
 import java.security.PublicKey
 import java.security.Signature
+import java.security.cert.Certificate
 import java.security.interfaces.ECPublicKey
 import java.security.spec.ECGenParameterSpec
 import org.offlinecash.Signer
@@ -86,6 +92,57 @@ class KeystoreSigner internal constructor(
             )
         }
 
+        /**
+         * A new signer over a P-256 key generated under [alias] with the issuer's attestation
+         * [challenge] (in StrongBox when the device has one, else in the TEE). The key's
+         * attestation answers that one challenge, so a key that already exists under [alias]
+         * is refused (register under a new alias) rather than replaced. Send
+         * [attestationChain] with the registration.
+         */
+        @JvmStatic
+        fun createAttested(context: Context, alias: String, challenge: ByteArray): KeystoreSigner {
+            val keyStore = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
+            if (keyStore.containsAlias(alias)) {
+                throw SignerException.Failed(detail = "a key exists under $alias: its attestation answers another challenge")
+            }
+            val generator = KeyPairGenerator.getInstance(KeyProperties.KEY_ALGORITHM_EC, ANDROID_KEYSTORE)
+            generateAttested(context, alias, challenge) { spec ->
+                generator.initialize(spec)
+                generator.generateKeyPair()
+            }
+            return getOrCreate(context, alias)
+        }
+
+        /**
+         * Generates through [generate] with the attestation [challenge]: first a StrongBox spec
+         * when the device declares StrongBox, then, if StrongBox refuses the key, a TEE spec.
+         */
+        internal fun generateAttested(
+            context: Context,
+            alias: String,
+            challenge: ByteArray,
+            generate: (KeyGenParameterSpec) -> Unit,
+        ) {
+            if (challenge.isEmpty()) throw SignerException.Failed(detail = "empty attestation challenge")
+            withStrongBoxFallback(context) { strongBox -> generate(keySpec(alias, strongBox, challenge)) }
+        }
+
+        /**
+         * The attestation certificate chain of the key [alias], each certificate DER, leaf first
+         * (KeyStore.getCertificateChain): what the issuer's `verify_android` takes.
+         */
+        @JvmStatic
+        fun attestationChain(alias: String): List<ByteArray> {
+            val keyStore = KeyStore.getInstance(ANDROID_KEYSTORE).apply { load(null) }
+            return chainDer(alias, keyStore.getCertificateChain(alias))
+        }
+
+        /** The DER of each certificate of [chain], in order; no chain is an error. */
+        internal fun chainDer(alias: String, chain: Array<Certificate>?): List<ByteArray> {
+            if (chain.isNullOrEmpty()) throw SignerException.Failed(detail = "no certificate chain under $alias")
+            return chain.map { it.encoded }
+        }
+
         /** Whether the key [alias] lives in StrongBox (`null`: unknown before API 31, or no key). */
         @JvmStatic
         fun isStrongBoxBacked(alias: String): Boolean? {
@@ -106,13 +163,16 @@ class KeystoreSigner internal constructor(
 
         /**
          * The key's parameters: P-256, sign/verify only, SHA-256, in StrongBox if [strongBox]
-         * (which callers set only on API 28+). No user-authentication requirement: a payment
-         * is approved by the app's own UI before the tap; add one here if your policy wants it.
+         * (which callers set only on API 28+), attested over [challenge] when one is given
+         * (the Keystore then certifies the key with a chain to Google's roots). No
+         * user-authentication requirement: a payment is approved by the app's own UI before
+         * the tap; add one here if your policy wants it.
          */
-        internal fun keySpec(alias: String, strongBox: Boolean): KeyGenParameterSpec =
+        internal fun keySpec(alias: String, strongBox: Boolean, challenge: ByteArray? = null): KeyGenParameterSpec =
             KeyGenParameterSpec.Builder(alias, KeyProperties.PURPOSE_SIGN or KeyProperties.PURPOSE_VERIFY)
                 .setAlgorithmParameterSpec(ECGenParameterSpec("secp256r1"))
                 .setDigests(KeyProperties.DIGEST_SHA256)
+                .apply { if (challenge != null) setAttestationChallenge(challenge) }
                 .apply { if (strongBox) strongBoxBacked() }
                 .build()
 
