@@ -23,10 +23,10 @@
 use offline_cash_core::crypto::{Signer as _, SoftwareSigner};
 use offline_cash_core::token::{IssuerKey, KeyEnd, KeyRotation, KeyRotationBody, TrustStore};
 use rand_core::{OsRng, RngCore as _};
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use crate::{IssuerError, db};
+use crate::IssuerError;
+use crate::store::{Backend, Meta as _, Store, Tx};
 
 /// How long a key is valid for signing from its creation (ten years).
 pub const KEY_VALIDITY_SECS: u64 = 10 * 365 * 86_400;
@@ -63,19 +63,18 @@ fn signer_of(scalar: &[u8]) -> Result<SoftwareSigner, IssuerError> {
     Ok(SoftwareSigner::p256_from_scalar(&scalar)?)
 }
 
-fn meta_get(conn: &Connection, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, IssuerError> {
-    let v: Option<Vec<u8>> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-    Ok(v.map(Zeroizing::new))
+fn meta_get(tx: &mut dyn Tx, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, IssuerError> {
+    Ok(tx.meta_get(key)?.map(Zeroizing::new))
 }
 
 /// Loads the keys, creating key 1 on first start (inside the caller's transaction).
-pub(crate) fn load_or_create(tx: &Connection, now: u64) -> Result<Keyring, IssuerError> {
+pub(crate) fn load_or_create(tx: &mut dyn Tx, now: u64) -> Result<Keyring, IssuerError> {
     let scalar = match meta_get(tx, "issuer_p256_scalar")? {
         Some(s) => s,
         None => {
             let s = fresh_scalar();
-            tx.execute("INSERT INTO meta (key, value) VALUES ('issuer_p256_scalar', ?1)", [&s[..]])?;
-            tx.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?1)", [&now.to_be_bytes()[..]])?;
+            tx.meta_put("issuer_p256_scalar", &s[..])?;
+            tx.meta_put("created_at", &now.to_be_bytes())?;
             Zeroizing::new(s.to_vec())
         }
     };
@@ -93,10 +92,8 @@ pub(crate) fn load_or_create(tx: &Connection, now: u64) -> Result<Keyring, Issue
     let mut trust = TrustStore::with_keys([first]);
     let mut rotations = Vec::new();
     let mut signers = vec![(signer, 1u32)];
-    let mut stmt = tx.prepare("SELECT scalar, rotation FROM issuer_key_rotations ORDER BY key_id")?;
-    let rows = stmt.query_map([], |r| Ok((Zeroizing::new(r.get::<_, Vec<u8>>(0)?), r.get::<_, Vec<u8>>(1)?)))?;
-    for row in rows {
-        let (scalar, bytes) = row?;
+    for (scalar, bytes) in tx.key_rotations()? {
+        let scalar = Zeroizing::new(scalar);
         let rotation = KeyRotation::from_bytes(&bytes).map_err(|_| internal("stored key rotation does not decode"))?;
         // The issuer checks its own chain as a wallet will (the clock bound is not ours to
         // apply here: a rotation stored is one this issuer made).
@@ -147,9 +144,16 @@ pub struct RotationTimes {
 /// rotation ends `times.retire_after_secs` after that (never later than its own end). Run with
 /// the server stopped: the rotation is served from the next start. Returns the new key.
 pub fn rotate_key(db_path: &std::path::Path, now: u64, times: RotationTimes) -> Result<IssuerKey, IssuerError> {
-    let mut conn = db::open(db_path)?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let ring = load_or_create(&tx, now)?;
+    rotate_key_in(&Backend::open(db_path, None)?, now, times)
+}
+
+/// [`rotate_key`] in the database of `store` (a SQLite file or PostgreSQL).
+pub fn rotate_key_in(store: &impl Store, now: u64, times: RotationTimes) -> Result<IssuerKey, IssuerError> {
+    store.write(|tx| rotate_in(tx, now, times))
+}
+
+fn rotate_in(tx: &mut dyn Tx, now: u64, times: RotationTimes) -> Result<IssuerKey, IssuerError> {
+    let ring = load_or_create(tx, now)?;
     let (signer, current) = ring.signers.last().ok_or_else(|| internal("no issuer key"))?;
     if current.not_before > now {
         // Its rotation would be signed by a key not valid yet: wallets would refuse it.
@@ -182,10 +186,6 @@ pub fn rotate_key(db_path: &std::path::Path, now: u64, times: RotationTimes) -> 
     // What a wallet will do with it must succeed here first.
     let mut trust = ring.trust.clone();
     trust.apply_rotation(&rotation, now, 0).map_err(|e| internal(&format!("new rotation: {e}")))?;
-    tx.execute(
-        "INSERT INTO issuer_key_rotations (key_id, scalar, rotation, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![key_id, &scalar[..], rotation.to_bytes(), crate::issuer::to_i64(now)?],
-    )?;
-    tx.commit()?;
+    tx.add_key_rotation(i64::from(key_id), &scalar[..], &rotation.to_bytes(), crate::issuer::to_i64(now)?)?;
     Ok(new_key)
 }
