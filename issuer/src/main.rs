@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  offline-cash-issuer serve --db issuer.db --listen 127.0.0.1:8080 --admin-token …
+//!  offline-cash-issuer serve --database-url postgres://issuer@db:5432/issuer …  (feature postgres)
 //!  offline-cash-issuer bench --links 100,1000 --batches 5
 //!  offline-cash-issuer rotate-key --db issuer.db [--activate-after-secs 2678400]   (server stopped)
 //! ```
@@ -36,8 +37,11 @@ enum Command {
 #[derive(clap::Args, Debug)]
 struct RotateKeyArgs {
     /// SQLite database file of the issuer.
-    #[arg(long, env = "OC_ISSUER_DB")]
-    db: PathBuf,
+    #[arg(long, env = "OC_ISSUER_DB", required_unless_present = "database_url")]
+    db: Option<PathBuf>,
+    /// PostgreSQL database of the issuer instead of the file (`postgres://…`).
+    #[arg(long, env = "OC_ISSUER_DATABASE_URL")]
+    database_url: Option<String>,
     /// Seconds from now until the new key signs. The default (31 days) is longer than the
     /// default certificate validity (30 days) plus clock skew, so every wallet that can still
     /// pay has synced and learnt the new key before anything signed under it reaches it; keep
@@ -55,8 +59,12 @@ struct RotateKeyArgs {
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
     /// SQLite database file (created on first start).
-    #[arg(long, env = "OC_ISSUER_DB")]
-    db: PathBuf,
+    #[arg(long, env = "OC_ISSUER_DB", required_unless_present = "database_url")]
+    db: Option<PathBuf>,
+    /// A PostgreSQL database instead of the file (`postgres://user@host:port/db`; built with
+    /// the `postgres` feature). Several nodes may serve over one database.
+    #[arg(long, env = "OC_ISSUER_DATABASE_URL")]
+    database_url: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "OC_ISSUER_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -132,7 +140,9 @@ fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerErr
         activate_after_secs: args.activate_after_secs,
         retire_after_secs: args.retire_after_secs,
     };
-    let key = offline_cash_issuer::keys::rotate_key(&args.db, now, times)?;
+    let store =
+        offline_cash_issuer::store::Backend::open(&args.db.clone().unwrap_or_default(), args.database_url.as_deref())?;
+    let key = offline_cash_issuer::keys::rotate_key_in(&store, now, times)?;
     println!(
         "issuer key {} created and announced from the next start; it signs from {} (Unix time)",
         key.key_id,
@@ -142,7 +152,8 @@ fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerErr
 }
 
 async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> {
-    let mut issuer = IssuerConfig::new(args.db, args.admin_token);
+    let mut issuer = IssuerConfig::new(args.db.unwrap_or_default(), args.admin_token);
+    issuer.database_url = args.database_url;
     issuer.auth_window_secs = args.auth_window_secs;
     issuer.currency = args.currency;
     issuer.per_payment_limit = args.per_payment_limit;

@@ -355,9 +355,11 @@ impl PgStore {
 
     /// Connects with `config` and migrates to [`CURRENT_VERSION`].
     pub fn with_config(config: &postgres::Config) -> Result<Self, IssuerError> {
-        let mut client = config.connect(NoTls).map_err(pg)?;
-        migrate(&mut client, CURRENT_VERSION)?;
-        Ok(PgStore { client: Mutex::new(Some(client)) })
+        off_async(|| {
+            let mut client = config.connect(NoTls).map_err(pg)?;
+            migrate(&mut client, CURRENT_VERSION)?;
+            Ok(PgStore { client: Mutex::new(Some(client)) })
+        })
     }
 }
 
@@ -397,8 +399,29 @@ pub fn migrate(client: &mut Client, target: i64) -> Result<(), IssuerError> {
     })
 }
 
+/// Runs `f`, which blocks on the database, where blocking is allowed: the blocking client
+/// drives a runtime of its own, which cannot start on a thread that drives async tasks (an
+/// issuer called from inside a tokio task, as tests and embedders do). On a multi-thread
+/// runtime's worker the thread is handed over (`block_in_place`); on a blocking thread or
+/// outside tokio `f` simply runs.
+fn off_async<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
 impl Store for PgStore {
     fn write<T, F>(&self, mut f: F) -> Result<T, IssuerError>
+    where
+        F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
+    {
+        off_async(|| self.write_here(&mut f))
+    }
+}
+
+impl PgStore {
+    fn write_here<T, F>(&self, f: &mut F) -> Result<T, IssuerError>
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
     {
