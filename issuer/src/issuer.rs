@@ -52,6 +52,9 @@ pub struct IssuerConfig {
     /// A PostgreSQL database instead of the file (`postgres://user@host:port/db`, feature
     /// `postgres`): every issuer node over it gives the same answers.
     pub database_url: Option<String>,
+    /// The signing keys in a file instead of the database ([`crate::key_file`]; shared by the
+    /// nodes over one database).
+    pub key_file: Option<std::path::PathBuf>,
     /// ISO 4217 code of every note.
     pub currency: String,
     /// Largest single offline payment; also the most the issuer guarantees per double-spent output.
@@ -85,6 +88,7 @@ impl std::fmt::Debug for IssuerConfig {
         f.debug_struct("IssuerConfig")
             .field("db_path", &self.db_path)
             .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("key_file", &self.key_file)
             .field("currency", &self.currency)
             .field("per_payment_limit", &self.per_payment_limit)
             .field("holding_limit", &self.holding_limit)
@@ -106,6 +110,7 @@ impl IssuerConfig {
         Self {
             db_path: db_path.into(),
             database_url: None,
+            key_file: None,
             currency: "EUR".into(),
             per_payment_limit: 50_000,
             holding_limit: 200_000,
@@ -198,8 +203,9 @@ impl Issuer {
         let currency = Currency::new(&config.currency)
             .ok_or_else(|| IssuerError::Policy { what: format!("bad currency {}", config.currency) })?;
         let now = clock();
+        let key_file = config.key_file.as_deref().map(crate::key_file::KeyFile::open).transpose()?;
         let (keys, policy, stored_certs) = store.write(|tx| {
-            let keys = crate::keys::load_or_create(tx, now)?;
+            let keys = crate::keys::load_or_create(tx, now, key_file.as_ref())?;
             let policy = Self::current_policy(tx, &keys, &config, currency, now)?;
             tx.meta_put("policy", &policy.to_bytes())?;
             // Every certificate ever issued: links are checked against the one valid at their time.

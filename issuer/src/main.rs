@@ -5,6 +5,7 @@
 //!  offline-cash-issuer serve --database-url postgres://issuer@db:5432/issuer …  (feature postgres)
 //!  offline-cash-issuer bench --links 100,1000 --batches 5
 //!  offline-cash-issuer rotate-key --db issuer.db [--activate-after-secs 2678400]   (server stopped)
+//!  offline-cash-issuer new-key-file --key-file issuer.keys   (then serve/rotate-key --key-file …)
 //! ```
 
 use std::net::SocketAddr;
@@ -32,6 +33,16 @@ enum Command {
     /// with the server stopped; the rotation is served from the next start, and the new key
     /// signs from its announced time (--activate-after-secs).
     RotateKey(RotateKeyArgs),
+    /// Create a key file holding a fresh issuer key 1 (for `serve --key-file` on a new
+    /// database; every node over the database reads the same file).
+    NewKeyFile(NewKeyFileArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct NewKeyFileArgs {
+    /// The file to create (refused if it exists).
+    #[arg(long, env = "OC_ISSUER_KEY_FILE")]
+    key_file: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -42,6 +53,9 @@ struct RotateKeyArgs {
     /// PostgreSQL database of the issuer instead of the file (`postgres://…`).
     #[arg(long, env = "OC_ISSUER_DATABASE_URL")]
     database_url: Option<String>,
+    /// The issuer's keys are in this file (see new-key-file): the new key is added to it.
+    #[arg(long, env = "OC_ISSUER_KEY_FILE")]
+    key_file: Option<PathBuf>,
     /// Seconds from now until the new key signs. The default (31 days) is longer than the
     /// default certificate validity (30 days) plus clock skew, so every wallet that can still
     /// pay has synced and learnt the new key before anything signed under it reaches it; keep
@@ -65,6 +79,9 @@ struct ServeArgs {
     /// the `postgres` feature). Several nodes may serve over one database.
     #[arg(long, env = "OC_ISSUER_DATABASE_URL")]
     database_url: Option<String>,
+    /// The issuer's signing keys in this file instead of the database (see new-key-file).
+    #[arg(long, env = "OC_ISSUER_KEY_FILE")]
+    key_file: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "OC_ISSUER_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -123,6 +140,9 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::RotateKey(args) => rotate_key(&args),
+        Command::NewKeyFile(args) => offline_cash_issuer::key_file::KeyFile::create(&args.key_file).map(|_| {
+            println!("key file {} created with a fresh issuer key 1", args.key_file.display());
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -142,7 +162,13 @@ fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerErr
     };
     let store =
         offline_cash_issuer::store::Backend::open(&args.db.clone().unwrap_or_default(), args.database_url.as_deref())?;
-    let key = offline_cash_issuer::keys::rotate_key_in(&store, now, times)?;
+    let key = match &args.key_file {
+        Some(path) => {
+            let mut file = offline_cash_issuer::key_file::KeyFile::open(path)?;
+            offline_cash_issuer::keys::rotate_key_with_file(&store, &mut file, now, times)?
+        }
+        None => offline_cash_issuer::keys::rotate_key_in(&store, now, times)?,
+    };
     println!(
         "issuer key {} created and announced from the next start; it signs from {} (Unix time)",
         key.key_id,
@@ -154,6 +180,7 @@ fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerErr
 async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> {
     let mut issuer = IssuerConfig::new(args.db.unwrap_or_default(), args.admin_token);
     issuer.database_url = args.database_url;
+    issuer.key_file = args.key_file;
     issuer.auth_window_secs = args.auth_window_secs;
     issuer.currency = args.currency;
     issuer.per_payment_limit = args.per_payment_limit;

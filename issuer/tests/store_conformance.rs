@@ -193,7 +193,10 @@ mod aggregates {
                 assert_eq!(tx.meta_get("policy")?, Some(b"two".to_vec()));
                 tx.add_key_rotation(3, b"s3", b"r3", 1)?;
                 tx.add_key_rotation(2, b"s2", b"r2", 1)?;
-                assert_eq!(tx.key_rotations()?, vec![(b"s2".to_vec(), b"r2".to_vec()), (b"s3".to_vec(), b"r3".to_vec())]);
+                assert_eq!(
+                    tx.key_rotations()?,
+                    vec![(b"s2".to_vec(), b"r2".to_vec()), (b"s3".to_vec(), b"r3".to_vec())]
+                );
                 Ok(())
             })
             .unwrap();
