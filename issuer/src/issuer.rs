@@ -33,7 +33,8 @@ use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::store::accounts::Entry;
 use crate::store::wallets::NewWallet;
 use crate::store::{
-    Accounts as _, Audit as _, Backend, Meta as _, Nonces as _, Notes as _, Store as _, Tx, Wallets as _,
+    Accounts as _, Audit as _, Backend, Meta as _, Nonces as _, Notes as _, RateBuckets as _, Store as _, Tx,
+    Wallets as _,
 };
 
 /// A source of Unix seconds.
@@ -290,7 +291,20 @@ impl Issuer {
     /// [`IssuerError::RateLimited`] when it is spent. Call after [`Issuer::authenticate`].
     pub fn admit(&self, caller: &Caller) -> Result<(), IssuerError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
-        limiter.admit(&caller.wallet, std::time::Instant::now()).map_err(|wait| {
+        let verdict = if self.store.is_shared() {
+            // One budget across the nodes: kept in the database (crate::store::rate_buckets).
+            let limit = limiter.limit();
+            let interval_ms = (1_000 / i64::from(limit.per_second.max(1))).max(1);
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            self.store
+                .write(|tx| tx.take_request(&caller.wallet.0, now_ms, interval_ms, i64::from(limit.burst)))?
+                .map_err(|ms| std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+        } else {
+            limiter.admit(&caller.wallet, std::time::Instant::now())
+        };
+        verdict.map_err(|wait| {
             self.metrics.rate_limited();
             IssuerError::RateLimited { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
         })

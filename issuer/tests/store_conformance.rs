@@ -573,6 +573,23 @@ mod postgres_migrations {
         }
     }
 
+    /// The shared request budget (PostgreSQL only: on SQLite it is in memory).
+    #[test]
+    fn a_request_budget_is_spent_at_once_then_refilled_one_per_interval() {
+        use offline_cash_issuer::store::{RateBuckets as _, Store as _};
+        let Some(config) = crate::postgres_backend::fresh_database() else {
+            return eprintln!("skipped: OC_TEST_PG_URL not set");
+        };
+        let store = offline_cash_issuer::store::postgres::PgStore::with_config(&config).unwrap();
+        let take = |now| store.write(|tx| tx.take_request(b"w", now, 1_000, 2)).unwrap();
+        assert_eq!(take(10_000), Ok(()));
+        assert_eq!(take(10_000), Ok(()));
+        assert_eq!(take(10_000), Err(1_000), "burst spent: the next one passes a second later");
+        assert_eq!(take(10_500), Err(500));
+        assert_eq!(take(11_000), Ok(()));
+        assert_eq!(store.write(|tx| tx.take_request(b"v", 11_000, 1_000, 2)).unwrap(), Ok(()), "per wallet");
+    }
+
     #[test]
     fn a_newer_schema_is_refused_and_left_alone() {
         let Some(config) = crate::postgres_backend::fresh_database() else {

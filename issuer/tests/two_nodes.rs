@@ -187,3 +187,43 @@ async fn a_key_rotated_into_the_key_file_signs_on_every_node_after_restart() {
         assert!(scalar.is_empty(), "the database keeps the rotation, not the key");
     }
 }
+
+/// On PostgreSQL a wallet's request budget is one budget across the nodes (kept in the
+/// database); on SQLite, one node's database, it is per node (in memory: no write per request).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallets_request_budget_holds_across_nodes_on_a_shared_database() {
+    use offline_cash_core::sync::{RetryPolicy, SyncBatch, SyncError};
+    let mut config = common::backend::config(ADMIN);
+    // Four requests at once, then one a second (registering spends one).
+    config.rate_limit = Some(offline_cash_issuer::RateLimit { per_second: 1, burst: 4 });
+    let node = |config: IssuerConfig| async move {
+        let server = ServerConfig { issuer: config, listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20 };
+        Server::bind(server).await.unwrap().spawn()
+    };
+    let (a, b) = (node(config.clone()).await, node(config.clone()).await);
+    let account = SyncClient::create_account(&a.url(), ADMIN, "alice", 0).await.unwrap();
+    let signer: Arc<dyn Signer> =
+        Arc::new(SoftwareSigner::generate(offline_cash_core::crypto::Suite::EcdsaP256).unwrap());
+    let once =
+        RetryPolicy { attempts: 1, initial_delay: std::time::Duration::ZERO, max_delay: std::time::Duration::ZERO };
+    let on_a = SyncClient::new(&a.url(), &account.credential, signer.clone()).unwrap().with_retry(once);
+    let on_b = SyncClient::new(&b.url(), &account.credential, signer).unwrap().with_retry(once);
+    on_a.register().await.unwrap();
+    let batch = SyncBatch::new(0, [0; 32]);
+    let mut admitted = 0;
+    for i in 0..8 {
+        let client = if i % 2 == 0 { &on_b } else { &on_a };
+        match client.sync_batch(&batch).await {
+            Ok(_) => admitted += 1,
+            Err(SyncError::RateLimited { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    if config.database_url.is_some() {
+        assert_eq!(admitted, 3, "one budget of 4 for both nodes, registering took one");
+    } else {
+        assert_eq!(admitted, 7, "a budget per node: 3 left on A, 4 on B");
+    }
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}

@@ -34,6 +34,12 @@ impl Backend {
         }
     }
 
+    /// Whether several issuer nodes may share this database (then per-wallet state such as the
+    /// request budget lives in it, not in a node's memory).
+    pub fn is_shared(&self) -> bool {
+        !matches!(self, Backend::Sqlite(_))
+    }
+
     /// The name of the backend, for logs and metrics.
     pub fn name(&self) -> &'static str {
         match self {

@@ -36,6 +36,7 @@ pub mod nonces;
 pub mod notes;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod rate_buckets;
 pub mod sqlite;
 mod value;
 pub mod wallets;
@@ -48,6 +49,7 @@ pub use lost_wallets::LostWallets;
 pub use meta::Meta;
 pub use nonces::Nonces;
 pub use notes::Notes;
+pub use rate_buckets::RateBuckets;
 pub use value::{Row, Value};
 pub use wallets::Wallets;
 

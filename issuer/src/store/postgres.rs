@@ -32,7 +32,7 @@ use super::{LinkRow, Recorded, RevocationReason, Row, Store, StoredAnswer, Store
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 4;
+pub const CURRENT_VERSION: i64 = 5;
 
 /// Step 1: the links (one per parent) and the revocations with their counter.
 const STEP_1: &str = "
@@ -180,8 +180,16 @@ CREATE TABLE lost_wallets (
 );
 ";
 
+/// Step 5: each wallet's request budget, shared by the nodes (crate::store::rate_buckets).
+const STEP_5: &str = "
+CREATE TABLE rate_buckets (
+    wallet BYTEA PRIMARY KEY,
+    tat_ms BIGINT NOT NULL
+);
+";
+
 /// The steps in order: `STEPS[i]` takes version `i` to `i + 1`.
-const STEPS: [&str; 4] = [STEP_1, STEP_2, STEP_3, STEP_4];
+const STEPS: [&str; 5] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5];
 
 /// A serialization failure or a deadlock is a contention (retried by [`with_retries`]).
 pub(crate) fn pg(e: postgres::Error) -> IssuerError {
