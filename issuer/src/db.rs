@@ -18,7 +18,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 6;
+pub const CURRENT_VERSION: i64 = 7;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -209,7 +209,12 @@ fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> 
         // v6: wallets reported lost, and when their value returns to the account.
         tx.execute_batch(crate::lost::SCHEMA_V6)?;
     }
-    // Future: `if found < 7 && target >= 7 { … }` and so on.
+    if found < 7 && target >= 7 {
+        // v7: the digest of each genesis note's bytes as signed, so settlement recognises its
+        // own notes without verifying its signature again (NULL: verified as before).
+        tx.execute_batch("ALTER TABLE notes ADD COLUMN genesis_digest BLOB;")?;
+    }
+    // Future: `if found < 8 && target >= 8 { … }` and so on.
     Ok(())
 }
 

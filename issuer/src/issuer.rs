@@ -553,7 +553,8 @@ impl Issuer {
             },
             self.keys.active(now).0,
         )?;
-        tx.insert_genesis(&note.id().0, &owner.0, to_i64(amount)?, to_i64(note.body().expires_at)?)?;
+        let digest = sha256(&[&note.to_bytes()]);
+        tx.insert_genesis(&note.id().0, &owner.0, to_i64(amount)?, to_i64(note.body().expires_at)?, &digest)?;
         Ok(note)
     }
 

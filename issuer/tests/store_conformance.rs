@@ -62,7 +62,7 @@ mod aggregates {
     pub fn notes_move_through_their_states_and_children_expire_with_their_parent(store: impl Store) {
         store
             .write(|tx| {
-                tx.insert_genesis(b"n1", b"w1", 100, 9_000)?;
+                tx.insert_genesis(b"n1", b"w1", 100, 9_000, b"digest1")?;
                 assert_eq!(tx.note_state(b"n1")?, Some(NoteState::Live));
                 assert_eq!(tx.note_state(b"none")?, None);
                 assert!(tx.insert_child(b"c1", b"w2", 60, b"n1", Origin::Link)?);
@@ -75,6 +75,11 @@ mod aggregates {
                 assert_eq!(tx.held_live(b"w1")?, 0);
                 let t = tx.totals()?;
                 assert_eq!((t.issued, t.live), (140, 100), "genesis and guarantee notes are issued value");
+                // Genesis ids are 32 bytes in real life; these rows were written with short ones.
+                tx.insert_genesis(&[5; 32], b"w1", 10, 9_000, &[6; 32])?;
+                let many: Vec<[u8; 32]> = (0..300u16).map(|i| [(i % 250) as u8; 32]).collect();
+                assert_eq!(tx.genesis_digests(&many)?, vec![vec![6; 32]], "found once");
+                assert_eq!(tx.genesis_digests(&[[7; 32]])?, Vec::<Vec<u8>>::new());
                 Ok(())
             })
             .unwrap();
@@ -170,7 +175,7 @@ mod aggregates {
             .write(|tx| {
                 let a = account(tx, "frank", 0)?;
                 tx.put_wallet(&wallet(b"w", a, b"c"))?;
-                tx.insert_genesis(b"n", b"w", 25, 1_000_000)?;
+                tx.insert_genesis(b"n", b"w", 25, 1_000_000, b"d")?;
                 assert_eq!(tx.lost_report(b"w")?, None);
                 tx.record_lost(b"w", a, 10, 50)?;
                 assert_eq!(tx.lost_report(b"w")?, Some((10, 50)));

@@ -69,13 +69,39 @@ pub type DueNote = (Vec<u8>, Vec<u8>, i64);
 
 /// The note operations, on any backend.
 pub trait Notes: Tx {
-    /// Records a genesis note the issuer just signed, live.
-    fn insert_genesis(&mut self, id: &[u8], owner: &[u8], amount: i64, expires_at: i64) -> Result<(), IssuerError> {
+    /// Records a genesis note the issuer just signed, live, with the digest of its bytes.
+    fn insert_genesis(
+        &mut self,
+        id: &[u8],
+        owner: &[u8],
+        amount: i64,
+        expires_at: i64,
+        digest: &[u8],
+    ) -> Result<(), IssuerError> {
         self.exec(
-            "INSERT INTO notes (id, owner, amount, expires_at, origin, state) VALUES ($1, $2, $3, $4, 'genesis', 'live')",
-            args![id, owner, amount, expires_at],
+            "INSERT INTO notes (id, owner, amount, expires_at, origin, state, genesis_digest)
+             VALUES ($1, $2, $3, $4, 'genesis', 'live', $5)",
+            args![id, owner, amount, expires_at, digest],
         )?;
         Ok(())
+    }
+
+    /// The digests of the signed bytes of those genesis notes among `ids` the issuer holds.
+    fn genesis_digests(&mut self, ids: &[[u8; 32]]) -> Result<Vec<Vec<u8>>, IssuerError> {
+        let mut out = Vec::new();
+        // One statement per chunk (`IN ($1, …)`: arrays are not portable to SQLite).
+        for chunk in ids.chunks(256) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT genesis_digest FROM notes WHERE origin = 'genesis' AND genesis_digest IS NOT NULL AND id IN ({})",
+                marks.join(", ")
+            );
+            let args: Vec<crate::store::Value> = chunk.iter().map(|id| crate::store::Value::from(&id[..])).collect();
+            for row in self.query(&sql, &args)? {
+                out.push(row.bytes(0)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Records `child` (an output of a link spending `parent`, or its guarantee), live, expiring

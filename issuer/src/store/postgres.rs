@@ -32,7 +32,7 @@ use super::{LinkRow, Recorded, RevocationReason, Row, Store, StoredAnswer, Store
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 5;
+pub const CURRENT_VERSION: i64 = 6;
 
 /// Step 1: the links (one per parent) and the revocations with their counter.
 const STEP_1: &str = "
@@ -188,8 +188,11 @@ CREATE TABLE rate_buckets (
 );
 ";
 
+/// Step 6: the digest of each genesis note's signed bytes (crate::db version 7).
+const STEP_6: &str = "ALTER TABLE notes ADD COLUMN genesis_digest BYTEA;";
+
 /// The steps in order: `STEPS[i]` takes version `i` to `i + 1`.
-const STEPS: [&str; 5] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5];
+const STEPS: [&str; 6] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6];
 
 /// A serialization failure or a deadlock is a contention (retried by [`with_retries`]).
 pub(crate) fn pg(e: postgres::Error) -> IssuerError {
