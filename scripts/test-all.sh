@@ -13,8 +13,8 @@ echo "== clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 echo "== cargo test"
 cargo test --workspace --all-features
-echo "== issuer storage conformance suite on a throwaway PostgreSQL 15 (scripts/with-postgres.sh)"
-./scripts/with-postgres.sh cargo test --workspace --all-features --test store_conformance
+echo "== the issuer on a throwaway PostgreSQL 15: conformance suite and HTTP tests (scripts/issuer-postgres.sh)"
+./scripts/issuer-postgres.sh
 echo "== cargo test binaries again, with the clock moved ahead (+400 days, +5 years; faketime)"
 ./scripts/test-shifted-clock.sh
 echo "== bindings (Kotlin on the host JVM, Python)"

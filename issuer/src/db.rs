@@ -18,7 +18,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 7;
+pub const CURRENT_VERSION: i64 = 8;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -210,10 +210,15 @@ fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> 
         tx.execute_batch(crate::lost::SCHEMA_V6)?;
     }
     if found < 7 && target >= 7 {
-        // v7: the tier each wallet was registered at, and open attestation challenges.
-        tx.execute_batch(crate::tier_attestation::SCHEMA_V7)?;
+        // v7: the digest of each genesis note's bytes as signed, so settlement recognises its
+        // own notes without verifying its signature again (NULL: verified as before).
+        tx.execute_batch("ALTER TABLE notes ADD COLUMN genesis_digest BLOB;")?;
     }
-    // Future: `if found < 8 && target >= 8 { … }` and so on.
+    if found < 8 && target >= 8 {
+        // v8: the tier each wallet was registered at, and open attestation challenges.
+        tx.execute_batch(crate::tier_attestation::SCHEMA_V8)?;
+    }
+    // Future: `if found < 9 && target >= 9 { … }` and so on.
     Ok(())
 }
 

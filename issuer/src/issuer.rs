@@ -4,13 +4,15 @@
 //!
 //! ```text
 //!  http handler ─► Issuer::authenticate ─► Issuer::{register, fund, defund, sync, …}
-//!                                            │ one SQLite write transaction per call
+//!                                            │ one Store::write transaction per call
 //!                                            ▼
-//!                                         Db (Mutex<Connection>)
+//!                                  crate::store::Backend (SQLite file | PostgreSQL)
 //! ```
 //!
-//! Every method is blocking (SQLite, signature checks): async callers run them on a blocking
-//! thread. Time comes from the injected clock.
+//! Every method is blocking (database, signature checks): async callers run them on a blocking
+//! thread. Time comes from the injected clock. A transaction closure may run more than once
+//! (a serialization failure is retried), so it touches nothing but its transaction; caches and
+//! metrics are updated after the commit.
 
 use std::sync::Arc;
 
@@ -22,13 +24,18 @@ use offline_cash_core::token::{
     RefreshPolicy, RevocationBody, RevocationList, TrustStore, WalletCertificate, WalletId, policy_sequence_of,
     wallet_id,
 };
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use rand_core::{OsRng, RngCore as _};
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
+use crate::IssuerError;
 use crate::metrics::Metrics;
 use crate::rate_limit::{RateLimit, RateLimiter};
-use crate::{IssuerError, db};
+use crate::store::accounts::Entry;
+use crate::store::wallets::NewWallet;
+use crate::store::{
+    Accounts as _, Audit as _, Backend, Meta as _, Nonces as _, Notes as _, RateBuckets as _, Store as _, Tx,
+    Wallets as _,
+};
 
 /// A source of Unix seconds.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -41,8 +48,14 @@ pub fn system_clock() -> Clock {
 /// The issuer's policy and operating parameters. Debug output omits the admin token.
 #[derive(Clone)]
 pub struct IssuerConfig {
-    /// Database file (created on first start).
+    /// Database file (created on first start); unused when `database_url` is set.
     pub db_path: std::path::PathBuf,
+    /// A PostgreSQL database instead of the file (`postgres://user@host:port/db`, feature
+    /// `postgres`): every issuer node over it gives the same answers.
+    pub database_url: Option<String>,
+    /// The signing keys in a file instead of the database ([`crate::key_file`]; shared by the
+    /// nodes over one database).
+    pub key_file: Option<std::path::PathBuf>,
     /// ISO 4217 code of every note.
     pub currency: String,
     /// Largest single offline payment; also the most the issuer guarantees per double-spent output.
@@ -81,6 +94,8 @@ impl std::fmt::Debug for IssuerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IssuerConfig")
             .field("db_path", &self.db_path)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("key_file", &self.key_file)
             .field("currency", &self.currency)
             .field("per_payment_limit", &self.per_payment_limit)
             .field("holding_limit", &self.holding_limit)
@@ -102,6 +117,8 @@ impl IssuerConfig {
     pub fn new(db_path: impl Into<std::path::PathBuf>, admin_token: impl Into<String>) -> Self {
         Self {
             db_path: db_path.into(),
+            database_url: None,
+            key_file: None,
             currency: "EUR".into(),
             per_payment_limit: 50_000,
             holding_limit: 200_000,
@@ -153,7 +170,7 @@ pub struct SignedRequest<'a> {
 
 /// The reference issuer.
 pub struct Issuer {
-    pub(crate) db: Mutex<Connection>,
+    pub(crate) store: Backend,
     /// Every signing key; [`crate::keys::Keyring::active`] picks the one that signs now.
     pub(crate) keys: crate::keys::Keyring,
     pub(crate) trust: TrustStore,
@@ -177,35 +194,70 @@ pub(crate) fn to_i64(v: u64) -> Result<i64, IssuerError> {
     i64::try_from(v).map_err(|_| IssuerError::Policy { what: format!("amount {v} too large") })
 }
 
-/// Whether the account is revoked (one of its wallets double spent and no administrator has
-/// reinstated it).
-fn account_revoked(conn: &Connection, account: i64) -> Result<bool, IssuerError> {
-    let at: Option<i64> = conn.query_row("SELECT revoked_at FROM accounts WHERE id = ?1", [account], |r| r.get(0))?;
-    Ok(at.is_some())
-}
-
-fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, IssuerError> {
-    Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+/// A database URL without its password (for logs).
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
 }
 
 impl Issuer {
     /// Opens (or creates) the database and loads or creates the issuer key and policy.
     pub fn open(config: IssuerConfig, clock: Clock) -> Result<Self, IssuerError> {
         config.check()?;
-        let mut conn = db::open(&config.db_path)?;
+        let store = Backend::open(&config.db_path, config.database_url.as_deref())?;
         let currency = Currency::new(&config.currency)
             .ok_or_else(|| IssuerError::Policy { what: format!("bad currency {}", config.currency) })?;
         let now = clock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let keys = crate::keys::load_or_create(&tx, now)?;
+        let key_file = config.key_file.as_deref().map(crate::key_file::KeyFile::open).transpose()?;
+        let (keys, policy, stored_certs) = store.write(|tx| {
+            let keys = crate::keys::load_or_create(tx, now, key_file.as_ref())?;
+            let policy = Self::current_policy(tx, &keys, &config, currency, now)?;
+            tx.meta_put("policy", &policy.to_bytes())?;
+            // Every certificate ever issued: links are checked against the one valid at their time.
+            Ok((keys, policy, tx.all_certificates()?))
+        })?;
+        let trust = keys.trust.clone();
+        let mut certs = CertificateStore::new();
+        for row in stored_certs {
+            if let Ok(cert) = WalletCertificate::from_bytes(&row) {
+                let _ = certs.insert(cert, &trust);
+            }
+        }
+        Ok(Self {
+            store,
+            rotations: keys.rotations.clone(),
+            keys,
+            trust,
+            policy,
+            currency,
+            certs: RwLock::new(certs),
+            limiter: config.rate_limit.map(RateLimiter::new),
+            config,
+            clock,
+            metrics: Metrics::default(),
+        })
+    }
+
+    /// The policy to sign at start: the stored one if the configured limits did not change,
+    /// else the next one (a new signing key also makes a new policy, signed by it).
+    fn current_policy(
+        tx: &mut dyn Tx,
+        keys: &crate::keys::Keyring,
+        config: &IssuerConfig,
+        currency: Currency,
+        now: u64,
+    ) -> Result<Policy, IssuerError> {
         let (signer, key) = keys.active(now);
-        let created = keys.created;
-        // The policy's sequence increases whenever the configured limits change.
-        // A new signing key (a rotation) also makes a new policy, signed by it.
         let mut body = PolicyBody {
             issuer_key_id: key.key_id,
             sequence: 1,
-            issued_at: created,
+            issued_at: keys.created,
             currency,
             per_payment_limit: config.per_payment_limit,
             offline_holding_limit: config.holding_limit,
@@ -215,7 +267,7 @@ impl Issuer {
             refresh: config.refresh,
             tier_limits: crate::tier_policy::ordered(&config.tier_limits)?,
         };
-        let stored = meta_get(&tx, "policy")?;
+        let stored = tx.meta_get("policy")?;
         if let Some(sequence) =
             stored.as_deref().filter(|b| Policy::from_bytes(b).is_err()).and_then(policy_sequence_of)
         {
@@ -233,35 +285,7 @@ impl Issuer {
                 body.issued_at = now.max(key.not_before);
             }
         }
-        let policy = Policy::sign(body, signer)?;
-        tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('policy', ?1)", [policy.to_bytes()])?;
-        tx.commit()?;
-
-        let trust = keys.trust.clone();
-        let mut certs = CertificateStore::new();
-        {
-            // Every certificate ever issued: links are checked against the one valid at their time.
-            let mut stmt = conn.prepare("SELECT certificate FROM certificates")?;
-            let rows = stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?;
-            for row in rows {
-                if let Ok(cert) = WalletCertificate::from_bytes(&row?) {
-                    let _ = certs.insert(cert, &trust);
-                }
-            }
-        }
-        Ok(Self {
-            db: Mutex::new(conn),
-            rotations: keys.rotations.clone(),
-            keys,
-            trust,
-            policy,
-            currency,
-            certs: RwLock::new(certs),
-            limiter: config.rate_limit.map(RateLimiter::new),
-            config,
-            clock,
-            metrics: Metrics::default(),
-        })
+        Ok(Policy::sign(body, signer)?)
     }
 
     /// The configuration.
@@ -278,7 +302,20 @@ impl Issuer {
     /// [`IssuerError::RateLimited`] when it is spent. Call after [`Issuer::authenticate`].
     pub fn admit(&self, caller: &Caller) -> Result<(), IssuerError> {
         let Some(limiter) = &self.limiter else { return Ok(()) };
-        limiter.admit(&caller.wallet, std::time::Instant::now()).map_err(|wait| {
+        let verdict = if self.store.is_shared() {
+            // One budget across the nodes: kept in the database (crate::store::rate_buckets).
+            let limit = limiter.limit();
+            let interval_ms = (1_000 / i64::from(limit.per_second.max(1))).max(1);
+            let now_ms = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+            self.store
+                .write(|tx| tx.take_request(&caller.wallet.0, now_ms, interval_ms, i64::from(limit.burst)))?
+                .map_err(|ms| std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
+        } else {
+            limiter.admit(&caller.wallet, std::time::Instant::now())
+        };
+        verdict.map_err(|wait| {
             self.metrics.rate_limited();
             IssuerError::RateLimited { retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64 }
         })
@@ -335,20 +372,10 @@ impl Issuer {
         let credential = auth::to_hex(&secret);
         let hash = sha256(&[credential.as_bytes()]);
         let balance = to_i64(balance)?;
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM accounts WHERE customer_ref = ?1)", [customer_ref], |r| {
-                r.get(0)
-            })?;
-        if exists {
+        let created = self.store.write(|tx| tx.create_account(customer_ref, &hash, balance))?;
+        if !created {
             return Err(IssuerError::Conflict { what: format!("account {customer_ref} exists") });
         }
-        tx.execute(
-            "INSERT INTO accounts (customer_ref, credential_hash, balance, initial) VALUES (?1, ?2, ?3, ?3)",
-            params![customer_ref, &hash[..], balance],
-        )?;
-        tx.commit()?;
         Ok(wire::CreateAccountResponse { customer_ref: customer_ref.to_owned(), credential })
     }
 
@@ -375,46 +402,44 @@ impl Issuer {
         let digest = auth::request_digest(req.method, req.path, req.body, timestamp, &nonce, &wallet);
         let hash = sha256(&[credential.as_bytes()]);
 
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let account: i64 = tx
-            .query_row("SELECT id FROM accounts WHERE credential_hash = ?1", [&hash[..]], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
-        let key = match register_key {
-            Some(k) => {
-                if wallet_id(k) != wallet {
-                    return Err(IssuerError::BadSignature);
-                }
-                k.clone()
-            }
-            None => {
-                let row: Option<(i64, Vec<u8>, u8)> = tx
-                    .query_row("SELECT account, public_key, suite FROM wallets WHERE id = ?1", [&wallet.0[..]], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
-                    .optional()?;
-                let (owner, pk, suite) = row.ok_or(IssuerError::UnknownWallet)?;
-                if owner != account {
-                    return Err(IssuerError::UnknownWallet);
-                }
-                let suite = Suite::from_id(u64::from(suite)).map_err(|_| IssuerError::BadSignature)?;
-                PublicKey::from_bytes(suite, &pk).map_err(|_| IssuerError::BadSignature)?
-            }
-        };
-        let message = offline_cash_core::crypto::signing_message(key.suite(), &digest);
-        key.verify(&message, &signature).map_err(|_| IssuerError::BadSignature)?;
-        let inserted = tx.execute(
-            "INSERT OR IGNORE INTO nonces (wallet, nonce, ts) VALUES (?1, ?2, ?3)",
-            params![&wallet.0[..], &nonce[..], to_i64(timestamp)?],
-        )?;
-        if inserted == 0 {
-            return Err(IssuerError::ReplayedNonce);
-        }
-        // Nonces older than the window can never be replayed (the timestamp check refuses them).
         let horizon = to_i64(now.saturating_sub(2 * self.config.auth_window_secs))?;
-        tx.execute("DELETE FROM nonces WHERE ts < ?1", [horizon])?;
-        tx.commit()?;
+        let ts = to_i64(timestamp)?;
+        let account = self.store.write(|tx| {
+            let account = tx
+                .account_by_credential(&hash)?
+                .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
+            let key = match register_key {
+                Some(k) => {
+                    if wallet_id(k) != wallet {
+                        return Err(IssuerError::BadSignature);
+                    }
+                    k.clone()
+                }
+                None => {
+                    let (owner, pk, suite) = tx.wallet_key(&wallet.0)?.ok_or(IssuerError::UnknownWallet)?;
+                    if owner != account {
+                        return Err(IssuerError::UnknownWallet);
+                    }
+                    let suite = u64::try_from(suite)
+                        .ok()
+                        .and_then(|s| Suite::from_id(s).ok())
+                        .ok_or(IssuerError::BadSignature)?;
+                    PublicKey::from_bytes(suite, &pk).map_err(|_| IssuerError::BadSignature)?
+                }
+            };
+            let message = offline_cash_core::crypto::signing_message(key.suite(), &digest);
+            key.verify(&message, &signature).map_err(|_| IssuerError::BadSignature)?;
+            if !tx.use_nonce(&wallet.0, &nonce, ts)? {
+                return Err(IssuerError::ReplayedNonce);
+            }
+            // Nonces older than the window can never be replayed (the timestamp check refuses
+            // them). One request in 16 sweeps them: every request deleting would make every two
+            // concurrent requests conflict on a serializable database.
+            if nonce[0] & 0x0f == 0 {
+                tx.forget_nonces_before(horizon)?;
+            }
+            Ok(account)
+        })?;
         Ok(Caller { wallet, account })
     }
 
@@ -433,32 +458,24 @@ impl Issuer {
         tier: Option<offline_cash_core::token::Tier>,
     ) -> Result<wire::RegisterResponse, IssuerError> {
         let now = self.now();
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if self.is_revoked(&tx, &caller.wallet)? {
-            return Err(IssuerError::Revoked);
-        }
-        if account_revoked(&tx, caller.account)? {
-            return Err(IssuerError::AccountRevoked);
-        }
-        let customer_ref: String =
-            tx.query_row("SELECT customer_ref FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
-        let existing: Option<(i64, Vec<u8>)> = tx
-            .query_row("SELECT account, certificate FROM wallets WHERE id = ?1", [&caller.wallet.0[..]], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let (signer, signing_key) = self.keys.active(now);
-        let tier = crate::tier_attestation::tier_to_record(&tx, &caller.wallet.0, tier)?;
-        // The certificate states its tier's limits, so a tier may have more than the general ones.
-        let limits = self.policy.body().limits_for(tier);
-        let cert = match existing {
-            Some((acc, _)) if acc != caller.account => {
+        let cert = self.store.write(|tx| {
+            if tx.is_revoked(&caller.wallet)? {
+                return Err(IssuerError::Revoked);
+            }
+            if tx.account_revoked(caller.account)? {
+                return Err(IssuerError::AccountRevoked);
+            }
+            let customer_ref = tx.customer_ref(caller.account)?;
+            if tx.wallet_account(&caller.wallet.0)?.is_some_and(|acc| acc != caller.account) {
                 return Err(IssuerError::Conflict { what: "wallet registered to another account".into() });
             }
+            let (signer, signing_key) = self.keys.active(now);
+            let tier = crate::tier_attestation::tier_to_record(tx, &caller.wallet.0, tier)?;
+            // The certificate states its tier's limits, so a tier may have more than the general ones.
+            let limits = self.policy.body().limits_for(tier);
             // Re-registering renews the certificate (a new validity window); the earlier ones
             // stay in `certificates`, so links signed under them still settle.
-            _ => WalletCertificate::sign(
+            let cert = WalletCertificate::sign(
                 CertificateBody {
                     public_key: key.clone(),
                     customer_ref: customer_ref.into_bytes(),
@@ -471,26 +488,18 @@ impl Issuer {
                     tier,
                 },
                 signer,
-            )?,
-        };
-        tx.execute(
-            "INSERT INTO wallets (id, account, public_key, suite, certificate, tier) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(id) DO UPDATE SET certificate = excluded.certificate, tier = excluded.tier",
-            params![
-                &caller.wallet.0[..],
-                caller.account,
-                key.as_bytes(),
-                key.suite().id(),
-                cert.to_bytes(),
-                tier.code()
-            ],
-        )?;
-        // The history keeps the certificates this one renews.
-        tx.execute(
-            "INSERT OR IGNORE INTO certificates (wallet, certificate) VALUES (?1, ?2)",
-            params![&caller.wallet.0[..], cert.to_bytes()],
-        )?;
-        tx.commit()?;
+            )?;
+            let bytes = cert.to_bytes();
+            tx.put_wallet(&NewWallet {
+                id: &caller.wallet.0,
+                account: caller.account,
+                public_key: key.as_bytes(),
+                suite: i64::from(key.suite().id()),
+                certificate: &bytes,
+                tier: i64::from(tier.code()),
+            })?;
+            Ok(cert)
+        })?;
         self.certs.write().insert(cert.clone(), &self.trust)?;
         Ok(wire::RegisterResponse {
             wallet_id: auth::to_hex(&caller.wallet.0),
@@ -513,56 +522,47 @@ impl Issuer {
         let total = total.ok_or_else(|| IssuerError::Policy { what: "total overflows".into() })?;
         let request_hash = sha256(&[&serde_json::to_vec(req).unwrap_or_default()]);
         let now = self.now();
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let key = [b"fund:".as_slice(), &request_id].concat();
-        if let Some(answer) = crate::settle::stored_answer(&tx, &caller.wallet, &key, &request_hash)? {
-            return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
-        }
-        if self.is_revoked(&tx, &caller.wallet)? {
-            return Err(IssuerError::Revoked);
-        }
-        if account_revoked(&tx, caller.account)? {
-            return Err(IssuerError::AccountRevoked);
-        }
-        let certificate: Vec<u8> =
-            tx.query_row("SELECT certificate FROM wallets WHERE id = ?1", [&caller.wallet.0[..]], |r| r.get(0))?;
-        let certificate = WalletCertificate::from_bytes(&certificate)
-            .map_err(|e| IssuerError::Internal { what: format!("stored certificate does not decode: {e}") })?;
-        let held: i64 = tx.query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM notes WHERE owner = ?1 AND state = 'live'",
-            [&caller.wallet.0[..]],
-            |r| r.get(0),
-        )?;
-        Limits::new(self.policy.body(), certificate.body())
-            .check_holding(u64::try_from(held).unwrap_or(0), total)
-            .map_err(IssuerError::Limit)?;
-        let balance: i64 =
-            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
-        let needed = to_i64(total)?;
-        if balance < needed {
-            return Err(IssuerError::InsufficientBalance { balance, needed: total });
-        }
-        let mut notes = Vec::with_capacity(req.amounts.len());
-        for amount in &req.amounts {
-            let note = self.issue_note(&tx, caller.wallet, *amount, now)?;
-            notes.push(auth::b64(&note.to_bytes()));
-        }
-        tx.execute("UPDATE accounts SET balance = balance - ?1 WHERE id = ?2", params![needed, caller.account])?;
-        tx.execute(
-            "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'fund', ?3, ?4)",
-            params![caller.account, -needed, &request_id[..], to_i64(now)?],
-        )?;
-        let answer = wire::FundResponse { notes, balance: balance - needed };
-        crate::settle::store_answer(&tx, &caller.wallet, &key, &request_hash, &answer)?;
-        tx.commit()?;
-        Ok(answer)
+        self.store.write(|tx| {
+            if let Some(answer) = crate::settle::stored_answer(tx, &caller.wallet, &key, &request_hash)? {
+                return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
+            }
+            if tx.is_revoked(&caller.wallet)? {
+                return Err(IssuerError::Revoked);
+            }
+            if tx.account_revoked(caller.account)? {
+                return Err(IssuerError::AccountRevoked);
+            }
+            let certificate = tx
+                .wallet_certificate(&caller.wallet.0)?
+                .ok_or_else(|| IssuerError::Internal { what: "a caller's wallet has no certificate".into() })?;
+            let certificate = WalletCertificate::from_bytes(&certificate)
+                .map_err(|e| IssuerError::Internal { what: format!("stored certificate does not decode: {e}") })?;
+            let held = tx.held_live(&caller.wallet.0)?;
+            Limits::new(self.policy.body(), certificate.body())
+                .check_holding(u64::try_from(held).unwrap_or(0), total)
+                .map_err(IssuerError::Limit)?;
+            let balance = tx.balance(caller.account)?;
+            let needed = to_i64(total)?;
+            if balance < needed {
+                return Err(IssuerError::InsufficientBalance { balance, needed: total });
+            }
+            let mut notes = Vec::with_capacity(req.amounts.len());
+            for amount in &req.amounts {
+                let note = self.issue_note(tx, caller.wallet, *amount, now)?;
+                notes.push(auth::b64(&note.to_bytes()));
+            }
+            tx.book(caller.account, -needed, Entry::Fund, &request_id, to_i64(now)?)?;
+            let answer = wire::FundResponse { notes, balance: balance - needed };
+            crate::settle::store_answer(tx, &caller.wallet, &key, &request_hash, &answer)?;
+            Ok(answer)
+        })
     }
 
     /// Signs a new genesis note and records it as live.
     pub(crate) fn issue_note(
         &self,
-        tx: &Connection,
+        tx: &mut dyn Tx,
         owner: WalletId,
         amount: u64,
         now: u64,
@@ -581,10 +581,8 @@ impl Issuer {
             },
             self.keys.active(now).0,
         )?;
-        tx.execute(
-            "INSERT INTO notes (id, owner, amount, expires_at, origin, state) VALUES (?1, ?2, ?3, ?4, 'genesis', 'live')",
-            params![&note.id().0[..], &owner.0[..], to_i64(amount)?, to_i64(note.body().expires_at)?],
-        )?;
+        let digest = sha256(&[&note.to_bytes()]);
+        tx.insert_genesis(&note.id().0, &owner.0, to_i64(amount)?, to_i64(note.body().expires_at)?, &digest)?;
         Ok(note)
     }
 
@@ -592,39 +590,29 @@ impl Issuer {
     /// and fund wallets again. The wallet that double spent stays revoked (revocation lists
     /// only grow). Returns whether the account was revoked.
     pub fn reinstate_account(&self, customer_ref: &str) -> Result<wire::ReinstateAccountResponse, IssuerError> {
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row: Option<(i64, Option<i64>)> = tx
-            .query_row("SELECT id, revoked_at FROM accounts WHERE customer_ref = ?1", [customer_ref], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let (account, revoked_at) = row.ok_or(IssuerError::UnknownAccount)?;
-        tx.execute("UPDATE accounts SET revoked_at = NULL WHERE id = ?1", [account])?;
-        tx.commit()?;
+        let revoked_at = self.store.write(|tx| {
+            let (account, revoked_at) = tx.account_by_ref(customer_ref)?.ok_or(IssuerError::UnknownAccount)?;
+            tx.reinstate(account)?;
+            Ok(revoked_at)
+        })?;
         if revoked_at.is_some() {
             tracing::warn!(customer_ref, "account reinstated by an administrator");
         }
         Ok(wire::ReinstateAccountResponse { customer_ref: customer_ref.to_owned(), was_revoked: revoked_at.is_some() })
     }
 
-    pub(crate) fn is_revoked(&self, conn: &Connection, wallet: &WalletId) -> Result<bool, IssuerError> {
-        Ok(conn
-            .query_row("SELECT EXISTS(SELECT 1 FROM revocations WHERE wallet = ?1)", [&wallet.0[..]], |r| r.get(0))?)
-    }
-
     /// The signed full revocation list and the ids added after `since`.
     pub fn revocations(&self, since: Option<u64>) -> Result<wire::RevocationsResponse, IssuerError> {
-        let conn = self.db.lock();
-        self.revocations_with(&conn, since)
+        let rows = self.store.write(|tx| tx.revocations())?;
+        self.revocations_from(rows, since)
     }
 
-    pub(crate) fn revocations_with(
+    /// The answer of [`Issuer::revocations`] from the stored revocations `rows`.
+    pub(crate) fn revocations_from(
         &self,
-        conn: &Connection,
+        rows: Vec<(u64, Vec<u8>)>,
         since: Option<u64>,
     ) -> Result<wire::RevocationsResponse, IssuerError> {
-        let rows = crate::store::Tx::revocations(&mut crate::store::sqlite::SqliteTx(conn))?;
         let mut all = Vec::new();
         let mut added = Vec::new();
         let mut sequence = 0u64;
@@ -653,23 +641,16 @@ impl Issuer {
 
     /// The conservation audit.
     pub fn audit(&self) -> Result<wire::AuditResponse, IssuerError> {
-        let conn = self.db.lock();
-        let sum = |sql: &str| -> Result<i64, IssuerError> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        let t = self.store.write(|tx| tx.totals())?;
         let u = |v: i64| u64::try_from(v).unwrap_or(0);
-        let issued = u(sum("SELECT COALESCE(SUM(amount), 0) FROM notes WHERE origin IN ('genesis', 'guarantee')")?);
-        let state = |s: &str| -> Result<u64, IssuerError> {
-            Ok(u(conn.query_row("SELECT COALESCE(SUM(amount), 0) FROM notes WHERE state = ?1", [s], |r| r.get(0))?))
-        };
-        let held_offline = state("live")?;
-        let deposited = state("deposited")?;
-        let refreshed = state("refreshed")?;
-        let expired_returned = state("expired_returned")?;
-        let account_balances = sum("SELECT COALESCE(SUM(balance), 0) FROM accounts")?;
-        let account_initial = sum("SELECT COALESCE(SUM(initial), 0) FROM accounts")?;
-        let recovered = sum("SELECT COALESCE(SUM(recovered), 0) FROM accounts")?;
-        let guaranteed = u(sum("SELECT COALESCE(SUM(guaranteed), 0) FROM double_spends")?);
-        let funded = -sum("SELECT COALESCE(SUM(delta), 0) FROM ledger WHERE kind = 'fund'")?;
-        let double_spends = u(sum("SELECT COUNT(*) FROM double_spends")?);
+        let issued = u(t.issued);
+        let held_offline = u(t.live);
+        let deposited = u(t.deposited);
+        let refreshed = u(t.refreshed);
+        let expired_returned = u(t.expired_returned);
+        let (account_balances, account_initial, recovered, funded) = (t.balances, t.initial, t.recovered, t.funded);
+        let guaranteed = u(t.guaranteed);
+        let double_spends = u(t.double_spends);
         let rhs = held_offline.saturating_add(deposited).saturating_add(refreshed).saturating_add(expired_returned);
         let accounts_rhs = account_initial - funded
             + i64::try_from(deposited).unwrap_or(i64::MAX)
@@ -698,28 +679,18 @@ impl Issuer {
     pub fn expire_notes(&self) -> Result<u64, IssuerError> {
         let now = self.now();
         let cutoff = to_i64(now.saturating_sub(self.config.settlement_grace_secs))?;
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let expired: Vec<(Vec<u8>, Vec<u8>, i64)> = {
-            let mut stmt = tx.prepare(
-                "SELECT n.id, n.owner, n.amount FROM notes n JOIN wallets w ON w.id = n.owner
-                 WHERE n.state = 'live' AND n.expires_at < ?1",
-            )?;
-            let rows = stmt.query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let mut total = 0u64;
-        for (id, owner, amount) in expired {
-            tx.execute("UPDATE notes SET state = 'expired_returned' WHERE id = ?1", [&id])?;
-            let account: i64 = tx.query_row("SELECT account FROM wallets WHERE id = ?1", [&owner], |r| r.get(0))?;
-            tx.execute("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", params![amount, account])?;
-            tx.execute(
-                "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'expired_return', ?3, ?4)",
-                params![account, amount, &id, to_i64(now)?],
-            )?;
-            total = total.saturating_add(u64::try_from(amount).unwrap_or(0));
-        }
-        tx.commit()?;
-        Ok(total)
+        let at = to_i64(now)?;
+        self.store.write(|tx| {
+            let mut total = 0u64;
+            for (id, owner, amount) in tx.expired_live(cutoff)? {
+                tx.set_note_state(&id, crate::store::notes::NoteState::ExpiredReturned)?;
+                let account = tx.wallet_account(&owner)?.ok_or_else(|| IssuerError::Internal {
+                    what: "an expired note's owner is not registered".into(),
+                })?;
+                tx.book(account, amount, Entry::ExpiredReturn, &id, at)?;
+                total = total.saturating_add(u64::try_from(amount).unwrap_or(0));
+            }
+            Ok(total)
+        })
     }
 }

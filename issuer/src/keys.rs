@@ -17,16 +17,18 @@
 //! renewed under the new key. `activate_after_secs = 0` is the emergency rotation (a
 //! compromised key): the new key signs at once, and a wallet that has not synced since
 //! refuses what is signed under it until it syncs. The issuer picks, for every signature,
-//! the newest key already valid ([`Keyring::active`]), so a running server switches by itself. The reference issuer keeps scalars in its database; a production issuer would keep
-//! them in an HSM behind the same `Signer` trait.
+//! the newest key already valid ([`Keyring::active`]), so a running server switches by itself.
+//! The reference issuer keeps scalars in its database, or with `--key-file` in a file shared by
+//! its nodes ([`crate::key_file`]); a production issuer would keep them in an HSM behind the
+//! same `Signer` trait.
 
 use offline_cash_core::crypto::{Signer as _, SoftwareSigner};
 use offline_cash_core::token::{IssuerKey, KeyEnd, KeyRotation, KeyRotationBody, TrustStore};
-use rand_core::{OsRng, RngCore as _};
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use zeroize::Zeroizing;
 
-use crate::{IssuerError, db};
+use crate::IssuerError;
+use crate::key_file::KeyFile;
+use crate::store::{Backend, Meta as _, Store, Tx};
 
 /// How long a key is valid for signing from its creation (ten years).
 pub const KEY_VALIDITY_SECS: u64 = 10 * 365 * 86_400;
@@ -47,15 +49,7 @@ fn internal(what: &str) -> IssuerError {
     IssuerError::Internal { what: what.into() }
 }
 
-fn fresh_scalar() -> Zeroizing<[u8; 32]> {
-    let mut s = Zeroizing::new([0u8; 32]);
-    loop {
-        OsRng.fill_bytes(s.as_mut());
-        if SoftwareSigner::p256_from_scalar(&s).is_ok() {
-            return s;
-        }
-    }
-}
+use crate::key_file::fresh_scalar;
 
 fn signer_of(scalar: &[u8]) -> Result<SoftwareSigner, IssuerError> {
     // Every copy of the scalar is wiped when dropped.
@@ -63,23 +57,49 @@ fn signer_of(scalar: &[u8]) -> Result<SoftwareSigner, IssuerError> {
     Ok(SoftwareSigner::p256_from_scalar(&scalar)?)
 }
 
-fn meta_get(conn: &Connection, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, IssuerError> {
-    let v: Option<Vec<u8>> = conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-    Ok(v.map(Zeroizing::new))
+fn meta_get(tx: &mut dyn Tx, key: &str) -> Result<Option<Zeroizing<Vec<u8>>>, IssuerError> {
+    Ok(tx.meta_get(key)?.map(Zeroizing::new))
 }
 
-/// Loads the keys, creating key 1 on first start (inside the caller's transaction).
-pub(crate) fn load_or_create(tx: &Connection, now: u64) -> Result<Keyring, IssuerError> {
-    let scalar = match meta_get(tx, "issuer_p256_scalar")? {
-        Some(s) => s,
-        None => {
+/// Loads the keys, creating key 1 on first start (inside the caller's transaction). With a
+/// key file the scalars come from it (the database holds none, or the same key 1: a database
+/// whose key 1 is another key is refused rather than served under two identities).
+pub(crate) fn load_or_create(tx: &mut dyn Tx, now: u64, file: Option<&KeyFile>) -> Result<Keyring, IssuerError> {
+    let stored = meta_get(tx, "issuer_p256_scalar")?;
+    let scalar = match (file, stored) {
+        (Some(file), stored) => {
+            let first = file.get(1).ok_or_else(|| internal("the key file holds no key 1"))?;
+            if stored.as_ref().is_some_and(|s| s.as_slice() != first.as_slice()) {
+                return Err(IssuerError::Conflict {
+                    what: "the database belongs to another issuer key 1 than the key file's".into(),
+                });
+            }
+            if meta_get(tx, "created_at")?.is_none() {
+                tx.meta_put("created_at", &now.to_be_bytes())?;
+            }
+            Zeroizing::new(first.to_vec())
+        }
+        (None, Some(s)) => s,
+        (None, None) => {
             let s = fresh_scalar();
-            tx.execute("INSERT INTO meta (key, value) VALUES ('issuer_p256_scalar', ?1)", [&s[..]])?;
-            tx.execute("INSERT INTO meta (key, value) VALUES ('created_at', ?1)", [&now.to_be_bytes()[..]])?;
+            tx.meta_put("issuer_p256_scalar", &s[..])?;
+            tx.meta_put("created_at", &now.to_be_bytes())?;
             Zeroizing::new(s.to_vec())
         }
     };
     let signer = signer_of(&scalar)?;
+    // The database remembers whose it is: key 1's public key. Another key file (or a scalar
+    // that differs) is refused rather than served under two identities.
+    let public = signer.public_key();
+    match tx.meta_get("issuer_key_1_public")? {
+        Some(p) if p != public.as_bytes() => {
+            return Err(IssuerError::Conflict {
+                what: "the database belongs to another issuer key 1 than the one given".into(),
+            });
+        }
+        Some(_) => {}
+        None => tx.meta_put("issuer_key_1_public", public.as_bytes())?,
+    }
     let created = meta_get(tx, "created_at")?
         .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
         .map(u64::from_be_bytes)
@@ -93,11 +113,18 @@ pub(crate) fn load_or_create(tx: &Connection, now: u64) -> Result<Keyring, Issue
     let mut trust = TrustStore::with_keys([first]);
     let mut rotations = Vec::new();
     let mut signers = vec![(signer, 1u32)];
-    let mut stmt = tx.prepare("SELECT scalar, rotation FROM issuer_key_rotations ORDER BY key_id")?;
-    let rows = stmt.query_map([], |r| Ok((Zeroizing::new(r.get::<_, Vec<u8>>(0)?), r.get::<_, Vec<u8>>(1)?)))?;
-    for row in rows {
-        let (scalar, bytes) = row?;
+    for (scalar, bytes) in tx.key_rotations()? {
         let rotation = KeyRotation::from_bytes(&bytes).map_err(|_| internal("stored key rotation does not decode"))?;
+        // An empty scalar: the key is in the key file.
+        let scalar = match (scalar.is_empty(), file) {
+            (false, _) => Zeroizing::new(scalar),
+            (true, Some(file)) => Zeroizing::new(
+                file.get(rotation.body().new_key.key_id)
+                    .ok_or_else(|| internal("a rotated key is missing from the key file"))?
+                    .to_vec(),
+            ),
+            (true, None) => return Err(internal("a rotated key lives in a key file: start with --key-file")),
+        };
         // The issuer checks its own chain as a wallet will (the clock bound is not ours to
         // apply here: a rotation stored is one this issuer made).
         trust.apply_rotation(&rotation, u64::MAX, 0).map_err(|e| internal(&format!("stored key rotation: {e}")))?;
@@ -147,9 +174,37 @@ pub struct RotationTimes {
 /// rotation ends `times.retire_after_secs` after that (never later than its own end). Run with
 /// the server stopped: the rotation is served from the next start. Returns the new key.
 pub fn rotate_key(db_path: &std::path::Path, now: u64, times: RotationTimes) -> Result<IssuerKey, IssuerError> {
-    let mut conn = db::open(db_path)?;
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let ring = load_or_create(&tx, now)?;
+    rotate_key_in(&Backend::open(db_path, None)?, now, times)
+}
+
+/// [`rotate_key`] in the database of `store` (a SQLite file or PostgreSQL).
+pub fn rotate_key_in(store: &impl Store, now: u64, times: RotationTimes) -> Result<IssuerKey, IssuerError> {
+    let scalar = fresh_scalar();
+    store.write(|tx| rotate_in(tx, None, &scalar, now, times))
+}
+
+/// [`rotate_key_in`] for an issuer whose keys are in `file`: the new key is added to the file
+/// (before the rotation is committed: a failed rotation leaves an unused key in the file, never
+/// a rotation without its key), the database gets the rotation only. Every node needs the new
+/// file before it restarts.
+pub fn rotate_key_with_file(
+    store: &impl Store,
+    file: &mut KeyFile,
+    now: u64,
+    times: RotationTimes,
+) -> Result<IssuerKey, IssuerError> {
+    let scalar = fresh_scalar();
+    store.write(|tx| rotate_in(tx, Some(&mut *file), &scalar, now, times))
+}
+
+fn rotate_in(
+    tx: &mut dyn Tx,
+    file: Option<&mut KeyFile>,
+    scalar: &[u8; 32],
+    now: u64,
+    times: RotationTimes,
+) -> Result<IssuerKey, IssuerError> {
+    let ring = load_or_create(tx, now, file.as_deref())?;
     let (signer, current) = ring.signers.last().ok_or_else(|| internal("no issuer key"))?;
     if current.not_before > now {
         // Its rotation would be signed by a key not valid yet: wallets would refuse it.
@@ -161,8 +216,7 @@ pub fn rotate_key(db_path: &std::path::Path, now: u64, times: RotationTimes) -> 
         });
     }
     let activation = now.saturating_add(times.activate_after_secs);
-    let scalar = fresh_scalar();
-    let next = SoftwareSigner::p256_from_scalar(&scalar)?;
+    let next = SoftwareSigner::p256_from_scalar(scalar)?;
     let key_id = current.key_id.checked_add(1).ok_or_else(|| internal("issuer key ids exhausted"))?;
     let not_before = if times.activate_after_secs == 0 { now.saturating_sub(86_400) } else { activation };
     let new_key = IssuerKey {
@@ -182,10 +236,13 @@ pub fn rotate_key(db_path: &std::path::Path, now: u64, times: RotationTimes) -> 
     // What a wallet will do with it must succeed here first.
     let mut trust = ring.trust.clone();
     trust.apply_rotation(&rotation, now, 0).map_err(|e| internal(&format!("new rotation: {e}")))?;
-    tx.execute(
-        "INSERT INTO issuer_key_rotations (key_id, scalar, rotation, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![key_id, &scalar[..], rotation.to_bytes(), crate::issuer::to_i64(now)?],
-    )?;
-    tx.commit()?;
+    let stored_scalar: &[u8] = match file {
+        Some(file) => {
+            file.put(key_id, scalar)?;
+            &[]
+        }
+        None => &scalar[..],
+    };
+    tx.add_key_rotation(i64::from(key_id), stored_scalar, &rotation.to_bytes(), crate::issuer::to_i64(now)?)?;
     Ok(new_key)
 }

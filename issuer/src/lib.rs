@@ -5,14 +5,15 @@
 //!                                                               │ settle: verify_bundle (the
 //!                                                               │ phones' code), record links
 //!                                                               ▼
-//!                                                           SQLite (one file, migrations)
+//!                                              crate::store: SQLite file | PostgreSQL
 //! ```
 //!
 //! [`Issuer`] holds the logic and can be embedded (the CLI demo does); [`Server`] serves it
 //! over HTTP. Settlement rules and the loss policy are documented in [`settle`] and
 //! docs/ARCHITECTURE.md. This crate does not hold wallets' keys or balances beyond the
 //! online accounts, and it is a reference, not a hardened deployment: the issuer keys live in
-//! the database file (rotated offline by [`keys::rotate_key`]).
+//! the database (rotated offline by [`keys::rotate_key`]) or in a [`key_file::KeyFile`]
+//! shared by the nodes over one database.
 #![forbid(unsafe_code)]
 
 pub mod attestation;
@@ -21,6 +22,7 @@ pub mod db;
 mod error;
 pub mod http;
 mod issuer;
+pub mod key_file;
 pub mod keys;
 mod lost;
 pub mod metrics;

@@ -16,15 +16,14 @@
 //! (a thief paying payees that have not synced since the report, until its certificate ends);
 //! booking a late spend may take the account below zero, and the issuer holds that claim.
 
+use crate::IssuerError;
+use crate::issuer::{Issuer, to_i64};
+use crate::store::accounts::Entry;
+use crate::store::notes::NoteState;
+use crate::store::{Accounts as _, LostWallets as _, Notes as _, RevocationReason, Store as _, Tx, Wallets as _};
 use offline_cash_core::crypto::sha256;
 use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::{NoteId, WalletCertificate, WalletId};
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
-
-use crate::IssuerError;
-use crate::issuer::{Issuer, to_i64};
-use crate::store::sqlite::SqliteTx;
-use crate::store::{RevocationReason, Tx as _};
 
 /// DDL of the table (issuer schema v6).
 pub(crate) const SCHEMA_V6: &str = "
@@ -57,45 +56,32 @@ impl Issuer {
             .map(WalletId)
             .ok_or_else(|| IssuerError::malformed("wallet must be 64 hex digits"))?;
         let now = self.now();
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let hash = sha256(&[credential.as_bytes()]);
-        let account: i64 = tx
-            .query_row("SELECT id FROM accounts WHERE credential_hash = ?1", [&hash[..]], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
-        let owner: Option<i64> =
-            tx.query_row("SELECT account FROM wallets WHERE id = ?1", [&wallet.0[..]], |r| r.get(0)).optional()?;
-        if owner != Some(account) {
-            return Err(IssuerError::UnknownWallet);
-        }
-        let existing: Option<(i64, i64)> = tx
-            .query_row("SELECT reported_at, returns_at FROM lost_wallets WHERE wallet = ?1", [&wallet.0[..]], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let (reported_at, returns_at) = match existing {
-            Some((r, t)) => (u64::try_from(r).unwrap_or(0), u64::try_from(t).unwrap_or(0)),
-            None => {
-                // Its offline window: the latest end among its certificates, then the time
-                // payees have to settle what it paid until then.
-                let last_end = certificates_end(&tx, &wallet)?.unwrap_or(now);
-                let returns_at = last_end.max(now).saturating_add(self.config.settlement_grace_secs);
-                tx.execute(
-                    "INSERT INTO lost_wallets (wallet, account, reported_at, returns_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![&wallet.0[..], account, to_i64(now)?, to_i64(returns_at)?],
-                )?;
-                SqliteTx(&tx).revoke(&wallet, RevocationReason::Lost, to_i64(now)?)?;
-                tracing::warn!(wallet = %wallet, returns_at, "wallet reported lost; revoked");
-                (now, returns_at)
+        let grace = self.config.settlement_grace_secs;
+        let (reported_at, returns_at, held) = self.store.write(|tx| {
+            let account = tx
+                .account_by_credential(&hash)?
+                .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
+            if tx.wallet_account(&wallet.0)? != Some(account) {
+                return Err(IssuerError::UnknownWallet);
             }
-        };
-        let held: i64 = tx.query_row(
-            "SELECT COALESCE(SUM(amount), 0) FROM notes WHERE owner = ?1 AND state = 'live'",
-            [&wallet.0[..]],
-            |r| r.get(0),
-        )?;
-        tx.commit()?;
+            let (reported_at, returns_at) = match tx.lost_report(&wallet.0)? {
+                Some((r, t)) => (u64::try_from(r).unwrap_or(0), u64::try_from(t).unwrap_or(0)),
+                None => {
+                    // Its offline window: the latest end among its certificates, then the time
+                    // payees have to settle what it paid until then.
+                    let last_end = certificates_end(tx, &wallet)?.unwrap_or(now);
+                    let returns_at = last_end.max(now).saturating_add(grace);
+                    tx.record_lost(&wallet.0, account, to_i64(now)?, to_i64(returns_at)?)?;
+                    tx.revoke(&wallet, RevocationReason::Lost, to_i64(now)?)?;
+                    (now, returns_at)
+                }
+            };
+            Ok((reported_at, returns_at, tx.held_live(&wallet.0)?))
+        })?;
+        if reported_at == now {
+            tracing::warn!(wallet = %wallet, returns_at, "wallet reported lost; revoked");
+        }
         Ok(wire::LostWalletResponse {
             wallet: auth::to_hex(&wallet.0),
             reported_at,
@@ -110,27 +96,15 @@ impl Issuer {
     /// next run. Returns the value returned.
     pub fn return_lost(&self) -> Result<u64, IssuerError> {
         let now = to_i64(self.now())?;
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let due: Vec<(Vec<u8>, i64, i64)> = {
-            let mut stmt = tx.prepare(
-                "SELECT n.id, n.amount, l.account FROM notes n JOIN lost_wallets l ON l.wallet = n.owner
-                 WHERE n.state = 'live' AND l.returns_at <= ?1",
-            )?;
-            let rows = stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
-        let mut total = 0u64;
-        for (id, amount, account) in due {
-            tx.execute("UPDATE notes SET state = 'deposited' WHERE id = ?1", [&id])?;
-            tx.execute("UPDATE accounts SET balance = balance + ?1 WHERE id = ?2", params![amount, account])?;
-            tx.execute(
-                "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'lost_return', ?3, ?4)",
-                params![account, amount, &id, now],
-            )?;
-            total = total.saturating_add(u64::try_from(amount).unwrap_or(0));
-        }
-        tx.commit()?;
+        let total = self.store.write(|tx| {
+            let mut total = 0u64;
+            for (id, amount, account) in tx.lost_due(now)? {
+                tx.set_note_state(&id, NoteState::Deposited)?;
+                tx.book(account, amount, Entry::LostReturn, &id, now)?;
+                total = total.saturating_add(u64::try_from(amount).unwrap_or(0));
+            }
+            Ok(total)
+        })?;
         if total > 0 {
             tracing::info!(value = total, "value of lost wallets returned to their accounts");
         }
@@ -139,12 +113,10 @@ impl Issuer {
 }
 
 /// The latest `not_after` among a wallet's certificates.
-fn certificates_end(tx: &Connection, wallet: &WalletId) -> Result<Option<u64>, IssuerError> {
-    let mut stmt = tx.prepare("SELECT certificate FROM certificates WHERE wallet = ?1")?;
-    let rows = stmt.query_map([&wallet.0[..]], |r| r.get::<_, Vec<u8>>(0))?;
+fn certificates_end(tx: &mut dyn Tx, wallet: &WalletId) -> Result<Option<u64>, IssuerError> {
     let mut end = None;
-    for row in rows {
-        if let Ok(cert) = WalletCertificate::from_bytes(&row?) {
+    for bytes in tx.certificates_of(&wallet.0)? {
+        if let Ok(cert) = WalletCertificate::from_bytes(&bytes) {
             end = end.max(Some(cert.body().not_after));
         }
     }
@@ -154,22 +126,10 @@ fn certificates_end(tx: &Connection, wallet: &WalletId) -> Result<Option<u64>, I
 /// If note `parent` went back to its account because its wallet was lost, makes it live again
 /// and debits that account: a link spending it, surfacing after the return (an honest payee
 /// settling late), is then recorded like any other. Returns whether it did.
-pub(crate) fn reopen_returned(tx: &Connection, parent: &NoteId, now: u64) -> Result<bool, IssuerError> {
-    let returned: Option<(i64, i64)> = tx
-        .query_row(
-            "SELECT account, delta FROM ledger WHERE kind = 'lost_return' AND reference = ?1
-             AND NOT EXISTS (SELECT 1 FROM ledger WHERE kind = 'lost_late_spend' AND reference = ?1)",
-            [&parent.0[..]],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((account, amount)) = returned else { return Ok(false) };
-    tx.execute("UPDATE notes SET state = 'live' WHERE id = ?1", [&parent.0[..]])?;
-    tx.execute("UPDATE accounts SET balance = balance - ?1 WHERE id = ?2", params![amount, account])?;
-    tx.execute(
-        "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'lost_late_spend', ?3, ?4)",
-        params![account, -amount, &parent.0[..], to_i64(now)?],
-    )?;
+pub(crate) fn reopen_returned(tx: &mut dyn Tx, parent: &NoteId, now: u64) -> Result<bool, IssuerError> {
+    let Some((account, amount)) = tx.lost_return_unbooked(&parent.0)? else { return Ok(false) };
+    tx.set_note_state(&parent.0, NoteState::Live)?;
+    tx.book(account, -amount, Entry::LostLateSpend, &parent.0, to_i64(now)?)?;
     tracing::warn!(parent = %parent, amount, "a lost wallet's spend settled after its return: booked to the account");
     Ok(true)
 }

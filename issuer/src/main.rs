@@ -2,8 +2,10 @@
 //!
 //! ```text
 //!  offline-cash-issuer serve --db issuer.db --listen 127.0.0.1:8080 --admin-token …
+//!  offline-cash-issuer serve --database-url postgres://issuer@db:5432/issuer …  (feature postgres)
 //!  offline-cash-issuer bench --links 100,1000 --batches 5
 //!  offline-cash-issuer rotate-key --db issuer.db [--activate-after-secs 2678400]   (server stopped)
+//!  offline-cash-issuer new-key-file --key-file issuer.keys   (then serve/rotate-key --key-file …)
 //! ```
 
 use std::net::SocketAddr;
@@ -33,13 +35,29 @@ enum Command {
     /// with the server stopped; the rotation is served from the next start, and the new key
     /// signs from its announced time (--activate-after-secs).
     RotateKey(RotateKeyArgs),
+    /// Create a key file holding a fresh issuer key 1 (for `serve --key-file` on a new
+    /// database; every node over the database reads the same file).
+    NewKeyFile(NewKeyFileArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct NewKeyFileArgs {
+    /// The file to create (refused if it exists).
+    #[arg(long, env = "OC_ISSUER_KEY_FILE")]
+    key_file: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
 struct RotateKeyArgs {
     /// SQLite database file of the issuer.
-    #[arg(long, env = "OC_ISSUER_DB")]
-    db: PathBuf,
+    #[arg(long, env = "OC_ISSUER_DB", required_unless_present = "database_url")]
+    db: Option<PathBuf>,
+    /// PostgreSQL database of the issuer instead of the file (`postgres://…`).
+    #[arg(long, env = "OC_ISSUER_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The issuer's keys are in this file (see new-key-file): the new key is added to it.
+    #[arg(long, env = "OC_ISSUER_KEY_FILE")]
+    key_file: Option<PathBuf>,
     /// Seconds from now until the new key signs. The default (31 days) is longer than the
     /// default certificate validity (30 days) plus clock skew, so every wallet that can still
     /// pay has synced and learnt the new key before anything signed under it reaches it; keep
@@ -57,8 +75,15 @@ struct RotateKeyArgs {
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
     /// SQLite database file (created on first start).
-    #[arg(long, env = "OC_ISSUER_DB")]
-    db: PathBuf,
+    #[arg(long, env = "OC_ISSUER_DB", required_unless_present = "database_url")]
+    db: Option<PathBuf>,
+    /// A PostgreSQL database instead of the file (`postgres://user@host:port/db`; built with
+    /// the `postgres` feature). Several nodes may serve over one database.
+    #[arg(long, env = "OC_ISSUER_DATABASE_URL")]
+    database_url: Option<String>,
+    /// The issuer's signing keys in this file instead of the database (see new-key-file).
+    #[arg(long, env = "OC_ISSUER_KEY_FILE")]
+    key_file: Option<PathBuf>,
     /// Address to listen on.
     #[arg(long, env = "OC_ISSUER_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
@@ -114,6 +139,9 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve(args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::RotateKey(args) => rotate_key(&args),
+        Command::NewKeyFile(args) => offline_cash_issuer::key_file::KeyFile::create(&args.key_file).map(|_| {
+            println!("key file {} created with a fresh issuer key 1", args.key_file.display());
+        }),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -131,7 +159,15 @@ fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerErr
         activate_after_secs: args.activate_after_secs,
         retire_after_secs: args.retire_after_secs,
     };
-    let key = offline_cash_issuer::keys::rotate_key(&args.db, now, times)?;
+    let store =
+        offline_cash_issuer::store::Backend::open(&args.db.clone().unwrap_or_default(), args.database_url.as_deref())?;
+    let key = match &args.key_file {
+        Some(path) => {
+            let mut file = offline_cash_issuer::key_file::KeyFile::open(path)?;
+            offline_cash_issuer::keys::rotate_key_with_file(&store, &mut file, now, times)?
+        }
+        None => offline_cash_issuer::keys::rotate_key_in(&store, now, times)?,
+    };
     println!(
         "issuer key {} created and announced from the next start; it signs from {} (Unix time)",
         key.key_id,
@@ -141,7 +177,9 @@ fn rotate_key(args: &RotateKeyArgs) -> Result<(), offline_cash_issuer::IssuerErr
 }
 
 async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> {
-    let mut issuer = IssuerConfig::new(args.db, args.admin_token);
+    let mut issuer = IssuerConfig::new(args.db.unwrap_or_default(), args.admin_token);
+    issuer.database_url = args.database_url;
+    issuer.key_file = args.key_file;
     issuer.auth_window_secs = args.auth_window_secs;
     args.policy.apply(&mut issuer);
     args.attestation.apply(&mut issuer)?;

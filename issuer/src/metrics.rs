@@ -16,6 +16,7 @@ pub struct Metrics {
     rollbacks: AtomicU64,
     rejected_requests: AtomicU64,
     rate_limited: AtomicU64,
+    own_notes: AtomicU64,
     buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
@@ -56,6 +57,16 @@ impl Metrics {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn own_notes_trusted(&self, n: u64) {
+        self.own_notes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Genesis notes settled without checking the issuer's signature again (the issuer signed
+    /// them and holds their exact bytes, crate::settle), since start.
+    pub fn own_notes_trusted_total(&self) -> u64 {
+        self.own_notes.load(Ordering::Relaxed)
+    }
+
     /// Signed requests refused because their wallet's budget was spent, since start.
     pub fn rate_limited_requests(&self) -> u64 {
         self.rate_limited.load(Ordering::Relaxed)
@@ -92,6 +103,12 @@ impl Metrics {
             "oc_rate_limited_requests_total",
             "Signed requests refused with 429 (the wallet's budget was spent).",
             &self.rate_limited,
+        );
+        counter(
+            &mut s,
+            "oc_own_genesis_notes_trusted_total",
+            "Genesis notes the issuer signed and holds byte for byte, settled without verifying its signature again.",
+            &self.own_notes,
         );
         let name = "oc_sync_batch_duration_seconds";
         let _ = writeln!(s, "# HELP {name} Time to settle one batch.\n# TYPE {name} histogram");

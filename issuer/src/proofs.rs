@@ -6,6 +6,7 @@
 
 use offline_cash_core::token::{NoteId, SpendLink, WalletId};
 
+use crate::store::{DoubleSpends as _, Store as _};
 use crate::{Issuer, IssuerError};
 
 /// One stored double spend.
@@ -43,8 +44,6 @@ pub struct CounterReuseProof {
     pub at: u64,
 }
 
-type Row = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Vec<u8>, i64, i64, i64);
-
 fn id32(bytes: &[u8], what: &str) -> Result<[u8; 32], IssuerError> {
     <[u8; 32]>::try_from(bytes).map_err(|_| IssuerError::Internal { what: format!("bad {what} in a stored proof") })
 }
@@ -57,16 +56,7 @@ fn link(bytes: &[u8]) -> Result<SpendLink, IssuerError> {
 impl Issuer {
     /// Every double spend detected so far, oldest first.
     pub fn double_spend_proofs(&self) -> Result<Vec<DoubleSpendProof>, IssuerError> {
-        let rows: Vec<Row> = {
-            let conn = self.db.lock();
-            let mut stmt = conn.prepare(
-                "SELECT parent, signer, accepted_bytes, conflicting_bytes, guaranteed, at, recovered
-                 FROM double_spends ORDER BY id",
-            )?;
-            let rows = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
+        let rows = self.store.write(|tx| tx.double_spend_rows())?;
         rows.into_iter()
             .map(|(parent, signer, accepted, conflicting, guaranteed, at, recovered)| {
                 Ok(DoubleSpendProof {
@@ -84,16 +74,7 @@ impl Issuer {
 
     /// Every reused spend counter detected so far (evidence of rolled-back wallets), oldest first.
     pub fn counter_reuse_proofs(&self) -> Result<Vec<CounterReuseProof>, IssuerError> {
-        type ReuseRow = (Vec<u8>, i64, Vec<u8>, Vec<u8>, i64);
-        let rows: Vec<ReuseRow> = {
-            let conn = self.db.lock();
-            let mut stmt = conn.prepare(
-                "SELECT c.wallet, c.counter, l.bytes, c.second_bytes, c.at
-                 FROM counter_reuses c JOIN links l ON l.id = c.first_link ORDER BY c.id",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?;
-            rows.collect::<Result<_, _>>()?
-        };
+        let rows = self.store.write(|tx| tx.counter_reuse_rows())?;
         rows.into_iter()
             .map(|(wallet, counter, first, second, at)| {
                 Ok(CounterReuseProof {

@@ -5,7 +5,7 @@
 //!  SyncRequest ─► same batch_id seen? ─yes─► stored answer (idempotent)
 //!      │ no
 //!      ▼ decode + verify_bundle every record (no lock, all cores)
-//!  BEGIN IMMEDIATE
+//!  Store::write (SQLite: BEGIN IMMEDIATE; PostgreSQL: SERIALIZABLE, retried on conflict)
 //!      rollback check (counter, log head)
 //!      per record, per link in order:
 //!         INSERT links … ON CONFLICT DO NOTHING RETURNING (crate::store)
@@ -32,28 +32,34 @@
 use offline_cash_core::crypto::sha256;
 use offline_cash_core::reason::Reason;
 use offline_cash_core::sync::{auth, wire};
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use offline_cash_core::token::{
-    Bundle, NoRevocations, Rejection, SpendLink, VerifiedBundle, VerifyContext, WalletId, verify_bundle,
+    Bundle, DecodeError, IssuedNotes, NoRevocations, Note, Rejection, SpendLink, VerifiedBundle, VerifyContext,
+    WalletId, verify_bundle_issued,
 };
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use wire::{RecordKind, RecordResult, RecordStatus};
 
 use crate::IssuerError;
 use crate::issuer::{Caller, Issuer, to_i64};
-use crate::store::sqlite::SqliteTx;
-use crate::store::{LinkRow, Recorded, RevocationReason, Tx as _};
+use crate::store::accounts::Entry;
+use crate::store::double_spends::NewDoubleSpend;
+use crate::store::notes::{NoteState, Origin};
+use crate::store::{
+    Accounts as _, DoubleSpends as _, LinkRow, Notes as _, Recorded, RevocationReason, Store as _, Tx, Wallets as _,
+};
 
 /// Most records in one batch.
 pub const MAX_RECORDS: usize = 1024;
 
 /// Looks up a stored answer for an idempotency key; a key reused with other content is a conflict.
 pub(crate) fn stored_answer(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     wallet: &WalletId,
     key: &[u8],
     hash: &[u8; 32],
 ) -> Result<Option<String>, IssuerError> {
-    match SqliteTx(conn).batch_answer(wallet, key)? {
+    match tx.batch_answer(wallet, key)? {
         Some((h, answer)) if h == hash => Ok(Some(answer)),
         Some(_) => Err(IssuerError::Conflict { what: "idempotency key reused with different content".into() }),
         None => Ok(None),
@@ -61,14 +67,14 @@ pub(crate) fn stored_answer(
 }
 
 pub(crate) fn store_answer<T: serde::Serialize>(
-    conn: &Connection,
+    tx: &mut dyn Tx,
     wallet: &WalletId,
     key: &[u8],
     hash: &[u8; 32],
     answer: &T,
 ) -> Result<(), IssuerError> {
     let text = serde_json::to_string(answer).map_err(|e| IssuerError::Internal { what: e.to_string() })?;
-    if SqliteTx(conn).store_batch(wallet, key, hash, &text)? {
+    if tx.store_batch(wallet, key, hash, &text)? {
         Ok(())
     } else {
         // Answered meanwhile by a concurrent writer: this transaction's effects must not commit.
@@ -79,6 +85,33 @@ pub(crate) fn store_answer<T: serde::Serialize>(
 /// A record decoded and verified outside the lock.
 type Checked = Result<(Bundle, VerifiedBundle), Rejection>;
 
+/// Genesis notes this issuer signed and holds: the digests of their bytes as signed. Their
+/// issuer signature is not verified again; a note with the same id and other bytes (another
+/// signature) is not among them and is verified like any other.
+#[derive(Default)]
+struct OwnNotes {
+    digests: std::collections::HashSet<[u8; 32]>,
+    /// How many notes the shortcut served (for the metrics).
+    trusted: AtomicU64,
+}
+
+impl IssuedNotes for OwnNotes {
+    fn holds(&self, note: &Note) -> bool {
+        let held = !self.digests.is_empty() && self.digests.contains(&sha256(&[&note.to_bytes()]));
+        if held {
+            self.trusted.fetch_add(1, Ordering::Relaxed);
+        }
+        held
+    }
+}
+
+/// One uploaded bundle, decoded.
+fn decode(b64: &str) -> Result<Bundle, Rejection> {
+    let bytes =
+        auth::from_b64(b64).ok_or(Rejection::Malformed(DecodeError::InvalidField { offset: 0, field: "base64" }))?;
+    Ok(Bundle::from_bytes(&bytes)?)
+}
+
 #[derive(Default)]
 struct Outcome {
     new_links: u32,
@@ -88,16 +121,18 @@ struct Outcome {
     credited: u64,
     fresh: Vec<String>,
     any_new_effect: bool,
+    /// Double spends stored by this record (counted in the metrics after the commit).
+    proofs: u32,
 }
 
 /// Why a note in state `state` (`None`: never recorded) cannot be deposited or refreshed.
-fn note_state_reason(state: Option<&str>) -> Reason {
+fn note_state_reason(state: Option<NoteState>) -> Reason {
     match state {
         None => Reason::UnknownNote,
-        Some("spent") => Reason::NoteSpent,
-        Some("deposited") => Reason::NoteDeposited,
-        Some("refreshed") => Reason::NoteRefreshed,
-        Some(_) => Reason::NoteExpiredReturned,
+        Some(NoteState::Spent) => Reason::NoteSpent,
+        Some(NoteState::Deposited) => Reason::NoteDeposited,
+        Some(NoteState::Refreshed) => Reason::NoteRefreshed,
+        Some(NoteState::Live | NoteState::ExpiredReturned) => Reason::NoteExpiredReturned,
     }
 }
 
@@ -132,12 +167,35 @@ struct Asked<'a> {
 impl Issuer {
     /// Decodes and verifies one uploaded bundle with the settlement context.
     pub fn check_bundle(&self, b64: &str) -> Checked {
-        let bytes =
-            auth::from_b64(b64).ok_or(Rejection::Malformed(offline_cash_core::token::DecodeError::InvalidField {
-                offset: 0,
-                field: "base64",
-            }))?;
-        let bundle = Bundle::from_bytes(&bytes)?;
+        let decoded = vec![decode(b64)];
+        let own = self.own_notes(&decoded);
+        let checked = decoded.into_iter().map(|b| self.verify_decoded(b, &own)).collect::<Vec<_>>();
+        self.metrics.own_notes_trusted(own.trusted.load(Ordering::Relaxed));
+        checked.into_iter().next().unwrap_or(Err(Rejection::Malformed(DecodeError::Truncated)))
+    }
+
+    /// The genesis notes among `bundles` that this issuer signed and holds byte for byte. A
+    /// database error only costs the shortcut: every signature is then verified.
+    fn own_notes(&self, bundles: &[Result<Bundle, Rejection>]) -> OwnNotes {
+        let ids: Vec<[u8; 32]> = bundles.iter().flatten().flat_map(|b| b.notes.iter().map(|n| n.id().0)).collect();
+        if ids.is_empty() {
+            return OwnNotes::default();
+        }
+        match self.store.write(|tx| tx.genesis_digests(&ids)) {
+            Ok(found) => OwnNotes {
+                digests: found.into_iter().filter_map(|d| <[u8; 32]>::try_from(d.as_slice()).ok()).collect(),
+                trusted: AtomicU64::new(0),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "own genesis notes not looked up; verifying every signature");
+                OwnNotes::default()
+            }
+        }
+    }
+
+    /// Verifies one decoded bundle with the settlement context.
+    fn verify_decoded(&self, bundle: Result<Bundle, Rejection>, own: &OwnNotes) -> Checked {
+        let bundle = bundle?;
         let now = self.now();
         // A note expired less than the grace ago is verified as of its expiry.
         let first_expiry = bundle.notes.iter().map(|n| n.body().expires_at).min().unwrap_or(u64::MAX);
@@ -155,37 +213,57 @@ impl Issuer {
             now: at,
             max_clock_skew: self.config.max_clock_skew,
         };
-        let verified = verify_bundle(&bundle, &ctx)?;
+        let verified = verify_bundle_issued(&bundle, &ctx, own)?;
         drop(certs);
         Ok((bundle, verified))
     }
 
-    /// Verifies `items` on all cores.
+    /// Decodes `items`, finds the issuer's own genesis notes among them (one lookup), and
+    /// verifies them on all cores.
     fn check_all(&self, items: &[&str]) -> Vec<Checked> {
+        let decoded: Vec<_> = items.iter().map(|b| decode(b)).collect();
+        let own = self.own_notes(&decoded);
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-        if items.len() < 8 || threads == 1 {
-            return items.iter().map(|b| self.check_bundle(b)).collect();
-        }
-        let chunk = items.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = items
-                .chunks(chunk)
-                .map(|part| {
-                    (part.len(), scope.spawn(move || part.iter().map(|b| self.check_bundle(b)).collect::<Vec<_>>()))
-                })
-                .collect();
-            // A worker that panicked rejects its whole share, keeping results aligned with records.
-            handles
-                .into_iter()
-                .flat_map(|(len, h)| {
-                    h.join().unwrap_or_else(|_| {
-                        (0..len)
-                            .map(|_| Err(Rejection::Malformed(offline_cash_core::token::DecodeError::Truncated)))
-                            .collect()
+        let checked = if items.len() < 8 || threads == 1 {
+            decoded.into_iter().map(|b| self.verify_decoded(b, &own)).collect()
+        } else {
+            let chunk = items.len().div_ceil(threads);
+            let mut parts = Vec::with_capacity(threads);
+            let mut rest = decoded.into_iter();
+            loop {
+                let part: Vec<_> = rest.by_ref().take(chunk).collect();
+                if part.is_empty() {
+                    break;
+                }
+                parts.push(part);
+            }
+            let own = &own;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = parts
+                    .into_iter()
+                    .map(|part| {
+                        let len = part.len();
+                        (
+                            len,
+                            scope.spawn(move || {
+                                part.into_iter().map(|b| self.verify_decoded(b, own)).collect::<Vec<_>>()
+                            }),
+                        )
                     })
-                })
-                .collect()
-        })
+                    .collect();
+                // A worker that panicked rejects its whole share, keeping results aligned with records.
+                handles
+                    .into_iter()
+                    .flat_map(|(len, h)| {
+                        h.join().unwrap_or_else(|_| {
+                            (0..len).map(|_| Err(Rejection::Malformed(DecodeError::Truncated))).collect()
+                        })
+                    })
+                    .collect()
+            })
+        };
+        self.metrics.own_notes_trusted(own.trusted.load(Ordering::Relaxed));
+        checked
     }
 
     /// Settles one batch for an authenticated caller. Idempotent by `batch_id`.
@@ -198,56 +276,61 @@ impl Issuer {
         }
         let hash = sha256(&[&serde_json::to_vec(req).map_err(|e| IssuerError::malformed(e.to_string()))?]);
         let key = [b"sync:".as_slice(), &batch_id].concat();
-        {
-            let conn = self.db.lock();
-            if let Some(answer) = stored_answer(&conn, &caller.wallet, &key, &hash)? {
-                return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
-            }
+        if let Some(answer) = self.store.write(|tx| stored_answer(tx, &caller.wallet, &key, &hash))? {
+            return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
         }
         let bundles: Vec<&str> = req.records.iter().map(|r| r.bundle.as_str()).collect();
         let checked = self.check_all(&bundles);
 
         let now = self.now();
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // A concurrent resend of the same batch may have committed meanwhile.
-        if let Some(answer) = stored_answer(&tx, &caller.wallet, &key, &hash)? {
-            return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
-        }
-        let rollback_detected = self.check_rollback(&tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
-        let uploader_revoked = self.is_revoked(&tx, &caller.wallet)?;
-        let mut results = Vec::with_capacity(req.records.len());
-        let mut settled = 0u64;
-        for (i, (record, checked)) in req.records.iter().zip(checked).enumerate() {
-            let index = u32::try_from(i).unwrap_or(u32::MAX);
-            let asked = Asked { kind: record.kind, amounts: &record.amounts };
-            let outcome = self.settle_record(&tx, caller, asked, checked, uploader_revoked, now)?;
-            settled += u64::from(outcome.new_links);
-            results.push(outcome.into_result(index));
-        }
-        // Evidence found in this batch (or uploaded earlier by the wallet's payees).
-        let rollback_detected = self.take_rollback_evidence(&tx, &caller.wallet)? || rollback_detected;
-        let balance: i64 =
-            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
-        let current_seq = SqliteTx(&tx).revocation_sequence()?;
-        let revocations = if req.revocation_sequence == Some(current_seq) {
-            None
-        } else {
-            Some(self.revocations_with(&tx, req.revocation_sequence)?)
+        let settled = self.store.write(|tx| {
+            // A concurrent resend of the same batch may have committed meanwhile.
+            if let Some(answer) = stored_answer(tx, &caller.wallet, &key, &hash)? {
+                let answer =
+                    serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() })?;
+                return Ok(Err(answer));
+            }
+            let rollback_detected = self.check_rollback(tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
+            let uploader_revoked = tx.is_revoked(&caller.wallet)?;
+            let mut results = Vec::with_capacity(req.records.len());
+            let (mut settled, mut proofs) = (0u64, 0u32);
+            for (i, (record, checked)) in req.records.iter().zip(&checked).enumerate() {
+                let index = u32::try_from(i).unwrap_or(u32::MAX);
+                let asked = Asked { kind: record.kind, amounts: &record.amounts };
+                let outcome = self.settle_record(tx, caller, asked, checked, uploader_revoked, now)?;
+                settled += u64::from(outcome.new_links);
+                proofs += outcome.proofs;
+                results.push(outcome.into_result(index));
+            }
+            // Evidence found in this batch (or uploaded earlier by the wallet's payees).
+            let rollback_detected = tx.take_counter_reuses(&caller.wallet.0)? || rollback_detected;
+            let balance = tx.balance(caller.account)?;
+            let current_seq = tx.revocation_sequence()?;
+            let revocations = if req.revocation_sequence == Some(current_seq) {
+                None
+            } else {
+                Some(self.revocations_from(tx.revocations()?, req.revocation_sequence)?)
+            };
+            let answer = wire::SyncResponse {
+                batch_id: req.batch_id.clone(),
+                results,
+                rollback_detected,
+                balance,
+                revocations,
+                policy: auth::b64(&self.policy.to_bytes()),
+                issuer_keys: self.issuer_keys().iter().map(|k| auth::b64(&k.to_bytes())).collect(),
+                key_rotations: self.key_rotations_wire(),
+            };
+            store_answer(tx, &caller.wallet, &key, &hash, &answer)?;
+            Ok(Ok((answer, settled, proofs)))
+        })?;
+        // Err: the answer a concurrent resend committed (nothing settled here).
+        let (answer, settled, proofs) = match settled {
+            Ok(done) => done,
+            Err(answer) => return Ok(answer),
         };
-        let answer = wire::SyncResponse {
-            batch_id: req.batch_id.clone(),
-            results,
-            rollback_detected,
-            balance,
-            revocations,
-            policy: auth::b64(&self.policy.to_bytes()),
-            issuer_keys: self.issuer_keys().iter().map(|k| auth::b64(&k.to_bytes())).collect(),
-            key_rotations: self.key_rotations_wire(),
-        };
-        store_answer(&tx, &caller.wallet, &key, &hash, &answer)?;
-        tx.commit()?;
-        drop(conn);
+        let rollback_detected = answer.rollback_detected;
+        (0..proofs).for_each(|_| self.metrics.double_spend());
         self.metrics.batch_done(settled, started.elapsed());
         if rollback_detected {
             self.metrics.rollback();
@@ -259,15 +342,14 @@ impl Issuer {
     pub fn defund(&self, caller: Caller, req: &wire::DefundRequest) -> Result<wire::DefundResponse, IssuerError> {
         let checked = self.check_bundle(&req.bundle);
         let now = self.now();
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let revoked = self.is_revoked(&tx, &caller.wallet)?;
-        let asked = Asked { kind: RecordKind::Deposit, amounts: &[] };
-        let outcome = self.settle_record(&tx, caller, asked, checked, revoked, now)?;
+        let (outcome, balance) = self.store.write(|tx| {
+            let revoked = tx.is_revoked(&caller.wallet)?;
+            let asked = Asked { kind: RecordKind::Deposit, amounts: &[] };
+            let outcome = self.settle_record(tx, caller, asked, &checked, revoked, now)?;
+            Ok((outcome, tx.balance(caller.account)?))
+        })?;
         let links = outcome.new_links;
-        let balance: i64 =
-            tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [caller.account], |r| r.get(0))?;
-        tx.commit()?;
+        (0..outcome.proofs).for_each(|_| self.metrics.double_spend());
         self.metrics.links_settled(u64::from(links));
         Ok(wire::DefundResponse { result: outcome.into_result(0), balance })
     }
@@ -275,7 +357,7 @@ impl Issuer {
     /// A counter or log head going backwards marks the wallet as rolled back.
     fn check_rollback(
         &self,
-        tx: &Connection,
+        tx: &mut dyn Tx,
         wallet: &WalletId,
         counter: u64,
         head: &[u8; 32],
@@ -283,18 +365,8 @@ impl Issuer {
     ) -> Result<bool, IssuerError> {
         let counter_i = to_i64(counter)?;
         let len_i = log_len.map(to_i64).transpose()?;
-        let (last_counter, last_head, last_len): (Option<i64>, Option<Vec<u8>>, Option<i64>) = tx.query_row(
-            "SELECT last_counter, last_head, last_len FROM wallets WHERE id = ?1",
-            [&wallet.0[..]],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let seen_at: Option<i64> = tx
-            .query_row(
-                "SELECT counter FROM wallet_heads WHERE wallet = ?1 AND head = ?2",
-                params![&wallet.0[..], &head[..]],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let (last_counter, last_head, last_len) = tx.sync_state(&wallet.0)?;
+        let seen_at = tx.head_counter(&wallet.0, head)?;
         let head_differs = last_head.as_deref().is_some_and(|h| h != head);
         let (backwards, forked) = match (len_i, last_len) {
             // Both lengths known: a shorter log went back; the same length with another head
@@ -309,33 +381,26 @@ impl Issuer {
         };
         let old_head = seen_at.is_some_and(|c| c != counter_i);
         if backwards || forked || old_head {
-            tx.execute("UPDATE wallets SET rolled_back = 1 WHERE id = ?1", [&wallet.0[..]])?;
+            tx.mark_rolled_back(&wallet.0)?;
             return Ok(true);
         }
-        tx.execute(
-            "UPDATE wallets SET last_counter = ?1, last_head = ?2, last_len = COALESCE(?3, last_len) WHERE id = ?4",
-            params![counter_i, &head[..], len_i, &wallet.0[..]],
-        )?;
-        tx.execute(
-            "INSERT OR IGNORE INTO wallet_heads (wallet, head, counter) VALUES (?1, ?2, ?3)",
-            params![&wallet.0[..], &head[..], counter_i],
-        )?;
+        tx.advance(&wallet.0, counter_i, head, len_i)?;
         Ok(false)
     }
 
     fn settle_record(
         &self,
-        tx: &Connection,
+        tx: &mut dyn Tx,
         caller: Caller,
         asked: Asked<'_>,
-        checked: Checked,
+        checked: &Checked,
         uploader_revoked: bool,
         now: u64,
     ) -> Result<Outcome, IssuerError> {
         let Asked { kind, amounts } = asked;
         let mut out = Outcome::default();
         let (bundle, verified) = match checked {
-            Ok(v) => v,
+            Ok((bundle, verified)) => (bundle, verified),
             Err(rejection) => {
                 out.reject(rejection.reason());
                 return Ok(out);
@@ -352,7 +417,7 @@ impl Issuer {
             return Ok(out);
         }
         if kind == RecordKind::Refresh && !amounts.is_empty() {
-            self.refresh_into(tx, caller, amounts, &verified, now, &mut out)?;
+            self.refresh_into(tx, caller, amounts, verified, now, &mut out)?;
             return Ok(out);
         }
         for coin in &verified.coins {
@@ -360,15 +425,13 @@ impl Issuer {
                 out.reject(Reason::NotOwner);
                 continue;
             }
-            let state: Option<String> =
-                tx.query_row("SELECT state FROM notes WHERE id = ?1", [&coin.id.0[..]], |r| r.get(0)).optional()?;
-            match state.as_deref() {
-                Some("live") => {}
-                Some("deposited") if kind == RecordKind::Deposit => {
+            match tx.note_state(&coin.id.0)? {
+                Some(NoteState::Live) => {}
+                Some(NoteState::Deposited) if kind == RecordKind::Deposit => {
                     out.duplicates += 1;
                     continue;
                 }
-                Some("refreshed") if kind == RecordKind::Refresh => {
+                Some(NoteState::Refreshed) if kind == RecordKind::Refresh => {
                     out.duplicates += 1;
                     continue;
                 }
@@ -383,18 +446,11 @@ impl Issuer {
             }
             let amount = to_i64(coin.amount)?;
             if kind == RecordKind::Deposit {
-                tx.execute("UPDATE notes SET state = 'deposited' WHERE id = ?1", [&coin.id.0[..]])?;
-                tx.execute(
-                    "UPDATE accounts SET balance = balance + ?1 WHERE id = ?2",
-                    params![amount, caller.account],
-                )?;
-                tx.execute(
-                    "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'deposit', ?3, ?4)",
-                    params![caller.account, amount, &coin.id.0[..], to_i64(now)?],
-                )?;
+                tx.set_note_state(&coin.id.0, NoteState::Deposited)?;
+                tx.book(caller.account, amount, Entry::Deposit, &coin.id.0, to_i64(now)?)?;
                 out.credited = out.credited.saturating_add(coin.amount);
             } else {
-                tx.execute("UPDATE notes SET state = 'refreshed' WHERE id = ?1", [&coin.id.0[..]])?;
+                tx.set_note_state(&coin.id.0, NoteState::Refreshed)?;
                 let fresh = self.issue_note(tx, caller.wallet, coin.amount, now)?;
                 out.fresh.push(auth::b64(&fresh.to_bytes()));
             }
@@ -409,7 +465,7 @@ impl Issuer {
     /// all refreshed already is a duplicate).
     fn refresh_into(
         &self,
-        tx: &Connection,
+        tx: &mut dyn Tx,
         caller: Caller,
         amounts: &[u64],
         verified: &VerifiedBundle,
@@ -432,20 +488,18 @@ impl Issuer {
                 out.reject(Reason::NotOwner);
                 return Ok(());
             }
-            let state: Option<String> =
-                tx.query_row("SELECT state FROM notes WHERE id = ?1", [&coin.id.0[..]], |r| r.get(0)).optional()?;
-            states.push(state);
+            states.push(tx.note_state(&coin.id.0)?);
         }
-        if states.iter().all(|s| s.as_deref() == Some("refreshed")) {
+        if states.iter().all(|s| *s == Some(NoteState::Refreshed)) {
             out.duplicates += 1;
             return Ok(());
         }
-        if let Some(bad) = states.iter().find(|s| s.as_deref() != Some("live")) {
-            out.reject(note_state_reason(bad.as_deref()));
+        if let Some(bad) = states.iter().find(|s| **s != Some(NoteState::Live)) {
+            out.reject(note_state_reason(*bad));
             return Ok(());
         }
         for coin in &verified.coins {
-            tx.execute("UPDATE notes SET state = 'refreshed' WHERE id = ?1", [&coin.id.0[..]])?;
+            tx.set_note_state(&coin.id.0, NoteState::Refreshed)?;
         }
         for amount in amounts {
             let fresh = self.issue_note(tx, caller.wallet, *amount, now)?;
@@ -455,27 +509,18 @@ impl Issuer {
         Ok(())
     }
 
-    fn settle_link(&self, tx: &Connection, link: &SpendLink, now: u64, out: &mut Outcome) -> Result<(), IssuerError> {
+    fn settle_link(&self, tx: &mut dyn Tx, link: &SpendLink, now: u64, out: &mut Outcome) -> Result<(), IssuerError> {
         let id = link.id();
         let parent = link.body().parent;
-        let known: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM links WHERE id = ?1)", [&id.0[..]], |r| r.get(0))?;
-        if known {
+        if tx.link_exists(&id.0)? {
             out.duplicates += 1;
             return Ok(());
         }
-        let proof_known: bool =
-            tx.query_row("SELECT EXISTS(SELECT 1 FROM double_spends WHERE conflicting_link = ?1)", [&id.0[..]], |r| {
-                r.get(0)
-            })?;
-        if proof_known {
+        if tx.proof_known(&id.0)? {
             out.double_spend = true;
             return Ok(());
         }
-        let row: Option<(Vec<u8>, String)> = tx
-            .query_row("SELECT owner, state FROM notes WHERE id = ?1", [&parent.0[..]], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let Some((owner, state)) = row else {
+        let Some((owner, state)) = tx.note_owner_state(&parent.0)? else {
             // Its parent was created by a link the issuer refused (a cheater's change output).
             out.reject(Reason::UnknownNote);
             return Ok(());
@@ -484,16 +529,16 @@ impl Issuer {
             <[u8; 32]>::try_from(owner.as_slice())
                 .map_err(|_| IssuerError::Internal { what: "bad owner in notes".into() })?,
         );
-        match state.as_str() {
-            "live" | "spent" => {}
+        match state {
+            NoteState::Live | NoteState::Spent => {}
             // A lost wallet's note returned to its account, spent before the loss by a payee
             // who settles only now: honoured, and booked to the account (crate::lost).
-            "deposited" if crate::lost::reopen_returned(tx, &parent, now)? => {}
-            "deposited" | "refreshed" => {
+            NoteState::Deposited if crate::lost::reopen_returned(tx, &parent, now)? => {}
+            NoteState::Deposited | NoteState::Refreshed => {
                 // The owner deposited (or refreshed) the note and also spent it offline.
                 return self.double_spend(tx, link, signer, None, now, out);
             }
-            _ => {
+            NoteState::ExpiredReturned => {
                 out.reject(Reason::NoteExpiredReturned);
                 return Ok(());
             }
@@ -507,7 +552,7 @@ impl Issuer {
             counter: to_i64(link.body().counter)?,
             settled_at: to_i64(now)?,
         };
-        match SqliteTx(tx).record_link(&row)? {
+        match tx.record_link(&row)? {
             Recorded::New => {}
             // Recorded meanwhile by a concurrent writer (another node): a resend.
             Recorded::Duplicate => {
@@ -520,13 +565,9 @@ impl Issuer {
             }
         }
         self.check_counter_reuse(tx, link, signer, now)?;
-        tx.execute("UPDATE notes SET state = 'spent' WHERE id = ?1", [&parent.0[..]])?;
+        tx.set_note_state(&parent.0, NoteState::Spent)?;
         for (child, output) in link.children() {
-            tx.execute(
-                "INSERT OR IGNORE INTO notes (id, owner, amount, expires_at, origin, state)
-                 SELECT ?1, ?2, ?3, expires_at, 'link', 'live' FROM notes WHERE id = ?4",
-                params![&child.0[..], &output.owner.0[..], to_i64(output.amount)?, &parent.0[..]],
-            )?;
+            tx.insert_child(&child.0, &output.owner.0, to_i64(output.amount)?, &parent.0, Origin::Link)?;
         }
         out.new_links += 1;
         Ok(())
@@ -538,39 +579,20 @@ impl Issuer {
     /// says so (`rollback_detected`), whoever uploaded the links.
     fn check_counter_reuse(
         &self,
-        tx: &Connection,
+        tx: &mut dyn Tx,
         link: &SpendLink,
         signer: WalletId,
         now: u64,
     ) -> Result<(), IssuerError> {
         let id = link.id();
         let counter = to_i64(link.body().counter)?;
-        let first: Option<Vec<u8>> = tx
-            .query_row(
-                "SELECT id FROM links WHERE signer = ?1 AND counter = ?2 AND id != ?3 LIMIT 1",
-                params![&signer.0[..], counter, &id.0[..]],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(first) = first else { return Ok(()) };
-        let stored = tx.execute(
-            "INSERT OR IGNORE INTO counter_reuses (wallet, counter, first_link, second_link, second_bytes, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![&signer.0[..], counter, first, &id.0[..], link.to_bytes(), to_i64(now)?],
-        )?;
-        if stored > 0 {
+        let Some(first) = tx.link_with_counter(&signer.0, counter, &id.0)? else { return Ok(()) };
+        let bytes = link.to_bytes();
+        if tx.record_counter_reuse(&signer.0, counter, &first, (&id.0, &bytes), to_i64(now)?)? {
             tracing::warn!(wallet = %signer, counter, "spend counter used twice: the wallet was rolled back");
-            tx.execute("UPDATE wallets SET rolled_back = 1 WHERE id = ?1", [&signer.0[..]])?;
+            tx.mark_rolled_back(&signer.0)?;
         }
         Ok(())
-    }
-
-    /// Whether evidence of a rollback of `wallet` (a reused spend counter) was found and not
-    /// yet reported to it; reports it now.
-    fn take_rollback_evidence(&self, tx: &Connection, wallet: &WalletId) -> Result<bool, IssuerError> {
-        let reported =
-            tx.execute("UPDATE counter_reuses SET reported = 1 WHERE wallet = ?1 AND reported = 0", [&wallet.0[..]])?;
-        Ok(reported > 0)
     }
 
     /// Loss policy. The payees of the conflicting link are guaranteed up to the per-payment
@@ -588,7 +610,7 @@ impl Issuer {
     /// is the issuer's loss. Change back to the signer is never created.
     fn double_spend(
         &self,
-        tx: &Connection,
+        tx: &mut dyn Tx,
         link: &SpendLink,
         signer: WalletId,
         accepted: Option<(Vec<u8>, Vec<u8>)>,
@@ -605,38 +627,29 @@ impl Issuer {
                     .map_err(|e| IssuerError::Internal { what: format!("stored link does not decode: {e}") })
             })
             .transpose()?;
-        let (accepted_id, accepted_bytes) = accepted.unzip();
-        let stored = tx.execute(
-            "INSERT OR IGNORE INTO double_spends
-             (parent, signer, accepted_link, accepted_bytes, conflicting_link, conflicting_bytes, guaranteed, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
-            params![
-                &parent.0[..],
-                &signer.0[..],
-                accepted_id,
-                accepted_bytes,
-                &id.0[..],
-                link.to_bytes(),
-                to_i64(now)?
-            ],
-        )?;
-        if stored == 0 {
+        let conflicting_bytes = link.to_bytes();
+        let stored = tx.record_double_spend(&NewDoubleSpend {
+            parent: &parent.0,
+            signer: &signer.0,
+            accepted: accepted.as_ref().map(|(i, b)| (i.as_slice(), b.as_slice())),
+            conflicting: &id.0,
+            conflicting_bytes: &conflicting_bytes,
+            at: to_i64(now)?,
+        })?;
+        if !stored {
             return Ok(());
         }
-        self.metrics.double_spend();
+        out.proofs += 1;
         tracing::warn!(signer = %signer, parent = %parent, "double spend detected; revoking the signer");
-        SqliteTx(tx).revoke(&signer, RevocationReason::DoubleSpend, to_i64(now)?)?;
-        let signer_account = account_of(tx, &signer)?;
+        tx.revoke(&signer, RevocationReason::DoubleSpend, to_i64(now)?)?;
+        let signer_account = tx.wallet_account(&signer.0)?;
         if let Some(account) = signer_account {
-            tx.execute(
-                "UPDATE accounts SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
-                params![to_i64(now)?, account],
-            )?;
+            tx.revoke_account(account, to_i64(now)?)?;
         }
         // Accounts that already hold value from this parent through the accepted link.
         let mut paid: Vec<i64> = signer_account.into_iter().collect();
         for output in accepted_link.iter().flat_map(|l| l.body().outputs.iter()) {
-            paid.extend(account_of(tx, &output.owner)?);
+            paid.extend(tx.wallet_account(&output.owner.0)?);
         }
         let mut guaranteed = 0u64;
         // A payee could accept up to the cheater's own per-payment limit (its tier's).
@@ -645,23 +658,16 @@ impl Issuer {
             if output.owner == signer || output.amount > per_payment_limit {
                 continue;
             }
-            let Some(payee_account) = account_of(tx, &output.owner)? else { continue };
+            let Some(payee_account) = tx.wallet_account(&output.owner.0)? else { continue };
             if paid.contains(&payee_account) {
                 continue;
             }
-            let first_for_parent = tx.execute(
-                "INSERT OR IGNORE INTO guarantees (parent, account, link, amount, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![&parent.0[..], payee_account, &id.0[..], to_i64(output.amount)?, to_i64(now)?],
-            )?;
-            if first_for_parent == 0 {
+            let amount = to_i64(output.amount)?;
+            if !tx.guarantee_once(&parent.0, payee_account, &id.0, amount, to_i64(now)?)? {
                 continue;
             }
-            let created = tx.execute(
-                "INSERT OR IGNORE INTO notes (id, owner, amount, expires_at, origin, state)
-                 SELECT ?1, ?2, ?3, expires_at, 'guarantee', 'live' FROM notes WHERE id = ?4",
-                params![&child.0[..], &output.owner.0[..], to_i64(output.amount)?, &parent.0[..]],
-            )?;
-            if created > 0 {
+            let created = tx.insert_child(&child.0, &output.owner.0, amount, &parent.0, Origin::Guarantee)?;
+            if created {
                 guaranteed = guaranteed.saturating_add(output.amount);
             }
         }
@@ -669,33 +675,16 @@ impl Issuer {
             let g = to_i64(guaranteed)?;
             let mut recovered = 0i64;
             if let Some(account) = signer_account {
-                let balance: i64 =
-                    tx.query_row("SELECT balance FROM accounts WHERE id = ?1", [account], |r| r.get(0))?;
-                recovered = g.min(balance.max(0));
+                recovered = g.min(tx.balance(account)?.max(0));
                 if recovered > 0 {
-                    tx.execute(
-                        "UPDATE accounts SET balance = balance - ?1, recovered = recovered + ?1 WHERE id = ?2",
-                        params![recovered, account],
-                    )?;
-                    tx.execute(
-                        "INSERT INTO ledger (account, delta, kind, reference, at) VALUES (?1, ?2, 'double_spend_recovery', ?3, ?4)",
-                        params![account, -recovered, &id.0[..], to_i64(now)?],
-                    )?;
+                    tx.book(account, -recovered, Entry::DoubleSpendRecovery, &id.0, to_i64(now)?)?;
                 }
             }
             if recovered < g {
                 tracing::warn!(signer = %signer, loss = g - recovered, "double spend guarantee not covered by the cheater's account");
             }
-            tx.execute(
-                "UPDATE double_spends SET guaranteed = ?1, recovered = ?2 WHERE conflicting_link = ?3",
-                params![g, recovered, &id.0[..]],
-            )?;
+            tx.settle_double_spend(&id.0, g, recovered)?;
         }
         Ok(())
     }
-}
-
-/// The account a wallet is registered under, if it is registered.
-fn account_of(tx: &Connection, wallet: &WalletId) -> Result<Option<i64>, IssuerError> {
-    Ok(tx.query_row("SELECT account FROM wallets WHERE id = ?1", [&wallet.0[..]], |r| r.get(0)).optional()?)
 }

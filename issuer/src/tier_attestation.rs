@@ -20,7 +20,8 @@ pub use offline_cash_core::sync::AttestationEvidence;
 use offline_cash_core::sync::{auth, wire};
 use offline_cash_core::token::Tier;
 use rand_core::{OsRng, RngCore as _};
-use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
+
+use crate::store::{Accounts as _, Challenges as _, Store as _, Wallets};
 
 use crate::issuer::{Caller, to_i64};
 use crate::{Issuer, IssuerError};
@@ -99,8 +100,9 @@ impl AttestationVerifier for FakeVerifier {
     }
 }
 
-/// Issuer schema v7: the tier recorded per wallet, and the open challenges.
-pub const SCHEMA_V7: &str = "
+/// Issuer schema v8 (SQLite; PostgreSQL step 7): the tier recorded per wallet, and the open
+/// challenges.
+pub const SCHEMA_V8: &str = "
 ALTER TABLE wallets ADD COLUMN tier INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE attestation_challenges (
     challenge BLOB PRIMARY KEY,
@@ -127,23 +129,16 @@ impl Issuer {
         let expires_at = now.saturating_add(CHALLENGE_TTL_SECS);
         let mut challenge = [0u8; 32];
         OsRng.fill_bytes(&mut challenge);
-        let mut conn = self.db.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let account: i64 = tx
-            .query_row("SELECT id FROM accounts WHERE credential_hash = ?1", [&hash[..]], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
-        tx.execute("DELETE FROM attestation_challenges WHERE expires_at < ?1", [to_i64(now)?])?;
-        let open: i64 =
-            tx.query_row("SELECT COUNT(*) FROM attestation_challenges WHERE account = ?1", [account], |r| r.get(0))?;
-        if open >= MAX_OPEN_CHALLENGES {
-            return Err(IssuerError::RateLimited { retry_after_secs: CHALLENGE_TTL_SECS });
-        }
-        tx.execute(
-            "INSERT INTO attestation_challenges (challenge, account, expires_at) VALUES (?1, ?2, ?3)",
-            params![&challenge[..], account, to_i64(expires_at)?],
-        )?;
-        tx.commit()?;
+        let (now_i, expires_i) = (to_i64(now)?, to_i64(expires_at)?);
+        self.store.write(|tx| {
+            let account = tx
+                .account_by_credential(&hash)?
+                .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
+            if tx.open_challenges(account, now_i)? >= MAX_OPEN_CHALLENGES {
+                return Err(IssuerError::RateLimited { retry_after_secs: CHALLENGE_TTL_SECS });
+            }
+            tx.put_challenge(&challenge, account, expires_i)
+        })?;
         Ok(wire::AttestationChallengeResponse { challenge: auth::to_hex(&challenge), expires_at })
     }
 
@@ -162,7 +157,7 @@ impl Issuer {
                 let challenge = auth::parse_hex::<32>(challenge).ok_or_else(|| IssuerError::malformed("challenge"))?;
                 let evidence = AttestationEvidence::from_wire(evidence)
                     .ok_or_else(|| IssuerError::malformed("attestation: base64 fields, 1..=8 certificates"))?;
-                self.consume_challenge(&mut self.db.lock(), caller.account, &challenge)?;
+                self.consume_challenge(caller.account, &challenge)?;
                 let tier = self
                     .config
                     .attestation
@@ -176,12 +171,9 @@ impl Issuer {
         self.register_at(caller, key, tier)
     }
 
-    fn consume_challenge(&self, conn: &mut Connection, account: i64, challenge: &[u8; 32]) -> Result<(), IssuerError> {
-        let used = conn.execute(
-            "DELETE FROM attestation_challenges WHERE challenge = ?1 AND account = ?2 AND expires_at >= ?3",
-            params![&challenge[..], account, to_i64(self.now())?],
-        )?;
-        if used == 0 {
+    fn consume_challenge(&self, account: i64, challenge: &[u8; 32]) -> Result<(), IssuerError> {
+        let now = to_i64(self.now())?;
+        if !self.store.write(|tx| tx.consume_challenge(challenge, account, now))? {
             return Err(refused(Reason::AttestationChallenge, "unknown, expired, used or another account's challenge"));
         }
         Ok(())
@@ -189,13 +181,16 @@ impl Issuer {
 }
 
 /// The tier a registration records: the verified one, else (a renewal) the one recorded.
-pub(crate) fn tier_to_record(conn: &Connection, wallet: &[u8], verified: Option<Tier>) -> Result<Tier, IssuerError> {
+pub(crate) fn tier_to_record(
+    tx: &mut (impl Wallets + ?Sized),
+    wallet: &[u8],
+    verified: Option<Tier>,
+) -> Result<Tier, IssuerError> {
     if let Some(tier) = verified {
         return Ok(tier);
     }
-    let recorded: Option<u8> =
-        conn.query_row("SELECT tier FROM wallets WHERE id = ?1", [wallet], |r| r.get(0)).optional()?;
-    Ok(recorded.and_then(|c| Tier::from_code(u64::from(c))).unwrap_or_default())
+    let recorded = tx.wallet_tier(wallet)?;
+    Ok(recorded.and_then(|c| u64::try_from(c).ok()).and_then(Tier::from_code).unwrap_or_default())
 }
 
 #[cfg(test)]

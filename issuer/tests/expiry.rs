@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use offline_cash_core::sync::RecordStatus;
 use offline_cash_core::token::Chain;
-use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
+use offline_cash_issuer::{Server, ServerConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undeposited_expired_notes_return_to_their_owner() {
@@ -21,7 +21,7 @@ async fn undeposited_expired_notes_return_to_their_owner() {
         now + o.load(Ordering::SeqCst)
     });
     let config = ServerConfig {
-        issuer: IssuerConfig::new(common::temp_db(), common::ADMIN),
+        issuer: common::backend::config(common::ADMIN),
         listen: "127.0.0.1:0".parse().unwrap(),
         max_body_bytes: 1 << 20,
     };

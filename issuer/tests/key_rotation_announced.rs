@@ -19,7 +19,7 @@ use offline_cash_issuer::keys::{self, RotationTimes};
 /// The administrator's rotation: server stopped, `rotate-key`, served again on the same address.
 /// Returns when the new key signs.
 async fn rotate(world: &mut World, times: RotationTimes) -> u64 {
-    world.restart_with(|db, now| keys::rotate_key(db, now, times).unwrap().not_before).await
+    world.restart_with(move |db, now| keys::rotate_key_in(db, now, times).unwrap().not_before).await
 }
 
 fn certificate_key(p: &Party) -> u32 {

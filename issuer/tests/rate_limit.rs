@@ -15,7 +15,7 @@ use offline_cash_core::token::{WalletId, wallet_id};
 use offline_cash_core::wallet::WalletError;
 use offline_cash_issuer::http::RunningServer;
 use offline_cash_issuer::rate_limit::MAX_TRACKED;
-use offline_cash_issuer::{IssuerConfig, RateLimit, RateLimiter, Server, ServerConfig};
+use offline_cash_issuer::{RateLimit, RateLimiter, Server, ServerConfig};
 
 fn wallet(n: u8) -> WalletId {
     WalletId([n; 32])
@@ -82,7 +82,7 @@ fn the_table_of_buckets_is_bounded_and_forgets_idle_wallets_first() {
 }
 
 async fn start(limit: RateLimit) -> RunningServer {
-    let mut issuer = IssuerConfig::new(common::temp_db(), common::ADMIN);
+    let mut issuer = common::backend::config(common::ADMIN);
     issuer.rate_limit = Some(limit);
     let config = ServerConfig { issuer, listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes: 1 << 20 };
     Server::bind(config).await.unwrap().spawn()

@@ -66,7 +66,7 @@ async fn no_secret_reaches_logs_errors_debug_output_or_the_log_table() {
     let mut text = String::new();
     let mut secrets: Vec<(String, Vec<u8>)> = Vec::new();
 
-    let server = common::start().await;
+    let server = common::start_sqlite().await;
     let url = server.url();
     // Alice keeps her key wrapped in her database; Bob's is "in hardware".
     let alice_scalar = [0x5a; 32];

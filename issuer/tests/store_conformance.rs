@@ -9,6 +9,230 @@ use offline_cash_core::token::WalletId;
 use offline_cash_issuer::IssuerError;
 use offline_cash_issuer::store::{LinkRow, MAX_ATTEMPTS, Recorded, RevocationReason, Store};
 
+/// The aggregates' tests (accounts, notes, wallets, nonces, evidence, lost wallets, meta,
+/// audit): the same SQL on every backend, so these check types and conflicts per dialect.
+mod aggregates {
+    use offline_cash_issuer::store::accounts::Entry;
+    use offline_cash_issuer::store::double_spends::NewDoubleSpend;
+    use offline_cash_issuer::store::notes::{NoteState, Origin};
+    use offline_cash_issuer::store::wallets::NewWallet;
+    use offline_cash_issuer::store::{
+        Accounts as _, Audit as _, Challenges as _, DoubleSpends as _, LostWallets as _, Meta as _, Nonces as _,
+        Notes as _, Tx, Wallets as _,
+    };
+
+    use super::*;
+
+    fn account(tx: &mut dyn Tx, name: &str, balance: i64) -> Result<i64, IssuerError> {
+        assert!(tx.create_account(name, name.as_bytes(), balance)?);
+        Ok(tx.account_by_credential(name.as_bytes())?.unwrap())
+    }
+
+    fn wallet<'a>(id: &'a [u8], account: i64, cert: &'a [u8]) -> NewWallet<'a> {
+        NewWallet { id, account, public_key: b"pk", suite: 1, certificate: cert, tier: 0 }
+    }
+
+    pub fn a_challenge_is_used_once_by_its_account_before_it_expires_and_a_tier_is_kept(store: impl Store) {
+        store
+            .write(|tx| {
+                let a = account(tx, "alice", 0)?;
+                let b = account(tx, "bob", 0)?;
+                tx.put_challenge(b"c1", a, 100)?;
+                tx.put_challenge(b"c2", a, 50)?;
+                assert_eq!(tx.open_challenges(a, 10)?, 2);
+                assert!(!tx.consume_challenge(b"c1", b, 10)?, "another account's challenge");
+                assert!(!tx.consume_challenge(b"c2", a, 51)?, "expired");
+                assert!(tx.consume_challenge(b"c1", a, 100)?);
+                assert!(!tx.consume_challenge(b"c1", a, 100)?, "used once");
+                assert_eq!(tx.open_challenges(a, 60)?, 0, "expired ones are forgotten");
+                tx.put_wallet(&NewWallet { tier: 2, ..wallet(b"w", a, b"cert1") })?;
+                assert_eq!(tx.wallet_tier(b"w")?, Some(2));
+                tx.put_wallet(&NewWallet { tier: 3, ..wallet(b"w", a, b"cert2") })?;
+                assert_eq!(tx.wallet_tier(b"w")?, Some(3), "a renewal records the tier it was given");
+                assert_eq!(tx.wallet_tier(b"nobody")?, None);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    pub fn accounts_book_every_change_with_its_ledger_entry(store: impl Store) {
+        store
+            .write(|tx| {
+                let a = account(tx, "alice", 1_000)?;
+                assert!(!tx.create_account("alice", b"other", 5)?, "a customer reference is taken once");
+                assert_eq!(tx.account_by_credential(b"nobody")?, None);
+                assert_eq!(tx.customer_ref(a)?, "alice");
+                tx.book(a, -300, Entry::Fund, b"req", 10)?;
+                tx.book(a, 50, Entry::LostReturn, b"note1", 11)?;
+                assert_eq!(tx.balance(a)?, 750);
+                assert_eq!(tx.lost_return_unbooked(b"note1")?, Some((a, 50)));
+                tx.book(a, -50, Entry::LostLateSpend, b"note1", 12)?;
+                assert_eq!(tx.lost_return_unbooked(b"note1")?, None, "booked back once");
+                tx.book(a, -200, Entry::DoubleSpendRecovery, b"link", 13)?;
+                assert!(!tx.account_revoked(a)?);
+                tx.revoke_account(a, 14)?;
+                tx.revoke_account(a, 15)?;
+                assert_eq!(tx.account_by_ref("alice")?, Some((a, Some(14))), "the first revocation's time stays");
+                tx.reinstate(a)?;
+                assert!(!tx.account_revoked(a)?);
+                let t = tx.totals()?;
+                assert_eq!((t.balances, t.initial, t.recovered, t.funded), (500, 1_000, 200, 300));
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    pub fn notes_move_through_their_states_and_children_expire_with_their_parent(store: impl Store) {
+        store
+            .write(|tx| {
+                tx.insert_genesis(b"n1", b"w1", 100, 9_000, b"digest1")?;
+                assert_eq!(tx.note_state(b"n1")?, Some(NoteState::Live));
+                assert_eq!(tx.note_state(b"none")?, None);
+                assert!(tx.insert_child(b"c1", b"w2", 60, b"n1", Origin::Link)?);
+                assert!(!tx.insert_child(b"c1", b"w2", 60, b"n1", Origin::Link)?, "a child is recorded once");
+                assert!(!tx.insert_child(b"c2", b"w2", 60, b"unknown", Origin::Link)?, "no parent, no child");
+                assert!(tx.insert_child(b"g1", b"w3", 40, b"n1", Origin::Guarantee)?);
+                tx.set_note_state(b"n1", NoteState::Spent)?;
+                assert_eq!(tx.note_owner_state(b"c1")?, Some((b"w2".to_vec(), NoteState::Live)));
+                assert_eq!(tx.held_live(b"w2")?, 60);
+                assert_eq!(tx.held_live(b"w1")?, 0);
+                let t = tx.totals()?;
+                assert_eq!((t.issued, t.live), (140, 100), "genesis and guarantee notes are issued value");
+                // Genesis ids are 32 bytes in real life; these rows were written with short ones.
+                tx.insert_genesis(&[5; 32], b"w1", 10, 9_000, &[6; 32])?;
+                let many: Vec<[u8; 32]> = (0..300u16).map(|i| [(i % 250) as u8; 32]).collect();
+                assert_eq!(tx.genesis_digests(&many)?, vec![vec![6; 32]], "found once");
+                assert_eq!(tx.genesis_digests(&[[7; 32]])?, Vec::<Vec<u8>>::new());
+                Ok(())
+            })
+            .unwrap();
+        // Expiry goes by the parent's, and only registered owners' notes are returned.
+        store
+            .write(|tx| {
+                let a = account(tx, "bob", 0)?;
+                tx.put_wallet(&wallet(b"w2", a, b"cert"))?;
+                assert_eq!(tx.expired_live(9_000)?, vec![]);
+                assert_eq!(tx.expired_live(9_001)?, vec![(b"c1".to_vec(), b"w2".to_vec(), 60)]);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    pub fn a_wallet_keeps_its_account_and_every_certificate_and_goes_forward(store: impl Store) {
+        store
+            .write(|tx| {
+                let a = account(tx, "carol", 0)?;
+                let b = account(tx, "dave", 0)?;
+                tx.put_wallet(&wallet(b"w", a, b"cert1"))?;
+                tx.put_wallet(&wallet(b"w", b, b"cert2"))?;
+                assert_eq!(tx.wallet_account(b"w")?, Some(a), "a renewal keeps the account");
+                assert_eq!(tx.wallet_key(b"w")?, Some((a, b"pk".to_vec(), 1)));
+                assert_eq!(tx.wallet_certificate(b"w")?, Some(b"cert2".to_vec()));
+                let mut history = tx.certificates_of(b"w")?;
+                history.sort();
+                assert_eq!(history, vec![b"cert1".to_vec(), b"cert2".to_vec()]);
+                assert_eq!(tx.all_certificates()?.len(), 2);
+                assert_eq!(tx.sync_state(b"w")?, (None, None, None));
+                tx.advance(b"w", 3, b"head3", Some(7))?;
+                tx.advance(b"w", 4, b"head4", None)?;
+                assert_eq!(tx.sync_state(b"w")?, (Some(4), Some(b"head4".to_vec()), Some(7)), "a length stays known");
+                assert_eq!(tx.head_counter(b"w", b"head3")?, Some(3));
+                assert_eq!(tx.head_counter(b"w", b"other")?, None);
+                tx.mark_rolled_back(b"w")?;
+                assert_eq!(tx.wallet_account(b"unknown")?, None);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    pub fn a_nonce_is_used_once_until_it_is_forgotten(store: impl Store) {
+        assert!(store.write(|tx| tx.use_nonce(b"w", b"n1", 100)).unwrap());
+        assert!(!store.write(|tx| tx.use_nonce(b"w", b"n1", 100)).unwrap(), "a replay");
+        assert!(store.write(|tx| tx.use_nonce(b"v", b"n1", 100)).unwrap(), "another wallet's nonce");
+        assert_eq!(store.write(|tx| tx.forget_nonces_before(100)).unwrap(), 0);
+        assert_eq!(store.write(|tx| tx.forget_nonces_before(101)).unwrap(), 2);
+    }
+
+    pub fn evidence_is_stored_once_and_guarantees_paid_once(store: impl Store) {
+        store
+            .write(|tx| {
+                let a = account(tx, "erin", 0)?;
+                let d = NewDoubleSpend {
+                    parent: b"p",
+                    signer: b"s",
+                    accepted: Some((b"l1", b"bytes1")),
+                    conflicting: b"l2",
+                    conflicting_bytes: b"bytes2",
+                    at: 5,
+                };
+                assert!(tx.record_double_spend(&d)?);
+                assert!(!tx.record_double_spend(&d)?, "a proof is stored once");
+                assert!(tx.proof_known(b"l2")? && !tx.proof_known(b"l1")?);
+                assert!(tx.guarantee_once(b"p", a, b"l2", 30, 5)?);
+                assert!(!tx.guarantee_once(b"p", a, b"l3", 30, 6)?, "once per parent and account");
+                tx.settle_double_spend(b"l2", 30, 10)?;
+                let rows = tx.double_spend_rows()?;
+                assert_eq!(rows.len(), 1);
+                assert_eq!(rows[0].2.as_deref(), Some(b"bytes1".as_slice()));
+                assert_eq!((rows[0].4, rows[0].6), (30, 10));
+                let t = tx.totals()?;
+                assert_eq!((t.guaranteed, t.double_spends), (30, 1));
+                // A reused counter: links of one signer with one counter.
+                let first = link(1, 1, b"first");
+                tx.record_link(&row(&first, &[7; 32]))?;
+                assert!(tx.link_exists(&[1; 32])?);
+                assert_eq!(tx.link_with_counter(&[7; 32], 7, &[2; 32])?, Some(vec![1; 32]));
+                assert_eq!(tx.link_with_counter(&[7; 32], 7, &[1; 32])?, None, "not itself");
+                assert!(tx.record_counter_reuse(&[7; 32], 7, &[1; 32], (&[2; 32], b"second"), 8)?);
+                assert!(!tx.record_counter_reuse(&[7; 32], 7, &[1; 32], (&[2; 32], b"second"), 9)?);
+                assert_eq!(tx.counter_reuse_rows()?, vec![(vec![7; 32], 7, b"first".to_vec(), b"second".to_vec(), 8)]);
+                assert!(tx.take_counter_reuses(&[7; 32])?);
+                assert!(!tx.take_counter_reuses(&[7; 32])?, "reported once");
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    pub fn a_lost_wallets_notes_come_due_at_its_return_time(store: impl Store) {
+        store
+            .write(|tx| {
+                let a = account(tx, "frank", 0)?;
+                tx.put_wallet(&wallet(b"w", a, b"c"))?;
+                tx.insert_genesis(b"n", b"w", 25, 1_000_000, b"d")?;
+                assert_eq!(tx.lost_report(b"w")?, None);
+                tx.record_lost(b"w", a, 10, 50)?;
+                assert_eq!(tx.lost_report(b"w")?, Some((10, 50)));
+                assert_eq!(tx.lost_due(49)?, vec![]);
+                assert_eq!(tx.lost_due(50)?, vec![(b"n".to_vec(), 25, a)]);
+                assert!(!tx.is_revoked(&WalletId([3; 32]))?);
+                tx.revoke(&WalletId([3; 32]), RevocationReason::Lost, 10)?;
+                assert!(tx.is_revoked(&WalletId([3; 32]))?);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    pub fn meta_values_are_replaced_and_rotations_kept_in_order(store: impl Store) {
+        store
+            .write(|tx| {
+                assert_eq!(tx.meta_get("policy")?, None);
+                tx.meta_put("policy", b"one")?;
+                tx.meta_put("policy", b"two")?;
+                assert_eq!(tx.meta_get("policy")?, Some(b"two".to_vec()));
+                tx.add_key_rotation(3, b"s3", b"r3", 1)?;
+                tx.add_key_rotation(2, b"s2", b"r2", 1)?;
+                assert_eq!(
+                    tx.key_rotations()?,
+                    vec![(b"s2".to_vec(), b"r2".to_vec()), (b"s3".to_vec(), b"r3".to_vec())]
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    use super::suite::{link, row};
+}
+
 /// The test bodies, generic over the backend.
 mod suite {
     use std::sync::Barrier;
@@ -235,6 +459,23 @@ macro_rules! store_conformance {
             store_conformance!(@one $pair, two_nodes_revoking_at_once_hand_out_distinct_sequences);
             store_conformance!(@one $make, an_answer_is_stored_once_under_its_key);
             store_conformance!(@one $pair, two_nodes_answering_one_batch_at_once_keep_one_answer);
+            store_conformance!(@agg $make, accounts_book_every_change_with_its_ledger_entry);
+            store_conformance!(@agg $make, a_challenge_is_used_once_by_its_account_before_it_expires_and_a_tier_is_kept);
+            store_conformance!(@agg $make, notes_move_through_their_states_and_children_expire_with_their_parent);
+            store_conformance!(@agg $make, a_wallet_keeps_its_account_and_every_certificate_and_goes_forward);
+            store_conformance!(@agg $make, a_nonce_is_used_once_until_it_is_forgotten);
+            store_conformance!(@agg $make, evidence_is_stored_once_and_guarantees_paid_once);
+            store_conformance!(@agg $make, a_lost_wallets_notes_come_due_at_its_return_time);
+            store_conformance!(@agg $make, meta_values_are_replaced_and_rotations_kept_in_order);
+        }
+    };
+    (@agg $make:path, $name:ident) => {
+        #[test]
+        fn $name() {
+            match $make() {
+                Some(store) => crate::aggregates::$name(store),
+                None => eprintln!("skipped: backend not configured (OC_TEST_PG_URL)"),
+            }
         }
     };
     (@one $make:path, $name:ident) => {
@@ -359,6 +600,23 @@ mod postgres_migrations {
             migrate(&mut old, CURRENT_VERSION).unwrap();
             assert_eq!(schema(&mut old), want);
         }
+    }
+
+    /// The shared request budget (PostgreSQL only: on SQLite it is in memory).
+    #[test]
+    fn a_request_budget_is_spent_at_once_then_refilled_one_per_interval() {
+        use offline_cash_issuer::store::{RateBuckets as _, Store as _};
+        let Some(config) = crate::postgres_backend::fresh_database() else {
+            return eprintln!("skipped: OC_TEST_PG_URL not set");
+        };
+        let store = offline_cash_issuer::store::postgres::PgStore::with_config(&config).unwrap();
+        let take = |now| store.write(|tx| tx.take_request(b"w", now, 1_000, 2)).unwrap();
+        assert_eq!(take(10_000), Ok(()));
+        assert_eq!(take(10_000), Ok(()));
+        assert_eq!(take(10_000), Err(1_000), "burst spent: the next one passes a second later");
+        assert_eq!(take(10_500), Err(500));
+        assert_eq!(take(11_000), Ok(()));
+        assert_eq!(store.write(|tx| tx.take_request(b"v", 11_000, 1_000, 2)).unwrap(), Ok(()), "per wallet");
     }
 
     #[test]

@@ -47,7 +47,10 @@ pub use revocation::{
 };
 pub use signed::{Body, IssuerSigned, Signed, body_digest};
 pub use tier::{MAX_TIER_LIMITS, Tier, TierLimits};
-pub use verify::{CertificateStore, ChainVerified, VerifiedBundle, VerifiedCoin, VerifyContext, verify_bundle};
+pub use verify::{
+    CertificateStore, ChainVerified, IssuedNotes, NoIssuedNotes, VerifiedBundle, VerifiedCoin, VerifyContext,
+    verify_bundle, verify_bundle_issued,
+};
 
 /// The only version of every object this code reads and writes.
 pub const VERSION: u64 = 1;

@@ -5,6 +5,9 @@
 //!  Store::write(|tx| …) ─► begin (SQLite: IMMEDIATE; PostgreSQL: SERIALIZABLE)
 //!        │                   f(tx) ─► Tx: record_link · link_by_parent · revoke · revocation_sequence
 //!        │                             · batch_answer · store_batch (idempotency keys)
+//!        │                             · exec / query, in which the aggregates are written once:
+//!        │                               Accounts · Wallets · Notes · Nonces · DoubleSpends
+//!        │                               · LostWallets · Meta · Audit
 //!        │                   commit
 //!        └─ IssuerError::Contended (SQLite busy, SQLSTATE 40001 / 40P01) ─► roll back, run f again
 //!                                                                      (at most MAX_ATTEMPTS times)
@@ -19,11 +22,38 @@
 //! - `f` may run more than once, so it must have no effect outside `tx`.
 //!
 //! The SQL stays within what PostgreSQL-compatible distributed engines (CockroachDB,
-//! YugabyteDB) accept: no advisory locks, no `LISTEN`, no table inheritance.
+//! YugabyteDB) accept: no advisory locks, no `LISTEN`, no table inheritance, no `INSERT OR …`
+//! (`ON CONFLICT` instead), no `EXISTS` as a value (a row or none), sums cast to `BIGINT`
+//! (PostgreSQL's `SUM(bigint)` is `NUMERIC`).
 
+pub mod accounts;
+pub mod audit;
+mod backend;
+pub mod challenges;
+pub mod double_spends;
+pub mod lost_wallets;
+pub mod meta;
+pub mod nonces;
+pub mod notes;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub mod rate_buckets;
 pub mod sqlite;
+mod value;
+pub mod wallets;
+
+pub use accounts::Accounts;
+pub use audit::Audit;
+pub use backend::Backend;
+pub use challenges::Challenges;
+pub use double_spends::DoubleSpends;
+pub use lost_wallets::LostWallets;
+pub use meta::Meta;
+pub use nonces::Nonces;
+pub use notes::Notes;
+pub use rate_buckets::RateBuckets;
+pub use value::{Row, Value};
+pub use wallets::Wallets;
 
 use offline_cash_core::token::WalletId;
 
@@ -78,14 +108,32 @@ impl RevocationReason {
     }
 }
 
-/// The operations of one transaction.
+/// The operations of one transaction: the statements every aggregate is written in
+/// ([`Tx::exec`], [`Tx::query`]: SQL with `$n` placeholders, shared by the backends), and the
+/// few operations whose SQL differs per backend.
 pub trait Tx {
+    /// Runs one statement; the number of rows it changed.
+    fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, IssuerError>;
+    /// Runs one query; its rows.
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, IssuerError>;
+    /// Runs one query; its first row, if any.
+    fn query_opt(&mut self, sql: &str, args: &[Value]) -> Result<Option<Row>, IssuerError> {
+        Ok(self.query(sql, args)?.into_iter().next())
+    }
+    /// Runs one query that answers one row.
+    fn query_one(&mut self, sql: &str, args: &[Value]) -> Result<Row, IssuerError> {
+        self.query_opt(sql, args)?.ok_or_else(|| IssuerError::Internal { what: format!("no row for: {sql}") })
+    }
     /// Records `link` unless its parent is spent already (see [`Recorded`]).
     fn record_link(&mut self, link: &LinkRow<'_>) -> Result<Recorded, IssuerError>;
     /// The link that spent `parent`, if any: its id and bytes.
     fn link_by_parent(&mut self, parent: &[u8; 32]) -> Result<Option<StoredLink>, IssuerError>;
     /// Revokes `wallet`; its new sequence, or `None` if it was revoked already.
     fn revoke(&mut self, wallet: &WalletId, reason: RevocationReason, at: i64) -> Result<Option<u64>, IssuerError>;
+    /// Whether `wallet` is revoked.
+    fn is_revoked(&mut self, wallet: &WalletId) -> Result<bool, IssuerError> {
+        Ok(self.query_opt("SELECT 1 FROM revocations WHERE wallet = $1", crate::args![&wallet.0[..]])?.is_some())
+    }
     /// The highest revocation sequence committed (0: none).
     fn revocation_sequence(&mut self) -> Result<u64, IssuerError>;
     /// Every revocation in sequence order: (sequence, wallet).

@@ -6,10 +6,33 @@
 
 use offline_cash_core::token::WalletId;
 use parking_lot::Mutex;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, ErrorCode, OptionalExtension as _, TransactionBehavior, params};
 
-use super::{LinkRow, Recorded, RevocationReason, Store, StoredAnswer, StoredLink, Tx, with_retries};
+use super::value::sqlite_dialect;
+use super::{LinkRow, Recorded, RevocationReason, Row, Store, StoredAnswer, StoredLink, Tx, Value, with_retries};
 use crate::IssuerError;
+
+impl rusqlite::ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(v) => ValueRef::Integer(*v),
+            Value::Bytes(b) => ValueRef::Blob(b),
+            Value::Text(t) => ValueRef::Text(t.as_bytes()),
+        }))
+    }
+}
+
+fn column(v: ValueRef<'_>) -> Result<Value, IssuerError> {
+    Ok(match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Real(_) => return Err(IssuerError::Internal { what: "a REAL column in the issuer's file".into() }),
+    })
+}
 
 /// The operations on an open SQLite transaction (or connection).
 pub struct SqliteTx<'c>(pub &'c Connection);
@@ -27,6 +50,23 @@ fn busy_to_contended(e: IssuerError) -> IssuerError {
 }
 
 impl Tx for SqliteTx<'_> {
+    fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, IssuerError> {
+        let mut stmt = self.0.prepare_cached(&sqlite_dialect(sql))?;
+        let changed = stmt.execute(rusqlite::params_from_iter(args))?;
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
+    }
+
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, IssuerError> {
+        let mut stmt = self.0.prepare_cached(&sqlite_dialect(sql))?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Row((0..n).map(|i| column(r.get_ref(i)?)).collect::<Result<_, IssuerError>>()?));
+        }
+        Ok(out)
+    }
+
     fn record_link(&mut self, link: &LinkRow<'_>) -> Result<Recorded, IssuerError> {
         let inserted: Option<Vec<u8>> = self
             .0

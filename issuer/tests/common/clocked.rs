@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, dead_code)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -17,6 +17,7 @@ use offline_cash_core::wallet::sync::SyncReport;
 use offline_cash_core::wallet::tap::{CardRole, TapConfig, TapReport, tap};
 use offline_cash_core::wallet::{OsEntropy, Wallet, WalletConfig};
 use offline_cash_issuer::http::RunningServer;
+use offline_cash_issuer::store::Backend;
 use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
 
 pub const DAY: u64 = 86_400;
@@ -24,6 +25,8 @@ pub const DAY: u64 = 86_400;
 /// The issuer and everyone's clock.
 pub struct World {
     pub db: PathBuf,
+    /// The PostgreSQL database when the tests run on it (common::backend).
+    pub database_url: Option<String>,
     listen: SocketAddr,
     server: Option<RunningServer>,
     clock: Arc<AtomicU64>,
@@ -48,6 +51,7 @@ impl World {
     pub async fn start_configured(configure: impl Fn(&mut IssuerConfig) + Send + Sync + 'static) -> Self {
         let mut world = World {
             db: super::temp_db(),
+            database_url: super::backend::database_url(),
             listen: "127.0.0.1:0".parse().unwrap(),
             server: None,
             clock: Arc::new(AtomicU64::new(T0)),
@@ -59,6 +63,7 @@ impl World {
 
     async fn serve(&mut self) {
         let mut issuer = IssuerConfig::new(&self.db, super::ADMIN);
+        issuer.database_url = self.database_url.clone();
         issuer.rate_limit = None;
         (self.configure)(&mut issuer);
         let config = ServerConfig { issuer, listen: self.listen, max_body_bytes: 8 << 20 };
@@ -69,10 +74,13 @@ impl World {
         self.server = Some(server);
     }
 
-    /// Stops the server, runs `offline` on its database, and serves again on the same address.
-    pub async fn restart_with<T>(&mut self, offline: impl FnOnce(&Path, u64) -> T) -> T {
+    /// Stops the server, runs `offline` on its database (off the async thread: a PostgreSQL
+    /// client blocks), and serves again on the same address.
+    pub async fn restart_with<T: Send>(&mut self, offline: impl FnOnce(&Backend, u64) -> T + Send) -> T {
         self.server.take().unwrap().shutdown().await.unwrap();
-        let out = offline(&self.db, self.now());
+        let (db, url, now) = (&self.db, self.database_url.as_deref(), self.now());
+        let out =
+            std::thread::scope(|s| s.spawn(move || offline(&Backend::open(db, url).unwrap(), now)).join().unwrap());
         self.serve().await;
         out
     }

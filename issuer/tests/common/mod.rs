@@ -33,16 +33,23 @@ pub fn last_db() -> std::path::PathBuf {
 }
 
 pub async fn start_with(max_body_bytes: usize) -> RunningServer {
-    let config = ServerConfig {
-        issuer: IssuerConfig::new(temp_db(), ADMIN),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        max_body_bytes,
-    };
+    let config =
+        ServerConfig { issuer: backend::config(ADMIN), listen: "127.0.0.1:0".parse().unwrap(), max_body_bytes };
     Server::bind(config).await.unwrap().spawn()
 }
 
 pub async fn start() -> RunningServer {
     start_with(8 * 1024 * 1024).await
+}
+
+/// [`start`] on a SQLite file whatever the backend (a test that reads the file, [`last_db`]).
+pub async fn start_sqlite() -> RunningServer {
+    let config = ServerConfig {
+        issuer: IssuerConfig::new(temp_db(), ADMIN),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        max_body_bytes: 8 * 1024 * 1024,
+    };
+    Server::bind(config).await.unwrap().spawn()
 }
 
 /// A test wallet talking to the issuer.
@@ -166,4 +173,5 @@ pub async fn audit_as(url: &str, admin: &str) -> offline_cash_core::sync::wire::
         .await
         .unwrap()
 }
+pub mod backend;
 pub mod clocked;

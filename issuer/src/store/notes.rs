@@ -1,0 +1,172 @@
+//! The notes aggregate: every note the issuer knows (genesis notes it signed, children of the
+//! links it recorded, guarantees) and its state.
+//!
+//! ```text
+//!  live ─► spent (a link recorded) | deposited | refreshed | expired_returned
+//!  deposited ─► live again only for a lost wallet's note spent before the loss (crate::lost)
+//! ```
+
+use super::Tx;
+use crate::{IssuerError, args};
+
+/// Where a note came from (`notes.origin`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Signed by the issuer (funding, refresh).
+    Genesis,
+    /// An output of a recorded link.
+    Link,
+    /// An output of a double-spent link, guaranteed to its payee.
+    Guarantee,
+}
+
+impl Origin {
+    fn name(self) -> &'static str {
+        match self {
+            Origin::Genesis => "genesis",
+            Origin::Link => "link",
+            Origin::Guarantee => "guarantee",
+        }
+    }
+}
+
+/// The state of a note (`notes.state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoteState {
+    Live,
+    Spent,
+    Deposited,
+    Refreshed,
+    ExpiredReturned,
+}
+
+impl NoteState {
+    /// Its stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            NoteState::Live => "live",
+            NoteState::Spent => "spent",
+            NoteState::Deposited => "deposited",
+            NoteState::Refreshed => "refreshed",
+            NoteState::ExpiredReturned => "expired_returned",
+        }
+    }
+
+    fn parse(name: &str) -> Result<Self, IssuerError> {
+        Ok(match name {
+            "live" => NoteState::Live,
+            "spent" => NoteState::Spent,
+            "deposited" => NoteState::Deposited,
+            "refreshed" => NoteState::Refreshed,
+            "expired_returned" => NoteState::ExpiredReturned,
+            other => return Err(IssuerError::Internal { what: format!("unknown note state {other}") }),
+        })
+    }
+}
+
+/// A note due to go back to an account: its id, owner and amount.
+pub type DueNote = (Vec<u8>, Vec<u8>, i64);
+
+/// The note operations, on any backend.
+pub trait Notes: Tx {
+    /// Records a genesis note the issuer just signed, live, with the digest of its bytes.
+    fn insert_genesis(
+        &mut self,
+        id: &[u8],
+        owner: &[u8],
+        amount: i64,
+        expires_at: i64,
+        digest: &[u8],
+    ) -> Result<(), IssuerError> {
+        self.exec(
+            "INSERT INTO notes (id, owner, amount, expires_at, origin, state, genesis_digest)
+             VALUES ($1, $2, $3, $4, 'genesis', 'live', $5)",
+            args![id, owner, amount, expires_at, digest],
+        )?;
+        Ok(())
+    }
+
+    /// The digests of the signed bytes of those genesis notes among `ids` the issuer holds.
+    fn genesis_digests(&mut self, ids: &[[u8; 32]]) -> Result<Vec<Vec<u8>>, IssuerError> {
+        let mut out = Vec::new();
+        // One statement per chunk (`IN ($1, …)`: arrays are not portable to SQLite).
+        for chunk in ids.chunks(256) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT genesis_digest FROM notes WHERE origin = 'genesis' AND genesis_digest IS NOT NULL AND id IN ({})",
+                marks.join(", ")
+            );
+            let args: Vec<crate::store::Value> = chunk.iter().map(|id| crate::store::Value::from(&id[..])).collect();
+            for row in self.query(&sql, &args)? {
+                out.push(row.bytes(0)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records `child` (an output of a link spending `parent`, or its guarantee), live, expiring
+    /// with its parent; `false` if it was recorded already.
+    fn insert_child(
+        &mut self,
+        child: &[u8],
+        owner: &[u8],
+        amount: i64,
+        parent: &[u8],
+        origin: Origin,
+    ) -> Result<bool, IssuerError> {
+        // Two statements, not `INSERT … SELECT`: PostgreSQL does not type the parameters of a
+        // SELECT list from the target columns.
+        let Some(parent) = self.query_opt("SELECT expires_at FROM notes WHERE id = $1", args![parent])? else {
+            return Ok(false);
+        };
+        let created = self.exec(
+            "INSERT INTO notes (id, owner, amount, expires_at, origin, state) VALUES ($1, $2, $3, $4, $5, 'live')
+             ON CONFLICT DO NOTHING",
+            args![child, owner, amount, parent.int(0)?, origin.name()],
+        )?;
+        Ok(created > 0)
+    }
+
+    /// The state of note `id`, if the issuer knows it.
+    fn note_state(&mut self, id: &[u8]) -> Result<Option<NoteState>, IssuerError> {
+        self.query_opt("SELECT state FROM notes WHERE id = $1", args![id])?
+            .map(|r| NoteState::parse(&r.text(0)?))
+            .transpose()
+    }
+
+    /// The owner and state of note `id`, if the issuer knows it.
+    fn note_owner_state(&mut self, id: &[u8]) -> Result<Option<(Vec<u8>, NoteState)>, IssuerError> {
+        self.query_opt("SELECT owner, state FROM notes WHERE id = $1", args![id])?
+            .map(|r| Ok((r.bytes(0)?, NoteState::parse(&r.text(1)?)?)))
+            .transpose()
+    }
+
+    /// Sets the state of note `id`.
+    fn set_note_state(&mut self, id: &[u8], state: NoteState) -> Result<(), IssuerError> {
+        self.exec("UPDATE notes SET state = $1 WHERE id = $2", args![state.name(), id])?;
+        Ok(())
+    }
+
+    /// The value of the live notes `owner` holds as far as the issuer knows.
+    fn held_live(&mut self, owner: &[u8]) -> Result<i64, IssuerError> {
+        self.query_one(
+            "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM notes WHERE owner = $1 AND state = 'live'",
+            args![owner],
+        )?
+        .int(0)
+    }
+
+    /// Live notes of registered wallets that expired before `cutoff`.
+    fn expired_live(&mut self, cutoff: i64) -> Result<Vec<DueNote>, IssuerError> {
+        self.query(
+            "SELECT n.id, n.owner, n.amount FROM notes n JOIN wallets w ON w.id = n.owner
+             WHERE n.state = 'live' AND n.expires_at < $1",
+            args![cutoff],
+        )?
+        .iter()
+        .map(|r| Ok((r.bytes(0)?, r.bytes(1)?, r.int(2)?)))
+        .collect()
+    }
+}
+
+impl<T: Tx + ?Sized> Notes for T {}
