@@ -27,6 +27,7 @@ import scenario_clocks  # noqa: E402
 import scenario_doublespend  # noqa: E402
 import scenario_files  # noqa: E402
 import scenario_garbage  # noqa: E402
+import scenario_lifecycle  # noqa: E402
 import scenario_network  # noqa: E402
 import scenario_time  # noqa: E402
 from world import Bins, World  # noqa: E402
@@ -38,6 +39,7 @@ GROUPS = {
     "doublespend": scenario_doublespend.run_all,
     "clocks": scenario_clocks.run_all,
     "garbage": scenario_garbage.run_all,
+    "lifecycle": scenario_lifecycle.run_all,
 }
 
 

@@ -95,21 +95,26 @@ impl Issuer {
     /// uploads later (value the phone received) is live for the lost wallet and returns at the
     /// next run. Returns the value returned.
     pub fn return_lost(&self) -> Result<u64, IssuerError> {
-        let now = to_i64(self.now())?;
-        let total = self.store.write(|tx| {
-            let mut total = 0u64;
-            for (id, amount, account) in tx.lost_due(now)? {
-                tx.set_note_state(&id, NoteState::Deposited)?;
-                tx.book(account, amount, Entry::LostReturn, &id, now)?;
-                total = total.saturating_add(u64::try_from(amount).unwrap_or(0));
-            }
-            Ok(total)
-        })?;
+        let now = self.now();
+        let total = self.store.write(|tx| return_due(tx, now))?;
         if total > 0 {
             tracing::info!(value = total, "value of lost wallets returned to their accounts");
         }
         Ok(total)
     }
+}
+
+/// Returns the live notes of the lost wallets whose return time has come by `now`, inside
+/// `tx`; the value returned.
+pub(crate) fn return_due(tx: &mut dyn Tx, now: u64) -> Result<u64, IssuerError> {
+    let now = to_i64(now)?;
+    let mut total = 0u64;
+    for (id, amount, account) in tx.lost_due(now)? {
+        tx.set_note_state(&id, NoteState::Deposited)?;
+        tx.book(account, amount, Entry::LostReturn, &id, now)?;
+        total = total.saturating_add(u64::try_from(amount).unwrap_or(0));
+    }
+    Ok(total)
 }
 
 /// The latest `not_after` among a wallet's certificates.

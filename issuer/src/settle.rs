@@ -123,6 +123,8 @@ struct Outcome {
     any_new_effect: bool,
     /// Double spends stored by this record (counted in the metrics after the commit).
     proofs: u32,
+    /// A lost wallet's returned note was reopened for a late honest spend (crate::lost).
+    reopened: bool,
 }
 
 /// Why a note in state `state` (`None`: never recorded) cannot be deposited or refreshed.
@@ -293,14 +295,21 @@ impl Issuer {
             let rollback_detected = self.check_rollback(tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
             let uploader_revoked = tx.is_revoked(&caller.wallet)?;
             let mut results = Vec::with_capacity(req.records.len());
-            let (mut settled, mut proofs) = (0u64, 0u32);
+            let (mut settled, mut proofs, mut reopened) = (0u64, 0u32, false);
             for (i, (record, checked)) in req.records.iter().zip(&checked).enumerate() {
                 let index = u32::try_from(i).unwrap_or(u32::MAX);
                 let asked = Asked { kind: record.kind, amounts: &record.amounts };
                 let outcome = self.settle_record(tx, caller, asked, checked, uploader_revoked, now)?;
                 settled += u64::from(outcome.new_links);
                 proofs += outcome.proofs;
+                reopened |= outcome.reopened;
                 results.push(outcome.into_result(index));
+            }
+            // A late spend of a lost wallet's returned note left change in its name: it returns
+            // now, in this transaction, so the account is debited only what the payee was paid
+            // (not the whole note until the next sweep).
+            if reopened {
+                crate::lost::return_due(tx, now)?;
             }
             // Evidence found in this batch (or uploaded earlier by the wallet's payees).
             let rollback_detected = tx.take_counter_reuses(&caller.wallet.0)? || rollback_detected;
@@ -533,7 +542,7 @@ impl Issuer {
             NoteState::Live | NoteState::Spent => {}
             // A lost wallet's note returned to its account, spent before the loss by a payee
             // who settles only now: honoured, and booked to the account (crate::lost).
-            NoteState::Deposited if crate::lost::reopen_returned(tx, &parent, now)? => {}
+            NoteState::Deposited if crate::lost::reopen_returned(tx, &parent, now)? => out.reopened = true,
             NoteState::Deposited | NoteState::Refreshed => {
                 // The owner deposited (or refreshed) the note and also spent it offline.
                 return self.double_spend(tx, link, signer, None, now, out);

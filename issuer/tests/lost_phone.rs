@@ -70,11 +70,13 @@ async fn a_lost_phone_is_revoked_at_once_and_its_value_returns_after_its_offline
     assert_eq!(new_phone.wallet.balance().unwrap().spendable, 900);
 
     // Dave settles late: his payment is honoured (his notes stay good), booked to Alice's
-    // account; the change of it, the lost phone's, returns at the next sweep.
+    // account, and only it: the change of it, the lost phone's, returns in the same
+    // transaction (before, the whole 900 note was debited until the next sweep).
     world.set(report.returns_at + DAY);
     world.sync_clean(&dave).await;
     assert_eq!(dave.wallet.balance().unwrap().spendable, 200);
-    assert_eq!(world.server().issuer.return_lost().unwrap(), 700);
+    assert_eq!(balances(&world).await + 900, 10_000 - 300, "only the late payment is booked back, at once");
+    assert_eq!(world.server().issuer.return_lost().unwrap(), 0, "nothing left for the sweep");
     let audit = common::audit(&url).await;
     assert!(audit.balanced && audit.accounts_balanced, "{audit:?}");
     // What the phone paid (100 + 200) is all Alice lost: her account and her new phone hold
