@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the HTTP API until ctrl-c or SIGTERM.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Measure settlement throughput over HTTP against the crypto-only limit.
     Bench(bench::BenchArgs),
     /// Create the next issuer signing key and its rotation, signed by the current key. Run
@@ -136,7 +136,7 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Bench(args) => bench::run(args).await,
         Command::RotateKey(args) => rotate_key(&args),
         Command::NewKeyFile(args) => offline_cash_issuer::key_file::KeyFile::create(&args.key_file).map(|_| {
