@@ -58,7 +58,7 @@ pub enum IssuerError {
     Storage(#[from] rusqlite::Error),
     /// The PostgreSQL backend failed (crate::store::postgres).
     #[cfg(feature = "postgres")]
-    #[error("postgres: {0}")]
+    #[error("postgres: {0}{detail}", detail = postgres_detail(.0))]
     Postgres(#[source] postgres::Error),
     /// A transaction kept conflicting with others (SQLSTATE 40001 serialization failure or
     /// 40P01 deadlock, or a busy SQLite file), more often than crate::store::MAX_ATTEMPTS.
@@ -148,4 +148,10 @@ impl IssuerError {
     pub(crate) fn malformed(what: impl Into<String>) -> Self {
         IssuerError::Malformed { what: what.into() }
     }
+}
+
+/// The server's message and SQLSTATE of a PostgreSQL error (its Display says only "db error").
+#[cfg(feature = "postgres")]
+fn postgres_detail(e: &postgres::Error) -> String {
+    e.as_db_error().map(|d| format!(" ({}: {})", d.code().code(), d.message())).unwrap_or_default()
 }

@@ -32,7 +32,7 @@ use super::{LinkRow, Recorded, RevocationReason, Row, Store, StoredAnswer, Store
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 6;
+pub const CURRENT_VERSION: i64 = 7;
 
 /// Step 1: the links (one per parent) and the revocations with their counter.
 const STEP_1: &str = "
