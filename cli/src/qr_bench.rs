@@ -91,7 +91,12 @@ pub fn uri_table() -> Result<Vec<UriRow>, CliError> {
         let b64 = format!("offlinecash:R{}", data_encoding::BASE64URL_NOPAD.encode(payload));
         let b45 = format!("OFFLINECASH:R{}", base45(payload));
         let mut encodings = Vec::new();
-        for (name, text) in [("binary (byte mode)", None), ("base64url", Some(b64)), ("base32 (ours)", Some(ours)), ("base45", Some(b45))] {
+        for (name, text) in [
+            ("binary (byte mode)", None),
+            ("base64url", Some(b64)),
+            ("base32 (ours)", Some(ours)),
+            ("base45", Some(b45)),
+        ] {
             let data = text.as_ref().map_or(payload, |t| t.as_bytes());
             encodings.push((name, data.len(), version(data, EcLevel::M), version(data, EcLevel::L)));
         }
@@ -142,7 +147,13 @@ pub fn pq_payment(fragment_bytes: usize) -> Result<(Vec<u8>, usize, String), Cli
 }
 
 /// Moves `message` through a lossy (`loss`) or shuffled channel `trials` times.
-pub fn fountain_row(message: &[u8], fragment_bytes: usize, loss: f64, shuffled: bool, trials: usize) -> Result<FountainRow, CliError> {
+pub fn fountain_row(
+    message: &[u8],
+    fragment_bytes: usize,
+    loss: f64,
+    shuffled: bool,
+    trials: usize,
+) -> Result<FountainRow, CliError> {
     let encoder = PartEncoder::new(message, fragment_bytes).map_err(fail)?;
     let n = encoder.fragments();
     let (mut sum, mut worst, mut shown_sum) = (0usize, 0usize, 0usize);
@@ -202,11 +213,46 @@ pub fn run(args: &QrBenchArgs) -> Result<(), CliError> {
         payment.len(),
         args.fragment_bytes
     );
-    println!("| channel ({} trials) | parts received / minimum (mean) | worst | parts shown / minimum (mean) |", args.trials);
+    println!(
+        "| channel ({} trials) | parts received / minimum (mean) | worst | parts shown / minimum (mean) |",
+        args.trials
+    );
     println!("|---|---:|---:|---:|");
     for (loss, shuffled) in [(0.0, false), (0.1, false), (0.25, false), (0.5, false), (0.0, true)] {
         let r = fountain_row(&payment, args.fragment_bytes, loss, shuffled, args.trials)?;
         println!("| {} | {:.3} | {:.3} | {:.3} |", r.channel, r.mean, r.worst, r.shown);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn a_pq_payment_needs_at_most_one_and_a_half_times_the_minimum_parts() {
+        let (payment, n, _) = pq_payment(DEFAULT_FRAGMENT).unwrap();
+        assert!(payment.len() > 8_000 && n > 20, "{} B in {n} parts", payment.len());
+        for (loss, shuffled) in [(0.0, false), (0.25, false), (0.0, true)] {
+            let row = fountain_row(&payment, DEFAULT_FRAGMENT, loss, shuffled, 30).unwrap();
+            assert!(row.mean <= 1.5 && row.worst <= 1.5, "{}: {row:?}", row.channel);
+        }
+        let perfect = fountain_row(&payment, DEFAULT_FRAGMENT, 0.0, false, 1).unwrap();
+        assert_eq!(perfect.mean, 1.0, "nothing lost: the fragments alone");
+    }
+
+    #[test]
+    fn base45_matches_rfc_9285() {
+        assert_eq!(base45(b"AB"), "BB8");
+        assert_eq!(base45(b"Hello!!"), "%69 VD92EX0");
+    }
+
+    #[test]
+    fn a_p256_request_fits_one_code_and_an_ml_dsa_request_does_not() {
+        let rows = uri_table().unwrap();
+        let ours = |i: usize| rows[i].encodings.iter().find(|e| e.0 == "base32 (ours)").unwrap().clone();
+        assert_eq!(ours(0).2, "v13");
+        assert_eq!(ours(1).3, "—");
+    }
 }

@@ -52,8 +52,12 @@ fn through_qr(root: &Path, name: &str, drop_every: usize) -> (PathBuf, usize) {
     let dir = root.join(format!("{name}-png"));
     ok(&["qr", "show", "--in", s(&frame), "--png-dir", s(&dir)]);
     let shown = pngs(&dir);
-    let mut scanned: Vec<PathBuf> =
-        shown.iter().enumerate().filter(|(i, _)| drop_every == 0 || (i + 1) % drop_every != 0).map(|(_, p)| p.clone()).collect();
+    let mut scanned: Vec<PathBuf> = shown
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| drop_every == 0 || (i + 1) % drop_every != 0)
+        .map(|(_, p)| p.clone())
+        .collect();
     scanned.reverse();
     let back = root.join(format!("{name}-scanned.bin"));
     let mut args = vec!["qr", "scan", "--out", s(&back)];
@@ -78,7 +82,16 @@ async fn payments_over_qr_pngs_with_codes_lost_and_reordered() {
                 let dir = root.join(name);
                 ok(&["wallet", "create", "--dir", s(&dir), "--suite", suite]);
                 let cred = ok(&[
-                    "issuer", "account", "--issuer", &url, "--admin-token", ADMIN_TOKEN, "--name", name, "--balance", "5000",
+                    "issuer",
+                    "account",
+                    "--issuer",
+                    &url,
+                    "--admin-token",
+                    ADMIN_TOKEN,
+                    "--name",
+                    name,
+                    "--balance",
+                    "5000",
                 ]);
                 ok(&["wallet", "register", "--dir", s(&dir), "--issuer", &url, "--credential", cred.trim()]);
                 dirs.push(dir);
@@ -101,7 +114,17 @@ async fn payments_over_qr_pngs_with_codes_lost_and_reordered() {
             assert_eq!(balance(bob), (300, 0));
 
             // P-256: the request is one code holding its URI.
-            let out = ok(&["wallet", "request", "--dir", s(carol), "--amount", "120", "--out", s(&file("req2.bin")), "--uri"]);
+            let out = ok(&[
+                "wallet",
+                "request",
+                "--dir",
+                s(carol),
+                "--amount",
+                "120",
+                "--out",
+                s(&file("req2.bin")),
+                "--uri",
+            ]);
             let uri = out.lines().find(|l| l.starts_with("offlinecash:R")).unwrap().to_owned();
             let (req2, shown) = through_qr(&root, "req2", 0);
             assert_eq!(shown, 1, "a P-256 request URI is one code");
@@ -124,9 +147,21 @@ async fn payments_over_qr_pngs_with_codes_lost_and_reordered() {
             let mut args = vec!["qr", "scan", "--out", s(&few_out)];
             args.extend(few.iter().take(5).map(|p| s(p)));
             let out = cli(&args);
-            assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not enough codes"), "{out:?}");
+            assert!(
+                !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not enough codes"),
+                "{out:?}"
+            );
             // A URI that is not ours, or damaged: a typed error.
-            let bad = cli(&["wallet", "pay", "--dir", s(dave), "--request-uri", "offlinecash:R0189", "--out", s(&file("p4.bin"))]);
+            let bad = cli(&[
+                "wallet",
+                "pay",
+                "--dir",
+                s(dave),
+                "--request-uri",
+                "offlinecash:R0189",
+                "--out",
+                s(&file("p4.bin")),
+            ]);
             assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("malformed"), "{bad:?}");
             assert_eq!(balance(dave), (880, 0));
         }

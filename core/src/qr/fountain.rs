@@ -194,10 +194,8 @@ impl FountainEncoder {
                 f
             })
             .collect();
-        let message_len = u32::try_from(message.len()).map_err(|_| QrError::TooLarge {
-            len: message.len(),
-            limit: MAX_MESSAGE_BYTES,
-        })?;
+        let message_len = u32::try_from(message.len())
+            .map_err(|_| QrError::TooLarge { len: message.len(), limit: MAX_MESSAGE_BYTES })?;
         Ok(Self { fragments, message_len, checksum: checksum(message) })
     }
 

@@ -20,9 +20,7 @@ pub(super) fn decode(text: &str, limit: usize) -> Result<(char, Vec<u8>), QrErro
     let mut chars = rest.chars();
     let kind = chars.next().ok_or(QrError::WrongKind { found: None, expected: "R or P" })?.to_ascii_uppercase();
     let payload = chars.as_str().to_ascii_uppercase();
-    let bytes = BASE32_NOPAD
-        .decode(payload.as_bytes())
-        .map_err(|e| QrError::Base32 { position: e.position })?;
+    let bytes = BASE32_NOPAD.decode(payload.as_bytes()).map_err(|e| QrError::Base32 { position: e.position })?;
     if bytes.len() > limit {
         return Err(QrError::TooLarge { len: bytes.len(), limit });
     }
