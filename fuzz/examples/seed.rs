@@ -152,7 +152,8 @@ fn main() -> Result<(), FixtureError> {
             write(&dir, "qr_text", "request-uri", request_uri(&request_frame)?.as_bytes())?;
             let parts = PartEncoder::new(&payment, 256)?;
             let n = u32::try_from(parts.fragments())?;
-            let lines: Vec<String> = (1..=n + 4).filter(|s| *s != 3 && *s != 5).rev().map(|s| parts.part_text(s)).collect();
+            let lines: Vec<String> =
+                (1..=n + 4).filter(|s| *s != 3 && *s != 5).rev().map(|s| parts.part_text(s)).collect();
             write(&dir, "qr_text", "payment-parts", lines.join("\n").as_bytes())?;
         }
     }
