@@ -22,6 +22,8 @@ echo "== bindings (Kotlin on the host JVM, Python)"
 echo "== CLI: demo and a small simulation (exit non-zero on a broken invariant)"
 cargo run --release -q -p offline-cash-cli -- demo
 cargo run --release -q -p offline-cash-cli -- simulate --wallets 300 --payees 10 --payments 2000 --quiet
+echo "== QR channel: request URI sizes, animated-QR parts needed vs the minimum (scripts/test-qr.sh)"
+./scripts/test-qr.sh
 echo "== red team: the release binaries over HTTP through a simulated year (redteam/README.md)"
 cargo build --release -q -p offline-cash-cli -p offline-cash-issuer
 python3 redteam/run.py --short --bin-dir "${CARGO_TARGET_DIR:-target}/release"

@@ -36,6 +36,7 @@ mod account;
 mod error;
 mod key;
 mod logging;
+mod saved_request;
 mod session;
 mod signer;
 mod suite;
@@ -46,6 +47,7 @@ pub use account::{LostWallet, report_lost};
 pub use error::{CryptoReason, KeyWrapperError, LimitKind, OfflineCashError, Reason, SignerError};
 pub use key::{KeyWrapper, SoftwareKey};
 pub use logging::{LogLevel, Logger, set_logger};
+pub use saved_request::{SavedPaymentRequest, payment_request_nonce};
 pub use session::{
     CardSession, NfcRole, PayeeSession, PayerSession, ReaderSession, ReaderStep, TapTiming, TransceiveError,
     Transceiver, simulate_tap,

@@ -62,6 +62,11 @@ impl PayeeSession {
         lock(&self.inner).request_frame().to_vec()
     }
 
+    /// The payment request as an `offlinecash:R…` URI (a QR code, an NDEF tag, a deep link).
+    pub fn request_uri(&self) -> Result<String, OfflineCashError> {
+        Ok(lock(&self.inner).request_uri()?)
+    }
+
     /// The requested amount.
     pub fn amount(&self) -> u64 {
         lock(&self.inner).amount()
@@ -112,6 +117,15 @@ impl PayerSession {
     /// send back (the payment, committed as pending first), or none when complete.
     pub fn handle_frame(&self, frame: Vec<u8>) -> Result<Option<Vec<u8>>, OfflineCashError> {
         let result = lock(&self.inner).handle_frame(&frame, now());
+        self.shared.drain();
+        Ok(result?)
+    }
+
+    /// Pays the request an `offlinecash:R…` URI carries (scanned, or opened as a link): the
+    /// same checks as `handleFrame` on the request. Returns the payment frame to send back.
+    /// A URI that cannot be read is `Rejected` with reason `MALFORMED`.
+    pub fn handle_request_uri(&self, uri: String) -> Result<Option<Vec<u8>>, OfflineCashError> {
+        let result = lock(&self.inner).handle_request_uri(&uri, now());
         self.shared.drain();
         Ok(result?)
     }

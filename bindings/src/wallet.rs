@@ -297,7 +297,7 @@ fn convert_event(event: cw::WalletEvent) -> Option<WalletEvent> {
 /// An offline wallet: one database, one key. Thread-safe.
 #[derive(uniffi::Object)]
 pub struct Wallet {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     client: Option<SyncClient>,
     client_error: String,
 }

@@ -176,20 +176,33 @@ pub fn history(dir: &Path, limit: u32) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Payee: writes a request for `amount` to `out` and keeps it open in the directory.
-pub fn request(dir: &Path, amount: u64, out: &Path) -> Result<(), CliError> {
+/// Payee: writes a request for `amount` to `out` and keeps it open in the directory; with
+/// `print_uri`, also prints its `offlinecash:` URI on a line of its own.
+pub fn request(dir: &Path, amount: u64, out: &Path, print_uri: bool) -> Result<(), CliError> {
     let wallet = open(dir)?;
     let (session, saved) = wallet.request_payment_saved(amount, unix_now())?;
     write(&dir.join(REQUESTS).join(hex::encode(saved.nonce)), &saved.to_bytes())?;
     write(out, session.request_frame())?;
     println!("request for {} written to {}", thousands(amount), out.display());
+    if print_uri {
+        println!("{}", session.request_uri()?);
+    }
     Ok(())
 }
 
 /// Payer: pays the request in `request_file`; writes the payment to `out`.
 pub fn pay(dir: &Path, request_file: &Path, out: &Path) -> Result<(), CliError> {
+    pay_frame(dir, read(request_file)?, out)
+}
+
+/// Payer: pays the request an `offlinecash:R…` URI carries (a scanned QR code, a link).
+pub fn pay_uri(dir: &Path, uri: &str, out: &Path) -> Result<(), CliError> {
+    let request = offline_cash_core::qr::request_frame_from_uri(uri).map_err(WalletError::from)?;
+    pay_frame(dir, request, out)
+}
+
+fn pay_frame(dir: &Path, request: Vec<u8>, out: &Path) -> Result<(), CliError> {
     let wallet = open(dir)?;
-    let request = read(request_file)?;
     let mut session = wallet.pay();
     let payment = session
         .handle_frame(&request, unix_now())?

@@ -5,6 +5,7 @@
 //!  main.rs (clap) ──► demo::run        embedded issuer + five wallets, the story, checked
 //!                 ├─► files::*        wallet commands over a directory (scriptable)
 //!                 ├─► simulate::run   many devices, one clock, invariants checked
+//!                 ├─► qr::show|scan   frame files as QR codes (terminal, PNG) and back
 //!                 └─► bench::run      the tables of docs/PERFORMANCE.md
 //! ```
 //!
@@ -22,6 +23,8 @@ pub mod files;
 pub mod flows;
 mod peak;
 pub mod people;
+pub mod qr;
+pub mod qr_bench;
 pub mod rss;
 pub mod sim_year;
 pub mod simulate;

@@ -3,10 +3,12 @@
 //! ```text
 //!  offline-cash demo [--suite p256|ml-dsa-44|composite] [--seed S]
 //!  offline-cash wallet create|register|fund|balance|history|request|pay|accept|complete|sync|check --dir D …
+//!  offline-cash wallet request … --uri | pay … --request-uri offlinecash:R…
 //!  offline-cash wallet refresh [--all] | deposit | defund --amount A | pending --dir D
 //!  offline-cash issuer account --issuer URL --admin-token T --name N --balance B
 //!  offline-cash simulate [--wallets N] [--payees P] [--payments M] [--seed S] [--svg FILE]
 //!  offline-cash bench [--quick]
+//!  offline-cash qr show --in FRAME [--png-dir D] [--terminal] | qr scan --out FRAME PNG… | qr bench
 //! ```
 //! Exit status: 0 when every expected outcome held, 1 on a failed check or error, 2 on bad usage.
 //! Logs (`tracing`: the core, the embedded issuer, HTTP) go to stderr, filtered by `RUST_LOG`
@@ -17,7 +19,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use offline_cash_cli::{CliError, bench, demo, files, flows, parse_suite, simulate};
+use offline_cash_cli::{CliError, bench, demo, files, flows, parse_suite, qr, qr_bench, simulate};
 
 #[derive(Parser, Debug)]
 #[command(name = "offline-cash", version, about = "Offline Cash: double-offline payments, demo and tools")]
@@ -47,6 +49,27 @@ enum Command {
     Simulate(simulate::SimulateArgs),
     /// The benchmark tables of docs/PERFORMANCE.md.
     Bench(bench::BenchArgs),
+    /// Frame files as QR codes (terminal, PNG) and back from PNGs.
+    #[command(subcommand)]
+    Qr(QrCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum QrCommand {
+    /// Shows a request, payment or receipt file as QR: one code for a request URI that fits,
+    /// else animated fountain-coded parts.
+    Show(qr::ShowArgs),
+    /// Reads QR PNGs (any order, some may be missing) until a frame is whole; writes it.
+    Scan {
+        /// Where to write the frame.
+        #[arg(long)]
+        out: PathBuf,
+        /// The PNG files, in the order scanned.
+        #[arg(required = true)]
+        pngs: Vec<PathBuf>,
+    },
+    /// The QR tables of docs/PERFORMANCE.md (request URI sizes; parts needed vs the minimum).
+    Bench(qr_bench::QrBenchArgs),
 }
 
 #[derive(Args, Debug)]
@@ -108,14 +131,20 @@ enum WalletCommand {
         /// Where to write the request.
         #[arg(long)]
         out: PathBuf,
+        /// Also print the request's `offlinecash:` URI (for a link or a QR code).
+        #[arg(long)]
+        uri: bool,
     },
     /// Payer: pays a request file; writes the payment (the spend is pending until `complete`).
     Pay {
         #[command(flatten)]
         dir: DirArg,
         /// The request file.
+        #[arg(long, required_unless_present = "request_uri", conflicts_with = "request_uri")]
+        request: Option<PathBuf>,
+        /// The request as an `offlinecash:R…` URI (instead of a file).
         #[arg(long)]
-        request: PathBuf,
+        request_uri: Option<String>,
         /// Where to write the payment.
         #[arg(long)]
         out: PathBuf,
@@ -232,8 +261,12 @@ async fn wallet(cmd: WalletCommand) -> Result<(), CliError> {
         WalletCommand::Fund { dir, amount } => files::fund(&dir.dir, amount).await.map(|_| ()),
         WalletCommand::Balance { dir } => files::balance(&dir.dir).map(|_| ()),
         WalletCommand::History { dir, limit } => files::history(&dir.dir, limit),
-        WalletCommand::Request { dir, amount, out } => files::request(&dir.dir, amount, &out),
-        WalletCommand::Pay { dir, request, out } => files::pay(&dir.dir, &request, &out),
+        WalletCommand::Request { dir, amount, out, uri } => files::request(&dir.dir, amount, &out, uri),
+        WalletCommand::Pay { dir, request, request_uri, out } => match (request, request_uri) {
+            (_, Some(uri)) => files::pay_uri(&dir.dir, &uri, &out),
+            (Some(request), None) => files::pay(&dir.dir, &request, &out),
+            (None, None) => Err(CliError::Input { detail: "--request or --request-uri".into() }),
+        },
         WalletCommand::Accept { dir, payment, out } => files::accept(&dir.dir, &payment, &out).map(|_| ()),
         WalletCommand::Complete { dir, receipt } => files::complete(&dir.dir, &receipt),
         WalletCommand::Sync { dir } => files::sync(&dir.dir).await.map(|_| ()),
@@ -260,6 +293,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Simulate(args) => simulate::run(args).await.map(|_| ()),
         Command::Bench(args) => bench::run(&args),
+        Command::Qr(QrCommand::Show(args)) => qr::show(&args).map(|_| ()),
+        Command::Qr(QrCommand::Scan { out, pngs }) => qr::scan(&pngs, &out).map(|_| ()),
+        Command::Qr(QrCommand::Bench(args)) => qr_bench::run(&args),
     }
 }
 

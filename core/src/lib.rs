@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod nfc;
 pub mod policy;
 pub mod protocol;
+pub mod qr;
 pub mod reason;
 pub mod store;
 pub mod sync;

@@ -13,6 +13,7 @@ use offline_cash_core::crypto::{Signer, SoftwareKeyWrapper};
 use offline_cash_core::nfc::{CardConfig, ReaderConfig};
 use offline_cash_core::protocol::payee::{RequestParams, request};
 use offline_cash_core::protocol::{Frame, Payment};
+use offline_cash_core::qr::{PartEncoder, request_uri};
 use offline_cash_core::sync::wire;
 use offline_cash_core::testkit::eur;
 use offline_cash_core::wallet::{CardHandler, FixedClock, Party, ReaderDriver, ReaderStep, Wallet};
@@ -145,6 +146,16 @@ fn main() -> Result<(), FixtureError> {
         write(&dir, "payee_frame", &format!("payment-{name}"), &[&[u8::from(sealed)], &payment[..]].concat())?;
         write(&dir, "payee_frame", &format!("request-{name}"), &[&[u8::from(sealed)], &request_frame[..]].concat())?;
         write(&dir, "signed_objects", &format!("frame-request-{name}"), &[&[7u8], &request_frame[..]].concat())?;
+        if !sealed {
+            // Scanned QR text: the request's URI, and a payment's parts (fragments 3 and 5 lost,
+            // mixes after them, one per line).
+            write(&dir, "qr_text", "request-uri", request_uri(&request_frame)?.as_bytes())?;
+            let parts = PartEncoder::new(&payment, 256)?;
+            let n = u32::try_from(parts.fragments())?;
+            let lines: Vec<String> =
+                (1..=n + 4).filter(|s| *s != 3 && *s != 5).rev().map(|s| parts.part_text(s)).collect();
+            write(&dir, "qr_text", "payment-parts", lines.join("\n").as_bytes())?;
+        }
     }
 
     // Bundles: one hop (payer → payee) and two hops (payee pays part back), in clear.

@@ -222,6 +222,20 @@ fun walletTests(t: TestRunner) {
         assertEquals(120L, spendable(b), "payee")
     }
 
+    t.test("a saved request shared as its offlinecash: URI is paid from the URI and taken after reopening") {
+        val a = softwareWallet(issuer, "uri-a", listOf(300))
+        val b = softwareWallet(issuer, "uri-b", listOf())
+        val saved = b.requestPaymentSaved(120uL)
+        assertTrue(saved.uri.startsWith("offlinecash:R")) { saved.uri }
+        val payer = a.pay()
+        val payment = payer.handleRequestUri(saved.uri)!!
+        assertTrue(paymentRequestNonce(payment)!!.contentEquals(saved.session.nonce())) { "nonce" }
+        val reopened = b.resumeRequest(saved.saved)
+        assertEquals(null, payer.handleFrame(reopened.handleFrame(payment)!!), "payer finished")
+        assertEquals(120L, spendable(b), "payee")
+        assertThrows<OfflineCashException.Rejected>("unreadable URI") { a.pay().handleRequestUri("offlinecash:R0") }
+    }
+
     t.test("a java.security SHA256withECDSA Signer as a hardware wallet key pays and is reopened") {
         val pair = newEcKeyPair()
         val path = tmpDir.resolve("hw-${System.nanoTime()}.db").toString()

@@ -243,6 +243,22 @@ def a_wallet_registered_without_evidence_is_software_and_refused_evidence_is_typ
 
 
 @test
+def a_saved_request_is_shared_as_a_uri_and_paid_from_it():
+    alice = _wallet("uri-alice", [500])
+    bob = _wallet("uri-bob", [])
+    saved = bob.request_payment_saved(120)
+    assert saved.uri.startswith("offlinecash:R"), saved.uri  # for a QR code, a tag, a link
+    payer = alice.pay()
+    payment = payer.handle_request_uri(saved.uri)
+    assert oc.payment_request_nonce(payment) == saved.session.nonce()
+    reopened = bob.resume_request(saved.saved)  # e.g. in another process
+    assert payer.handle_frame(reopened.handle_frame(payment)) is None and payer.is_complete()
+    assert bob.balance().spendable == 120, bob.balance()
+    expect(oc.OfflineCashError.Rejected, alice.pay().handle_request_uri, "offlinecash:R0")
+    expect(oc.OfflineCashError, bob.resume_request, b"\x01\x02")
+
+
+@test
 def a_lost_phone_is_reported_from_elsewhere_with_the_account_credential():
     import asyncio
 

@@ -33,6 +33,7 @@ mod payer_session;
 pub mod refresh;
 #[cfg(feature = "sync")]
 pub mod renewal;
+mod request_uri;
 mod saved_request;
 #[cfg(feature = "sync")]
 pub mod settlement;

@@ -1,0 +1,258 @@
+//! `offline-cash qr bench`: the QR tables of docs/PERFORMANCE.md.
+//!
+//! ```text
+//!  request URI table   a real signed request per suite; its bytes as QR text four ways
+//!                      (binary, base64url, base32 = ours, base45) and the QR version needed
+//!  animated QR table   a real ML-DSA-44 payment at depth 1 cut into parts; parts shown in
+//!                      sequence with each lost at random (rate p), or shuffled: how many parts
+//!                      the receiver needed against the minimum (the fragment count)
+//! ```
+//!
+//! Deterministic: the wallets come from `core::testkit` at `T0` and the losses from a seeded
+//! generator, so two runs print the same figures.
+
+use offline_cash_core::crypto::Suite;
+use offline_cash_core::qr::{PartDecoder, PartEncoder, request_uri};
+use offline_cash_core::testkit::{T0, TestIssuer};
+use offline_cash_core::wallet::testing::payer_at_depth;
+use qrcode::{EcLevel, QrCode};
+
+use crate::CliError;
+use crate::qr::DEFAULT_FRAGMENT;
+
+/// `offline-cash qr bench` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct QrBenchArgs {
+    /// Trials per row of the animated-QR table.
+    #[arg(long, default_value_t = 200)]
+    pub trials: usize,
+    /// Payload bytes per part.
+    #[arg(long, default_value_t = DEFAULT_FRAGMENT)]
+    pub fragment_bytes: usize,
+}
+
+const AMOUNT: u64 = 1_000;
+
+fn fail(what: impl std::fmt::Display) -> CliError {
+    CliError::Child { what: format!("qr bench: {what}") }
+}
+
+const B45: &[u8; 45] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+/// RFC 9285 base45 (measured only: its space and `%` are not allowed in a URI).
+fn base45(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(2) * 3);
+    let digit = |v: usize| char::from(B45.get(v % 45).copied().unwrap_or(b'0'));
+    for pair in bytes.chunks(2) {
+        match pair {
+            [a, b] => {
+                let v = usize::from(*a) * 256 + usize::from(*b);
+                out.extend([digit(v), digit(v / 45), digit(v / 2025)]);
+            }
+            [a] => out.extend([digit(usize::from(*a)), digit(usize::from(*a) / 45)]),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// "v12" for the smallest code holding `data` at `level`, "—" if none does.
+fn version(data: &[u8], level: EcLevel) -> String {
+    match QrCode::with_error_correction_level(data, level) {
+        Ok(code) => match code.version() {
+            qrcode::Version::Normal(v) => format!("v{v}"),
+            qrcode::Version::Micro(v) => format!("M{v}"),
+        },
+        Err(_) => "—".into(),
+    }
+}
+
+/// One row of the request table.
+#[derive(Debug, Clone)]
+pub struct UriRow {
+    /// Suite of the payee.
+    pub suite: Suite,
+    /// Bytes of the signed request.
+    pub request_bytes: usize,
+    /// (encoding, characters, version at M, version at L).
+    pub encodings: Vec<(&'static str, usize, String, String)>,
+}
+
+/// The request table: a real request per suite.
+pub fn uri_table() -> Result<Vec<UriRow>, CliError> {
+    let mut rows = Vec::new();
+    for suite in [Suite::EcdsaP256, Suite::MlDsa44, Suite::CompositeMlDsa44EcdsaP256] {
+        let issuer = TestIssuer::new(suite)?;
+        let (_, payee) = payer_at_depth(&issuer, suite, 1, AMOUNT, 1, T0).map_err(fail)?;
+        let (session, _) = payee.request_payment_saved(AMOUNT, T0)?;
+        let frame = session.request_frame();
+        let payload = frame.get(1..).unwrap_or_default();
+        let ours = request_uri(frame).map_err(fail)?;
+        let b64 = format!("offlinecash:R{}", data_encoding::BASE64URL_NOPAD.encode(payload));
+        let b45 = format!("OFFLINECASH:R{}", base45(payload));
+        let mut encodings = Vec::new();
+        for (name, text) in [
+            ("binary (byte mode)", None),
+            ("base64url", Some(b64)),
+            ("base32 (ours)", Some(ours)),
+            ("base45", Some(b45)),
+        ] {
+            let data = text.as_ref().map_or(payload, |t| t.as_bytes());
+            encodings.push((name, data.len(), version(data, EcLevel::M), version(data, EcLevel::L)));
+        }
+        rows.push(UriRow { suite, request_bytes: payload.len(), encodings });
+    }
+    Ok(rows)
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn kept(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 > p
+    }
+}
+
+/// One row of the animated-QR table.
+#[derive(Debug, Clone)]
+pub struct FountainRow {
+    /// What the channel did.
+    pub channel: String,
+    /// Mean parts received / minimum.
+    pub mean: f64,
+    /// Worst parts received / minimum over the trials.
+    pub worst: f64,
+    /// Mean parts shown / minimum (lost ones included).
+    pub shown: f64,
+}
+
+/// The payment the animated table moves, its fragment count, and the QR version of a part.
+pub fn pq_payment(fragment_bytes: usize) -> Result<(Vec<u8>, usize, String), CliError> {
+    let suite = Suite::MlDsa44;
+    let issuer = TestIssuer::new(suite)?;
+    let (payer, payee) = payer_at_depth(&issuer, suite, 1, AMOUNT, 1, T0).map_err(fail)?;
+    let (session, _) = payee.request_payment_saved(AMOUNT, T0)?;
+    let payment = payer.pay().handle_frame(session.request_frame(), T0)?.ok_or_else(|| fail("no payment"))?;
+    let encoder = PartEncoder::new(&payment, fragment_bytes).map_err(fail)?;
+    let part = encoder.part_text(1);
+    Ok((payment, encoder.fragments(), version(part.as_bytes(), EcLevel::M)))
+}
+
+/// Moves `message` through a lossy (`loss`) or shuffled channel `trials` times.
+pub fn fountain_row(
+    message: &[u8],
+    fragment_bytes: usize,
+    loss: f64,
+    shuffled: bool,
+    trials: usize,
+) -> Result<FountainRow, CliError> {
+    let encoder = PartEncoder::new(message, fragment_bytes).map_err(fail)?;
+    let n = encoder.fragments();
+    let (mut sum, mut worst, mut shown_sum) = (0usize, 0usize, 0usize);
+    for trial in 0..trials.max(1) {
+        let mut rng = Rng(trial as u64 * 7919 + 1);
+        let mut decoder = PartDecoder::new();
+        let mut order: Vec<u32> = (1..=u32::try_from(4 * n).unwrap_or(u32::MAX)).collect();
+        if shuffled {
+            for i in (1..order.len()).rev() {
+                let j = usize::try_from(rng.next() % (i as u64 + 1)).unwrap_or(0);
+                order.swap(i, j);
+            }
+        }
+        let mut shown = 0;
+        let mut done = false;
+        for seq in order.iter().copied().chain(u32::try_from(4 * n + 1).unwrap_or(u32::MAX)..) {
+            shown += 1;
+            if !rng.kept(loss) {
+                continue;
+            }
+            if decoder.receive(&encoder.part_text(seq)).map_err(fail)? {
+                done = true;
+                break;
+            }
+            if shown > 100 * n {
+                break;
+            }
+        }
+        if !done {
+            return Err(fail(format!("not rebuilt after {shown} parts")));
+        }
+        sum += decoder.received();
+        worst = worst.max(decoder.received());
+        shown_sum += shown;
+    }
+    let t = trials.max(1) as f64 * n as f64;
+    let channel = match (shuffled, loss) {
+        (true, _) => "parts shuffled, none lost".to_owned(),
+        (false, l) => format!("in sequence, {:.0}% lost", l * 100.0),
+    };
+    Ok(FountainRow { channel, mean: sum as f64 / t, worst: worst as f64 / n as f64, shown: shown_sum as f64 / t })
+}
+
+/// `offline-cash qr bench`: prints both tables.
+pub fn run(args: &QrBenchArgs) -> Result<(), CliError> {
+    println!("## Payment request URI: one QR code?\n");
+    println!("| suite | request B | encoding | chars | QR at M | QR at L |");
+    println!("|---|---:|---|---:|---|---|");
+    for row in uri_table()? {
+        for (name, chars, m, l) in &row.encodings {
+            println!("| {} | {} | {name} | {chars} | {m} | {l} |", crate::suite_name(row.suite), row.request_bytes);
+        }
+    }
+    let (payment, n, part_version) = pq_payment(args.fragment_bytes)?;
+    println!(
+        "\n## Animated QR: ML-DSA-44 payment at depth 1, {} B, {} B per part → minimum {n} parts (QR {part_version} at M each)\n",
+        payment.len(),
+        args.fragment_bytes
+    );
+    println!(
+        "| channel ({} trials) | parts received / minimum (mean) | worst | parts shown / minimum (mean) |",
+        args.trials
+    );
+    println!("|---|---:|---:|---:|");
+    for (loss, shuffled) in [(0.0, false), (0.1, false), (0.25, false), (0.5, false), (0.0, true)] {
+        let r = fountain_row(&payment, args.fragment_bytes, loss, shuffled, args.trials)?;
+        println!("| {} | {:.3} | {:.3} | {:.3} |", r.channel, r.mean, r.worst, r.shown);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn a_pq_payment_needs_at_most_one_and_a_half_times_the_minimum_parts() {
+        let (payment, n, _) = pq_payment(DEFAULT_FRAGMENT).unwrap();
+        assert!(payment.len() > 8_000 && n > 20, "{} B in {n} parts", payment.len());
+        for (loss, shuffled) in [(0.0, false), (0.25, false), (0.0, true)] {
+            let row = fountain_row(&payment, DEFAULT_FRAGMENT, loss, shuffled, 30).unwrap();
+            assert!(row.mean <= 1.5 && row.worst <= 1.5, "{}: {row:?}", row.channel);
+        }
+        let perfect = fountain_row(&payment, DEFAULT_FRAGMENT, 0.0, false, 1).unwrap();
+        assert_eq!(perfect.mean, 1.0, "nothing lost: the fragments alone");
+    }
+
+    #[test]
+    fn base45_matches_rfc_9285() {
+        assert_eq!(base45(b"AB"), "BB8");
+        assert_eq!(base45(b"Hello!!"), "%69 VD92EX0");
+    }
+
+    #[test]
+    fn a_p256_request_fits_one_code_and_an_ml_dsa_request_does_not() {
+        let rows = uri_table().unwrap();
+        let ours = |i: usize| rows[i].encodings.iter().find(|e| e.0 == "base32 (ours)").unwrap().clone();
+        assert_eq!(ours(0).2, "v13");
+        assert_eq!(ours(1).3, "—");
+    }
+}

@@ -1,0 +1,172 @@
+//! Payments end to end over the QR channel, as a script would run them: the `offline-cash`
+//! binary as child processes against an issuer served in-process. Every request, payment and
+//! receipt goes through `qr show` (PNG files written with `qrcode` + `png`) and `qr scan` (the
+//! PNGs decoded by a real QR decoder, `rqrr`), with codes dropped and reordered on the way.
+//! ML-DSA-44 wallets move their frames as animated, fountain-coded parts; a P-256 request is
+//! one code holding its `offlinecash:` URI, also paid straight from the URI.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use offline_cash_cli::people::{ADMIN_TOKEN, EmbeddedIssuer};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_offline-cash")).args(args).output().unwrap()
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = cli(args);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{args:?} failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn balance(dir: &Path) -> (u64, u64) {
+    let out = ok(&["wallet", "balance", "--dir", s(dir)]);
+    let field = |name: &str| -> u64 { out.lines().find_map(|l| l.strip_prefix(name)).unwrap().trim().parse().unwrap() };
+    (field("spendable"), field("pending"))
+}
+
+fn temp(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("oc-cli-qr-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn pngs(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    v.sort();
+    v
+}
+
+/// Shows `frame` as QR PNGs, loses every `drop_every`-th code, scans the rest in reverse
+/// order, and checks the frame comes back byte for byte. Returns the number of PNGs shown.
+fn through_qr(root: &Path, name: &str, drop_every: usize) -> (PathBuf, usize) {
+    let frame = root.join(format!("{name}.bin"));
+    let dir = root.join(format!("{name}-png"));
+    ok(&["qr", "show", "--in", s(&frame), "--png-dir", s(&dir)]);
+    let shown = pngs(&dir);
+    let mut scanned: Vec<PathBuf> = shown
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| drop_every == 0 || (i + 1) % drop_every != 0)
+        .map(|(_, p)| p.clone())
+        .collect();
+    scanned.reverse();
+    let back = root.join(format!("{name}-scanned.bin"));
+    let mut args = vec!["qr", "scan", "--out", s(&back)];
+    args.extend(scanned.iter().map(|p| s(p)));
+    let out = ok(&args);
+    assert!(out.contains("rebuilt"), "{out}");
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&frame).unwrap(), "{name} rebuilt byte for byte");
+    (back, shown.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_over_qr_pngs_with_codes_lost_and_reordered() {
+    let issuer = EmbeddedIssuer::start(|_| {}).await.unwrap();
+    let url = issuer.url();
+    let root = temp("flow");
+    let script = {
+        let root = root.clone();
+        move || {
+            let file = |n: &str| root.join(n);
+            let mut dirs = Vec::new();
+            for (name, suite) in [("alice", "ml-dsa-44"), ("bob", "ml-dsa-44"), ("carol", "p256"), ("dave", "p256")] {
+                let dir = root.join(name);
+                ok(&["wallet", "create", "--dir", s(&dir), "--suite", suite]);
+                let cred = ok(&[
+                    "issuer",
+                    "account",
+                    "--issuer",
+                    &url,
+                    "--admin-token",
+                    ADMIN_TOKEN,
+                    "--name",
+                    name,
+                    "--balance",
+                    "5000",
+                ]);
+                ok(&["wallet", "register", "--dir", s(&dir), "--issuer", &url, "--credential", cred.trim()]);
+                dirs.push(dir);
+            }
+            let [alice, bob, carol, dave] = [&dirs[0], &dirs[1], &dirs[2], &dirs[3]];
+            ok(&["wallet", "fund", "--dir", s(alice), "--amount", "1000"]);
+            ok(&["wallet", "fund", "--dir", s(dave), "--amount", "1000"]);
+
+            // Post-quantum: every frame is an animated code; a quarter of the codes lost.
+            ok(&["wallet", "request", "--dir", s(bob), "--amount", "300", "--out", s(&file("req.bin"))]);
+            let (req, shown) = through_qr(&root, "req", 4);
+            assert!(shown > 1, "an ML-DSA-44 request does not fit one code");
+            ok(&["wallet", "pay", "--dir", s(alice), "--request", s(&req), "--out", s(&file("pay.bin"))]);
+            let (pay, shown) = through_qr(&root, "pay", 4);
+            assert!(shown >= 20, "a PQ payment is many codes ({shown})");
+            ok(&["wallet", "accept", "--dir", s(bob), "--payment", s(&pay), "--out", s(&file("rec.bin"))]);
+            let (rec, _) = through_qr(&root, "rec", 3);
+            ok(&["wallet", "complete", "--dir", s(alice), "--receipt", s(&rec)]);
+            assert_eq!(balance(alice), (700, 0));
+            assert_eq!(balance(bob), (300, 0));
+
+            // P-256: the request is one code holding its URI.
+            let out = ok(&[
+                "wallet",
+                "request",
+                "--dir",
+                s(carol),
+                "--amount",
+                "120",
+                "--out",
+                s(&file("req2.bin")),
+                "--uri",
+            ]);
+            let uri = out.lines().find(|l| l.starts_with("offlinecash:R")).unwrap().to_owned();
+            let (req2, shown) = through_qr(&root, "req2", 0);
+            assert_eq!(shown, 1, "a P-256 request URI is one code");
+            let shown = ok(&["qr", "show", "--in", s(&req2), "--terminal"]);
+            assert!(shown.contains("one code (request URI)") && shown.contains('█'), "{shown}");
+            // Paid from the URI (as a link or a scanned code's text); the payment goes back as QR.
+            ok(&["wallet", "pay", "--dir", s(dave), "--request-uri", &uri, "--out", s(&file("pay2.bin"))]);
+            let (pay2, _) = through_qr(&root, "pay2", 0);
+            ok(&["wallet", "accept", "--dir", s(carol), "--payment", s(&pay2), "--out", s(&file("rec2.bin"))]);
+            let (rec2, _) = through_qr(&root, "rec2", 0);
+            ok(&["wallet", "complete", "--dir", s(dave), "--receipt", s(&rec2)]);
+            assert_eq!(balance(dave), (880, 0));
+            assert_eq!(balance(carol), (120, 0));
+            // The URI again: paid once.
+            let again = cli(&["wallet", "pay", "--dir", s(dave), "--request-uri", &uri, "--out", s(&file("p3.bin"))]);
+            assert!(!again.status.success());
+            // Too few codes: an error that says how many are missing, not a panic.
+            let few = pngs(&root.join("pay-png"));
+            let few_out = root.join("few.bin");
+            let mut args = vec!["qr", "scan", "--out", s(&few_out)];
+            args.extend(few.iter().take(5).map(|p| s(p)));
+            let out = cli(&args);
+            assert!(
+                !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("not enough codes"),
+                "{out:?}"
+            );
+            // A URI that is not ours, or damaged: a typed error.
+            let bad = cli(&[
+                "wallet",
+                "pay",
+                "--dir",
+                s(dave),
+                "--request-uri",
+                "offlinecash:R0189",
+                "--out",
+                s(&file("p4.bin")),
+            ]);
+            assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("malformed"), "{bad:?}");
+            assert_eq!(balance(dave), (880, 0));
+        }
+    };
+    tokio::task::spawn_blocking(script).await.unwrap();
+    issuer.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+}
