@@ -190,17 +190,7 @@ mod tests {
         let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
         let payee = SoftwareSigner::generate(Suite::EcdsaP256).unwrap();
         let cert = issuer.certify(&payee).unwrap();
-        let body = RequestBody {
-            payee_certificate: cert.clone(),
-            amount: 300,
-            currency: eur(),
-            nonce: [5; 16],
-            time: T0,
-            expires_at: T0 + 600,
-            can_receive: 1_000,
-            cert_hints: vec![[9; CERT_HINT_LEN]],
-            ephemeral_key: None,
-        };
+        let body = request_body(&cert);
         let compact = CompactRequest::sign(body.compact(), &payee).unwrap();
         let frame = Frame::CompactRequest(Box::new(compact.clone())).encode();
         let Frame::CompactRequest(back) = Frame::decode(&frame).unwrap() else { panic!("not a compact request") };
@@ -217,8 +207,9 @@ mod tests {
         assert!(frame.len() + cert.to_bytes().len() < 40 + full_len(&cert, &payee));
     }
 
-    fn full_len(cert: &crate::token::WalletCertificate, payee: &SoftwareSigner) -> usize {
-        let body = RequestBody {
+    /// The request body both tests sign, for `cert`.
+    fn request_body(cert: &crate::token::WalletCertificate) -> RequestBody {
+        RequestBody {
             payee_certificate: cert.clone(),
             amount: 300,
             currency: eur(),
@@ -228,7 +219,10 @@ mod tests {
             can_receive: 1_000,
             cert_hints: vec![[9; CERT_HINT_LEN]],
             ephemeral_key: None,
-        };
-        Frame::Request(Box::new(PaymentRequest::sign(body, payee).unwrap())).encode().len()
+        }
+    }
+
+    fn full_len(cert: &crate::token::WalletCertificate, payee: &SoftwareSigner) -> usize {
+        Frame::Request(Box::new(PaymentRequest::sign(request_body(cert), payee).unwrap())).encode().len()
     }
 }
