@@ -56,9 +56,13 @@ trap 'exit 130' INT TERM
 
 "${AS[@]}" "$INITDB" -D "$DIR/data" -U postgres -A trust -E UTF8 --no-sync >"$DIR/initdb.log" 2>&1 ||
     { cat "$DIR/initdb.log" >&2; exit 1; }
-# A test cluster: no fsync (it is thrown away), the socket in its own directory.
+# A test cluster: no fsync (it is thrown away), the socket in its own directory. With
+# OC_PG_DURABLE=1 (benchmarks) it keeps PostgreSQL's durable defaults: fsync, synchronous
+# commit and full-page writes on, as a production issuer would run.
+DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${OC_PG_DURABLE:-0}" = 1 ] && DURABILITY=""
 "${AS[@]}" "$PG_CTL" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR $DURABILITY -c max_connections=100" \
     start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
 
 export OC_TEST_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"

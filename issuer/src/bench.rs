@@ -1,10 +1,12 @@
-//! `bench`: settlement throughput over HTTP (SQLite, full P-256 verification) against the
-//! machine's crypto-only limit, measured in the same run.
+//! `bench`: settlement throughput over HTTP (SQLite or PostgreSQL, one node or several over
+//! one database) against the machine's crypto-only limits, measured in the same run.
 //!
 //! ```text
-//!  fund payer ─► sign N links (payer → payee) ─► batches of 100 / 1000 Spent records
-//!  ─► POST /v1/sync one after another: links/s, p50/p99 batch latency
-//!  ─► the same bundles through verify_bundle on every core: crypto-only links/s
+//!  one payer per node: fund ─► sign N links (payer → payee) ─► a batch of N Spent records
+//!  ─► POST /v1/sync, one batch to every node at once, round after round:
+//!     links/s over the rounds' wall time, p50/p99 batch latency
+//!  ─► the same bundles decoded and verified on every core (no HTTP, no database), twice:
+//!     every signature, and only what settlement verifies (the issuer's own notes trusted)
 //!  then: a real wallet funded with N notes refreshes them all in one flow (one batch):
 //!  the refresh's wall time, p50 over the rounds
 //! ```
@@ -15,10 +17,14 @@ use std::time::{Duration, Instant};
 use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
 use offline_cash_core::sync::{SyncBatch, SyncClient};
 use offline_cash_core::token::{
-    Bundle, CertificateStore, Chain, LinkBody, NoRevocations, Output, SpendLink, TrustStore, VerifyContext, WalletId,
-    verify_bundle,
+    Bundle, CertificateStore, Chain, IssuedNotes, LinkBody, NoIssuedNotes, NoRevocations, Note, Output, SpendLink,
+    TrustStore, VerifyContext, WalletId, verify_bundle_issued,
 };
+use offline_cash_issuer::http::RunningServer;
+use offline_cash_issuer::key_file::KeyFile;
 use offline_cash_issuer::{IssuerConfig, IssuerError, Server, ServerConfig};
+
+use crate::stats::{fail, now, percentile};
 
 /// Bench options.
 #[derive(clap::Args, Debug)]
@@ -38,6 +44,15 @@ pub struct BenchArgs {
     /// Write a markdown report here.
     #[arg(long)]
     out: Option<std::path::PathBuf>,
+    /// A PostgreSQL server (`postgres://user@host:port/db`, built with the `postgres`
+    /// feature): the bench creates a fresh database on it and drops it afterwards. Without
+    /// it, a SQLite file in a temporary directory.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Issuer nodes over the one database, each with its own connection and HTTP server (in
+    /// this process, sharing one key file); each round sends one batch to every node at once.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
 }
 
 /// Funds a real wallet with `notes` notes of 10 and refreshes them all in one flow, `rounds`
@@ -86,119 +101,59 @@ async fn refresh_rounds(url: &str, admin: &str, notes: usize, rounds: usize) -> 
     Ok(times)
 }
 
-fn fail(what: impl std::fmt::Display) -> IssuerError {
-    IssuerError::Internal { what: what.to_string() }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.saturating_sub(1).min(sorted.len() - 1)).copied().unwrap_or(Duration::ZERO)
-}
-
 struct Row {
     size: usize,
     links_per_sec: f64,
     p50: Duration,
     p99: Duration,
-    crypto_per_sec: f64,
+    limits: CryptoLimits,
 }
 
-/// Runs the benchmark.
-pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
-    let dir = std::env::temp_dir().join(format!("oc-issuer-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(fail)?;
-    let db = dir.join("bench.db");
-    let _ = std::fs::remove_file(&db);
-    let admin = "bench-admin";
-    let mut config = IssuerConfig::new(&db, admin);
-    config.holding_limit = u64::MAX / 4;
-    let server = Server::bind(ServerConfig {
-        issuer: config,
-        listen: "127.0.0.1:0".parse().map_err(fail)?,
-        max_body_bytes: 64 * 1024 * 1024,
-    })
-    .await?
-    .spawn();
-    let url = server.url();
-    let payer_account = SyncClient::create_account(&url, admin, "payer", u64::MAX / 4).await.map_err(fail)?;
-    let payer_signer = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256)?);
-    let payer_dyn: Arc<dyn Signer> = payer_signer.clone();
-    let payer = SyncClient::new(&url, &payer_account.credential, payer_dyn).map_err(fail)?;
-    let registered = payer.register().await.map_err(fail)?;
-    let payee = WalletId([0x42; 32]);
-    let (keys, policy) = payer.issuer_keys().await.map_err(fail)?;
-    let trust = TrustStore::with_keys(keys);
-    let mut known = CertificateStore::new();
-    known.insert(registered.certificate.clone(), &trust)?;
-    let omit: std::collections::HashSet<WalletId> = [payer.wallet_id()].into_iter().collect();
+/// Every note is the issuer's own and still held: what settlement skips (design §10).
+struct AllOwn;
 
-    let mut counter = 0u64;
-    let mut rows = Vec::new();
-    let mut request = 0u64;
-    for &size in &args.sizes {
-        let mut latencies = Vec::new();
-        let mut total_links = 0usize;
-        let mut total_time = Duration::ZERO;
-        let mut all_bundles: Vec<Bundle> = Vec::new();
-        for _ in 0..args.batches {
-            let mut batch = SyncBatch::new(counter, [0; 32]);
-            let mut remaining = size;
-            while remaining > 0 {
-                let n = remaining.min(64);
-                remaining -= n;
-                request += 1;
-                let mut id = [0u8; 16];
-                id[..8].copy_from_slice(&request.to_be_bytes());
-                let (notes, _) = payer.fund(id, &vec![100; n]).await.map_err(fail)?;
-                for note in notes {
-                    counter += 1;
-                    let chain = Chain::genesis(note);
-                    let link = SpendLink::sign(
-                        LinkBody {
-                            parent: chain.head,
-                            outputs: vec![Output { owner: payee, amount: 100 }],
-                            counter,
-                            payee_nonce: [0; 16],
-                            time: now(),
-                        },
-                        payer_signer.as_ref(),
-                    )?;
-                    let bundle =
-                        Bundle::from_chains(&[chain.extended(link, 0)], &[], &omit).map_err(IssuerError::Rejected)?;
-                    batch.spent.push(bundle);
-                }
-            }
-            batch.counter = counter;
-            let started = Instant::now();
-            let out = payer.sync_batch(&batch).await.map_err(fail)?;
-            let elapsed = started.elapsed();
-            let accepted =
-                out.results.iter().filter(|r| r.status == offline_cash_core::sync::RecordStatus::Accepted).count();
-            if accepted != size {
-                return Err(fail(format!("only {accepted} of {size} links accepted")));
-            }
-            latencies.push(elapsed);
-            total_time += elapsed;
-            total_links += size;
-            all_bundles.extend(batch.spent);
-        }
-        latencies.sort();
-        // The crypto-only limit: the same bundles through verify_bundle on every core.
+impl IssuedNotes for AllOwn {
+    fn holds(&self, _: &Note) -> bool {
+        true
+    }
+}
+
+/// The machine's crypto-only limits for the bundles settled, in links per second, measured
+/// on every core right after settlement (same load): decoding plus every signature of the
+/// chain, and decoding plus what settlement verifies (the payer's link; the issuer's own
+/// genesis signature is looked up, not verified).
+struct CryptoLimits {
+    full: f64,
+    settlement: f64,
+}
+
+impl CryptoLimits {
+    fn measure(
+        bundles: &[Bundle],
+        trust: &TrustStore,
+        policy: &offline_cash_core::token::PolicyBody,
+        known: &CertificateStore,
+    ) -> Result<Self, IssuerError> {
+        let encoded: Vec<Vec<u8>> = bundles.iter().map(Bundle::to_bytes).collect();
+        let full = Self::rate(&encoded, trust, policy, known, &NoIssuedNotes)?;
+        let settlement = Self::rate(&encoded, trust, policy, known, &AllOwn)?;
+        Ok(Self { full, settlement })
+    }
+
+    fn rate(
+        encoded: &[Vec<u8>],
+        trust: &TrustStore,
+        policy: &offline_cash_core::token::PolicyBody,
+        known: &CertificateStore,
+        issued: &(dyn IssuedNotes + Sync),
+    ) -> Result<f64, IssuerError> {
         let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        let chunk = all_bundles.len().div_ceil(threads).max(1);
+        let chunk = encoded.len().div_ceil(threads).max(1);
         let started = Instant::now();
         let ok = std::thread::scope(|scope| {
-            let handles: Vec<_> = all_bundles
+            let handles: Vec<_> = encoded
                 .chunks(chunk)
                 .map(|part| {
-                    let (trust, policy, known) = (&trust, policy.body(), &known);
                     scope.spawn(move || {
                         let ctx = VerifyContext {
                             trust,
@@ -208,22 +163,209 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
                             now: now(),
                             max_clock_skew: 300,
                         };
-                        part.iter().all(|b| verify_bundle(b, &ctx).is_ok())
+                        part.iter().all(|bytes| {
+                            Bundle::from_bytes(bytes).is_ok_and(|b| verify_bundle_issued(&b, &ctx, issued).is_ok())
+                        })
                     })
                 })
                 .collect();
             handles.into_iter().all(|h| h.join().unwrap_or(false))
         });
-        let crypto_time = started.elapsed();
         if !ok {
             return Err(fail("a bundle failed crypto-only verification"));
         }
+        Ok(encoded.len() as f64 / started.elapsed().as_secs_f64().max(1e-9))
+    }
+}
+
+/// A payer wallet talking to one node.
+struct Payer {
+    client: SyncClient,
+    signer: Arc<SoftwareSigner>,
+    counter: u64,
+    requests: u64,
+}
+
+impl Payer {
+    /// Funds `size` notes and signs one spend link per note to `payee`: one batch (untimed).
+    async fn batch(&mut self, size: usize, payee: WalletId) -> Result<SyncBatch, IssuerError> {
+        let omit: std::collections::HashSet<WalletId> = [self.client.wallet_id()].into_iter().collect();
+        let mut batch = SyncBatch::new(self.counter, [0; 32]);
+        let mut remaining = size;
+        while remaining > 0 {
+            let n = remaining.min(64);
+            remaining -= n;
+            self.requests += 1;
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&self.requests.to_be_bytes());
+            let (notes, _) = self.client.fund(id, &vec![100; n]).await.map_err(fail)?;
+            for note in notes {
+                self.counter += 1;
+                let chain = Chain::genesis(note);
+                let link = SpendLink::sign(
+                    LinkBody {
+                        parent: chain.head,
+                        outputs: vec![Output { owner: payee, amount: 100 }],
+                        counter: self.counter,
+                        payee_nonce: [0; 16],
+                        time: now(),
+                    },
+                    self.signer.as_ref(),
+                )?;
+                let bundle =
+                    Bundle::from_chains(&[chain.extended(link, 0)], &[], &omit).map_err(IssuerError::Rejected)?;
+                batch.spent.push(bundle);
+            }
+        }
+        batch.counter = self.counter;
+        Ok(batch)
+    }
+}
+
+/// Where the bench's issuer keeps its data: a SQLite file, or a fresh PostgreSQL database
+/// (dropped again by [`Database::drop_database`]).
+struct Database {
+    url: Option<String>,
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    server: Option<(String, String)>,
+}
+
+impl Database {
+    fn fresh(server_url: Option<&str>) -> Result<Self, IssuerError> {
+        let Some(server_url) = server_url else { return Ok(Self { url: None, server: None }) };
+        #[cfg(feature = "postgres")]
+        {
+            let name = format!("oc_bench_{}_{}", std::process::id(), now());
+            let (base, _) = server_url.rsplit_once('/').ok_or_else(|| fail("--database-url names no database"))?;
+            let url = format!("{base}/{name}");
+            Self::admin(server_url, format!("CREATE DATABASE {name}"))?;
+            Ok(Self { url: Some(url), server: Some((server_url.to_owned(), name)) })
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = server_url;
+            Err(fail("--database-url needs a build with --features postgres"))
+        }
+    }
+
+    /// One statement on the server's own database (the blocking client runs a runtime of
+    /// its own, so on a thread of its own).
+    #[cfg(feature = "postgres")]
+    fn admin(server_url: &str, sql: String) -> Result<(), IssuerError> {
+        let url = server_url.to_owned();
+        std::thread::spawn(move || -> Result<(), String> {
+            let mut admin = postgres::Client::connect(&url, postgres::NoTls).map_err(|e| e.to_string())?;
+            admin.batch_execute(&sql).map_err(|e| e.to_string())
+        })
+        .join()
+        .map_err(|_| fail("the PostgreSQL admin thread panicked"))?
+        .map_err(fail)
+    }
+
+    fn drop_database(self) -> Result<(), IssuerError> {
+        #[cfg(feature = "postgres")]
+        if let Some((server, name)) = self.server {
+            Self::admin(&server, format!("DROP DATABASE {name}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the benchmark.
+pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
+    let nodes_wanted = args.nodes.max(1);
+    let dir = std::env::temp_dir().join(format!("oc-issuer-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(fail)?;
+    let database = Database::fresh(args.database_url.as_deref())?;
+    let admin = "bench-admin";
+    let mut config = IssuerConfig::new(dir.join("bench.db"), admin);
+    config.database_url = database.url.clone();
+    config.holding_limit = u64::MAX / 4;
+    // One wallet funds thousands of notes in a burst: the per-wallet rate limit is not what
+    // is measured here (`load` runs with it).
+    config.rate_limit = None;
+    let key_file = dir.join("issuer.keys");
+    KeyFile::create(&key_file)?;
+    config.key_file = Some(key_file);
+    let mut nodes: Vec<RunningServer> = Vec::new();
+    for _ in 0..nodes_wanted {
+        let server = ServerConfig {
+            issuer: config.clone(),
+            listen: "127.0.0.1:0".parse().map_err(fail)?,
+            max_body_bytes: 64 * 1024 * 1024,
+        };
+        nodes.push(Server::bind(server).await?.spawn());
+    }
+    let url = nodes.first().ok_or_else(|| fail("no node"))?.url();
+    let mut payers = Vec::new();
+    let mut known = CertificateStore::new();
+    let (keys, policy) = {
+        let mut trust = None;
+        for (i, node) in nodes.iter().enumerate() {
+            let account = SyncClient::create_account(&node.url(), admin, &format!("payer{i}"), u64::MAX / 4)
+                .await
+                .map_err(fail)?;
+            let signer = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256)?);
+            let dyn_signer: Arc<dyn Signer> = signer.clone();
+            let client = SyncClient::new(&node.url(), &account.credential, dyn_signer).map_err(fail)?;
+            let registered = client.register().await.map_err(fail)?;
+            if trust.is_none() {
+                trust = Some(client.issuer_keys().await.map_err(fail)?);
+            }
+            let (keys, _) = trust.as_ref().ok_or_else(|| fail("no issuer keys"))?;
+            known.insert(registered.certificate.clone(), &TrustStore::with_keys(keys.clone()))?;
+            payers.push(Payer { client, signer, counter: 0, requests: 0 });
+        }
+        trust.ok_or_else(|| fail("no issuer keys"))?
+    };
+    let trust = TrustStore::with_keys(keys);
+    let payee = WalletId([0x42; 32]);
+
+    let mut rows = Vec::new();
+    for &size in &args.sizes {
+        let mut latencies = Vec::new();
+        let mut total_links = 0usize;
+        let mut total_time = Duration::ZERO;
+        let mut all_bundles: Vec<Bundle> = Vec::new();
+        for _ in 0..args.batches {
+            let mut batches = Vec::with_capacity(payers.len());
+            for payer in &mut payers {
+                batches.push(Arc::new(payer.batch(size, payee).await?));
+            }
+            // One batch to every node at the same moment.
+            let started = Instant::now();
+            let mut sending = tokio::task::JoinSet::new();
+            for (payer, batch) in payers.iter().zip(&batches) {
+                let (client, batch) = (payer.client.clone(), batch.clone());
+                sending.spawn(async move {
+                    let started = Instant::now();
+                    client.sync_batch(&batch).await.map(|out| (out, started.elapsed()))
+                });
+            }
+            while let Some(sent) = sending.join_next().await {
+                let (out, elapsed) = sent.map_err(fail)?.map_err(fail)?;
+                let accepted =
+                    out.results.iter().filter(|r| r.status == offline_cash_core::sync::RecordStatus::Accepted).count();
+                if accepted != size {
+                    return Err(fail(format!("only {accepted} of {size} links accepted")));
+                }
+                latencies.push(elapsed);
+            }
+            total_time += started.elapsed();
+            total_links += size * payers.len();
+            for batch in batches {
+                all_bundles.extend(batch.spent.iter().cloned());
+            }
+        }
+        latencies.sort();
+        let limits = CryptoLimits::measure(&all_bundles, &trust, policy.body(), &known)?;
         rows.push(Row {
             size,
             links_per_sec: total_links as f64 / total_time.as_secs_f64().max(1e-9),
             p50: percentile(&latencies, 50.0),
             p99: percentile(&latencies, 99.0),
-            crypto_per_sec: all_bundles.len() as f64 / crypto_time.as_secs_f64().max(1e-9),
+            limits,
         });
     }
     let refresh = if args.refresh_notes > 0 {
@@ -231,23 +373,28 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
     } else {
         None
     };
-    server.shutdown().await?;
+    let backend = if database.url.is_some() { "postgres" } else { "sqlite" };
+    for node in nodes {
+        node.shutdown().await?;
+    }
+    database.drop_database()?;
     let _ = std::fs::remove_dir_all(&dir);
 
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut report = format!(
-        "| batch size | batches | settled links/s (HTTP + SQLite + verify) | p50 batch | p99 batch | crypto-only links/s ({threads} threads) | ratio |\n|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| backend | nodes | batch size | batches per node | settled links/s (HTTP + database + verify) | p50 batch | p99 batch | crypto-only links/s, every signature ({threads} threads) | crypto-only links/s, what settlement verifies | ratio to the latter |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for r in &rows {
         report.push_str(&format!(
-            "| {} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.0}% |\n",
+            "| {backend} | {nodes_wanted} | {} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.0} | {:.0}% |\n",
             r.size,
             args.batches,
             r.links_per_sec,
             r.p50.as_secs_f64() * 1e3,
             r.p99.as_secs_f64() * 1e3,
-            r.crypto_per_sec,
-            100.0 * r.links_per_sec / r.crypto_per_sec.max(1e-9)
+            r.limits.full,
+            r.limits.settlement,
+            100.0 * r.links_per_sec / r.limits.settlement.max(1e-9)
         ));
     }
     if let Some(times) = &refresh {

@@ -3,7 +3,8 @@
 //! ```text
 //!  offline-cash-issuer serve --db issuer.db --listen 127.0.0.1:8080 --admin-token …
 //!  offline-cash-issuer serve --database-url postgres://issuer@db:5432/issuer …  (feature postgres)
-//!  offline-cash-issuer bench --links 100,1000 --batches 5
+//!  offline-cash-issuer bench --sizes 100,1000 --batches 5 [--nodes 2] [--database-url postgres://…]
+//!  offline-cash-issuer load --url http://127.0.0.1:8080 --admin-token … [--wallets 500 --seconds 20]
 //!  offline-cash-issuer rotate-key --db issuer.db [--activate-after-secs 2678400]   (server stopped)
 //!  offline-cash-issuer new-key-file --key-file issuer.keys   (then serve/rotate-key --key-file …)
 //! ```
@@ -16,7 +17,9 @@ use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
 
 mod attestation_args;
 mod bench;
+mod load;
 mod policy_args;
+mod stats;
 
 #[derive(Parser, Debug)]
 #[command(name = "offline-cash-issuer", about = "Offline Cash reference issuer and settlement service")]
@@ -31,6 +34,9 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Measure settlement throughput over HTTP against the crypto-only limit.
     Bench(bench::BenchArgs),
+    /// Load running issuer nodes over HTTP with many concurrent wallets, from this process:
+    /// latency per operation, errors (exit non-zero on any), and the audit afterwards.
+    Load(load::LoadArgs),
     /// Create the next issuer signing key and its rotation, signed by the current key. Run
     /// with the server stopped; the rotation is served from the next start, and the new key
     /// signs from its announced time (--activate-after-secs).
@@ -138,6 +144,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Bench(args) => bench::run(args).await,
+        Command::Load(args) => load::run(args).await,
         Command::RotateKey(args) => rotate_key(&args),
         Command::NewKeyFile(args) => offline_cash_issuer::key_file::KeyFile::create(&args.key_file).map(|_| {
             println!("key file {} created with a fresh issuer key 1", args.key_file.display());

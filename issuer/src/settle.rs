@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use offline_cash_core::token::{
     Bundle, DecodeError, IssuedNotes, NoRevocations, Note, Rejection, SpendLink, VerifiedBundle, VerifyContext,
-    WalletId, verify_bundle_issued,
+    WalletCertificate, WalletId, verify_bundle_issued,
 };
 use wire::{RecordKind, RecordResult, RecordStatus};
 
@@ -264,8 +264,59 @@ impl Issuer {
                     .collect()
             })
         };
+        let checked = self.recheck_unknown_signers(items, checked, &own);
         self.metrics.own_notes_trusted(own.trusted.load(Ordering::Relaxed));
         checked
+    }
+
+    /// Bundles refused for a signer without a certificate (valid at the link's time) are
+    /// verified once more after that signer's certificates are read from the database: another
+    /// node over the same database may have registered or renewed the wallet since this node
+    /// loaded its certificates. Nothing changes when the database holds nothing new.
+    fn recheck_unknown_signers(&self, items: &[&str], mut checked: Vec<Checked>, own: &OwnNotes) -> Vec<Checked> {
+        let missing: std::collections::BTreeSet<WalletId> = checked
+            .iter()
+            .filter_map(|c| match c {
+                Err(Rejection::UnknownCertificate { wallet }) => Some(*wallet),
+                _ => None,
+            })
+            .collect();
+        if missing.is_empty() || self.load_certificates(&missing) == 0 {
+            return checked;
+        }
+        for (item, slot) in items.iter().zip(checked.iter_mut()) {
+            if matches!(slot, Err(Rejection::UnknownCertificate { .. })) {
+                *slot = self.verify_decoded(decode(item), own);
+            }
+        }
+        checked
+    }
+
+    /// Reads the certificates of `wallets` from the database into this node's cache; how many
+    /// it did not hold yet.
+    fn load_certificates(&self, wallets: &std::collections::BTreeSet<WalletId>) -> usize {
+        let rows = self.store.write(|tx| {
+            let mut rows = Vec::new();
+            for wallet in wallets {
+                rows.extend(tx.certificates_of(&wallet.0)?);
+            }
+            Ok(rows)
+        });
+        let rows = match rows {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::warn!(error = %e, "certificates of unknown signers not read");
+                return 0;
+            }
+        };
+        let mut certs = self.certs.write();
+        let before = certs.len();
+        for row in rows {
+            if let Ok(cert) = WalletCertificate::from_bytes(&row) {
+                let _ = certs.insert(cert, &self.trust);
+            }
+        }
+        certs.len() - before
     }
 
     /// Settles one batch for an authenticated caller. Idempotent by `batch_id`.

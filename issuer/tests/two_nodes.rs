@@ -12,7 +12,7 @@ use std::sync::Arc;
 use common::{ADMIN, bundle, fund, wallet};
 use offline_cash_core::crypto::{Signer, SoftwareSigner};
 use offline_cash_core::sync::{RecordStatus, SyncClient, auth};
-use offline_cash_core::token::Chain;
+use offline_cash_core::token::{Bundle, Chain};
 use offline_cash_issuer::http::RunningServer;
 use offline_cash_issuer::key_file::KeyFile;
 use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
@@ -81,6 +81,25 @@ async fn a_batch_sent_to_one_node_and_resent_to_the_other_gets_the_same_answer()
     assert_eq!(again.results[0].credited, first.results[0].credited);
     assert_eq!(again.balance, 120, "credited once, by whichever node answered first");
     assert_eq!(a.issuer.audit().unwrap(), b.issuer.audit().unwrap());
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_from_a_wallet_registered_on_the_other_node_settles_without_its_certificate() {
+    let (a, b, _) = two_nodes().await;
+    // Both nodes run before Alice registers on A: B has not loaded her certificate.
+    let alice = wallet(&a, "alice", 1_000).await;
+    let bob = wallet(&b, "bob", 0).await;
+    let genesis = Chain::genesis(fund(&alice, &[400]).await[0].clone());
+    let (to_bob, _) = alice.pay(&genesis, 400, bob.id(), 150);
+    let mut batch = bob.batch();
+    // As a wallet uploads it: the payer's certificate is the issuer's to know, not carried.
+    let omit = [alice.id()].into_iter().collect();
+    batch.deposit.push(Bundle::from_chains(&[to_bob], &[], &omit).unwrap());
+    let out = bob.client.sync_batch(&batch).await.unwrap();
+    assert_eq!((out.results[0].status, out.results[0].credited), (RecordStatus::Accepted, 150), "{out:?}");
+    assert_eq!(out.balance, 150);
     a.shutdown().await.unwrap();
     b.shutdown().await.unwrap();
 }
