@@ -71,7 +71,7 @@ load_run() {
 if [ "${1:-}" != "--inside-postgres" ]; then
     for nodes in 1 2; do
         echo "== settlement: sqlite, $nodes node(s) (uptime: $(uptime))"
-        "$BIN" bench --sizes 100,1000 --batches "$BATCHES" --refresh-notes 0 --nodes "$nodes" \
+        RUST_LOG=warn "$BIN" bench --sizes 100,1000 --batches "$BATCHES" --refresh-notes 0 --nodes "$nodes" \
             --out "$OUT/settle-sqlite-$nodes.md"
     done
     DIR=$(mktemp -d "${TMPDIR:-/tmp}/oc-bench-issuer.XXXXXX")

@@ -264,23 +264,50 @@ fn params(args: &[Value]) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 /// The operations on an open PostgreSQL transaction.
-pub struct PgTx<'t, 'c>(pub &'t mut Transaction<'c>);
+pub struct PgTx<'t, 'c> {
+    tx: &'t mut Transaction<'c>,
+    statements: &'t mut Statements,
+}
+
+/// Statements prepared on one connection, by their SQL: a statement is parsed once per
+/// connection, not once per use (a prepared statement outlives the transaction that prepared
+/// it). SQL with a variable number of placeholders (`IN (…)` lists) could grow it without
+/// bound, so it starts over past [`MAX_STATEMENTS`].
+#[derive(Default)]
+struct Statements(std::collections::HashMap<String, postgres::Statement>);
+
+/// Most statements kept per connection.
+const MAX_STATEMENTS: usize = 512;
+
+impl PgTx<'_, '_> {
+    fn prepared(&mut self, sql: &str) -> Result<postgres::Statement, IssuerError> {
+        if let Some(stmt) = self.statements.0.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let stmt = self.tx.prepare(sql).map_err(pg)?;
+        if self.statements.0.len() >= MAX_STATEMENTS {
+            self.statements.0.clear();
+        }
+        self.statements.0.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+}
 
 impl Tx for PgTx<'_, '_> {
     fn exec(&mut self, sql: &str, args: &[Value]) -> Result<u64, IssuerError> {
-        let stmt = self.0.prepare(sql).map_err(pg)?;
-        self.0.execute(&stmt, &params(args)).map_err(pg)
+        let stmt = self.prepared(sql)?;
+        self.tx.execute(&stmt, &params(args)).map_err(pg)
     }
 
     fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<Row>, IssuerError> {
-        let stmt = self.0.prepare(sql).map_err(pg)?;
-        let rows = self.0.query(&stmt, &params(args)).map_err(pg)?;
+        let stmt = self.prepared(sql)?;
+        let rows = self.tx.query(&stmt, &params(args)).map_err(pg)?;
         rows.iter().map(|r| Ok(Row((0..r.len()).map(|i| column(r, i)).collect::<Result<_, _>>()?))).collect()
     }
 
     fn record_link(&mut self, link: &LinkRow<'_>) -> Result<Recorded, IssuerError> {
         let inserted = self
-            .0
+            .tx
             .query_opt(
                 "INSERT INTO links (id, parent, signer, bytes, settled_at, counter) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT DO NOTHING RETURNING id",
@@ -294,22 +321,22 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn link_by_parent(&mut self, parent: &[u8; 32]) -> Result<Option<StoredLink>, IssuerError> {
-        let row = self.0.query_opt("SELECT id, bytes FROM links WHERE parent = $1", &[&&parent[..]]).map_err(pg)?;
+        let row = self.tx.query_opt("SELECT id, bytes FROM links WHERE parent = $1", &[&&parent[..]]).map_err(pg)?;
         row.map(|r| Ok((r.try_get(0).map_err(pg)?, r.try_get(1).map_err(pg)?))).transpose()
     }
 
     fn revoke(&mut self, wallet: &WalletId, reason: RevocationReason, at: i64) -> Result<Option<u64>, IssuerError> {
-        let known = self.0.query_opt("SELECT 1 FROM revocations WHERE wallet = $1", &[&&wallet.0[..]]).map_err(pg)?;
+        let known = self.tx.query_opt("SELECT 1 FROM revocations WHERE wallet = $1", &[&&wallet.0[..]]).map_err(pg)?;
         if known.is_some() {
             return Ok(None);
         }
         let seq: i64 = self
-            .0
+            .tx
             .query_one("UPDATE revocation_counter SET n = n + 1 WHERE id = 1 RETURNING n", &[])
             .map_err(pg)?
             .try_get(0)
             .map_err(pg)?;
-        self.0
+        self.tx
             .execute(
                 "INSERT INTO revocations (seq, wallet, reason, at) VALUES ($1, $2, $3, $4)",
                 &[&seq, &&wallet.0[..], &reason.name(), &at],
@@ -320,7 +347,7 @@ impl Tx for PgTx<'_, '_> {
 
     fn revocation_sequence(&mut self) -> Result<u64, IssuerError> {
         let n: i64 = self
-            .0
+            .tx
             .query_one("SELECT n FROM revocation_counter WHERE id = 1", &[])
             .map_err(pg)?
             .try_get(0)
@@ -329,13 +356,13 @@ impl Tx for PgTx<'_, '_> {
     }
 
     fn revocations(&mut self) -> Result<Vec<(u64, Vec<u8>)>, IssuerError> {
-        let rows = self.0.query("SELECT seq, wallet FROM revocations ORDER BY seq", &[]).map_err(pg)?;
+        let rows = self.tx.query("SELECT seq, wallet FROM revocations ORDER BY seq", &[]).map_err(pg)?;
         rows.iter().map(|r| Ok((to_u64(r.try_get(0).map_err(pg)?), r.try_get(1).map_err(pg)?))).collect()
     }
 
     fn batch_answer(&mut self, wallet: &WalletId, key: &[u8]) -> Result<Option<StoredAnswer>, IssuerError> {
         let row = self
-            .0
+            .tx
             .query_opt(
                 "SELECT request_hash, response FROM batches WHERE wallet = $1 AND batch_id = $2",
                 &[&&wallet.0[..], &key],
@@ -352,7 +379,7 @@ impl Tx for PgTx<'_, '_> {
         answer: &str,
     ) -> Result<bool, IssuerError> {
         let stored = self
-            .0
+            .tx
             .execute(
                 "INSERT INTO batches (wallet, batch_id, request_hash, response) VALUES ($1, $2, $3, $4)
                  ON CONFLICT DO NOTHING",
@@ -366,7 +393,7 @@ impl Tx for PgTx<'_, '_> {
 /// A PostgreSQL database as a [`Store`]: one connection per store (one per issuer node).
 pub struct PgStore {
     /// `None` only while dropping.
-    client: Mutex<Option<Client>>,
+    client: Mutex<Option<Box<(Client, Statements)>>>,
 }
 
 impl PgStore {
@@ -381,7 +408,7 @@ impl PgStore {
         off_async(|| {
             let mut client = config.connect(NoTls).map_err(pg)?;
             migrate(&mut client, CURRENT_VERSION)?;
-            Ok(PgStore { client: Mutex::new(Some(client)) })
+            Ok(PgStore { client: Mutex::new(Some(Box::new((client, Statements::default())))) })
         })
     }
 }
@@ -450,10 +477,11 @@ impl PgStore {
     {
         with_retries(|| {
             let mut guard = self.client.lock();
-            let client = guard.as_mut().ok_or_else(|| IssuerError::Internal { what: "store closed".into() })?;
+            let (client, statements) =
+                &mut **guard.as_mut().ok_or_else(|| IssuerError::Internal { what: "store closed".into() })?;
             let mut tx =
                 client.build_transaction().isolation_level(IsolationLevel::Serializable).start().map_err(pg)?;
-            let value = f(&mut PgTx(&mut tx))?;
+            let value = f(&mut PgTx { tx: &mut tx, statements })?;
             tx.commit().map_err(pg)?;
             Ok(value)
         })
