@@ -7,9 +7,9 @@
 use std::sync::Arc;
 
 use offline_cash_core::crypto::Suite as CoreSuite;
+use offline_cash_core::reason::Reason;
 use offline_cash_core::testkit::TestIssuer;
 use offline_cash_core::wallet::testing;
-use offline_cash_core::reason::Reason;
 use offline_cash_ffi::{OfflineCashError, Suite, Wallet, WalletConfig, payment_request_nonce};
 
 /// The exported wallet reads the system clock, so the fixture is built around it too.

@@ -269,7 +269,7 @@ mod tests {
         assert_eq!(ours(1).3, "—");
         // Compact: smaller for P-256, one code at level L for ML-DSA-44 (not at M).
         let (p256, pq) = (&rows[0].compact, &rows[1].compact);
-        assert!(p256.0 < ours(0).1 && p256.1 != "—", "{p256:?}");
-        assert!(pq.1 == "—" && pq.2 != "—", "{pq:?}");
+        assert!(p256.0 < ours(0).1 && p256.1 == "v9", "{p256:?}");
+        assert_eq!((pq.1.as_str(), pq.2.as_str()), ("—", "v39"), "{pq:?}");
     }
 }

@@ -142,7 +142,8 @@ async fn payments_over_qr_pngs_with_codes_lost_and_reordered() {
             assert_eq!(balance(alice), (650, 0));
             assert_eq!(balance(bob), (350, 0));
             // Its URI again (as a link): paid once.
-            let again = cli(&["wallet", "pay", "--dir", s(alice), "--request-uri", &curi, "--out", s(&file("cp2.bin"))]);
+            let again =
+                cli(&["wallet", "pay", "--dir", s(alice), "--request-uri", &curi, "--out", s(&file("cp2.bin"))]);
             assert!(!again.status.success());
 
             // P-256: the request is one code holding its URI.
@@ -209,7 +210,16 @@ async fn payments_over_qr_pngs_with_codes_lost_and_reordered() {
                 "--compact",
             ]);
             assert!(out.contains("compact request"), "{out}");
-            let stranger = cli(&["wallet", "pay", "--dir", s(dave), "--request", s(&file("creq2.bin")), "--out", s(&file("p5.bin"))]);
+            let stranger = cli(&[
+                "wallet",
+                "pay",
+                "--dir",
+                s(dave),
+                "--request",
+                s(&file("creq2.bin")),
+                "--out",
+                s(&file("p5.bin")),
+            ]);
             let err = String::from_utf8_lossy(&stranger.stderr);
             assert!(!stranger.status.success() && err.contains("full code"), "{stranger:?}");
             assert_eq!(balance(dave), (880, 0));
