@@ -47,7 +47,7 @@ fn a_compact_uri_is_paid_by_a_payer_that_met_the_payee_in_every_suite() {
         let payee = provisioned(&issuer, suite, 2).unwrap();
         fund(&issuer, &payer, &[500], T0).unwrap();
         meet(&payer, &payee, 100, T0);
-        let (mut session, saved) = payee.request_payment_saved(120, T0 + 10).unwrap();
+        let (mut session, _) = payee.request_payment_saved(120, T0 + 10).unwrap();
         let full = session.request_uri().unwrap();
         let compact = session.compact_request_uri().unwrap();
         assert!(compact.starts_with("offlinecash:C"), "{compact}");
@@ -75,7 +75,6 @@ fn a_compact_uri_is_paid_by_a_payer_that_met_the_payee_in_every_suite() {
         let mut reopened = payee.resume_request(&saved2, T0 + 33).unwrap();
         assert!(reopened.handle_frame(&payment, T0 + 34).unwrap().is_some(), "a receipt");
         assert_eq!(payee.balance().unwrap().spendable, 270);
-        let _ = saved;
     }
 }
 
