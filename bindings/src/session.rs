@@ -67,6 +67,15 @@ impl PayeeSession {
         Ok(lock(&self.inner).request_uri()?)
     }
 
+    /// The same request as a compact `offlinecash:C…` URI: the payee's certificate named by
+    /// its id, so it fits one QR code in every suite (ML-DSA-44 at level L). Only a payer that
+    /// holds the certificate (met before) can pay it; others get `Rejected` with reason
+    /// `UNKNOWN_CERTIFICATE` and should scan the full code (`requestUri`, or its animated
+    /// code). Saved requests only (`requestPaymentSaved`); a live request is `Misuse`.
+    pub fn compact_request_uri(&self) -> Result<String, OfflineCashError> {
+        Ok(lock(&self.inner).compact_request_uri()?)
+    }
+
     /// The requested amount.
     pub fn amount(&self) -> u64 {
         lock(&self.inner).amount()
@@ -121,9 +130,11 @@ impl PayerSession {
         Ok(result?)
     }
 
-    /// Pays the request an `offlinecash:R…` URI carries (scanned, or opened as a link): the
-    /// same checks as `handleFrame` on the request. Returns the payment frame to send back.
-    /// A URI that cannot be read is `Rejected` with reason `MALFORMED`.
+    /// Pays the request an `offlinecash:R…` or compact `offlinecash:C…` URI carries (scanned,
+    /// or opened as a link): the same checks as `handleFrame` on the request. Returns the
+    /// payment frame to send back. A URI that cannot be read is `Rejected` with reason
+    /// `MALFORMED`; a compact one naming a certificate this wallet does not hold is `Rejected`
+    /// with reason `UNKNOWN_CERTIFICATE` (nothing committed: scan the payee's full code).
     pub fn handle_request_uri(&self, uri: String) -> Result<Option<Vec<u8>>, OfflineCashError> {
         let result = lock(&self.inner).handle_request_uri(&uri, now());
         self.shared.drain();

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use offline_cash_core::crypto::Suite as CoreSuite;
+use offline_cash_core::reason::Reason;
 use offline_cash_core::testkit::TestIssuer;
 use offline_cash_core::wallet::testing;
 use offline_cash_ffi::{OfflineCashError, Suite, Wallet, WalletConfig, payment_request_nonce};
@@ -54,10 +55,35 @@ fn a_saved_request_is_shared_as_a_uri_paid_and_taken_after_reopening() {
 }
 
 #[test]
+fn a_compact_uri_is_paid_by_a_regular_and_refused_to_a_stranger_with_nothing_committed() {
+    let issuer = TestIssuer::at(CoreSuite::EcdsaP256, now()).unwrap();
+    let regular = wallet(&issuer, 1, &[500]);
+    let stranger = wallet(&issuer, 3, &[500]);
+    let payee = wallet(&issuer, 2, &[]);
+    // The regular paid this payee once (full URI), so it holds the payee's certificate.
+    let first = payee.request_payment_saved(10).unwrap();
+    let pay = regular.pay();
+    pay.handle_frame(first.session.handle_frame(pay.handle_request_uri(first.uri).unwrap().unwrap()).unwrap().unwrap())
+        .unwrap();
+    let request = payee.request_payment_saved(120).unwrap();
+    let compact = request.session.compact_request_uri().unwrap();
+    assert!(compact.starts_with("offlinecash:C") && compact.len() < request.uri.len(), "{compact}");
+    match stranger.pay().handle_request_uri(compact.clone()) {
+        Err(OfflineCashError::Rejected { reason: Reason::UnknownCertificate, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!((stranger.balance().unwrap().spendable, stranger.balance().unwrap().pending), (500, 0));
+    let pay = regular.pay();
+    let receipt = request.session.handle_frame(pay.handle_request_uri(compact).unwrap().unwrap()).unwrap().unwrap();
+    assert_eq!(pay.handle_frame(receipt).unwrap(), None);
+    assert_eq!(payee.balance().unwrap().spendable, 130);
+}
+
+#[test]
 fn garbage_uris_and_saved_bytes_are_typed_errors() {
     let issuer = TestIssuer::at(CoreSuite::EcdsaP256, now()).unwrap();
     let payer = wallet(&issuer, 1, &[500]);
-    for uri in ["", "offlinecash:", "offlinecash:R0", "https://example.org", "offlinecash:PAAAA"] {
+    for uri in ["", "offlinecash:", "offlinecash:R0", "offlinecash:C0", "https://example.org", "offlinecash:PAAAA"] {
         match payer.pay().handle_request_uri(uri.into()) {
             Err(OfflineCashError::Rejected { .. }) => {}
             other => panic!("{uri}: {other:?}"),

@@ -177,15 +177,18 @@ pub fn history(dir: &Path, limit: u32) -> Result<(), CliError> {
 }
 
 /// Payee: writes a request for `amount` to `out` and keeps it open in the directory; with
-/// `print_uri`, also prints its `offlinecash:` URI on a line of its own.
-pub fn request(dir: &Path, amount: u64, out: &Path, print_uri: bool) -> Result<(), CliError> {
+/// `print_uri`, also prints its `offlinecash:` URI on a line of its own. With `compact`, the
+/// request is the compact form (certificate by id; `offlinecash:C…`, decision 0016).
+pub fn request(dir: &Path, amount: u64, out: &Path, print_uri: bool, compact: bool) -> Result<(), CliError> {
     let wallet = open(dir)?;
     let (session, saved) = wallet.request_payment_saved(amount, unix_now())?;
     write(&dir.join(REQUESTS).join(hex::encode(saved.nonce)), &saved.to_bytes())?;
-    write(out, session.request_frame())?;
-    println!("request for {} written to {}", thousands(amount), out.display());
+    let frame = if compact { session.compact_request_frame()? } else { session.request_frame().to_vec() };
+    write(out, &frame)?;
+    let form = if compact { "compact request" } else { "request" };
+    println!("{form} for {} written to {}", thousands(amount), out.display());
     if print_uri {
-        println!("{}", session.request_uri()?);
+        println!("{}", offline_cash_core::qr::request_uri(&frame).map_err(WalletError::from)?);
     }
     Ok(())
 }
@@ -195,7 +198,7 @@ pub fn pay(dir: &Path, request_file: &Path, out: &Path) -> Result<(), CliError> 
     pay_frame(dir, read(request_file)?, out)
 }
 
-/// Payer: pays the request an `offlinecash:R…` URI carries (a scanned QR code, a link).
+/// Payer: pays the request an `offlinecash:R…` or `C…` URI carries (a scanned QR code, a link).
 pub fn pay_uri(dir: &Path, uri: &str, out: &Path) -> Result<(), CliError> {
     let request = offline_cash_core::qr::request_frame_from_uri(uri).map_err(WalletError::from)?;
     pay_frame(dir, request, out)
@@ -204,8 +207,10 @@ pub fn pay_uri(dir: &Path, uri: &str, out: &Path) -> Result<(), CliError> {
 fn pay_frame(dir: &Path, request: Vec<u8>, out: &Path) -> Result<(), CliError> {
     let wallet = open(dir)?;
     let mut session = wallet.pay();
+    // A file or a scanned code is one-way: a compact request naming a certificate this wallet
+    // does not hold is refused (`unknown_certificate`), not answered with a poll.
     let payment = session
-        .handle_frame(&request, unix_now())?
+        .handle_one_way_request(&request, unix_now())?
         .ok_or_else(|| CliError::input("the request produced no payment"))?;
     let hash = session.payment().ok_or_else(|| CliError::input("no payment was committed"))?;
     write(&dir.join(SENT).join(hex::encode(hash)), &request)?;
@@ -266,7 +271,7 @@ pub fn complete(dir: &Path, receipt_file: &Path) -> Result<(), CliError> {
     // Answering the same request again resends the pending payment (no new signature), which
     // puts the session where the receipt is expected.
     let mut session = wallet.pay();
-    let _resent = session.handle_frame(&request, unix_now())?;
+    let _resent = session.handle_one_way_request(&request, unix_now())?;
     if session.payment() != Some(hash) {
         return Err(WalletError::Misuse {
             detail: "another payment to this payee is pending; complete it first".into(),

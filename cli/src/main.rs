@@ -134,6 +134,10 @@ enum WalletCommand {
         /// Also print the request's `offlinecash:` URI (for a link or a QR code).
         #[arg(long)]
         uri: bool,
+        /// Write (and print with --uri) the compact form: the certificate named by id
+        /// (`offlinecash:C…`, one QR code in every suite), payable only by wallets that hold it.
+        #[arg(long)]
+        compact: bool,
     },
     /// Payer: pays a request file; writes the payment (the spend is pending until `complete`).
     Pay {
@@ -142,7 +146,7 @@ enum WalletCommand {
         /// The request file.
         #[arg(long, required_unless_present = "request_uri", conflicts_with = "request_uri")]
         request: Option<PathBuf>,
-        /// The request as an `offlinecash:R…` URI (instead of a file).
+        /// The request as an `offlinecash:R…` or `offlinecash:C…` URI (instead of a file).
         #[arg(long)]
         request_uri: Option<String>,
         /// Where to write the payment.
@@ -261,7 +265,9 @@ async fn wallet(cmd: WalletCommand) -> Result<(), CliError> {
         WalletCommand::Fund { dir, amount } => files::fund(&dir.dir, amount).await.map(|_| ()),
         WalletCommand::Balance { dir } => files::balance(&dir.dir).map(|_| ()),
         WalletCommand::History { dir, limit } => files::history(&dir.dir, limit),
-        WalletCommand::Request { dir, amount, out, uri } => files::request(&dir.dir, amount, &out, uri),
+        WalletCommand::Request { dir, amount, out, uri, compact } => {
+            files::request(&dir.dir, amount, &out, uri, compact)
+        }
         WalletCommand::Pay { dir, request, request_uri, out } => match (request, request_uri) {
             (_, Some(uri)) => files::pay_uri(&dir.dir, &uri, &out),
             (Some(request), None) => files::pay(&dir.dir, &request, &out),

@@ -2,7 +2,7 @@
 //! in the terminal and as PNG files, and back from PNG files with a real QR decoder (`rqrr`).
 //!
 //! ```text
-//!  request.bin ─┬─ its URI fits one code ──► "offlinecash:R…" ──► qr-0001.png
+//!  request.bin ─┬─ its URI fits one code ──► "offlinecash:R…" (or "C…", compact) ──► qr-0001.png
 //!  payment.bin ─┴─ otherwise ──► core::qr::PartEncoder ──► "offlinecash:P…" × k ──► qr-0001.png … qr-000k.png
 //!  PNGs (any order, some missing) ──► rqrr ──► core::qr (URI or PartDecoder) ──► frame file ──► wallet pay|accept|complete
 //! ```
@@ -49,11 +49,17 @@ pub struct ShowArgs {
 }
 
 /// The texts to show for a frame: the request URI alone if the frame is a request whose URI
-/// fits one code at level M, else the parts of an animated code.
+/// fits one code at level M, or a compact request whose URI fits one code at level L (it
+/// exists to be one code: an ML-DSA-44 one needs L), else the parts of an animated code.
 pub fn texts_for(frame: &[u8], fragment_bytes: usize, parts: Option<u32>) -> Result<Vec<String>, CliError> {
-    if let Ok(Frame::Request(_)) = Frame::decode(frame) {
+    let level = match Frame::decode(frame) {
+        Ok(Frame::Request(_)) => Some(EcLevel::M),
+        Ok(Frame::CompactRequest(_)) => Some(EcLevel::L),
+        _ => None,
+    };
+    if let Some(level) = level {
         let uri = request_uri(frame).map_err(|e| CliError::input(format!("request: {e}")))?;
-        if QrCode::with_error_correction_level(uri.as_bytes(), EcLevel::M).is_ok() {
+        if QrCode::with_error_correction_level(uri.as_bytes(), level).is_ok() {
             return Ok(vec![uri]);
         }
     }
@@ -157,6 +163,8 @@ pub fn show(args: &ShowArgs) -> Result<Vec<String>, CliError> {
     }
     let kind = if texts.len() == 1 && texts.first().is_some_and(|t| t.starts_with("offlinecash:R")) {
         "one code (request URI)".to_owned()
+    } else if texts.len() == 1 && texts.first().is_some_and(|t| t.starts_with("offlinecash:C")) {
+        "one code (compact request URI)".to_owned()
     } else {
         format!("{} animated parts", texts.len())
     };

@@ -2,7 +2,9 @@
 //!
 //! ```text
 //!  request URI table   a real signed request per suite; its bytes as QR text four ways
-//!                      (binary, base64url, base32 = ours, base45) and the QR version needed
+//!                      (binary, base64url, base32 = ours, base45) and the QR version needed;
+//!                      then the same request in compact form (`offlinecash:C…`, the payee's
+//!                      certificate by id, decision 0016) as base32
 //!  animated QR table   a real ML-DSA-44 payment at depth 1 cut into parts; parts shown in
 //!                      sequence with each lost at random (rate p), or shuffled: how many parts
 //!                      the receiver needed against the minimum (the fragment count)
@@ -74,8 +76,12 @@ pub struct UriRow {
     pub suite: Suite,
     /// Bytes of the signed request.
     pub request_bytes: usize,
-    /// (encoding, characters, version at M, version at L).
+    /// (encoding, characters, version at M, version at L) of the full request.
     pub encodings: Vec<(&'static str, usize, String, String)>,
+    /// Bytes of the signed compact request.
+    pub compact_bytes: usize,
+    /// (characters, version at M, version at L) of its `offlinecash:C…` URI.
+    pub compact: (usize, String, String),
 }
 
 /// The request table: a real request per suite.
@@ -86,6 +92,8 @@ pub fn uri_table() -> Result<Vec<UriRow>, CliError> {
         let (_, payee) = payer_at_depth(&issuer, suite, 1, AMOUNT, 1, T0).map_err(fail)?;
         let (session, _) = payee.request_payment_saved(AMOUNT, T0)?;
         let frame = session.request_frame();
+        let compact_uri = session.compact_request_uri()?;
+        let compact_bytes = session.compact_request_frame()?.len() - 1;
         let payload = frame.get(1..).unwrap_or_default();
         let ours = request_uri(frame).map_err(fail)?;
         let b64 = format!("offlinecash:R{}", data_encoding::BASE64URL_NOPAD.encode(payload));
@@ -100,7 +108,9 @@ pub fn uri_table() -> Result<Vec<UriRow>, CliError> {
             let data = text.as_ref().map_or(payload, |t| t.as_bytes());
             encodings.push((name, data.len(), version(data, EcLevel::M), version(data, EcLevel::L)));
         }
-        rows.push(UriRow { suite, request_bytes: payload.len(), encodings });
+        let c = compact_uri.as_bytes();
+        let compact = (c.len(), version(c, EcLevel::M), version(c, EcLevel::L));
+        rows.push(UriRow { suite, request_bytes: payload.len(), encodings, compact_bytes, compact });
     }
     Ok(rows)
 }
@@ -203,9 +213,12 @@ pub fn run(args: &QrBenchArgs) -> Result<(), CliError> {
     println!("| suite | request B | encoding | chars | QR at M | QR at L |");
     println!("|---|---:|---|---:|---|---|");
     for row in uri_table()? {
+        let suite = crate::suite_name(row.suite);
         for (name, chars, m, l) in &row.encodings {
-            println!("| {} | {} | {name} | {chars} | {m} | {l} |", crate::suite_name(row.suite), row.request_bytes);
+            println!("| {suite} | {} | {name} | {chars} | {m} | {l} |", row.request_bytes);
         }
+        let (chars, m, l) = &row.compact;
+        println!("| {suite} | {} (compact) | base32, `offlinecash:C` | {chars} | {m} | {l} |", row.compact_bytes);
     }
     let (payment, n, part_version) = pq_payment(args.fragment_bytes)?;
     println!(
@@ -249,10 +262,14 @@ mod tests {
     }
 
     #[test]
-    fn a_p256_request_fits_one_code_and_an_ml_dsa_request_does_not() {
+    fn a_p256_request_fits_one_code_and_an_ml_dsa_request_only_in_compact_form() {
         let rows = uri_table().unwrap();
         let ours = |i: usize| rows[i].encodings.iter().find(|e| e.0 == "base32 (ours)").unwrap().clone();
         assert_eq!(ours(0).2, "v13");
         assert_eq!(ours(1).3, "—");
+        // Compact: smaller for P-256, one code at level L for ML-DSA-44 (not at M).
+        let (p256, pq) = (&rows[0].compact, &rows[1].compact);
+        assert!(p256.0 < ours(0).1 && p256.1 == "v9", "{p256:?}");
+        assert_eq!((pq.1.as_str(), pq.2.as_str()), ("—", "v39"), "{pq:?}");
     }
 }

@@ -2,8 +2,9 @@
 //! binary as child processes against an issuer served in-process. Every request, payment and
 //! receipt goes through `qr show` (PNG files written with `qrcode` + `png`) and `qr scan` (the
 //! PNGs decoded by a real QR decoder, `rqrr`), with codes dropped and reordered on the way.
-//! ML-DSA-44 wallets move their frames as animated, fountain-coded parts; a P-256 request is
-//! one code holding its `offlinecash:` URI, also paid straight from the URI.
+//! ML-DSA-44 wallets move their frames as animated, fountain-coded parts, except a compact
+//! request (`offlinecash:C…`, to a payer that met the payee), which is one code at level L; a
+//! P-256 request is one code holding its `offlinecash:` URI, also paid straight from the URI.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::path::{Path, PathBuf};
@@ -113,6 +114,38 @@ async fn payments_over_qr_pngs_with_codes_lost_and_reordered() {
             assert_eq!(balance(alice), (700, 0));
             assert_eq!(balance(bob), (300, 0));
 
+            // Post-quantum, compact: alice met bob, so bob's next request names his certificate
+            // by id, and that fits one code (level L), read back by rqrr and paid.
+            let out = ok(&[
+                "wallet",
+                "request",
+                "--dir",
+                s(bob),
+                "--amount",
+                "50",
+                "--out",
+                s(&file("creq.bin")),
+                "--compact",
+                "--uri",
+            ]);
+            let curi = out.lines().find(|l| l.starts_with("offlinecash:C")).unwrap().to_owned();
+            assert!(curi.len() <= 4_296, "{} characters", curi.len());
+            let (creq, shown) = through_qr(&root, "creq", 0);
+            assert_eq!(shown, 1, "an ML-DSA-44 compact request is one code");
+            let shown = ok(&["qr", "show", "--in", s(&creq)]);
+            assert!(shown.contains("one code (compact request URI)") && shown.contains("level L"), "{shown}");
+            ok(&["wallet", "pay", "--dir", s(alice), "--request", s(&creq), "--out", s(&file("cpay.bin"))]);
+            let (cpay, _) = through_qr(&root, "cpay", 4);
+            ok(&["wallet", "accept", "--dir", s(bob), "--payment", s(&cpay), "--out", s(&file("crec.bin"))]);
+            let (crec, _) = through_qr(&root, "crec", 0);
+            ok(&["wallet", "complete", "--dir", s(alice), "--receipt", s(&crec)]);
+            assert_eq!(balance(alice), (650, 0));
+            assert_eq!(balance(bob), (350, 0));
+            // Its URI again (as a link): paid once.
+            let again =
+                cli(&["wallet", "pay", "--dir", s(alice), "--request-uri", &curi, "--out", s(&file("cp2.bin"))]);
+            assert!(!again.status.success());
+
             // P-256: the request is one code holding its URI.
             let out = ok(&[
                 "wallet",
@@ -163,6 +196,32 @@ async fn payments_over_qr_pngs_with_codes_lost_and_reordered() {
                 s(&file("p4.bin")),
             ]);
             assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("malformed"), "{bad:?}");
+            assert_eq!(balance(dave), (880, 0));
+            // A compact request from a payee dave never met: refused, "scan the full code".
+            let out = ok(&[
+                "wallet",
+                "request",
+                "--dir",
+                s(alice),
+                "--amount",
+                "5",
+                "--out",
+                s(&file("creq2.bin")),
+                "--compact",
+            ]);
+            assert!(out.contains("compact request"), "{out}");
+            let stranger = cli(&[
+                "wallet",
+                "pay",
+                "--dir",
+                s(dave),
+                "--request",
+                s(&file("creq2.bin")),
+                "--out",
+                s(&file("p5.bin")),
+            ]);
+            let err = String::from_utf8_lossy(&stranger.stderr);
+            assert!(!stranger.status.success() && err.contains("full code"), "{stranger:?}");
             assert_eq!(balance(dave), (880, 0));
         }
     };

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use offline_cash_core::crypto::{Signer, SoftwareKeyWrapper};
 use offline_cash_core::nfc::{CardConfig, ReaderConfig};
-use offline_cash_core::protocol::payee::{RequestParams, request};
+use offline_cash_core::protocol::payee::{RequestParams, compact_request, request};
 use offline_cash_core::protocol::{Frame, Payment};
 use offline_cash_core::qr::{PartEncoder, request_uri};
 use offline_cash_core::sync::wire;
@@ -138,7 +138,7 @@ fn main() -> Result<(), FixtureError> {
             known_certificates: Vec::new(),
             session_seed: sealed.then_some([9; 32]),
         };
-        let (_, request_frame) = request(payee_cert.clone(), params, &payee_key()?)?;
+        let (_, request_frame) = request(payee_cert.clone(), params.clone(), &payee_key()?)?;
         let a = payer(&issuer)?;
         let mut session = a.pay();
         let payment = session.handle_frame(&request_frame, NOW)?.ok_or("no payment")?;
@@ -150,6 +150,9 @@ fn main() -> Result<(), FixtureError> {
             // Scanned QR text: the request's URI, and a payment's parts (fragments 3 and 5 lost,
             // mixes after them, one per line).
             write(&dir, "qr_text", "request-uri", request_uri(&request_frame)?.as_bytes())?;
+            // The same request in compact form (`offlinecash:C…`, the certificate by id).
+            let (_, compact_frame) = compact_request(payee_cert.clone(), params, &payee_key()?)?;
+            write(&dir, "qr_text", "compact-request-uri", request_uri(&compact_frame)?.as_bytes())?;
             let parts = PartEncoder::new(&payment, 256)?;
             let n = u32::try_from(parts.fragments())?;
             let lines: Vec<String> =

@@ -1,5 +1,5 @@
 //! Scanned text from an untrusted QR code or link into `core::qr`: the input, as text, is tried
-//! as a request URI, then each line is fed to one part decoder (parts of one message, or of
+//! as a request URI (`offlinecash:R…`, or the compact `offlinecash:C…`), then each line is fed to one part decoder (parts of one message, or of
 //! several, in any order); the raw bytes are also tried as a binary part. Nothing may panic;
 //! whatever is rebuilt is re-encoded and must rebuild the same bytes.
 #![no_main]
@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = Part::from_bytes(data);
     let text = String::from_utf8_lossy(data);
     if let Ok(frame) = request_frame_from_uri(&text) {
-        let again = request_uri(&frame).expect("a decoded request re-encodes");
+        let again = request_uri(&frame).expect("a decoded request (full or compact) re-encodes");
         assert_eq!(request_frame_from_uri(&again).expect("round trip"), frame);
     }
     let mut decoder = PartDecoder::new();

@@ -236,6 +236,24 @@ fun walletTests(t: TestRunner) {
         assertThrows<OfflineCashException.Rejected>("unreadable URI") { a.pay().handleRequestUri("offlinecash:R0") }
     }
 
+    t.test("a compact offlinecash:C URI is paid by a payer that met the payee and refused to a stranger") {
+        val regular = softwareWallet(issuer, "curi-a", listOf(300))
+        val stranger = softwareWallet(issuer, "curi-s", listOf(300))
+        val b = softwareWallet(issuer, "curi-b", listOf())
+        val first = b.requestPaymentSaved(10uL)
+        val met = regular.pay()
+        met.handleFrame(first.session.handleFrame(met.handleRequestUri(first.uri)!!)!!)
+        val saved = b.requestPaymentSaved(120uL)
+        val compact = saved.session.compactRequestUri()
+        assertTrue(compact.startsWith("offlinecash:C") && compact.length < saved.uri.length) { compact }
+        val refused = assertThrows<OfflineCashException.Rejected>("stranger") { stranger.pay().handleRequestUri(compact) }
+        assertEquals(Reason.UNKNOWN_CERTIFICATE, refused.reason, "scan the full code")
+        assertEquals(300L, spendable(stranger), "nothing committed")
+        val payer = regular.pay()
+        assertEquals(null, payer.handleFrame(saved.session.handleFrame(payer.handleRequestUri(compact)!!)!!), "payer finished")
+        assertEquals(130L, spendable(b), "payee")
+    }
+
     t.test("a java.security SHA256withECDSA Signer as a hardware wallet key pays and is reopened") {
         val pair = newEcKeyPair()
         val path = tmpDir.resolve("hw-${System.nanoTime()}.db").toString()

@@ -259,6 +259,28 @@ def a_saved_request_is_shared_as_a_uri_and_paid_from_it():
 
 
 @test
+def a_compact_uri_is_paid_by_a_regular_and_refused_to_a_stranger():
+    regular = _wallet("curi-regular", [500])
+    stranger = _wallet("curi-stranger", [500])
+    shop = _wallet("curi-shop", [])
+    first = shop.request_payment_saved(10)  # the regular met the shop: it keeps its certificate
+    met = regular.pay()
+    met.handle_frame(first.session.handle_frame(met.handle_request_uri(first.uri)))
+    saved = shop.request_payment_saved(120)
+    compact = saved.session.compact_request_uri()  # one QR code in every suite
+    assert compact.startswith("offlinecash:C") and len(compact) < len(saved.uri), compact
+    try:
+        stranger.pay().handle_request_uri(compact)
+        raise AssertionError("a stranger does not hold the shop's certificate")
+    except oc.OfflineCashError.Rejected as e:
+        assert e.reason == oc.Reason.UNKNOWN_CERTIFICATE, e  # tell the user: scan the full code
+    assert stranger.balance().spendable == 500 and stranger.balance().pending == 0
+    payer = regular.pay()
+    assert payer.handle_frame(saved.session.handle_frame(payer.handle_request_uri(compact))) is None
+    assert shop.balance().spendable == 130, shop.balance()
+
+
+@test
 def a_lost_phone_is_reported_from_elsewhere_with_the_account_credential():
     import asyncio
 

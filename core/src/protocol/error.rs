@@ -87,6 +87,11 @@ pub enum PaymentRejection {
     /// present that request again to finish it (or sync), before a new one can be paid.
     #[error("a payment to this payee for an earlier request is pending: finish that request first (or sync)")]
     PendingForOtherRequest { payment_hash: [u8; 32] },
+    /// A compact request that arrived over a one-way channel (a scanned `offlinecash:C…` code,
+    /// a link, a file) names the payee's certificate by id, and this wallet does not hold that
+    /// certificate: there is nobody to ask for it. Scan the payee's full (animated) code.
+    #[error("the request names the payee's certificate by id and this wallet does not hold it: scan the full code")]
+    PayeeCertificateNotHeld { certificate_id: [u8; 32] },
 }
 
 impl PaymentRejection {
@@ -110,6 +115,7 @@ impl PaymentRejection {
             PaymentRejection::AlreadyPaid { .. } => Reason::Replayed,
             PaymentRejection::PendingForOtherRequest { .. } => Reason::PendingPayment,
             PaymentRejection::NotApproved { .. } => Reason::NotApproved,
+            PaymentRejection::PayeeCertificateNotHeld { .. } => Reason::UnknownCertificate,
         }
     }
 

@@ -9,7 +9,8 @@ pub enum QrError {
     /// The text does not start with `offlinecash:` (any case).
     #[error("not an offlinecash: URI")]
     NotOurScheme,
-    /// The kind letter after the scheme is not `R` (request) or `P` (part), or not the one expected.
+    /// The kind letter after the scheme is not `R` (request), `C` (compact request) or `P`
+    /// (part), or not the one expected.
     #[error("offlinecash: URI of kind {found:?} where {expected} was expected")]
     WrongKind {
         /// The character found (None: nothing after the scheme).

@@ -1,9 +1,11 @@
 //! Frames as text for optical and link channels: a payment request as a URI
-//! (`offlinecash:R…`), and any frame (request, payment, receipt) as a multipart,
-//! fountain-coded sequence of parts that an animated QR code shows one by one.
+//! (`offlinecash:R…`, or `offlinecash:C…` naming the payee's certificate by id), and any
+//! frame (request, payment, receipt) as a multipart, fountain-coded sequence of parts that an
+//! animated QR code shows one by one.
 //!
 //! ```text
 //!  request frame ──uri::request_uri──► "offlinecash:R<BASE32>" ──► one QR code / NDEF / deep link
+//!  compact request frame ──request_uri──► "offlinecash:C<BASE32>" (fits one code in every suite)
 //!  any frame ──PartEncoder──► "offlinecash:P<BASE32>" × ∞ ──(any order, some lost)──► PartDecoder ──► frame
 //! ```
 //!

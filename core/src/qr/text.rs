@@ -18,7 +18,7 @@ pub(super) fn decode(text: &str, limit: usize) -> Result<(char, Vec<u8>), QrErro
     }
     let rest = text.get(scheme.len()..).ok_or(QrError::NotOurScheme)?;
     let mut chars = rest.chars();
-    let kind = chars.next().ok_or(QrError::WrongKind { found: None, expected: "R or P" })?.to_ascii_uppercase();
+    let kind = chars.next().ok_or(QrError::WrongKind { found: None, expected: "R, C or P" })?.to_ascii_uppercase();
     let payload = chars.as_str().to_ascii_uppercase();
     let bytes = BASE32_NOPAD.decode(payload.as_bytes()).map_err(|e| QrError::Base32 { position: e.position })?;
     if bytes.len() > limit {

@@ -180,6 +180,24 @@ impl PayeeSession {
         Ok(frame)
     }
 
+    /// This request in compact form (frame `0x09`: the payee's certificate by id), signed
+    /// afresh with the same parameters, to show as `offlinecash:C…`
+    /// ([`PayeeSession::compact_request_uri`]) or to send as a file.
+    /// Only a clear session (a saved request): its payment does not depend on which form the
+    /// payer saw, so the full and the compact form stay payable side by side. An encrypted
+    /// session binds its key to the exact request bytes sent, so it is [`WalletError::Misuse`].
+    pub fn compact_request_frame(&self) -> Result<Vec<u8>, WalletError> {
+        if self.params.session_seed.is_some() {
+            return Err(WalletError::Misuse {
+                detail: "a compact request URI is made of a saved request (request_payment_saved)".into(),
+            });
+        }
+        let inner = self.wallet.lock();
+        let cert = inner.certificate()?;
+        let (_, frame) = payee::compact_request(cert, self.params.clone(), inner.signer.as_ref())?;
+        Ok(frame)
+    }
+
     /// The nonce of this session's request: [`Wallet::request_again`] presents it again.
     ///
     /// [`Wallet::request_again`]: super::Wallet::request_again

@@ -94,18 +94,40 @@ impl PayerSession {
 
     /// Takes a frame from the payee; returns the frame to send back, or `None` when finished.
     pub fn handle_frame(&mut self, frame: &[u8], now: u64) -> Result<Option<Vec<u8>>, WalletError> {
+        self.handle(frame, now, Channel::TwoWay)
+    }
+
+    /// Pays a request frame that came over a one-way channel (a scanned code, a link, a file):
+    /// as [`PayerSession::handle_frame`], except that a compact request naming a certificate
+    /// this wallet does not hold is refused with
+    /// [`PaymentRejection::PayeeCertificateNotHeld`] (reason `unknown_certificate`) rather
+    /// than answered with a poll, since no payee listens for one. Nothing is committed then,
+    /// and the session still takes a request (the payee's full one).
+    pub fn handle_one_way_request(&mut self, frame: &[u8], now: u64) -> Result<Option<Vec<u8>>, WalletError> {
+        self.handle(frame, now, Channel::OneWay)
+    }
+
+    fn handle(&mut self, frame: &[u8], now: u64, channel: Channel) -> Result<Option<Vec<u8>>, WalletError> {
         match std::mem::replace(&mut self.state, State::Done) {
             State::ExpectRequest => match self.pay(frame, now)? {
                 Paid::Sent(state, frame) => {
                     self.state = State::ExpectReceipt(state);
                     Ok(Some(frame))
                 }
-                Paid::NeedsCertificate => {
-                    // A compact request for a certificate this wallet no longer keeps: ask
-                    // for the full request (nothing was committed).
-                    tracing::info!(target: "offline_cash::wallet", "compact request for an unknown certificate: polling for the full one");
+                Paid::NeedsCertificate { certificate_id } => {
+                    // A compact request for a certificate this wallet does not keep (nothing
+                    // was committed): ask for the full request, or say why it cannot be paid.
                     self.state = State::ExpectRequest;
-                    Ok(Some(Frame::Poll.encode()))
+                    match channel {
+                        Channel::TwoWay => {
+                            tracing::info!(target: "offline_cash::wallet", "compact request for an unknown certificate: polling for the full one");
+                            Ok(Some(Frame::Poll.encode()))
+                        }
+                        Channel::OneWay => {
+                            tracing::warn!(target: "offline_cash::wallet", "compact request for an unknown certificate on a one-way channel: refused");
+                            Err(PaymentRejection::PayeeCertificateNotHeld { certificate_id }.into())
+                        }
+                    }
                 }
             },
             State::ExpectReceipt(state) => {
@@ -158,7 +180,7 @@ impl PayerSession {
         let known = |id: &[u8; 32]| inner.certs.iter().find(|c| c.digest() == id).cloned();
         let accepted = match ExpectRequest::new().handle_any_frame(frame, &checks, &known)? {
             RequestFrame::Accepted(accepted) => *accepted,
-            RequestFrame::NeedsCertificate { .. } => return Ok(Paid::NeedsCertificate),
+            RequestFrame::NeedsCertificate { certificate_id } => return Ok(Paid::NeedsCertificate { certificate_id }),
         };
         if let Some(approved) = self.approved {
             let asked = accepted.request().amount;
@@ -245,7 +267,16 @@ enum Paid {
     /// The payment frame, after its pending spend was committed.
     Sent(Box<ExpectReceipt>, Vec<u8>),
     /// A compact request naming a certificate this wallet does not hold.
-    NeedsCertificate,
+    NeedsCertificate { certificate_id: [u8; 32] },
+}
+
+/// Whether the payee can be asked for its full request.
+#[derive(Debug, Clone, Copy)]
+enum Channel {
+    /// A tap or a link both ways: a poll brings the full request.
+    TwoWay,
+    /// A scanned code, a link, a file: nobody to poll.
+    OneWay,
 }
 
 /// How a verified request is answered, from what the store remembers.

@@ -3,13 +3,19 @@
 //! request URI").
 //!
 //! ```text
-//!  PayeeSession::request_uri ──"offlinecash:R…"──► PayerSession::handle_request_uri ──► payment frame
+//!  PayeeSession::request_uri ─────────"offlinecash:R…"──┐ (certificate carried: anyone can pay)
+//!  PayeeSession::compact_request_uri ─"offlinecash:C…"──┴─► PayerSession::handle_request_uri ──► payment frame
+//!                                      (certificate by id: payers that hold it; one QR code in every suite)
 //! ```
 //!
 //! Contract: the URI is the signed request, so paying it runs every check of paying the
 //! request frame (signature, terms, nonce paid once). A URI that cannot be read is
-//! [`WalletError::Rejected`] with reason `malformed`, before anything is committed. This
-//! module keeps nothing: a saved request ([`super::SavedRequest`]) reopens the session later.
+//! [`WalletError::Rejected`] with reason `malformed`, before anything is committed. A compact
+//! URI naming a certificate the payer does not keep (peers met, certificates learnt from
+//! received chains) is `Rejected` with [`PaymentRejection::PayeeCertificateNotHeld`] (reason
+//! `unknown_certificate`: scan the full, animated code), before anything is committed. This
+//! module keeps nothing: a saved request ([`super::SavedRequest`]) reopens the session later,
+//! and a payment answers it whichever form the payer saw (decision 0016).
 
 use super::{PayeeSession, PayerSession, WalletError};
 use crate::protocol::PaymentRejection;
@@ -23,18 +29,28 @@ impl From<QrError> for WalletError {
 }
 
 impl PayeeSession {
-    /// This session's request as an `offlinecash:R…` URI.
+    /// This session's request as an `offlinecash:R…` URI (the full request: any payer can pay it).
     pub fn request_uri(&self) -> Result<String, WalletError> {
         Ok(qr::request_uri(self.request_frame())?)
+    }
+
+    /// This session's request as an `offlinecash:C…` URI: the same request signed in compact
+    /// form, the payee's certificate named by its id, so it fits one QR code in every suite
+    /// (ML-DSA-44 too). Only payers that hold the certificate can pay it (regulars); show
+    /// [`PayeeSession::request_uri`] (or its animated code) to strangers. A saved request only
+    /// (a live, encrypted session is [`WalletError::Misuse`]).
+    pub fn compact_request_uri(&self) -> Result<String, WalletError> {
+        Ok(qr::request_uri(&self.compact_request_frame()?)?)
     }
 }
 
 impl PayerSession {
-    /// Pays the request a URI carries: exactly [`PayerSession::handle_frame`] on the request
-    /// frame inside it. Returns the payment frame to send back (over any channel).
+    /// Pays the request a URI carries, `R` or `C`: exactly
+    /// [`PayerSession::handle_one_way_request`] on the request frame inside it. Returns the
+    /// payment frame to send back (over any channel).
     pub fn handle_request_uri(&mut self, uri: &str, now: u64) -> Result<Option<Vec<u8>>, WalletError> {
         let frame = qr::request_frame_from_uri(uri)?;
-        self.handle_frame(&frame, now)
+        self.handle_one_way_request(&frame, now)
     }
 }
 
