@@ -1,5 +1,6 @@
-//! The library under P-256 verification (decision 0009): `ring`, which must accept exactly
-//! what the `p256` code accepted before: old signatures, and canonical (low-S) ones only.
+//! The library under P-256 verification and software signing (decision 0009): `ring`, which
+//! must accept exactly what the `p256` code accepted before (old signatures, and canonical
+//! low-S ones only), and whose signatures must come out canonical.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use offline_cash_core::crypto::{CryptoError, PublicKey, Signature, Signer, SoftwareSigner, Suite, signing_message};
@@ -54,6 +55,41 @@ fn signatures_made_by_ring_verify_in_low_s_form_only() {
         key.verify(&message(i), &folded).unwrap();
     }
     assert!(high > 0 && low > 0, "64 random nonces give both halves of S ({low} low, {high} high)");
+}
+
+fn numbered(suite: Suite, i: u32) -> Vec<u8> {
+    let mut digest = [0u8; 32];
+    digest[..4].copy_from_slice(&i.to_be_bytes());
+    signing_message(suite, &digest)
+}
+
+/// Every signature the software signer makes (on ring, whose raw S is high half the time) is
+/// canonical: our own strict decoder takes its bytes back and they verify. Without the fold to
+/// low S this fails with probability 1 − 2⁻²⁰⁰⁰ (plain) and 1 − 2⁻¹⁵⁰ (the composite's half).
+#[test]
+fn every_software_signature_is_canonical_and_verifies() {
+    for (suite, count) in [(Suite::EcdsaP256, 2_000), (Suite::CompositeMlDsa44EcdsaP256, 150)] {
+        let signer = SoftwareSigner::generate(suite).unwrap();
+        let key = signer.public_key();
+        for i in 0..count {
+            let m = numbered(suite, i);
+            let sig = signer.sign(&m).unwrap();
+            let decoded = Signature::from_bytes(suite, sig.as_bytes())
+                .unwrap_or_else(|e| panic!("{suite} signature {i} refused by our decoder: {e}"));
+            key.verify(&m, &decoded).unwrap_or_else(|e| panic!("{suite} signature {i} does not verify: {e}"));
+        }
+    }
+}
+
+/// Signing is randomized (ring draws the nonce): one message signed twice gives two different
+/// signatures, both valid. Nothing may rely on re-signing reproducing bytes (decision 0009).
+#[test]
+fn signing_one_message_twice_gives_two_valid_signatures() {
+    let signer = SoftwareSigner::p256_from_scalar(&[0x42; 32]).unwrap();
+    let (a, b) = (signer.sign(&message(7)).unwrap(), signer.sign(&message(7)).unwrap());
+    assert_ne!(a, b, "random nonces");
+    signer.public_key().verify(&message(7), &a).unwrap();
+    signer.public_key().verify(&message(7), &b).unwrap();
 }
 
 /// A signature under another key, a flipped bit, or a key given uncompressed all behave as

@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use offline_cash_core::crypto::{Signer, SoftwareSigner};
+mod vector_support;
+
+use offline_cash_core::crypto::Signer;
 use offline_cash_core::nfc::{CardConfig, ReaderConfig};
 use offline_cash_core::store::{KeyLocation, Store};
 use offline_cash_core::testkit::{T0, eur};
@@ -18,11 +20,13 @@ use offline_cash_core::wallet::{
     CardHandler, FixedClock, Party, ReaderDriver, ReaderStep, SeededEntropy, Wallet, WalletConfig,
 };
 
-fn key(byte: u8) -> SoftwareSigner {
-    SoftwareSigner::p256_from_scalar(&[byte; 32]).unwrap()
+use vector_support::Rfc6979Signer;
+
+fn key(byte: u8) -> Rfc6979Signer {
+    Rfc6979Signer::from_byte(byte)
 }
 
-fn wallet(issuer: &SoftwareSigner, ikey: &IssuerKey, policy: &Policy, byte: u8) -> Wallet {
+fn wallet(issuer: &Rfc6979Signer, ikey: &IssuerKey, policy: &Policy, byte: u8) -> Wallet {
     let signer = key(byte);
     let cert = WalletCertificate::sign(
         CertificateBody {

@@ -9,7 +9,8 @@ fn zeroize_on_drop<T: zeroize::ZeroizeOnDrop + ?Sized>() {}
 
 #[test]
 fn the_key_material_under_our_secrets_zeroizes_on_drop() {
-    // SoftwareSigner holds a SigningKey (P-256) or a Zeroizing<Vec<u8>> (ML-DSA).
+    // SoftwareSigner holds a SigningKey (P-256) or a Zeroizing<Vec<u8>> (ML-DSA). (And, for
+    // P-256, ring's EcdsaKeyPair to sign with, which ring does not wipe: decision 0009.)
     zeroize_on_drop::<p256::ecdsa::SigningKey>();
     zeroize_on_drop::<zeroize::Zeroizing<Vec<u8>>>();
     // Ephemeral session secrets and the ECDH output.

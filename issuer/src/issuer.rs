@@ -245,7 +245,9 @@ impl Issuer {
     }
 
     /// The policy to sign at start: the stored one if the configured limits did not change,
-    /// else the next one (a new signing key also makes a new policy, signed by it).
+    /// else the next one (a new signing key also makes a new policy, signed by it). The stored
+    /// one is kept as it is, not signed again: signatures are randomized (decision 0009), so
+    /// re-signing would give every start and every node another encoding of one policy.
     fn current_policy(
         tx: &mut dyn Tx,
         keys: &crate::keys::Keyring,
@@ -279,6 +281,9 @@ impl Issuer {
             let o = old.body();
             let same = PolicyBody { sequence: o.sequence, issued_at: o.issued_at, ..body.clone() } == *o;
             if same {
+                if old.verify_with(&key.public_key).is_ok() {
+                    return Ok(old);
+                }
                 body = o.clone();
             } else {
                 body.sequence = o.sequence.saturating_add(1);

@@ -18,10 +18,13 @@ fn database_is_created_once_reopened_and_refused_when_newer() {
     let path = common::temp_db();
     let first = Issuer::open(IssuerConfig::new(&path, "a"), system_clock()).unwrap();
     let keys = first.issuer_keys();
+    let policy = first.policy().to_bytes();
     drop(first);
     let again = Issuer::open(IssuerConfig::new(&path, "a"), system_clock()).unwrap();
     assert_eq!(again.issuer_keys(), keys, "the issuer key survives a restart");
     assert_eq!(again.policy().body().sequence, 1);
+    // Kept, not signed again: a randomized signature would make a second encoding of it.
+    assert_eq!(again.policy().to_bytes(), policy, "the same policy bytes after a restart");
     drop(again);
     // Changing the limits bumps the policy sequence.
     let mut changed = IssuerConfig::new(&path, "a");

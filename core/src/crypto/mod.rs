@@ -24,6 +24,7 @@
 mod error;
 mod key_wrap;
 pub mod ml_dsa;
+mod p256_secret;
 mod public_key;
 mod signature;
 mod signer;

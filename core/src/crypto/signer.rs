@@ -1,10 +1,9 @@
 //! Who signs: the [`Signer`] trait, the software signer, and adapters for hardware keys.
 
-use p256::ecdsa::signature::Signer as _;
-use rand_core::OsRng;
 use zeroize::Zeroizing;
 
 use super::key_wrap::{KeyWrapper, WrappedSecretKey};
+use super::p256_secret::P256Secret;
 use super::{CryptoError, PublicKey, Signature, Suite, ml_dsa};
 
 /// Anything that can sign for one public key: a software key, an Android Keystore key, a
@@ -13,6 +12,8 @@ use super::{CryptoError, PublicKey, Signature, Suite, ml_dsa};
 /// `sign` receives the exact bytes to sign (see [`super::signing_message`]) and signs them with
 /// the suite's standard algorithm: `SHA256withECDSA` for P-256, pure ML-DSA-44 with an empty
 /// context for ML-DSA. It must return a signature that verifies under [`Signer::public_key`].
+/// Signing need not be deterministic (the software P-256 signer and hardware keys draw random
+/// nonces): callers never rely on re-signing giving the same bytes.
 pub trait Signer: Send + Sync {
     /// The key this signer signs for; its suite is the signer's suite.
     fn public_key(&self) -> PublicKey;
@@ -113,13 +114,17 @@ impl Signer for CompositeSigner {
 }
 
 enum SecretKey {
-    P256(p256::ecdsa::SigningKey),
+    P256(P256Secret),
     MlDsa44(Zeroizing<Vec<u8>>),
-    Composite(Zeroizing<Vec<u8>>, p256::ecdsa::SigningKey),
+    Composite(Zeroizing<Vec<u8>>, P256Secret),
 }
 
-/// A signer whose secret key lives in process memory (zeroized on drop). Its secret leaves
-/// only wrapped by a [`KeyWrapper`]; there is no other way to serialise it.
+/// A signer whose secret key lives in process memory (zeroized on drop, except `ring`'s
+/// internal copy of a P-256 key, see `p256_secret.rs`). Its secret leaves only wrapped by a
+/// [`KeyWrapper`]; there is no other way to serialise it.
+///
+/// P-256 signs on `ring` with random nonces (decision 0009), ML-DSA-44 on pqcrypto-mldsa
+/// (randomized too): two signatures of one message differ, and both verify.
 pub struct SoftwareSigner {
     secret: SecretKey,
     public_key: PublicKey,
@@ -140,26 +145,27 @@ impl SoftwareSigner {
     /// A fresh key of `suite` from the operating system's random source.
     pub fn generate(suite: Suite) -> Result<Self, CryptoError> {
         if suite == Suite::EcdsaP256 {
-            return Self::from_p256(p256::ecdsa::SigningKey::random(&mut OsRng));
+            return Self::from_p256(P256Secret::generate()?);
         }
         let (pk, sk) = ml_dsa::generate();
         let pq = ml_dsa_public_key(&pk)?;
         if suite == Suite::MlDsa44 {
             return Ok(Self { secret: SecretKey::MlDsa44(sk), public_key: pq });
         }
-        let ec = p256::ecdsa::SigningKey::random(&mut OsRng);
+        let ec = P256Secret::generate()?;
         let public_key = PublicKey::composite(&pq, &PublicKey::from_p256(ec.verifying_key())?)?;
         Ok(Self { secret: SecretKey::Composite(sk, ec), public_key })
     }
 
-    /// A P-256 signer from a 32-byte secret scalar (deterministic keys for tests and vectors).
+    /// A P-256 signer from a 32-byte secret scalar (fixed keys for tests and vectors; the
+    /// signatures are still randomized).
     pub fn p256_from_scalar(scalar: &[u8; 32]) -> Result<Self, CryptoError> {
-        let key = p256::ecdsa::SigningKey::from_slice(scalar)
-            .map_err(|_| CryptoError::KeyWrap("invalid P-256 secret scalar".into()))?;
+        let key =
+            P256Secret::from_slice(scalar).ok_or_else(|| CryptoError::KeyWrap("invalid P-256 secret scalar".into()))?;
         Self::from_p256(key)
     }
 
-    fn from_p256(key: p256::ecdsa::SigningKey) -> Result<Self, CryptoError> {
+    fn from_p256(key: P256Secret) -> Result<Self, CryptoError> {
         let public_key = PublicKey::from_p256(key.verifying_key())?;
         Ok(Self { secret: SecretKey::P256(key), public_key })
     }
@@ -167,13 +173,13 @@ impl SoftwareSigner {
     /// Wraps the secret key with `wrapper` for storage.
     pub fn wrap(&self, wrapper: &dyn KeyWrapper) -> Result<WrappedSecretKey, CryptoError> {
         let secret: Zeroizing<Vec<u8>> = match &self.secret {
-            SecretKey::P256(k) => p256_secret_bytes(k),
+            SecretKey::P256(k) => k.to_bytes(),
             SecretKey::MlDsa44(sk) => sk.clone(),
             SecretKey::Composite(sk, ec) => {
                 // Sized up front: a reallocation would leave a copy of the secret behind.
                 let mut v = Zeroizing::new(Vec::with_capacity(sk.len() + 32));
                 v.extend_from_slice(sk);
-                v.extend_from_slice(&p256_secret_bytes(ec));
+                v.extend_from_slice(&ec.to_bytes());
                 v
             }
         };
@@ -188,7 +194,7 @@ impl SoftwareSigner {
         let bad = || CryptoError::KeyWrap("unwrapped secret does not match the public key".into());
         let signer = match public_key.suite() {
             Suite::EcdsaP256 => {
-                let key = p256::ecdsa::SigningKey::from_slice(&secret).map_err(|_| bad())?;
+                let key = P256Secret::from_slice(&secret).ok_or_else(bad)?;
                 Self { secret: SecretKey::P256(key), public_key }
             }
             Suite::MlDsa44 => {
@@ -199,7 +205,7 @@ impl SoftwareSigner {
             }
             Suite::CompositeMlDsa44EcdsaP256 => {
                 let (pq, ec) = secret.split_at(ml_dsa::SECRET_KEY_LEN.min(secret.len()));
-                let ec = p256::ecdsa::SigningKey::from_slice(ec).map_err(|_| bad())?;
+                let ec = P256Secret::from_slice(ec).ok_or_else(bad)?;
                 if pq.len() != ml_dsa::SECRET_KEY_LEN {
                     return Err(bad());
                 }
@@ -210,21 +216,6 @@ impl SoftwareSigner {
         check_signer(&signer).map_err(|_| bad())?;
         Ok(signer)
     }
-}
-
-/// The 32-byte scalar of `key`, with the temporary copy wiped.
-fn p256_secret_bytes(key: &p256::ecdsa::SigningKey) -> Zeroizing<Vec<u8>> {
-    let mut bytes = key.to_bytes();
-    let out = Zeroizing::new(bytes.to_vec());
-    let raw: &mut [u8] = &mut bytes;
-    zeroize::Zeroize::zeroize(raw);
-    out
-}
-
-fn sign_p256(key: &p256::ecdsa::SigningKey, message: &[u8]) -> Result<Signature, CryptoError> {
-    let sig: p256::ecdsa::Signature = key.sign(message);
-    let sig = sig.normalize_s().unwrap_or(sig);
-    Signature::from_bytes(Suite::EcdsaP256, &sig.to_bytes())
 }
 
 fn sign_ml_dsa(sk: &[u8], message: &[u8]) -> Result<Signature, CryptoError> {
@@ -239,9 +230,9 @@ impl Signer for SoftwareSigner {
 
     fn sign(&self, message: &[u8]) -> Result<Signature, CryptoError> {
         match &self.secret {
-            SecretKey::P256(key) => sign_p256(key, message),
+            SecretKey::P256(key) => key.sign(message),
             SecretKey::MlDsa44(sk) => sign_ml_dsa(sk, message),
-            SecretKey::Composite(sk, ec) => Signature::composite(&sign_ml_dsa(sk, message)?, &sign_p256(ec, message)?),
+            SecretKey::Composite(sk, ec) => Signature::composite(&sign_ml_dsa(sk, message)?, &ec.sign(message)?),
         }
     }
 }

@@ -9,8 +9,10 @@
 //!
 //! Contract: a saved request uses a clear session (there is no channel on which to agree a
 //! session key; the payment is signed and bound to the request nonce either way) and sends no
-//! certificate hints, so reopening it rebuilds the same request (same nonce, amount and
-//! times; byte for byte with a deterministic signer, and if the payee's room is unchanged). It stays valid
+//! certificate hints, so reopening it rebuilds the same request (same nonce, amount and times,
+//! and room if the payee's is unchanged; signed afresh, so its signature bytes differ: P-256
+//! and ML-DSA signatures are randomized). A payer knows a request by payee and nonce, never by
+//! its bytes, so it answers the rebuilt request with the payment it already made. It stays valid
 //! for `WalletConfig::request_ttl` seconds from its creation, like any request. This module
 //! does not remember which saved requests were used: the caller deletes a saved request once
 //! its payment is accepted (a payment answered again gets the same receipt, nothing is
@@ -208,7 +210,16 @@ mod tests {
             other => panic!("a payment to a forgotten request must be refused, got {other:?}"),
         }
         let mut resumed = payee_first.resume_request(&saved, NOW + 10).unwrap();
-        assert_eq!(resumed.request_frame(), request_frame.as_slice(), "rebuilt byte for byte");
+        let body = |frame: &[u8]| match Frame::decode(frame).unwrap() {
+            Frame::Request(r) => r.body().clone(),
+            other => panic!("a request frame, got {:?}", other.type_byte()),
+        };
+        assert_eq!(body(resumed.request_frame()), body(&request_frame), "the same request, signed again");
+        // A payer that lost the receipt (torn tap) is shown the rebuilt request: it resends the
+        // payment it made, byte for byte, and signs nothing new.
+        let resent = payer.pay().handle_frame(resumed.request_frame(), NOW + 10).unwrap().unwrap();
+        assert_eq!(resent, payment, "the pending payment again");
+        assert_eq!(payer.balance().unwrap().pending, 120);
         let receipt = resumed.handle_frame(&payment, NOW + 10).unwrap().unwrap();
         assert_eq!(payee_first.balance().unwrap().spendable, 120);
         assert_eq!(pay.handle_frame(&receipt, NOW + 11).unwrap(), None);
