@@ -13,6 +13,7 @@
 #
 #   scripts/bench-issuer.sh [OUT_DIR]
 #   OC_BENCH_SECONDS=20 OC_BENCH_WALLETS=500 OC_BENCH_BATCHES=5 scripts/bench-issuer.sh
+#   OC_BENCH_BIN=target/release/offline-cash-issuer scripts/bench-issuer.sh   (no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,8 +29,12 @@ else
     OUT=${1:-target/bench-issuer}
     mkdir -p "$OUT"
     OUT=$(cd "$OUT" && pwd)
-    cargo build --release -q -p offline-cash-issuer --features postgres
-    BIN=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)/offline-cash-issuer
+    if [ -n "${OC_BENCH_BIN:-}" ]; then
+        BIN=$OC_BENCH_BIN   # a binary built before (with --features postgres)
+    else
+        cargo build --release -q -p offline-cash-issuer --features postgres
+        BIN=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)/offline-cash-issuer
+    fi
 fi
 
 free_port() {
