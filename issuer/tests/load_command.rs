@@ -10,25 +10,7 @@ mod soak_harness;
 
 use std::process::Command;
 
-use soak_harness::{ADMIN, IssuerProcess};
-
-/// A fresh directory, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("oc-load-command-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use soak_harness::{ADMIN, IssuerProcess, TempDir};
 
 /// Runs `load` against `urls`; its exit status and stdout.
 fn load(urls: &[String], extra: &[&str]) -> (bool, String) {
@@ -45,8 +27,8 @@ fn load(urls: &[String], extra: &[&str]) -> (bool, String) {
 
 #[test]
 fn a_clean_load_run_reports_every_operation_and_no_errors() {
-    let dir = TempDir::new("clean");
-    let issuer = IssuerProcess::start_with(dir.0.join("issuer.db"), &["--rate-per-second", "0"]);
+    let dir = TempDir::new("load-command-clean");
+    let issuer = IssuerProcess::start_with(dir.path().join("issuer.db"), &["--rate-per-second", "0"]);
     let (ok, out) = load(&[issuer.url()], &[]);
     assert!(ok, "{out}");
     for op in ["| register | 12 |", "| fund |", "| sync |", "| issuer-keys |", "| revocations |"] {
@@ -57,8 +39,8 @@ fn a_clean_load_run_reports_every_operation_and_no_errors() {
 
 #[test]
 fn two_nodes_over_one_database_serve_the_same_wallets() {
-    let dir = TempDir::new("two");
-    let key_file = dir.0.join("issuer.keys");
+    let dir = TempDir::new("load-command-two");
+    let key_file = dir.path().join("issuer.keys");
     let made = Command::new(env!("CARGO_BIN_EXE_offline-cash-issuer"))
         .args(["new-key-file", "--key-file"])
         .arg(&key_file)
@@ -71,8 +53,8 @@ fn two_nodes_over_one_database_serve_the_same_wallets() {
     if let Some(url) = &url {
         options.extend(["--database-url", url]);
     }
-    let a = IssuerProcess::start_with(dir.0.join("issuer.db"), &options);
-    let b = IssuerProcess::start_with(dir.0.join("issuer.db"), &options);
+    let a = IssuerProcess::start_with(dir.path().join("issuer.db"), &options);
+    let b = IssuerProcess::start_with(dir.path().join("issuer.db"), &options);
     // Wallets alternate between the nodes and pay each other across them.
     let (ok, out) = load(&[a.url(), b.url()], &[]);
     assert!(ok, "{out}");
@@ -81,9 +63,10 @@ fn two_nodes_over_one_database_serve_the_same_wallets() {
 
 #[test]
 fn refusals_are_counted_and_fail_the_run() {
-    let dir = TempDir::new("throttled");
+    let dir = TempDir::new("load-command-throttled");
     // One request a second and two at once: every wallet is throttled within its first session.
-    let issuer = IssuerProcess::start_with(dir.0.join("issuer.db"), &["--rate-per-second", "1", "--rate-burst", "2"]);
+    let issuer =
+        IssuerProcess::start_with(dir.path().join("issuer.db"), &["--rate-per-second", "1", "--rate-burst", "2"]);
     let (ok, out) = load(&[issuer.url()], &[]);
     assert!(!ok, "a throttled run must fail:\n{out}");
     assert!(out.contains("error ×") && out.contains("rate"), "the refusal is named:\n{out}");

@@ -7,32 +7,11 @@
 mod soak_harness;
 
 use offline_cash_core::token::RefreshPolicy;
-use soak_harness::{IssuerProcess, Role, new_party};
-
-/// A fresh directory, removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("oc-serve-options-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use soak_harness::{IssuerProcess, Role, TempDir, new_party};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_options_reach_the_wallets_signed() {
-    let dir = TempDir::new("signed");
+    let dir = TempDir::new("serve-options-signed");
     let options = [
         "--max-chain-depth",
         "9",
@@ -70,7 +49,7 @@ async fn the_policy_options_reach_the_wallets_signed() {
 
 #[test]
 fn an_unlivable_policy_is_refused_at_start_naming_the_option() {
-    let dir = TempDir::new("refused");
+    let dir = TempDir::new("serve-options-refused");
     for (options, named) in [
         (&["--max-chain-depth", "4", "--refresh-depth-margin", "4"][..], "depth_margin"),
         (&["--refresh-max-notes", "0"][..], "max_notes"),

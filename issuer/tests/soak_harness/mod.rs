@@ -52,6 +52,29 @@ impl Rng {
 // ---------------------------------------------------------------------------------------------
 // The issuer child process and the fault-injecting proxy in front of it.
 
+/// A fresh directory under the system's temp directory (`oc-<name>-<pid>`), removed when
+/// dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("oc-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 pub struct IssuerProcess {
     child: Option<Child>,
     db: PathBuf,
