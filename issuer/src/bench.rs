@@ -17,14 +17,14 @@ use std::time::{Duration, Instant};
 use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
 use offline_cash_core::sync::{SyncBatch, SyncClient};
 use offline_cash_core::token::{
-    Bundle, CertificateStore, Chain, IssuedNotes, LinkBody, NoIssuedNotes, NoRevocations, Note, Output, SpendLink,
-    TrustStore, VerifyContext, WalletId, verify_bundle_issued,
+    Bundle, CertificateStore, IssuedNotes, NoIssuedNotes, NoRevocations, Note, TrustStore, VerifyContext, WalletId,
+    verify_bundle_issued,
 };
 use offline_cash_issuer::http::RunningServer;
 use offline_cash_issuer::key_file::KeyFile;
 use offline_cash_issuer::{IssuerConfig, IssuerError, Server, ServerConfig};
 
-use crate::stats::{fail, now, percentile};
+use crate::stats::{fail, now, percentile, spend_whole};
 
 /// Bench options.
 #[derive(clap::Args, Debug)]
@@ -189,7 +189,6 @@ struct Payer {
 impl Payer {
     /// Funds `size` notes and signs one spend link per note to `payee`: one batch (untimed).
     async fn batch(&mut self, size: usize, payee: WalletId) -> Result<SyncBatch, IssuerError> {
-        let omit: std::collections::HashSet<WalletId> = [self.client.wallet_id()].into_iter().collect();
         let mut batch = SyncBatch::new(self.counter, [0; 32]);
         let mut remaining = size;
         while remaining > 0 {
@@ -201,20 +200,7 @@ impl Payer {
             let (notes, _) = self.client.fund(id, &vec![100; n]).await.map_err(fail)?;
             for note in notes {
                 self.counter += 1;
-                let chain = Chain::genesis(note);
-                let link = SpendLink::sign(
-                    LinkBody {
-                        parent: chain.head,
-                        outputs: vec![Output { owner: payee, amount: 100 }],
-                        counter: self.counter,
-                        payee_nonce: [0; 16],
-                        time: now(),
-                    },
-                    self.signer.as_ref(),
-                )?;
-                let bundle =
-                    Bundle::from_chains(&[chain.extended(link, 0)], &[], &omit).map_err(IssuerError::Rejected)?;
-                batch.spent.push(bundle);
+                batch.spent.push(spend_whole(&self.signer, note, payee, self.counter)?);
             }
         }
         batch.counter = self.counter;

@@ -25,11 +25,11 @@ use std::time::{Duration, Instant};
 
 use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
 use offline_cash_core::sync::{RecordStatus, RetryPolicy, SyncBatch, SyncClient, wire};
-use offline_cash_core::token::{Bundle, Chain, LinkBody, Note, Output, SpendLink, WalletId};
+use offline_cash_core::token::{Bundle, Note, WalletId};
 use offline_cash_issuer::IssuerError;
 use tokio::sync::Mutex;
 
-use crate::stats::{Latencies, fail, now};
+use crate::stats::{Latencies, fail, now, spend_whole};
 
 /// Load options.
 #[derive(clap::Args, Debug)]
@@ -178,19 +178,7 @@ async fn session(run: &Run, w: usize, sim: &mut Sim, nth: usize) {
     let payee_index = (w + 1) % run.ids.len();
     let Some(&payee) = run.ids.get(payee_index) else { return run.error("sign", "no payee") };
     sim.counter += 1;
-    let chain = Chain::genesis(note);
-    let body = LinkBody {
-        parent: chain.head,
-        outputs: vec![Output { owner: payee, amount: 100 }],
-        counter: sim.counter,
-        payee_nonce: [0; 16],
-        time: now(),
-    };
-    let spent = match SpendLink::sign(body, sim.signer.as_ref()).map_err(|e| e.to_string()).and_then(|link| {
-        // The issuer holds every registered wallet's certificate: it is not carried.
-        let omit = [sim.client.wallet_id()].into_iter().collect();
-        Bundle::from_chains(&[chain.extended(link, 0)], &[], &omit).map_err(|e| e.to_string())
-    }) {
+    let spent = match spend_whole(&sim.signer, note, payee, sim.counter) {
         Ok(b) => b,
         Err(e) => return run.error("sign", e),
     };

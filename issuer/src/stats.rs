@@ -1,10 +1,31 @@
-//! What `bench` and `load` share: latencies per operation and their percentiles, the Unix
-//! clock, and turning any failure into an [`IssuerError`].
+//! What `bench` and `load` share: a payer's one-link spend of a fresh note, latencies per
+//! operation and their percentiles, the Unix clock, and turning any failure into an
+//! [`IssuerError`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use offline_cash_core::crypto::{Signer, SoftwareSigner};
+use offline_cash_core::token::{Bundle, Chain, LinkBody, Note, Output, SpendLink, WalletId};
 use offline_cash_issuer::IssuerError;
+
+/// `note` (fresh from the issuer) paid whole to `payee` by `payer` with spend counter
+/// `counter`: a bundle of one genesis note and one link, without the payer's certificate
+/// (the issuer holds every registered wallet's).
+pub fn spend_whole(payer: &SoftwareSigner, note: Note, payee: WalletId, counter: u64) -> Result<Bundle, IssuerError> {
+    let amount = note.body().amount;
+    let chain = Chain::genesis(note);
+    let body = LinkBody {
+        parent: chain.head,
+        outputs: vec![Output { owner: payee, amount }],
+        counter,
+        payee_nonce: [0; 16],
+        time: now(),
+    };
+    let link = SpendLink::sign(body, payer)?;
+    let omit = [offline_cash_core::token::wallet_id(&payer.public_key())].into_iter().collect();
+    Bundle::from_chains(&[chain.extended(link, 0)], &[], &omit).map_err(IssuerError::Rejected)
+}
 
 /// Any failure of a benchmark run as an error of the command.
 pub fn fail(what: impl std::fmt::Display) -> IssuerError {
