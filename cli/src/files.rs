@@ -231,7 +231,7 @@ fn pay_frame(dir: &Path, request: Vec<u8>, out: &Path) -> Result<(), CliError> {
 pub fn accept(dir: &Path, payment_file: &Path, out: &Path) -> Result<u64, CliError> {
     let wallet = open(dir)?;
     let payment = read(payment_file)?;
-    if let Some(receipt) = wallet.stored_receipt(&payment)? {
+    if let Some(receipt) = wallet.stored_receipt(&payment, unix_now())? {
         write(out, &receipt)?;
         println!("already accepted: the stored receipt is written to {} (nothing credited again)", out.display());
         return Ok(0);

@@ -50,6 +50,7 @@ impl Payee {
             can_receive: u64::MAX,
             known_certificates: vec![],
             session_seed: None,
+            receipt_key: None,
         };
         payee::request(self.w.cert.clone(), params, &self.w.signer).unwrap()
     }

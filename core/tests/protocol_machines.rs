@@ -35,6 +35,7 @@ fn pay(
             can_receive: u64::MAX,
             known_certificates: vec![],
             session_seed: encrypted.then_some([0x11; 32]),
+            receipt_key: None,
         },
         &payee.signer,
     )?;
@@ -58,7 +59,8 @@ fn pay(
     };
     let accepted = incoming.verify(&checks)?;
     let received = accepted.chains.clone();
-    let receipt = accepted.sign_receipt(&payee.signer, payee.id(), T0)?;
+    let receipt =
+        offline_cash_core::protocol::AnyReceipt::Signed(accepted.sign_receipt(&payee.signer, payee.id(), T0)?);
     let frame = accepted.receipt_frame(&receipt)?;
     let verified = expect_receipt.handle_frame(&frame)?;
     assert_eq!(verified.receipt, receipt);
@@ -111,6 +113,7 @@ fn over_the_per_payment_limit_is_refused_by_the_payee() {
         can_receive: u64::MAX,
         known_certificates: vec![],
         session_seed: None,
+        receipt_key: None,
     };
     let (expect_payment, request) = payee::request(b.cert.clone(), params, &b.signer).unwrap();
     let checks =

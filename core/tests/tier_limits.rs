@@ -61,6 +61,7 @@ fn patched_payer_pays(
         can_receive: u64::MAX,
         known_certificates: vec![],
         session_seed: None,
+        receipt_key: None,
     };
     let (expect_payment, request) = payee::request(payee.cert.clone(), params, &payee.signer).unwrap();
     let checks =

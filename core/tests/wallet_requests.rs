@@ -204,6 +204,7 @@ fn a_payee_that_says_it_cannot_hold_the_amount_is_not_paid() {
         can_receive: 299,
         known_certificates: vec![],
         session_seed: None,
+        receipt_key: None,
     };
     let (_, frame) = payee::request(cert, params, payee.signer().as_ref()).unwrap();
     let before = committed(&payer);
@@ -231,6 +232,7 @@ fn a_request_signed_by_another_key_than_its_certificate_is_refused() {
         can_receive: 1_000,
         known_certificates: vec![],
         session_seed: None,
+        receipt_key: None,
     };
     assert!(payee::request(cert.clone(), params.clone(), mallory.signer().as_ref()).is_err());
     let (_, genuine) = payee::request(cert, params, payee.signer().as_ref()).unwrap();

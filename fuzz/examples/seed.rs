@@ -75,6 +75,7 @@ fn clear_payment(
         can_receive: u64::MAX,
         known_certificates: Vec::new(),
         session_seed: None,
+        receipt_key: None,
     };
     let (_, request_frame) = request(to, params, to_key)?;
     Ok(from.pay().handle_frame(&request_frame, NOW)?.ok_or("no payment")?)
@@ -137,6 +138,7 @@ fn main() -> Result<(), FixtureError> {
             can_receive: u64::MAX,
             known_certificates: Vec::new(),
             session_seed: sealed.then_some([9; 32]),
+            receipt_key: None,
         };
         let (_, request_frame) = request(payee_cert.clone(), params.clone(), &payee_key()?)?;
         let a = payer(&issuer)?;

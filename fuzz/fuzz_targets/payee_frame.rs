@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         can_receive: u64::MAX,
         known_certificates: Vec::new(),
         session_seed: (mode & 1 == 1).then_some([9; 32]),
+        receipt_key: None,
     };
     let (state, _request) = request(payee_cert.clone(), params, &payee_signer).expect("fixture");
     let Ok(incoming) = state.handle_frame(frame) else { return };

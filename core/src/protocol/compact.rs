@@ -83,7 +83,7 @@ fn hello_tag(salt: &[u8; HELLO_LEN], certificate_id: &[u8; 32]) -> [u8; HELLO_LE
 
 /// A payment request that names the payee's certificate by id:
 /// `[[3, certificate_id, amount, currency, nonce, time, expires_at, can_receive, [hint…],
-/// ephemeral_key], signature]`, tag `OC1/payment-request`.
+/// ephemeral_key, receipt_lock], signature]`, tag `OC1/payment-request`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CompactRequestBody {
     /// Id (digest) of the payee's certificate, which the payer holds.
@@ -104,12 +104,15 @@ pub struct CompactRequestBody {
     pub cert_hints: Vec<[u8; CERT_HINT_LEN]>,
     /// Payee's ephemeral P-256 key (compressed) if it wants session encryption.
     pub ephemeral_key: Option<[u8; 33]>,
+    /// `receipt_lock(key)` for a key only the payee knows: the payee will answer with a
+    /// [`KeyReceipt`](super::KeyReceipt) revealing `key` instead of a signed receipt.
+    pub receipt_lock: Option<[u8; 32]>,
 }
 
 /// A compact request as it travels.
 pub type CompactRequest = Signed<CompactRequestBody>;
 
-const FIELDS: usize = 10;
+const FIELDS: usize = 11;
 
 impl Body for CompactRequestBody {
     const TAG: &'static [u8] = b"OC1/payment-request";
@@ -128,6 +131,7 @@ impl Body for CompactRequestBody {
             enc.bytes(h);
         }
         enc.bytes(self.ephemeral_key.as_ref().map_or(&[][..], |k| &k[..]));
+        enc.bytes(self.receipt_lock.as_ref().map_or(&[][..], |k| &k[..]));
     }
 
     fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
@@ -159,7 +163,25 @@ impl Body for CompactRequestBody {
             33 => eph.try_into().ok(),
             _ => return Err(DecodeError::InvalidField { offset: at, field: "ephemeral key" }),
         };
-        Ok(Self { certificate_id, amount, currency, nonce, time, expires_at, can_receive, cert_hints, ephemeral_key })
+        let at = dec.position();
+        let lock = dec.bytes(32)?;
+        let receipt_lock = match lock.len() {
+            0 => None,
+            32 => lock.try_into().ok(),
+            _ => return Err(DecodeError::InvalidField { offset: at, field: "receipt lock" }),
+        };
+        Ok(Self {
+            certificate_id,
+            amount,
+            currency,
+            nonce,
+            time,
+            expires_at,
+            can_receive,
+            cert_hints,
+            ephemeral_key,
+            receipt_lock,
+        })
     }
 }
 

@@ -10,6 +10,8 @@
 //!   (commit notes + receipt) receipt_frame ── Receipt frame ──► ExpectReceipt::handle_frame
 //!                                           (mark spend complete)
 //! ```
+//! After a compact request that carried a receipt lock, the receipt is a `KeyReceipt`: the
+//! payee reveals the key instead of signing (messages.rs, docs/decisions/0019-key-receipts.md).
 //!
 //! The machines take bytes, `now` and random seeds, and return bytes and data; they own no
 //! socket, NFC handle, clock, RNG, thread or database. The same machines serve NFC, QR codes
@@ -28,6 +30,6 @@ pub mod session;
 
 pub use error::{LimitKind, PaymentRejection, ProtocolError};
 pub use messages::{
-    CERT_HINT_LEN, Frame, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, PROTOCOL_VERSION, Payment,
-    PaymentRequest, Receipt, ReceiptBody, RequestBody, payment_hash,
+    AnyReceipt, CERT_HINT_LEN, Frame, KeyReceipt, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, PROTOCOL_VERSION,
+    Payment, PaymentRequest, RECEIPT_KEY_LEN, Receipt, ReceiptBody, RequestBody, payment_hash, receipt_lock,
 };

@@ -5,7 +5,7 @@
 //!     │ Request frame                     │ already received? answer_duplicate(receipt)  │
 //!     ▼                                   ▼                                  (caller commits
 //!   to payer                      same receipt again                          the notes, then)
-//!                                              sign_receipt, commit, receipt_frame ──► Receipt frame
+//!                                                   receipt, commit, receipt_frame ──► Receipt frame
 //! ```
 //! Each transition consumes the state. Accepting funds requires a [`ChainVerified`] token,
 //! which only `token::verify_bundle` can create, so an [`AcceptedPayment`] cannot exist for
@@ -13,7 +13,10 @@
 //! `handle_frame` and `verify`, and commits the received notes *before* asking for the receipt.
 
 use super::compact::CompactRequest;
-use super::messages::{CERT_HINT_LEN, Frame, Payment, PaymentRequest, Receipt, ReceiptBody, RequestBody, payment_hash};
+use super::messages::{
+    AnyReceipt, CERT_HINT_LEN, Frame, KeyReceipt, Payment, PaymentRequest, RECEIPT_KEY_LEN, Receipt, ReceiptBody,
+    RequestBody, payment_hash, receipt_lock,
+};
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{LimitKind, PaymentRejection, ProtocolError};
 use crate::crypto::Signer;
@@ -43,6 +46,10 @@ pub struct RequestParams {
     pub known_certificates: Vec<[u8; 32]>,
     /// 32 random bytes to turn on session encryption, or `None` for a clear session.
     pub session_seed: Option<[u8; 32]>,
+    /// 32 random bytes (from a CSPRNG) for a compact request to lock its receipt with: the
+    /// payee then answers with a [`KeyReceipt`] revealing them instead of signing. Only
+    /// [`compact_request`] uses it; a full request always gets a signed receipt.
+    pub receipt_key: Option<[u8; RECEIPT_KEY_LEN]>,
 }
 
 /// Waiting for the payer's payment.
@@ -51,6 +58,8 @@ pub struct ExpectPayment {
     request: RequestBody,
     request_bytes: Vec<u8>,
     ephemeral: Option<Ephemeral>,
+    /// The key whose lock the request sent carried (a compact request only).
+    receipt_key: Option<[u8; RECEIPT_KEY_LEN]>,
 }
 
 /// Starts a payment request signed by `signer` (the key of `certificate`). Returns the state
@@ -115,14 +124,19 @@ fn start(
         cert_hints,
         ephemeral_key: ephemeral.as_ref().map(Ephemeral::public_key),
     };
+    let receipt_key = params.receipt_key.filter(|_| compact);
     let (request_bytes, frame) = if compact {
-        let signed = CompactRequest::sign(body.compact(), signer)?;
+        let compact_body = super::compact::CompactRequestBody {
+            receipt_lock: receipt_key.as_ref().map(receipt_lock),
+            ..body.compact()
+        };
+        let signed = CompactRequest::sign(compact_body, signer)?;
         (signed.to_bytes(), Frame::CompactRequest(Box::new(signed)).encode())
     } else {
         let signed = PaymentRequest::sign(body.clone(), signer)?;
         (signed.to_bytes(), Frame::Request(Box::new(signed)).encode())
     };
-    Ok((ExpectPayment { request: body, request_bytes, ephemeral }, frame))
+    Ok((ExpectPayment { request: body, request_bytes, ephemeral, receipt_key }, frame))
 }
 
 impl ExpectPayment {
@@ -154,7 +168,7 @@ impl ExpectPayment {
         };
         let payment = Payment::from_bytes(&payment_bytes)?;
         let hash = payment_hash(&payment_bytes);
-        Ok(IncomingPayment { payment, payment_bytes, hash, session })
+        Ok(IncomingPayment { payment, payment_bytes, hash, session, receipt_key: self.receipt_key })
     }
 }
 
@@ -165,6 +179,7 @@ pub struct IncomingPayment {
     payment_bytes: Vec<u8>,
     hash: [u8; 32],
     session: Option<SessionKeys>,
+    receipt_key: Option<[u8; RECEIPT_KEY_LEN]>,
 }
 
 /// What the payee's own records say, for checks that verification alone cannot make.
@@ -193,9 +208,19 @@ impl IncomingPayment {
         self.hash
     }
 
-    /// Answers a payment already received with the receipt given for it then.
-    pub fn answer_duplicate(mut self, receipt: &Receipt) -> Result<Vec<u8>, ProtocolError> {
-        receipt_frame(&mut self.session, receipt)
+    /// Answers a payment already received (`stored`: the receipt given for it then) in the
+    /// form the payer of *this* exchange can check: a key receipt with this request's key if it
+    /// was locked; else the stored receipt if it is signed; else (it was a key receipt of an
+    /// earlier tap's request, which this payer cannot check now) a receipt signed afresh.
+    pub fn answer_duplicate(
+        mut self,
+        stored: &AnyReceipt,
+        signer: &dyn Signer,
+        payee: WalletId,
+        now: u64,
+    ) -> Result<Vec<u8>, ProtocolError> {
+        let receipt = receipt_again(self.receipt_key, stored, signer, payee, now)?;
+        receipt_frame(&mut self.session, &receipt)
     }
 
     /// Verifies the payment against the request and the payee's records.
@@ -260,6 +285,7 @@ impl IncomingPayment {
             certificates: bundle.certificates.clone(),
             payment_bytes: self.payment_bytes,
             session: self.session,
+            receipt_key: self.receipt_key,
         })
     }
 }
@@ -276,10 +302,35 @@ fn signer_of_last_link(chain: &Chain) -> Option<WalletId> {
     chain.signers().last().copied()
 }
 
-fn receipt_frame(session: &mut Option<SessionKeys>, receipt: &Receipt) -> Result<Vec<u8>, ProtocolError> {
-    Ok(match session {
-        None => Frame::Receipt(Box::new(receipt.clone())).encode(),
-        Some(keys) => Frame::SealedReceipt(keys.seal(Direction::PayeeToPayer, &[0x05], &receipt.to_bytes())?).encode(),
+/// The receipt for a payment received before, in the form this exchange's payer can check: a
+/// key receipt with this request's key if it was locked; the stored receipt if it is signed;
+/// else (a key receipt of an earlier request, which this payer cannot check) one signed afresh.
+pub fn receipt_again(
+    receipt_key: Option<[u8; RECEIPT_KEY_LEN]>,
+    stored: &AnyReceipt,
+    signer: &dyn Signer,
+    payee: WalletId,
+    now: u64,
+) -> Result<AnyReceipt, ProtocolError> {
+    let (payment_hash, amount) = (*stored.payment_hash(), stored.amount());
+    Ok(match (receipt_key, stored) {
+        (Some(key), _) => AnyReceipt::Key(KeyReceipt { payment_hash, amount, key }),
+        (None, AnyReceipt::Signed(_)) => stored.clone(),
+        (None, AnyReceipt::Key(_)) => {
+            AnyReceipt::Signed(Receipt::sign(ReceiptBody { payment_hash, payee, amount, time: now }, signer)?)
+        }
+    })
+}
+
+fn receipt_frame(session: &mut Option<SessionKeys>, receipt: &AnyReceipt) -> Result<Vec<u8>, ProtocolError> {
+    Ok(match (session, receipt) {
+        (None, receipt) => receipt.frame().encode(),
+        (Some(keys), AnyReceipt::Signed(r)) => {
+            Frame::SealedReceipt(keys.seal(Direction::PayeeToPayer, &[0x05], &r.to_bytes())?).encode()
+        }
+        (Some(keys), AnyReceipt::Key(k)) => {
+            Frame::SealedKeyReceipt(keys.seal(Direction::PayeeToPayer, &[0x0B], &k.to_bytes())?).encode()
+        }
     })
 }
 
@@ -307,6 +358,7 @@ pub struct AcceptedPayment {
     /// The certificates the payment carried (the payee keeps them to spend the notes on).
     pub certificates: Vec<WalletCertificate>,
     session: Option<SessionKeys>,
+    receipt_key: Option<[u8; RECEIPT_KEY_LEN]>,
 }
 
 impl AcceptedPayment {
@@ -316,8 +368,30 @@ impl AcceptedPayment {
         Ok(Receipt::sign(ReceiptBody { payment_hash: self.hash, payee, amount: self.amount, time: now }, signer)?)
     }
 
+    /// The receipt this payment gets: a [`KeyReceipt`] if the request was a compact one with a
+    /// lock (no signature), else one signed by `signer` ([`AcceptedPayment::sign_receipt`]).
+    /// The wallet commits the received notes together with it, and only then sends it.
+    pub fn receipt(&self, signer: &dyn Signer, payee: WalletId, now: u64) -> Result<AnyReceipt, ProtocolError> {
+        Ok(match self.receipt_key {
+            Some(key) => AnyReceipt::Key(KeyReceipt { payment_hash: self.hash, amount: self.amount, key }),
+            None => AnyReceipt::Signed(self.sign_receipt(signer, payee, now)?),
+        })
+    }
+
+    /// For a payment the store says it already holds (`stored`, its receipt then): the
+    /// receipt to send now ([`receipt_again`]).
+    pub fn receipt_again(
+        &self,
+        stored: &AnyReceipt,
+        signer: &dyn Signer,
+        payee: WalletId,
+        now: u64,
+    ) -> Result<AnyReceipt, ProtocolError> {
+        receipt_again(self.receipt_key, stored, signer, payee, now)
+    }
+
     /// The frame carrying `receipt` (sealed if the session is encrypted).
-    pub fn receipt_frame(mut self, receipt: &Receipt) -> Result<Vec<u8>, ProtocolError> {
+    pub fn receipt_frame(mut self, receipt: &AnyReceipt) -> Result<Vec<u8>, ProtocolError> {
         receipt_frame(&mut self.session, receipt)
     }
 }

@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use super::messages::{CERT_HINT_LEN, Frame, Payment, Receipt, RequestBody, payment_hash};
+use super::messages::{AnyReceipt, CERT_HINT_LEN, Frame, Payment, Receipt, RequestBody, payment_hash};
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{PaymentRejection, ProtocolError};
 use crate::crypto::Signer;
@@ -84,14 +84,14 @@ impl ExpectRequest {
         checks: &PayerChecks<'_>,
         known: &dyn Fn(&[u8; 32]) -> Option<WalletCertificate>,
     ) -> Result<RequestFrame, ProtocolError> {
-        let (body, request_bytes) = match Frame::decode(frame)? {
+        let (body, request_bytes, receipt_lock) = match Frame::decode(frame)? {
             Frame::Request(request) => {
                 let body = request.body().clone();
                 check_payee(&body, checks)?;
                 request
                     .verify_with(&body.payee_certificate.body().public_key)
                     .map_err(|_| PaymentRejection::RequestSignature)?;
-                (body, request.to_bytes())
+                (body, request.to_bytes(), None)
             }
             Frame::CompactRequest(compact) => {
                 let id = compact.body().certificate_id;
@@ -102,7 +102,8 @@ impl ExpectRequest {
                 compact
                     .verify_with(&body.payee_certificate.body().public_key)
                     .map_err(|_| PaymentRejection::RequestSignature)?;
-                (body, compact.to_bytes())
+                let lock = compact.body().receipt_lock;
+                (body, compact.to_bytes(), lock)
             }
             Frame::Error { code, message } => {
                 return Err(ProtocolError::Peer { reason: Reason::from_name(&code), message });
@@ -119,6 +120,7 @@ impl ExpectRequest {
             request: body,
             request_bytes,
             max_clock_skew: checks.max_clock_skew,
+            receipt_lock,
         })))
     }
 }
@@ -153,6 +155,8 @@ pub struct RequestAccepted {
     request: RequestBody,
     request_bytes: Vec<u8>,
     max_clock_skew: u64,
+    /// The compact request's receipt lock: its payee may answer with a key receipt.
+    receipt_lock: Option<[u8; 32]>,
 }
 
 /// The notes a payer spends: chains spent in full, and at most one chain split into the
@@ -336,7 +340,7 @@ impl RequestAccepted {
             }
         };
         let payee_certificate = self.request.payee_certificate.clone();
-        Ok(PaymentPrepared { pending, frame, session, payee_certificate })
+        Ok(PaymentPrepared { pending, frame, session, payee_certificate, receipt_lock: self.receipt_lock })
     }
 }
 
@@ -347,6 +351,7 @@ pub struct PaymentPrepared {
     frame: Vec<u8>,
     session: Option<SessionKeys>,
     payee_certificate: WalletCertificate,
+    receipt_lock: Option<[u8; 32]>,
 }
 
 impl PaymentPrepared {
@@ -362,8 +367,12 @@ impl PaymentPrepared {
         if durable.payment_hash() != &self.pending.hash {
             return Err(ProtocolError::Misuse("the durable spend is another payment"));
         }
-        let state =
-            ExpectReceipt { pending: self.pending, session: self.session, payee_certificate: self.payee_certificate };
+        let state = ExpectReceipt {
+            pending: self.pending,
+            session: self.session,
+            payee_certificate: self.payee_certificate,
+            receipt_lock: self.receipt_lock,
+        };
         Ok((state, self.frame))
     }
 }
@@ -374,6 +383,7 @@ pub struct ExpectReceipt {
     pending: PendingPayment,
     session: Option<SessionKeys>,
     payee_certificate: WalletCertificate,
+    receipt_lock: Option<[u8; 32]>,
 }
 
 /// A receipt that verified: the wallet marks the spend complete.
@@ -381,8 +391,8 @@ pub struct ExpectReceipt {
 pub struct ReceiptVerified {
     /// The payment's hash.
     pub hash: [u8; 32],
-    /// The receipt.
-    pub receipt: Receipt,
+    /// The receipt: signed, or the key of the request's lock.
+    pub receipt: AnyReceipt,
 }
 
 impl ExpectReceipt {
@@ -391,25 +401,47 @@ impl ExpectReceipt {
         &self.pending
     }
 
-    /// Takes the payee's receipt frame and verifies it.
+    /// Takes the payee's receipt frame and verifies it. A signed receipt is always taken; a
+    /// key receipt only after a compact request that carried a lock, and only if its key opens
+    /// that lock (else [`PaymentRejection::BadReceipt`]).
     pub fn handle_frame(mut self, frame: &[u8]) -> Result<ReceiptVerified, ProtocolError> {
         let receipt = match (Frame::decode(frame)?, self.session.as_mut()) {
-            (Frame::Receipt(r), None) => *r,
+            (Frame::Receipt(r), None) => AnyReceipt::Signed(*r),
+            (Frame::KeyReceipt(k), None) => AnyReceipt::Key(k),
             (Frame::SealedReceipt(ct), Some(keys)) => {
                 let plain = keys.open(Direction::PayeeToPayer, &[0x05], &ct)?;
-                Receipt::from_bytes(&plain)?
+                AnyReceipt::Signed(Receipt::from_bytes(&plain)?)
+            }
+            (Frame::SealedKeyReceipt(ct), Some(keys)) => {
+                let plain = keys.open(Direction::PayeeToPayer, &[0x0B], &ct)?;
+                match AnyReceipt::from_bytes(&plain)? {
+                    key @ AnyReceipt::Key(_) => key,
+                    AnyReceipt::Signed(_) => return Err(PaymentRejection::BadReceipt.into()),
+                }
             }
             (Frame::Error { code, message }, _) => {
                 return Err(ProtocolError::Peer { reason: Reason::from_name(&code), message });
             }
             (other, _) => return Err(ProtocolError::Unexpected { expected: "receipt", found: other.type_byte() }),
         };
-        let body = receipt.body();
-        let payee = self.payee_certificate.wallet_id();
-        if body.payment_hash != self.pending.hash || body.payee != payee || body.amount != self.pending.amount {
+        if *receipt.payment_hash() != self.pending.hash || receipt.amount() != self.pending.amount {
             return Err(PaymentRejection::BadReceipt.into());
         }
-        receipt.verify_with(&self.payee_certificate.body().public_key).map_err(|_| PaymentRejection::BadReceipt)?;
+        match &receipt {
+            AnyReceipt::Signed(signed) => {
+                if signed.body().payee != self.payee_certificate.wallet_id() {
+                    return Err(PaymentRejection::BadReceipt.into());
+                }
+                signed
+                    .verify_with(&self.payee_certificate.body().public_key)
+                    .map_err(|_| PaymentRejection::BadReceipt)?;
+            }
+            AnyReceipt::Key(key) => {
+                if !self.receipt_lock.is_some_and(|lock| key.opens(&lock)) {
+                    return Err(PaymentRejection::BadReceipt.into());
+                }
+            }
+        }
         Ok(ReceiptVerified { hash: self.pending.hash, receipt })
     }
 }

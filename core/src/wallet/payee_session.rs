@@ -2,7 +2,7 @@
 
 use crate::protocol::compact::Hello;
 use crate::protocol::payee::{self, ExpectPayment, PayeeChecks, RequestParams};
-use crate::protocol::{Frame, Receipt};
+use crate::protocol::{AnyReceipt, Frame};
 use crate::store::{IncomingPayment, Received};
 use crate::token::VerifyContext;
 
@@ -109,6 +109,7 @@ impl PayeeSession {
                 can_receive: limits.can_receive(held),
                 known_certificates,
                 session_seed,
+                receipt_key: None,
             };
             let started = payee::request(cert, params.clone(), inner.signer.as_ref())?;
             // Presented again, a request keeps its record (and stays closed if it was paid).
@@ -139,7 +140,7 @@ impl PayeeSession {
             return Ok(self.request_frame.clone());
         }
         let wallet = self.wallet.clone();
-        let inner = wallet.lock();
+        let mut inner = wallet.lock();
         let payer = inner.certs.iter().find(|c| hello.names(c.digest())).map(|c| c.wallet_id());
         let Some(payer) = payer else {
             self.hello = Some(Introduced { payer: None, compact: false });
@@ -150,8 +151,11 @@ impl PayeeSession {
         let mut hints: Vec<[u8; 32]> = inner.certs.history(&payer).iter().rev().map(|c| *c.digest()).collect();
         hints.extend(inner.certs.history(&wallet.id).iter().rev().map(|c| *c.digest()));
         hints.truncate(MAX_HINTS);
-        let params = RequestParams { known_certificates: hints, ..self.params.clone() };
         let compact = inner.store.peer_holds(&payer, cert.digest())?;
+        // A compact request locks its receipt: the payee answers by revealing the key, not
+        // with a second signature (docs/decisions/0019-key-receipts.md).
+        let receipt_key = compact.then(|| inner.random::<32>());
+        let params = RequestParams { known_certificates: hints, receipt_key, ..self.params.clone() };
         let (state, frame) = if compact {
             payee::compact_request(cert, params, inner.signer.as_ref())?
         } else {
@@ -239,9 +243,9 @@ impl PayeeSession {
         let hash = incoming.payment_hash();
         if let Some(bytes) = inner.store.incoming_receipt(&hash)? {
             // A payment retried after a torn tap: the same receipt again, nothing credited twice.
-            let receipt = Receipt::from_bytes(&bytes).map_err(|e| WalletError::Storage(e.into()))?;
+            let receipt = AnyReceipt::from_bytes(&bytes).map_err(|e| WalletError::Storage(e.into()))?;
             self.received = Some(hash);
-            return Ok(Some(incoming.answer_duplicate(&receipt)?));
+            return Ok(Some(incoming.answer_duplicate(&receipt, inner.signer.as_ref(), wallet.id, now)?));
         }
         let cert = inner.certificate()?;
         let policy = inner.policy()?;
@@ -273,7 +277,7 @@ impl PayeeSession {
                 }
             }
         };
-        let receipt = accepted.sign_receipt(inner.signer.as_ref(), wallet.id, now)?;
+        let receipt = accepted.receipt(inner.signer.as_ref(), wallet.id, now)?;
         let record = IncomingPayment {
             verified: accepted.proof,
             payment_hash: hash,
@@ -306,7 +310,8 @@ impl PayeeSession {
                 receipt
             }
             Received::Duplicate { receipt_bytes } => {
-                Receipt::from_bytes(&receipt_bytes).map_err(|e| WalletError::Storage(e.into()))?
+                let stored = AnyReceipt::from_bytes(&receipt_bytes).map_err(|e| WalletError::Storage(e.into()))?;
+                accepted.receipt_again(&stored, inner.signer.as_ref(), wallet.id, now)?
             }
         };
         inner.close_request(&accepted.nonce);

@@ -108,8 +108,9 @@ pub(crate) fn nonce_of_payment(payment_bytes: &[u8]) -> Option<[u8; 16]> {
 impl Wallet {
     /// The receipt this wallet already gave for the clear payment `frame`, as a receipt frame,
     /// if it accepted that payment before (a payment file delivered twice, a retried tap whose
-    /// request is closed): the payer completes with it, and nothing is credited again.
-    pub fn stored_receipt(&self, frame: &[u8]) -> Result<Option<Vec<u8>>, WalletError> {
+    /// request is closed): the payer completes with it, and nothing is credited again. A receipt
+    /// given as a key receipt (warm NFC tap) is signed afresh, dated `now`.
+    pub fn stored_receipt(&self, frame: &[u8], now: u64) -> Result<Option<Vec<u8>>, WalletError> {
         let Ok(Frame::Payment(bytes)) = Frame::decode(frame) else {
             return Ok(None);
         };
@@ -117,8 +118,12 @@ impl Wallet {
         let Some(receipt) = self.lock().store.incoming_receipt(&hash)? else {
             return Ok(None);
         };
-        let receipt = crate::protocol::Receipt::from_bytes(&receipt).map_err(|e| WalletError::Storage(e.into()))?;
-        Ok(Some(Frame::Receipt(Box::new(receipt)).encode()))
+        let stored = crate::protocol::AnyReceipt::from_bytes(&receipt).map_err(|e| WalletError::Storage(e.into()))?;
+        // A key receipt answered a locked request of an NFC tap; a payment file's payer needs
+        // a signed one.
+        let inner = self.lock();
+        let receipt = crate::protocol::payee::receipt_again(None, &stored, inner.signer.as_ref(), self.id, now)?;
+        Ok(Some(receipt.frame().encode()))
     }
 
     /// Starts receiving `amount` with a request that can be saved and reopened in another
