@@ -296,3 +296,97 @@ fn the_cache_survives_a_restart() {
     drop(payee);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The other role assignment: the payee's phone is the reader, the payer's the card (HCE).
+fn reader_payee_tap(payer: &Wallet, payee: &Wallet, now: u64) -> Recorded {
+    let clock = Arc::new(FixedClock(now));
+    let mut card = CardHandler::session(Party::Payer(payer.pay()), clock, CardConfig::extended());
+    let request = payee.request_payment(AMOUNT, now).unwrap();
+    let mut driver = ReaderDriver::new(Party::Payee(Box::new(request)), ReaderConfig::extended()).unwrap();
+    let mut apdu = driver.start();
+    let mut apdus = Vec::new();
+    let result = loop {
+        let response = card.process_apdu(&apdu);
+        apdus.push(apdu.clone());
+        apdus.push(response.clone());
+        match driver.handle_response(&response, now) {
+            Ok(ReaderStep::Transmit(next)) => apdu = next,
+            Ok(ReaderStep::Done) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    Recorded { apdus, result }
+}
+
+#[test]
+fn a_card_payer_says_hello_when_polled_so_a_reader_payee_that_met_it_sends_no_certificate() {
+    for suite in [Suite::EcdsaP256, Suite::MlDsa44] {
+        let (_, payer, payee) = pair(suite);
+        let (payer_cert, payee_cert) = (cert(&payer).to_bytes(), cert(&payee).to_bytes());
+        // Strangers: the reader payee polls, the card payer says hello, nobody knows it, and
+        // the full request goes out.
+        let cold = reader_payee_tap(&payer, &payee, T0);
+        cold.result.as_ref().unwrap();
+        assert_eq!(cold.reader_frame_types()[..2], [POLL, REQUEST], "{suite:?}");
+        assert_eq!(cold.card_frame_types()[0], HELLO, "{suite:?}");
+        assert!(cold.carries(&payee_cert), "{suite:?}");
+        let warm = reader_payee_tap(&payer, &payee, T0 + 60);
+        warm.result.as_ref().unwrap();
+        assert_eq!(warm.reader_frame_types(), [POLL, COMPACT_REQUEST, 0x0B], "{suite:?}: a key receipt");
+        assert_eq!(warm.card_frame_types(), [HELLO, 0x03, 0x07], "{suite:?}: hello, sealed payment, ack");
+        assert!(!warm.carries(&payee_cert), "{suite:?}: the payee's certificate crossed again");
+        assert!(
+            warm.bytes() + payer_cert.len() + payee_cert.len() <= cold.bytes() + 80,
+            "{suite:?}: warm {} B, cold {} B",
+            warm.bytes(),
+            cold.bytes()
+        );
+        assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT, "{suite:?}");
+        assert_eq!(payer.balance().unwrap().pending, 0, "{suite:?}");
+    }
+}
+
+#[test]
+fn a_card_payer_polled_twice_does_not_answer_with_a_second_hello() {
+    let (_, payer, _) = pair(Suite::EcdsaP256);
+    let mut paying = payer.pay();
+    let hello = paying.handle_frame(&Frame::Poll.encode(), T0).unwrap().unwrap();
+    assert_eq!(hello[0], HELLO);
+    assert!(paying.handle_frame(&Frame::Poll.encode(), T0).is_err(), "a poll is not a request");
+}
+
+/// A payer's card of before the payer hello: no features, frames straight to the payer.
+struct OldPayerCard(offline_cash_core::wallet::PayerSession);
+
+impl FrameHandler for OldPayerCard {
+    fn handle_frame(&mut self, frame: &[u8]) -> Result<Vec<u8>, FrameError> {
+        match self.0.handle_frame(frame, T0 + 60) {
+            Ok(Some(reply)) => Ok(reply),
+            Ok(None) => Ok(Frame::Ack.encode()),
+            Err(_) => Err(FrameError::Internal),
+        }
+    }
+}
+
+#[test]
+fn a_reader_payee_sends_its_request_at_once_to_a_card_payer_that_does_not_say_hello() {
+    let (_, payer, payee) = pair(Suite::EcdsaP256);
+    reader_payee_tap(&payer, &payee, T0).result.unwrap();
+    let mut card = CardSession::new(CardConfig::extended(), OldPayerCard(payer.pay()));
+    let request = payee.request_payment(AMOUNT, T0 + 60).unwrap();
+    let mut driver = ReaderDriver::new(Party::Payee(Box::new(request)), ReaderConfig::extended()).unwrap();
+    let mut apdu = driver.start();
+    let mut first = None;
+    loop {
+        let response = card.process_apdu(&apdu);
+        match driver.handle_response(&response, T0 + 60).unwrap() {
+            ReaderStep::Transmit(next) => {
+                first.get_or_insert_with(|| next.clone());
+                apdu = next;
+            }
+            ReaderStep::Done => break,
+        }
+    }
+    assert_eq!(first.unwrap()[7], REQUEST, "no poll: the full request, as before");
+    assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT);
+}

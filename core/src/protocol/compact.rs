@@ -32,6 +32,9 @@ use super::hints::{CERT_HINT_LEN, MAX_CERT_HINTS};
 
 /// Card application feature bit (SELECT answer, tag 85): this card's payee answers a hello.
 pub const FEATURE_HELLO: u8 = 0x01;
+/// Card application feature bit (SELECT answer, tag 85): this card's payer answers a Poll with
+/// its hello, so a reader payee that met it sends a compact request (the card-payer tap).
+pub const FEATURE_PAYER_HELLO: u8 = 0x02;
 
 /// Version of the compact request body.
 pub const COMPACT_REQUEST_VERSION: u64 = 3;

@@ -5,10 +5,12 @@
 //!                (Hello → Request or CompactRequest when the card advertises FEATURE_HELLO;
 //!                 a payer lacking the certificate a CompactRequest names answers Poll: +1 exchange)
 //!  reader payee : SELECT, Request → Payment, Receipt → Ack              (done)
+//!                (Poll → Hello, then Request or CompactRequest → Payment, Receipt → Ack when
+//!                 the card advertises FEATURE_PAYER_HELLO: +1 exchange, both certificates saved)
 //!  card   payee : answers Poll with Request, Payment with Receipt
-//!  card   payer : answers Request with Payment, Receipt with Ack
+//!  card   payer : answers Request with Payment, Receipt with Ack (and a Poll with its Hello)
 //! ```
-//! Two round trips after SELECT in every combination.
+//! Two round trips after SELECT in every combination, three for a card payer that says hello.
 
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ use crate::nfc::{
     CardConfig, CardSession, Deactivation, FrameError, FrameHandler, ReaderConfig, ReaderEvent, ReaderSession,
 };
 use crate::protocol::Frame;
-use crate::protocol::compact::FEATURE_HELLO;
+use crate::protocol::compact::{FEATURE_HELLO, FEATURE_PAYER_HELLO};
 
 use super::{Clock, PayeeSession, PayerSession, WalletError};
 
@@ -35,6 +37,7 @@ impl Party {
         match self {
             Party::Payer(p) if card_features & FEATURE_HELLO != 0 => p.hello_frame(),
             Party::Payer(p) => p.first_frame(),
+            Party::Payee(_) if card_features & FEATURE_PAYER_HELLO != 0 => Frame::Poll.encode(),
             Party::Payee(p) => p.request_frame().to_vec(),
         }
     }
@@ -71,12 +74,14 @@ impl std::fmt::Debug for CardHandler {
 impl CardHandler {
     /// A card session for `party` with NFC limits `config`. A payee's card advertises that it
     /// answers a hello ([`FEATURE_HELLO`] in the SELECT answer), so a payer that knows it skips
-    /// the certificates they both hold.
+    /// the certificates they both hold; a payer's card, that it answers a poll with its hello
+    /// ([`FEATURE_PAYER_HELLO`]), so a reader payee that met it does the same.
     pub fn session(party: Party, clock: Arc<dyn Clock>, config: CardConfig) -> CardSession<CardHandler> {
         let mut config = config;
-        if matches!(party, Party::Payee(_)) {
-            config.features |= FEATURE_HELLO;
-        }
+        config.features |= match party {
+            Party::Payee(_) => FEATURE_HELLO,
+            Party::Payer(_) => FEATURE_PAYER_HELLO,
+        };
         CardSession::new(config, CardHandler { party, clock, last_error: None, finished: false })
     }
 

@@ -33,6 +33,8 @@ pub struct PayerSession {
     complete: bool,
     /// The most the user approved for this session ([`PayerSession::approve_at_most`]).
     approved: Option<u64>,
+    /// A reader payee polled this card payer, which answered with its hello (once a session).
+    polled: bool,
 }
 
 impl std::fmt::Debug for PayerSession {
@@ -43,7 +45,7 @@ impl std::fmt::Debug for PayerSession {
 
 impl PayerSession {
     pub(super) fn new(wallet: Wallet) -> Self {
-        Self { wallet, state: State::ExpectRequest, paid: None, complete: false, approved: None }
+        Self { wallet, state: State::ExpectRequest, paid: None, complete: false, approved: None, polled: false }
     }
 
     /// Pays at most `amount`: a request for more is refused before anything is committed
@@ -109,6 +111,14 @@ impl PayerSession {
 
     fn handle(&mut self, frame: &[u8], now: u64, channel: Channel) -> Result<Option<Vec<u8>>, WalletError> {
         match std::mem::replace(&mut self.state, State::Done) {
+            // A reader payee asks this card payer to speak first (the card advertised
+            // FEATURE_PAYER_HELLO): the hello, so that a payee that met it answers compactly.
+            // Once: a second poll is not a request.
+            State::ExpectRequest if !self.polled && matches!(Frame::decode(frame), Ok(Frame::Poll)) => {
+                self.polled = true;
+                self.state = State::ExpectRequest;
+                Ok(Some(self.hello_frame()))
+            }
             State::ExpectRequest => match self.pay(frame, now)? {
                 Paid::Sent(state, frame) => {
                     self.state = State::ExpectReceipt(state);
