@@ -347,12 +347,21 @@ fn a_card_payer_says_hello_when_polled_so_a_reader_payee_that_met_it_sends_no_ce
 }
 
 #[test]
-fn a_card_payer_polled_twice_does_not_answer_with_a_second_hello() {
-    let (_, payer, _) = pair(Suite::EcdsaP256);
+fn a_card_payer_polled_again_says_hello_afresh_and_still_pays() {
+    // A re-tap on the same card session SELECTs and polls again.
+    let (_, payer, payee) = pair(Suite::EcdsaP256);
     let mut paying = payer.pay();
-    let hello = paying.handle_frame(&Frame::Poll.encode(), T0).unwrap().unwrap();
-    assert_eq!(hello[0], HELLO);
-    assert!(paying.handle_frame(&Frame::Poll.encode(), T0).is_err(), "a poll is not a request");
+    let first = paying.handle_frame(&Frame::Poll.encode(), T0).unwrap().unwrap();
+    let second = paying.handle_frame(&Frame::Poll.encode(), T0).unwrap().unwrap();
+    assert_eq!((first[0], second[0]), (HELLO, HELLO));
+    assert_ne!(first, second, "two hellos look unrelated");
+    assert_eq!(payer.balance().unwrap().pending, 0, "nothing committed by a poll");
+    let mut session = payee.request_payment(AMOUNT, T0).unwrap();
+    let request = session.handle_frame(&second, T0).unwrap().unwrap();
+    let payment = paying.handle_frame(&request, T0).unwrap().unwrap();
+    let receipt = session.handle_frame(&payment, T0).unwrap().unwrap();
+    assert!(paying.handle_frame(&receipt, T0).unwrap().is_none());
+    assert!(paying.is_complete());
 }
 
 /// A payer's card of before the payer hello: no features, frames straight to the payer.

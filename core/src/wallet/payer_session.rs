@@ -33,8 +33,6 @@ pub struct PayerSession {
     complete: bool,
     /// The most the user approved for this session ([`PayerSession::approve_at_most`]).
     approved: Option<u64>,
-    /// A reader payee polled this card payer, which answered with its hello (once a session).
-    polled: bool,
 }
 
 impl std::fmt::Debug for PayerSession {
@@ -45,7 +43,7 @@ impl std::fmt::Debug for PayerSession {
 
 impl PayerSession {
     pub(super) fn new(wallet: Wallet) -> Self {
-        Self { wallet, state: State::ExpectRequest, paid: None, complete: false, approved: None, polled: false }
+        Self { wallet, state: State::ExpectRequest, paid: None, complete: false, approved: None }
     }
 
     /// Pays at most `amount`: a request for more is refused before anything is committed
@@ -113,9 +111,9 @@ impl PayerSession {
         match std::mem::replace(&mut self.state, State::Done) {
             // A reader payee asks this card payer to speak first (the card advertised
             // FEATURE_PAYER_HELLO): the hello, so that a payee that met it answers compactly.
-            // Once: a second poll is not a request.
-            State::ExpectRequest if !self.polled && matches!(Frame::decode(frame), Ok(Frame::Poll)) => {
-                self.polled = true;
+            // Every poll before a request gets a fresh one (a re-tap SELECTs and polls again);
+            // nothing is committed, and two hellos carry unrelated salts and tags.
+            State::ExpectRequest if matches!(Frame::decode(frame), Ok(Frame::Poll)) => {
                 self.state = State::ExpectRequest;
                 Ok(Some(self.hello_frame()))
             }
