@@ -13,21 +13,31 @@ use offline_cash_core::crypto::Suite;
 use offline_cash_core::nfc::LinkModel;
 use offline_cash_core::testkit::{T0, TestIssuer};
 use offline_cash_core::wallet::Wallet;
-use offline_cash_core::wallet::tap::{TapConfig, TapReport, tap};
+use offline_cash_core::wallet::tap::{CardRole, TapConfig, TapReport, tap};
 use offline_cash_core::wallet::testing::{fund, payer_at_depth};
 
 const AMOUNT: u64 = 1_000;
 const RUNS: usize = 5;
 
+/// The field: short or extended APDUs, with the payee (or, when `payer_card`, the payer) as
+/// the card.
+fn config(extended: bool, payer_card: bool) -> TapConfig {
+    let mut config = TapConfig::payee_is_card(extended);
+    if payer_card {
+        config.role = CardRole::PayerIsCard;
+    }
+    config
+}
+
 /// A payer holding a note of depth `depth - 1`, and a fresh payee; when `warm`, the payer has
 /// paid the payee 1 (from a fresh note of 1) in a tap the same way before.
-fn setup(suite: Suite, depth: usize, seed: u8, warm: bool, extended: bool) -> (Wallet, Wallet) {
+fn setup(suite: Suite, depth: usize, seed: u8, warm: bool, tap_config: TapConfig) -> (Wallet, Wallet) {
     let issuer = TestIssuer::new(suite).unwrap();
     let (payer, payee) = payer_at_depth(&issuer, suite, depth, AMOUNT, seed, T0).unwrap();
     if warm {
         fund(&issuer, &payer, &[1], T0).unwrap();
         let request = payee.request_payment(1, T0).unwrap();
-        let report = tap(payer.pay(), request, TapConfig::payee_is_card(extended), T0).unwrap();
+        let report = tap(payer.pay(), request, tap_config, T0).unwrap();
         assert!(report.payer_complete, "warm-up tap: {:?}", report.error());
     }
     (payer, payee)
@@ -35,6 +45,29 @@ fn setup(suite: Suite, depth: usize, seed: u8, warm: bool, extended: bool) -> (W
 
 fn main() {
     println!("tap: payee is the card, payer the reader; {RUNS} runs per row, median compute time");
+    header();
+    for suite in Suite::ALL {
+        for depth in [1usize, 4, 8] {
+            for extended in [false, true] {
+                for warm in [false, true] {
+                    row(suite, depth, extended, warm, false);
+                }
+            }
+        }
+    }
+    println!();
+    println!("tap: payer is the card (HCE), payee the reader (it polls for the card's hello); depth 1");
+    header();
+    for suite in Suite::ALL {
+        for extended in [false, true] {
+            for warm in [false, true] {
+                row(suite, 1, extended, warm, true);
+            }
+        }
+    }
+}
+
+fn header() {
     println!(
         "{:<10} {:>5} {:<8} {:<5} {:>6} {:>9} {:>9} {:>10} {:>10} {:>10} {:>10} {:>10} {:>7}",
         "suite",
@@ -51,25 +84,17 @@ fn main() {
         "total cons",
         "air/fr"
     );
-    for suite in Suite::ALL {
-        for depth in [1usize, 4, 8] {
-            for extended in [false, true] {
-                for warm in [false, true] {
-                    row(suite, depth, extended, warm);
-                }
-            }
-        }
-    }
 }
 
-fn row(suite: Suite, depth: usize, extended: bool, warm: bool) {
+fn row(suite: Suite, depth: usize, extended: bool, warm: bool, payer_card: bool) {
+    let tap_config = config(extended, payer_card);
     let mut computes = Vec::new();
     let mut last: Option<TapReport> = None;
     for run in 0..RUNS {
-        let (payer, payee) = setup(suite, depth, (run * 16) as u8, warm, extended);
+        let (payer, payee) = setup(suite, depth, (run * 16) as u8, warm, tap_config);
         let request = payee.request_payment(AMOUNT, T0).unwrap();
         let start = Instant::now();
-        let report = tap(payer.pay(), request, TapConfig::payee_is_card(extended), T0).unwrap();
+        let report = tap(payer.pay(), request, tap_config, T0).unwrap();
         computes.push(start.elapsed());
         assert!(report.payer_complete, "{:?}", report.error());
         last = Some(report);
@@ -78,7 +103,11 @@ fn row(suite: Suite, depth: usize, extended: bool, warm: bool) {
     let compute = computes[RUNS / 2];
     let s = last.unwrap().stats;
     let air = s.bytes_to_card + s.bytes_to_reader;
-    let ratio = if warm { "-".to_owned() } else { format!("{:.3}", air as f64 / frame_bytes(suite, depth) as f64) };
+    let ratio = if warm || payer_card {
+        "-".to_owned()
+    } else {
+        format!("{:.3}", air as f64 / frame_bytes(suite, depth) as f64)
+    };
     let (opt, cons) = (s.time_under(LinkModel::OPTIMISTIC), s.time_under(LinkModel::CONSERVATIVE));
     println!(
         "{:<10} {:>5} {:<8} {:<5} {:>6} {:>9} {:>9} {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>8.1}ms {:>7}",
@@ -106,7 +135,7 @@ fn ms(d: Duration) -> f64 {
 /// running the same payment over a field whose APDU overhead we subtract: here, simply the
 /// frames' own lengths, re-created through the sessions.
 fn frame_bytes(suite: Suite, depth: usize) -> u64 {
-    let (payer, payee) = setup(suite, depth, 99, false, true);
+    let (payer, payee) = setup(suite, depth, 99, false, config(true, false));
     let mut payee = payee.request_payment(AMOUNT, T0).unwrap();
     let mut payer = payer.pay();
     let poll = payer.first_frame();
