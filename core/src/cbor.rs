@@ -190,6 +190,17 @@ impl<'a> Decoder<'a> {
         Ok(out)
     }
 
+    /// A byte string of exactly `N` bytes, or empty for none; any other length is
+    /// [`DecodeError::InvalidField`] named `field`.
+    pub fn optional_fixed<const N: usize>(&mut self, field: &'static str) -> Result<Option<[u8; N]>, DecodeError> {
+        let at = self.pos;
+        let slice = self.bytes(N)?;
+        match slice.len() {
+            0 => Ok(None),
+            _ => slice.try_into().map(Some).map_err(|_| DecodeError::InvalidField { offset: at, field }),
+        }
+    }
+
     /// A UTF-8 text string of at most `max` bytes.
     pub fn text(&mut self, max: usize) -> Result<&'a str, DecodeError> {
         let at = self.pos;

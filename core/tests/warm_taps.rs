@@ -54,8 +54,13 @@ fn card_tap(payer: &Wallet, request: PayeeSession, now: u64) -> Recorded {
     drive(payer, card, now)
 }
 
-fn drive<H: FrameHandler>(payer: &Wallet, mut card: CardSession<H>, now: u64) -> Recorded {
-    let mut driver = ReaderDriver::new(Party::Payer(payer.pay()), ReaderConfig::extended()).unwrap();
+fn drive<H: FrameHandler>(payer: &Wallet, card: CardSession<H>, now: u64) -> Recorded {
+    drive_reader(Party::Payer(payer.pay()), card, now)
+}
+
+/// Runs `reader` (extended APDUs) against `card` until either side ends, recording every APDU.
+fn drive_reader<H: FrameHandler>(reader: Party, mut card: CardSession<H>, now: u64) -> Recorded {
+    let mut driver = ReaderDriver::new(reader, ReaderConfig::extended()).unwrap();
     let mut apdu = driver.start();
     let mut apdus = Vec::new();
     let result = loop {
@@ -300,22 +305,9 @@ fn the_cache_survives_a_restart() {
 /// The other role assignment: the payee's phone is the reader, the payer's the card (HCE).
 fn reader_payee_tap(payer: &Wallet, payee: &Wallet, now: u64) -> Recorded {
     let clock = Arc::new(FixedClock(now));
-    let mut card = CardHandler::session(Party::Payer(payer.pay()), clock, CardConfig::extended());
+    let card = CardHandler::session(Party::Payer(payer.pay()), clock, CardConfig::extended());
     let request = payee.request_payment(AMOUNT, now).unwrap();
-    let mut driver = ReaderDriver::new(Party::Payee(Box::new(request)), ReaderConfig::extended()).unwrap();
-    let mut apdu = driver.start();
-    let mut apdus = Vec::new();
-    let result = loop {
-        let response = card.process_apdu(&apdu);
-        apdus.push(apdu.clone());
-        apdus.push(response.clone());
-        match driver.handle_response(&response, now) {
-            Ok(ReaderStep::Transmit(next)) => apdu = next,
-            Ok(ReaderStep::Done) => break Ok(()),
-            Err(e) => break Err(e),
-        }
-    };
-    Recorded { apdus, result }
+    drive_reader(Party::Payee(Box::new(request)), card, now)
 }
 
 #[test]
@@ -381,21 +373,10 @@ impl FrameHandler for OldPayerCard {
 fn a_reader_payee_sends_its_request_at_once_to_a_card_payer_that_does_not_say_hello() {
     let (_, payer, payee) = pair(Suite::EcdsaP256);
     reader_payee_tap(&payer, &payee, T0).result.unwrap();
-    let mut card = CardSession::new(CardConfig::extended(), OldPayerCard(payer.pay()));
+    let card = CardSession::new(CardConfig::extended(), OldPayerCard(payer.pay()));
     let request = payee.request_payment(AMOUNT, T0 + 60).unwrap();
-    let mut driver = ReaderDriver::new(Party::Payee(Box::new(request)), ReaderConfig::extended()).unwrap();
-    let mut apdu = driver.start();
-    let mut first = None;
-    loop {
-        let response = card.process_apdu(&apdu);
-        match driver.handle_response(&response, T0 + 60).unwrap() {
-            ReaderStep::Transmit(next) => {
-                first.get_or_insert_with(|| next.clone());
-                apdu = next;
-            }
-            ReaderStep::Done => break,
-        }
-    }
-    assert_eq!(first.unwrap()[7], REQUEST, "no poll: the full request, as before");
+    let recorded = drive_reader(Party::Payee(Box::new(request)), card, T0 + 60);
+    recorded.result.as_ref().unwrap();
+    assert_eq!(recorded.reader_frame_types()[0], REQUEST, "no poll: the full request, as before");
     assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT);
 }

@@ -159,20 +159,8 @@ impl Body for CompactRequestBody {
         for _ in 0..n {
             cert_hints.push(dec.fixed::<CERT_HINT_LEN>()?);
         }
-        let at = dec.position();
-        let eph = dec.bytes(33)?;
-        let ephemeral_key = match eph.len() {
-            0 => None,
-            33 => eph.try_into().ok(),
-            _ => return Err(DecodeError::InvalidField { offset: at, field: "ephemeral key" }),
-        };
-        let at = dec.position();
-        let lock = dec.bytes(32)?;
-        let receipt_lock = match lock.len() {
-            0 => None,
-            32 => lock.try_into().ok(),
-            _ => return Err(DecodeError::InvalidField { offset: at, field: "receipt lock" }),
-        };
+        let ephemeral_key = dec.optional_fixed::<33>("ephemeral key")?;
+        let receipt_lock = dec.optional_fixed::<32>("receipt lock")?;
         Ok(Self {
             certificate_id,
             amount,

@@ -115,13 +115,7 @@ impl Body for RequestBody {
         for _ in 0..n {
             cert_hints.push(dec.fixed::<CERT_HINT_LEN>()?);
         }
-        let at = dec.position();
-        let eph = dec.bytes(33)?;
-        let ephemeral_key = match eph.len() {
-            0 => None,
-            33 => eph.try_into().ok(),
-            _ => return Err(DecodeError::InvalidField { offset: at, field: "ephemeral key" }),
-        };
+        let ephemeral_key = dec.optional_fixed::<33>("ephemeral key")?;
         Ok(Self {
             payee_certificate,
             amount,
