@@ -10,8 +10,11 @@
 //!                      the receiver needed against the minimum (the fragment count)
 //! ```
 //!
-//! Deterministic: the wallets come from `core::testkit` at `T0` and the losses from a seeded
-//! generator, so two runs print the same figures.
+//! The wallets come from `core::testkit` at `T0` and the losses from a seeded generator, but
+//! signatures are randomized: each run's payment has another checksum, which seeds the code's
+//! mixes. The means hardly move between runs; the tail does (a dense GF(2) code needs more
+//! than n + k parts with probability about 2^-k), so the table shows the 99th percentile and
+//! the worst trial beside the mean.
 
 use offline_cash_core::crypto::Suite;
 use offline_cash_core::qr::{PartDecoder, PartEncoder, request_uri};
@@ -138,6 +141,8 @@ pub struct FountainRow {
     pub channel: String,
     /// Mean parts received / minimum.
     pub mean: f64,
+    /// 99th percentile of parts received / minimum over the trials.
+    pub p99: f64,
     /// Worst parts received / minimum over the trials.
     pub worst: f64,
     /// Mean parts shown / minimum (lost ones included).
@@ -166,7 +171,7 @@ pub fn fountain_row(
 ) -> Result<FountainRow, CliError> {
     let encoder = PartEncoder::new(message, fragment_bytes).map_err(fail)?;
     let n = encoder.fragments();
-    let (mut sum, mut worst, mut shown_sum) = (0usize, 0usize, 0usize);
+    let (mut received, mut shown_sum) = (Vec::new(), 0usize);
     for trial in 0..trials.max(1) {
         let mut rng = Rng(trial as u64 * 7919 + 1);
         let mut decoder = PartDecoder::new();
@@ -195,16 +200,25 @@ pub fn fountain_row(
         if !done {
             return Err(fail(format!("not rebuilt after {shown} parts")));
         }
-        sum += decoder.received();
-        worst = worst.max(decoder.received());
+        received.push(decoder.received());
         shown_sum += shown;
     }
-    let t = trials.max(1) as f64 * n as f64;
+    received.sort_unstable();
+    let t = received.len() as f64 * n as f64;
+    let sum: usize = received.iter().sum();
+    let p99 = received.get((received.len() * 99).div_ceil(100).saturating_sub(1)).copied().unwrap_or(0);
+    let worst = received.last().copied().unwrap_or(0);
     let channel = match (shuffled, loss) {
         (true, _) => "parts shuffled, none lost".to_owned(),
         (false, l) => format!("in sequence, {:.0}% lost", l * 100.0),
     };
-    Ok(FountainRow { channel, mean: sum as f64 / t, worst: worst as f64 / n as f64, shown: shown_sum as f64 / t })
+    Ok(FountainRow {
+        channel,
+        mean: sum as f64 / t,
+        p99: p99 as f64 / n as f64,
+        worst: worst as f64 / n as f64,
+        shown: shown_sum as f64 / t,
+    })
 }
 
 /// `offline-cash qr bench`: prints both tables.
@@ -227,13 +241,13 @@ pub fn run(args: &QrBenchArgs) -> Result<(), CliError> {
         args.fragment_bytes
     );
     println!(
-        "| channel ({} trials) | parts received / minimum (mean) | worst | parts shown / minimum (mean) |",
+        "| channel ({} trials) | parts received / minimum (mean) | p99 | worst | parts shown / minimum (mean) |",
         args.trials
     );
-    println!("|---|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|");
     for (loss, shuffled) in [(0.0, false), (0.1, false), (0.25, false), (0.5, false), (0.0, true)] {
         let r = fountain_row(&payment, args.fragment_bytes, loss, shuffled, args.trials)?;
-        println!("| {} | {:.3} | {:.3} | {:.3} |", r.channel, r.mean, r.worst, r.shown);
+        println!("| {} | {:.3} | {:.3} | {:.3} | {:.3} |", r.channel, r.mean, r.p99, r.worst, r.shown);
     }
     Ok(())
 }
@@ -244,15 +258,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_pq_payment_needs_at_most_one_and_a_half_times_the_minimum_parts() {
+    fn a_pq_payment_needs_at_most_one_and_a_half_times_the_minimum_parts_on_average() {
         let (payment, n, _) = pq_payment(DEFAULT_FRAGMENT).unwrap();
         assert!(payment.len() > 8_000 && n > 20, "{} B in {n} parts", payment.len());
-        for (loss, shuffled) in [(0.0, false), (0.25, false), (0.0, true)] {
+        for (loss, shuffled) in [(0.0, false), (0.25, false), (0.5, false), (0.0, true)] {
             let row = fountain_row(&payment, DEFAULT_FRAGMENT, loss, shuffled, 30).unwrap();
-            assert!(row.mean <= 1.5 && row.worst <= 1.5, "{}: {row:?}", row.channel);
+            assert!(row.mean <= 1.5, "{}: {row:?}", row.channel);
+            assert!(row.p99 <= row.worst && row.mean <= row.worst, "{row:?}");
         }
         let perfect = fountain_row(&payment, DEFAULT_FRAGMENT, 0.0, false, 1).unwrap();
         assert_eq!(perfect.mean, 1.0, "nothing lost: the fragments alone");
+    }
+
+    /// A fixed message of the payment's size, so this tail is the same on every run: the
+    /// code's mixes come from the message's checksum, the losses from seeded draws.
+    #[test]
+    fn the_tail_for_a_fixed_message_stays_within_one_and_a_half_times_the_minimum() {
+        let message: Vec<u8> = (0..8_841u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        for (loss, shuffled) in [(0.1, false), (0.25, false), (0.5, false), (0.0, true)] {
+            let row = fountain_row(&message, DEFAULT_FRAGMENT, loss, shuffled, 200).unwrap();
+            assert!(row.mean <= 1.15 && row.p99 <= 1.5, "{}: {row:?}", row.channel);
+        }
     }
 
     #[test]
