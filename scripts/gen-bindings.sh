@@ -3,7 +3,7 @@
 # bindings/generated/{kotlin,swift,python} (ignored by git), from the host cdylib, in UniFFI's
 # library mode. Prints what it generated.
 #
-#   cargo build (cdylib + uniffi-bindgen) ──► target/<profile>/liboffline_cash_ffi.so
+#   scripts/host-build.sh (debug) or cargo build (--release) ──► target/<profile>/liboffline_cash_ffi.so
 #        └─► uniffi-bindgen generate --library <cdylib> --config uniffi.toml ──► bindings/generated/
 #
 # Usage: scripts/gen-bindings.sh [--release]
@@ -33,7 +33,13 @@ BINDGEN="$TARGET_DIR/$PROFILE_DIR/uniffi-bindgen"
 OUT=bindings/generated
 
 echo "== building the host cdylib and uniffi-bindgen ($PROFILE_DIR, unstripped)"
-cargo build -p offline-cash-bindings --features cli "${PROFILE_FLAG[@]}"
+if [ "$PROFILE_DIR" = debug ]; then
+    # The debug build is the one `cargo test --workspace --all-features` makes (scripts/host-build.sh):
+    # after the test step of scripts/test-all.sh it builds nothing.
+    ./scripts/host-build.sh
+else
+    cargo build -p offline-cash-bindings --features cli "${PROFILE_FLAG[@]}"
+fi
 [ -f "$CDYLIB" ] || { echo "gen-bindings: $CDYLIB was not built" >&2; exit 1; }
 
 rm -rf "$OUT"

@@ -39,7 +39,7 @@ time_start=$SECONDS
 echo "   (tools ready in $((SECONDS - time_start)) s)"
 
 echo "== bindings: issuer for the wallet tests"
-cargo build -q -p offline-cash-issuer
+./scripts/host-build.sh
 WORK="$(mktemp -d)"
 ISSUER_PID=""
 cleanup() {

@@ -39,7 +39,7 @@ if [ "${OFFLINE_CASH_SKIP_GEN:-0}" != "1" ]; then
     ./scripts/gen-bindings.sh >/dev/null
 fi
 # The issuer the wallet tests start on 127.0.0.1 (built by `cargo test` in test-all.sh already).
-cargo build -q -p offline-cash-issuer
+./scripts/host-build.sh
 
 echo "== android: Maven Central downloads (cached in $CACHE)"
 mkdir -p "$SDK_DIR" "$AAR_DIR" "$OUT"

@@ -10,7 +10,7 @@
 #   gen-bindings.sh ─► bindings/generated/swift/{OfflineCashFFI.swift,.h,.modulemap}
 #     ├─► ios/Sources/OfflineCash/Generated/OfflineCashFFI.swift        (as on a Mac)
 #     └─► ios/.linux/OfflineCashFFI/{module.modulemap (+ link), OfflineCashFFI.h}
-#   cargo build offline-cash-issuer (the wallet tests start it, as on a Mac)
+#   scripts/host-build.sh: offline-cash-issuer (the wallet tests start it, as on a Mac)
 #   mount --bind <repo>, <target dir>, /proc, /dev into the chroot at the same paths
 #   chroot: swift build, swift test  (scratch: <target dir>/swift-linux)   umount at exit
 #
@@ -38,7 +38,7 @@ CHROOT="$(ios/scripts/swift-chroot.sh)"
 echo "== swift-linux: toolchain ready in $CHROOT ($((SECONDS - t0)) s)"
 
 ./scripts/gen-bindings.sh >/dev/null
-cargo build -q -p offline-cash-issuer
+./scripts/host-build.sh
 mkdir -p "${CARGO_TARGET_DIR:-target}"
 TARGET="$(cd "${CARGO_TARGET_DIR:-target}" && pwd -P)"
 LIB_DIR="$TARGET/debug"
