@@ -3,8 +3,9 @@
 # the demo step) must print its two tables, and no row of the animated-QR table may need more
 # than 1.5x the minimum number of parts on average (docs/PERFORMANCE.md, "QR channel"). The
 # p99 and worst columns are printed, not gated: each run's payment is signed afresh, so its
-# mixes differ, and the worst of 100 trials is a tail draw (about 2^-k for k extra parts). The end-to-end
-# payments over QR PNGs are cli/tests/qr_channel.rs, run by `cargo test --workspace`.
+# mixes differ, and the worst of 100 trials is a tail draw (about 2^-k for k extra parts).
+# The end-to-end payments over QR PNGs are cli/tests/qr_channel.rs, run by `cargo test
+# --workspace`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
