@@ -131,14 +131,14 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1_000.0
 }
 
-/// Bytes of the protocol frames of one tap (poll, request, payment, receipt), measured by
-/// running the same payment over a field whose APDU overhead we subtract: here, simply the
-/// frames' own lengths, re-created through the sessions.
+/// Bytes of the protocol frames of one cold tap as the field runs it (hello, the locked
+/// request, the compact payment, the key receipt), re-created through the sessions without
+/// the APDU layer.
 fn frame_bytes(suite: Suite, depth: usize) -> u64 {
     let (payer, payee) = setup(suite, depth, 99, false, config(true, false));
     let mut payee = payee.request_payment(AMOUNT, T0).unwrap();
     let mut payer = payer.pay();
-    let poll = payer.first_frame();
+    let poll = payer.hello_frame();
     let request = payee.handle_frame(&poll, T0).unwrap().unwrap();
     let payment = payer.handle_frame(&request, T0).unwrap().unwrap();
     let receipt = payee.handle_frame(&payment, T0).unwrap().unwrap();

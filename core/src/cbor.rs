@@ -2,7 +2,9 @@
 //!
 //! Every signed object of the protocol is a CBOR array whose items are unsigned integers
 //! (major type 0), byte strings (2), text strings (3) or nested arrays (4). Nothing else is
-//! ever produced or accepted: no maps, tags, floats, negative integers or indefinite lengths.
+//! ever produced or accepted: no maps, tags, floats or indefinite lengths. Negative integers
+//! (1) appear in one place only, as references in the compact form of a payment on the air
+//! (`protocol::compact_payment`), never in a signed object.
 //!
 //! The decoder is the gatekeeper for bytes from outside, so it is strict:
 //! - every length and integer must use the shortest head (otherwise [`DecodeError::NonCanonical`]);
@@ -16,6 +18,7 @@
 use crate::token::DecodeError;
 
 const MAJOR_UINT: u8 = 0;
+const MAJOR_NEGATIVE: u8 = 1;
 const MAJOR_BYTES: u8 = 2;
 const MAJOR_TEXT: u8 = 3;
 const MAJOR_ARRAY: u8 = 4;
@@ -54,6 +57,23 @@ impl Encoder {
     pub fn uint(&mut self, value: u64) -> &mut Self {
         self.head(MAJOR_UINT, value);
         self
+    }
+
+    /// A reference `index` (the negative integer `-1 - index`), used only by the compact
+    /// payment form.
+    pub fn reference(&mut self, index: u64) -> &mut Self {
+        self.head(MAJOR_NEGATIVE, index);
+        self
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
     }
 
     /// A byte string.
@@ -155,6 +175,17 @@ impl<'a> Decoder<'a> {
         let len = self.head(major)?;
         let len = usize::try_from(len).map_err(|_| DecodeError::Truncated)?;
         Ok(len)
+    }
+
+    /// The major type of the next item (0 unsigned, 1 reference, 2 bytes, 3 text, 4 array,
+    /// anything else as found), without reading it.
+    pub fn peek_major(&self) -> Result<u8, DecodeError> {
+        self.input.get(self.pos).map(|b| b >> 5).ok_or(DecodeError::Truncated)
+    }
+
+    /// A reference (see [`Encoder::reference`]).
+    pub fn reference(&mut self) -> Result<u64, DecodeError> {
+        self.head(MAJOR_NEGATIVE)
     }
 
     /// An unsigned integer.

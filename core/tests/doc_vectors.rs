@@ -114,6 +114,7 @@ fn vectors() -> String {
             can_receive: 200_000,
             cert_hints: vec![],
             ephemeral_key: None,
+            receipt_lock: None,
         },
         &bob,
     )

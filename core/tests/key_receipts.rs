@@ -1,14 +1,18 @@
-//! Key receipts (docs/decisions/0019-key-receipts.md): after a warm tap's compact request, the
-//! payee acknowledges by revealing the key whose lock the signed request carried, not with a
-//! second signature. A wrong key, a key without a lock and a receipt for another payment are
+//! Key receipts (docs/decisions/0019-key-receipts.md, 0021-compact-cold-taps.md): after a
+//! request that answered a hello (compact, or full version 4), the payee acknowledges by
+//! revealing the key whose lock the signed request carried, not with a second signature. A wrong key, a key without a lock and a receipt for another payment are
 //! refused; a payment retried after a torn tap is acknowledged in the form the retry's request
 //! allows (a key receipt after a compact request, a signed receipt after a full one).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+use offline_cash_core::crypto::Signer as _;
 use offline_cash_core::crypto::Suite;
 use offline_cash_core::protocol::payee::{self, PayeeChecks, RequestParams};
 use offline_cash_core::protocol::payer::{ExpectRequest, Funds, PayerChecks, RequestFrame};
-use offline_cash_core::protocol::{AnyReceipt, Frame, KeyReceipt, PaymentRejection, ProtocolError, receipt_lock};
+use offline_cash_core::protocol::{
+    AnyReceipt, Frame, KeyReceipt, LOCKED_REQUEST_VERSION, PROTOCOL_VERSION, PaymentRejection, ProtocolError,
+    receipt_lock,
+};
 use offline_cash_core::store::testing::commit_prepared;
 use offline_cash_core::testkit::{Fixture, T0, TestWallet, eur};
 use offline_cash_core::token::{Chain, NoRevocations};
@@ -113,7 +117,7 @@ fn a_wrong_key_a_key_without_a_lock_or_another_payment_is_a_bad_receipt() {
 }
 
 #[test]
-fn a_full_request_gets_a_signed_receipt_and_a_lock_is_only_in_a_compact_one() {
+fn a_full_request_locks_its_receipt_only_when_given_a_key() {
     let fx = Fixture::new(Suite::EcdsaP256).unwrap();
     let b = TestWallet::new(&fx.issuer, Suite::EcdsaP256).unwrap();
     let params = RequestParams {
@@ -127,12 +131,25 @@ fn a_full_request_gets_a_signed_receipt_and_a_lock_is_only_in_a_compact_one() {
         session_seed: None,
         receipt_key: Some(KEY),
     };
-    let (_, full) = payee::request(b.cert.clone(), params.clone(), &b.signer).unwrap();
-    assert!(matches!(Frame::decode(&full).unwrap(), Frame::Request(_)));
-    assert!(!full.windows(32).any(|w| w == receipt_lock(&KEY)), "a full request carries no lock");
+    // With a key (a payee answering a hello): version 4, the lock signed with the rest.
+    let (_, locked) = payee::request(b.cert.clone(), params.clone(), &b.signer).unwrap();
+    let Frame::Request(request) = Frame::decode(&locked).unwrap() else { panic!("a full request") };
+    assert_eq!(request.body().receipt_lock, Some(receipt_lock(&KEY)));
+    assert_eq!(locked[3], LOCKED_REQUEST_VERSION as u8, "[[4, …");
+    request.verify_with(&b.signer.public_key()).unwrap();
+    // Without (a poll, a saved request): version 2, byte for byte as before the lock existed.
+    let (_, plain) =
+        payee::request(b.cert.clone(), RequestParams { receipt_key: None, ..params.clone() }, &b.signer).unwrap();
+    let Frame::Request(request) = Frame::decode(&plain).unwrap() else { panic!("a full request") };
+    assert_eq!(request.body().receipt_lock, None);
+    assert_eq!(plain[3], PROTOCOL_VERSION as u8);
+    assert!(!plain.windows(32).any(|w| w == receipt_lock(&KEY)));
+    assert_eq!(locked.len(), plain.len() + 34, "the lock costs its 32 bytes and a 2-byte head");
     let (_, compact) = payee::compact_request(b.cert.clone(), params, &b.signer).unwrap();
     assert!(compact.windows(32).any(|w| w == receipt_lock(&KEY)));
-    assert!(!compact.windows(32).any(|w| w == KEY), "the key stays with the payee until it is paid");
+    for frame in [&locked, &compact] {
+        assert!(!frame.windows(32).any(|w| w == KEY), "the key stays with the payee until it is paid");
+    }
 }
 
 #[test]
@@ -205,8 +222,9 @@ fn tap(payer: &Wallet, payee: &mut PayeeSession, now: u64, hello: bool, tear: bo
     Tap { frames, paying, result }
 }
 
-/// Two wallets of `suite` that met once (a cold payment of [`AMOUNT`]); the payer holds two
-/// more notes of [`AMOUNT`].
+/// Two wallets of `suite` that met once (a cold payment of [`AMOUNT`], the payer saying
+/// hello); the payer holds two more notes of [`AMOUNT`]. Also returns the sealed signed
+/// receipt of a payment of 1 between two other strangers, the payer polling.
 fn met(suite: Suite) -> (Wallet, Wallet, usize) {
     let issuer = offline_cash_core::testkit::TestIssuer::new(suite).unwrap();
     let payer = provisioned(&issuer, suite, 1).unwrap();
@@ -214,8 +232,18 @@ fn met(suite: Suite) -> (Wallet, Wallet, usize) {
     fund(&issuer, &payer, &[AMOUNT; 3], T0).unwrap();
     let cold = tap(&payer, &mut payee.request_payment(AMOUNT, T0).unwrap(), T0, true, false);
     cold.result.as_ref().unwrap();
-    assert_eq!(cold.types(), [HELLO, REQUEST, SEALED_PAYMENT, SEALED_RECEIPT], "{suite:?}: strangers");
-    let signed_receipt = cold.frames[3].len();
+    // A stranger's hello gets the full request, locked (version 4), and a key receipt.
+    assert_eq!(cold.types(), [HELLO, REQUEST, SEALED_PAYMENT, SEALED_KEY_RECEIPT], "{suite:?}: strangers");
+    let Frame::Request(request) = Frame::decode(&cold.frames[1]).unwrap() else { panic!("a full request") };
+    assert!(request.body().receipt_lock.is_some(), "{suite:?}: a request answering a hello is locked");
+    assert!(cold.paying.is_complete(), "{suite:?}");
+    // A stranger that polls gets version 2 and a signed receipt, as before.
+    let (other_payer, other_payee) = (provisioned(&issuer, suite, 3).unwrap(), provisioned(&issuer, suite, 4).unwrap());
+    fund(&issuer, &other_payer, &[1], T0).unwrap();
+    let polled = tap(&other_payer, &mut other_payee.request_payment(1, T0).unwrap(), T0, false, false);
+    polled.result.as_ref().unwrap();
+    assert_eq!(polled.types(), [POLL, REQUEST, SEALED_PAYMENT, SEALED_RECEIPT], "{suite:?}: a payer that polls");
+    let signed_receipt = polled.frames[3].len();
     (payer, payee, signed_receipt)
 }
 

@@ -206,3 +206,24 @@ fn a_paying_card_pays_no_more_than_its_user_approved() {
     let report = tap(payer.pay().approve_at_most(250), request, config(CardRole::PayerIsCard, false), T0).unwrap();
     assert!(report.payer_complete, "{:?}", report.error());
 }
+
+/// Issue 19's byte target, which does not depend on the machine: two P-256 strangers, the
+/// payee's phone as the card, a note issued to the payer (depth 1), with and without change.
+/// The hello gets a locked request, the payment travels compact and the receipt is a key
+/// (docs/decisions/0021-compact-cold-taps.md); before that, 1,088–1,103 bytes.
+#[test]
+fn a_cold_p256_tap_at_depth_one_moves_at_most_one_kilobyte() {
+    for extended in [false, true] {
+        for amount in [1_000, 300] {
+            let issuer = TestIssuer::new(Suite::EcdsaP256).unwrap();
+            let a = provisioned(&issuer, Suite::EcdsaP256, 1).unwrap();
+            let b = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
+            fund(&issuer, &a, &[1_000], T0).unwrap();
+            let report = pay(&a, &b, amount, TapConfig::payee_is_card(extended));
+            assert!(report.payer_complete, "{:?}", report.error());
+            let bytes = report.stats.bytes_total();
+            assert!(bytes <= 1_000, "extended={extended} amount={amount}: {bytes} bytes on the air");
+            assert_eq!(b.balance().unwrap().spendable, amount);
+        }
+    }
+}

@@ -232,6 +232,7 @@ mod tests {
             can_receive: 1_000,
             cert_hints: vec![[9; CERT_HINT_LEN]],
             ephemeral_key: None,
+            receipt_lock: None,
         }
     }
 

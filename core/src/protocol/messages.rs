@@ -34,11 +34,15 @@ pub const MAX_ERROR_MESSAGE: usize = 256;
 /// [`DecodeError::UnknownVersion`] (version 1 was unsigned). Payments and receipts keep the
 /// object version [`crate::token::VERSION`].
 pub const PROTOCOL_VERSION: u64 = 2;
+/// Version of a full request that locks its receipt: version 2's fields and `receipt_lock`.
+/// A payee sends one only in answer to a hello, which only payers that know it send.
+pub const LOCKED_REQUEST_VERSION: u64 = 4;
 
 /// What a payee asks for, signed by the payee's wallet key:
 /// `[[2, payee_certificate, amount, currency, nonce, time, expires_at, can_receive, [hint…],
 /// ephemeral_key], signature]`, tag `OC1/payment-request` (distinct from `OC1/request`, the
-/// tag of signed HTTP requests to the issuer).
+/// tag of signed HTTP requests to the issuer); with a receipt lock, version 4 and the lock
+/// last: `[[4, …, ephemeral_key, receipt_lock], signature]`.
 ///
 /// The signature (under the key of `payee_certificate`) covers every field, the ephemeral
 /// session key included, so an altered byte, a swapped session key or a request made up by
@@ -65,6 +69,10 @@ pub struct RequestBody {
     pub cert_hints: Vec<[u8; CERT_HINT_LEN]>,
     /// Payee's ephemeral P-256 key (compressed) if it wants session encryption.
     pub ephemeral_key: Option<[u8; 33]>,
+    /// `receipt_lock(key)` for a key only the payee knows (version 4 only): the payee will
+    /// answer with a [`KeyReceipt`] revealing `key`, and the payer may send the compact
+    /// payment (`compact_payment`).
+    pub receipt_lock: Option<[u8; 32]>,
 }
 
 /// A payment request as it travels: the body and the payee's signature.
@@ -77,7 +85,10 @@ impl Body for RequestBody {
     const KIND: ObjectKind = ObjectKind::Message;
 
     fn encode(&self, enc: &mut Encoder) {
-        enc.array(REQUEST_FIELDS).uint(PROTOCOL_VERSION);
+        match self.receipt_lock {
+            None => enc.array(REQUEST_FIELDS).uint(PROTOCOL_VERSION),
+            Some(_) => enc.array(REQUEST_FIELDS + 1).uint(LOCKED_REQUEST_VERSION),
+        };
         self.payee_certificate.encode_into(enc);
         enc.uint(self.amount)
             .text(self.currency.as_str())
@@ -90,17 +101,22 @@ impl Body for RequestBody {
             enc.bytes(h);
         }
         enc.bytes(self.ephemeral_key.as_ref().map_or(&[][..], |k| &k[..]));
+        if let Some(lock) = &self.receipt_lock {
+            enc.bytes(lock);
+        }
     }
 
     fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
         let at = dec.position();
-        let n = dec.array(REQUEST_FIELDS + 1)?;
+        let n = dec.array(REQUEST_FIELDS + 2)?;
         // The version first, so a request of another version says so (not "wrong length").
         let found = dec.uint()?;
-        if found != PROTOCOL_VERSION {
-            return Err(DecodeError::UnknownVersion { object: ObjectKind::Message, found });
-        }
-        if n != REQUEST_FIELDS {
+        let fields = match found {
+            PROTOCOL_VERSION => REQUEST_FIELDS,
+            LOCKED_REQUEST_VERSION => REQUEST_FIELDS + 1,
+            _ => return Err(DecodeError::UnknownVersion { object: ObjectKind::Message, found }),
+        };
+        if n != fields {
             return Err(DecodeError::InvalidField { offset: at, field: "request fields" });
         }
         let payee_certificate = WalletCertificate::decode_from(dec)?;
@@ -116,6 +132,7 @@ impl Body for RequestBody {
             cert_hints.push(dec.fixed::<CERT_HINT_LEN>()?);
         }
         let ephemeral_key = dec.optional_fixed::<33>("ephemeral key")?;
+        let receipt_lock = if found == LOCKED_REQUEST_VERSION { Some(dec.fixed::<32>()?) } else { None };
         Ok(Self {
             payee_certificate,
             amount,
@@ -126,6 +143,7 @@ impl Body for RequestBody {
             can_receive,
             cert_hints,
             ephemeral_key,
+            receipt_lock,
         })
     }
 }
@@ -148,7 +166,7 @@ impl RequestBody {
             can_receive: self.can_receive,
             cert_hints: self.cert_hints.clone(),
             ephemeral_key: self.ephemeral_key,
-            receipt_lock: None,
+            receipt_lock: self.receipt_lock,
         }
     }
 
@@ -165,6 +183,7 @@ impl RequestBody {
             can_receive: compact.can_receive,
             cert_hints: compact.cert_hints.clone(),
             ephemeral_key: compact.ephemeral_key,
+            receipt_lock: compact.receipt_lock,
         })
     }
 }

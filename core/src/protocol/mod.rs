@@ -10,8 +10,10 @@
 //!   (commit notes + receipt) receipt_frame ── Receipt frame ──► ExpectReceipt::handle_frame
 //!                                           (mark spend complete)
 //! ```
-//! After a compact request that carried a receipt lock, the receipt is a `KeyReceipt`: the
-//! payee reveals the key instead of signing (messages.rs, docs/decisions/0019-key-receipts.md).
+//! After a request that carried a receipt lock (one answering a hello), the receipt is a
+//! `KeyReceipt`: the payee reveals the key instead of signing (messages.rs,
+//! docs/decisions/0019-key-receipts.md), and the sealed payment travels in its compact form
+//! (compact_payment.rs, docs/decisions/0021-compact-cold-taps.md).
 //!
 //! The machines take bytes, `now` and random seeds, and return bytes and data; they own no
 //! socket, NFC handle, clock, RNG, thread or database. The same machines serve NFC, QR codes
@@ -21,6 +23,7 @@
 //! (with the `ChainVerified` proof) before sending it.
 
 pub mod compact;
+pub mod compact_payment;
 mod error;
 mod hints;
 mod messages;
@@ -30,6 +33,7 @@ pub mod session;
 
 pub use error::{LimitKind, PaymentRejection, ProtocolError};
 pub use messages::{
-    AnyReceipt, CERT_HINT_LEN, Frame, KeyReceipt, MAX_CERT_HINTS, MAX_ERROR_MESSAGE, MAX_FRAME_BYTES, PROTOCOL_VERSION,
-    Payment, PaymentRequest, RECEIPT_KEY_LEN, Receipt, ReceiptBody, RequestBody, payment_hash, receipt_lock,
+    AnyReceipt, CERT_HINT_LEN, Frame, KeyReceipt, LOCKED_REQUEST_VERSION, MAX_CERT_HINTS, MAX_ERROR_MESSAGE,
+    MAX_FRAME_BYTES, PROTOCOL_VERSION, Payment, PaymentRequest, RECEIPT_KEY_LEN, Receipt, ReceiptBody, RequestBody,
+    payment_hash, receipt_lock,
 };

@@ -13,6 +13,7 @@
 //! `handle_frame` and `verify`, and commits the received notes *before* asking for the receipt.
 
 use super::compact::CompactRequest;
+use super::compact_payment::{self, PaymentContext};
 use super::messages::{
     AnyReceipt, CERT_HINT_LEN, Frame, KeyReceipt, Payment, PaymentRequest, RECEIPT_KEY_LEN, Receipt, ReceiptBody,
     RequestBody, payment_hash, receipt_lock,
@@ -46,9 +47,10 @@ pub struct RequestParams {
     pub known_certificates: Vec<[u8; 32]>,
     /// 32 random bytes to turn on session encryption, or `None` for a clear session.
     pub session_seed: Option<[u8; 32]>,
-    /// 32 random bytes (from a CSPRNG) for a compact request to lock its receipt with: the
-    /// payee then answers with a [`KeyReceipt`] revealing them instead of signing. Only
-    /// [`compact_request`] uses it; a full request always gets a signed receipt.
+    /// 32 random bytes (from a CSPRNG) for the request to lock its receipt with: the payee
+    /// then answers with a [`KeyReceipt`] revealing them instead of signing, and takes the
+    /// compact payment. A full request with a lock is version 4, which only a payer that sent
+    /// a hello understands: give a key only when answering a hello.
     pub receipt_key: Option<[u8; RECEIPT_KEY_LEN]>,
 }
 
@@ -58,7 +60,7 @@ pub struct ExpectPayment {
     request: RequestBody,
     request_bytes: Vec<u8>,
     ephemeral: Option<Ephemeral>,
-    /// The key whose lock the request sent carried (a compact request only).
+    /// The key whose lock the request sent carried.
     receipt_key: Option<[u8; RECEIPT_KEY_LEN]>,
 }
 
@@ -123,14 +125,11 @@ fn start(
         can_receive: params.can_receive,
         cert_hints,
         ephemeral_key: ephemeral.as_ref().map(Ephemeral::public_key),
+        receipt_lock: params.receipt_key.as_ref().map(receipt_lock),
     };
-    let receipt_key = params.receipt_key.filter(|_| compact);
+    let receipt_key = params.receipt_key;
     let (request_bytes, frame) = if compact {
-        let compact_body = super::compact::CompactRequestBody {
-            receipt_lock: receipt_key.as_ref().map(receipt_lock),
-            ..body.compact()
-        };
-        let signed = CompactRequest::sign(compact_body, signer)?;
+        let signed = CompactRequest::sign(body.compact(), signer)?;
         (signed.to_bytes(), Frame::CompactRequest(Box::new(signed)).encode())
     } else {
         let signed = PaymentRequest::sign(body.clone(), signer)?;
@@ -165,6 +164,14 @@ impl ExpectPayment {
             (other, _) => {
                 return Err(ProtocolError::Unexpected { expected: "payment", found: other.type_byte() });
             }
+        };
+        // A payer that saw this request's lock may send the compact form; only the canonical
+        // bytes go further (hash, store, verification).
+        let payment_bytes = if compact_payment::is_compact(&payment_bytes) {
+            let context = PaymentContext { payee: self.request.payee(), nonce: self.request.nonce };
+            compact_payment::expand(&payment_bytes, &context)?
+        } else {
+            payment_bytes
         };
         let payment = Payment::from_bytes(&payment_bytes)?;
         let hash = payment_hash(&payment_bytes);

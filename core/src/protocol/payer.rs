@@ -15,6 +15,7 @@
 
 use std::collections::HashSet;
 
+use super::compact_payment::{self, PaymentContext};
 use super::messages::{AnyReceipt, CERT_HINT_LEN, Frame, Payment, Receipt, RequestBody, payment_hash};
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{PaymentRejection, ProtocolError};
@@ -91,7 +92,8 @@ impl ExpectRequest {
                 request
                     .verify_with(&body.payee_certificate.body().public_key)
                     .map_err(|_| PaymentRejection::RequestSignature)?;
-                (body, request.to_bytes(), None)
+                let lock = body.receipt_lock;
+                (body, request.to_bytes(), lock)
             }
             Frame::CompactRequest(compact) => {
                 let id = compact.body().certificate_id;
@@ -332,7 +334,15 @@ impl RequestAccepted {
                 let eph =
                     Ephemeral::from_seed(&seed).ok_or(ProtocolError::Misuse("session seed is not a valid scalar"))?;
                 let mut keys = eph.agree(&peer, &self.request_bytes)?;
-                let ciphertext = keys.seal(Direction::PayerToPayee, &[0x03], &pending.payment_bytes)?;
+                // A payee that locked its request is current: it takes the compact form.
+                let plain = match self.receipt_lock {
+                    Some(_) => {
+                        let context = PaymentContext { payee: self.request.payee(), nonce: self.request.nonce };
+                        compact_payment::compress(&pending.payment_bytes, &context)?
+                    }
+                    None => pending.payment_bytes.clone(),
+                };
+                let ciphertext = keys.seal(Direction::PayerToPayee, &[0x03], &plain)?;
                 (Frame::SealedPayment { ephemeral_key: eph.public_key(), ciphertext }.encode(), Some(keys))
             }
             (Some(_), None) => {

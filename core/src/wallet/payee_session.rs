@@ -134,27 +134,33 @@ impl PayeeSession {
     /// Answers a payer's hello. A live request (not a saved one, which must stay byte for
     /// byte) is presented again: by certificate id if the payer the hello names is known to
     /// hold this payee's certificate, else in full with hints for that payer's certificates
-    /// only. A hello naming no certificate this payee holds gets the request as it is.
+    /// only. A hello naming no certificate this payee holds gets the full request again, with
+    /// the same hints. Either way the request answering a hello locks its receipt.
     fn answer_hello(&mut self, hello: &Hello) -> Result<Vec<u8>, WalletError> {
         if !matches!(self.opening, Opening::Live | Opening::Again { .. }) || self.state.is_none() {
             return Ok(self.request_frame.clone());
         }
         let wallet = self.wallet.clone();
         let mut inner = wallet.lock();
+        // A payer that says hello understands a locked request (full version 4 or compact):
+        // the payee answers by revealing the key, not with a second signature, and takes the
+        // compact payment (docs/decisions/0019-key-receipts.md, 0021-compact-cold-taps.md).
+        let receipt_key = Some(inner.random::<32>());
+        let cert = inner.certificate()?;
         let payer = inner.certs.iter().find(|c| hello.names(c.digest())).map(|c| c.wallet_id());
         let Some(payer) = payer else {
+            let params = RequestParams { receipt_key, ..self.params.clone() };
+            let (state, frame) = payee::request(cert, params, inner.signer.as_ref())?;
+            self.state = Some(state);
+            self.request_frame = frame.clone();
             self.hello = Some(Introduced { payer: None, compact: false });
-            return Ok(self.request_frame.clone());
+            return Ok(frame);
         };
-        let cert = inner.certificate()?;
         // Hints: the certificates of that payer (and this payee's own, for chains through it).
         let mut hints: Vec<[u8; 32]> = inner.certs.history(&payer).iter().rev().map(|c| *c.digest()).collect();
         hints.extend(inner.certs.history(&wallet.id).iter().rev().map(|c| *c.digest()));
         hints.truncate(MAX_HINTS);
         let compact = inner.store.peer_holds(&payer, cert.digest())?;
-        // A compact request locks its receipt: the payee answers by revealing the key, not
-        // with a second signature (docs/decisions/0019-key-receipts.md).
-        let receipt_key = compact.then(|| inner.random::<32>());
         let params = RequestParams { known_certificates: hints, receipt_key, ..self.params.clone() };
         let (state, frame) = if compact {
             payee::compact_request(cert, params, inner.signer.as_ref())?
