@@ -52,11 +52,25 @@ pub fn inv(a: u8) -> u8 {
     if a == 0 { 0 } else { exp(255 - log(a)) }
 }
 
-/// The 256 products `c · x`, for a row operation by one coefficient.
+/// `2 · a`.
+fn double(a: u8) -> u8 {
+    let wide = u16::from(a) << 1;
+    (if wide & 0x100 != 0 { wide ^ POLYNOMIAL } else { wide }) as u8
+}
+
+/// The 256 products `c · x`, for a row operation by one coefficient: `c · 2k = 2 · (c · k)` and
+/// `c · (2k + 1) = c · 2k + c`, a shift and two XORs an entry.
 fn products(c: u8) -> [u8; 256] {
     let mut t = [0u8; 256];
-    for (x, p) in (0..=255u8).zip(t.iter_mut()) {
-        *p = mul(c, x);
+    if let Some(one) = t.get_mut(1) {
+        *one = c;
+    }
+    for k in 1..128 {
+        let d = double(t.get(k).copied().unwrap_or(0));
+        if let Some([even, odd]) = t.get_mut(2 * k..2 * k + 2) {
+            *even = d;
+            *odd = d ^ c;
+        }
     }
     t
 }
