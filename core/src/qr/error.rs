@@ -35,7 +35,7 @@ pub enum QrError {
     /// The bytes of a request URI are not a well-formed request frame.
     #[error("not a payment request: {0}")]
     Frame(#[from] DecodeError),
-    /// A part's header is malformed (short, unknown version, zero or too many fragments,
+    /// A part's header is malformed (short, unknown version (not 1 or 2), zero or too many fragments,
     /// a fragment of the wrong length).
     #[error("malformed part: {detail}")]
     BadPart {
@@ -46,6 +46,15 @@ pub enum QrError {
     /// received so far.
     #[error("part belongs to another message")]
     OtherMessage,
+    /// A part of the same message in another part version than the first part received (a
+    /// message is rebuilt from parts of one version).
+    #[error("part of version {found} where this message's first part was version {first}")]
+    OtherVersion {
+        /// The version of the first part accepted.
+        first: u8,
+        /// The version of this part.
+        found: u8,
+    },
     /// The reassembled message does not match its checksum.
     #[error("reassembled message fails its checksum")]
     Checksum,

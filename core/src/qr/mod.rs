@@ -16,15 +16,20 @@
 //! caller's business (the CLI uses the `qrcode` crate). Text is case-insensitive on input and
 //! emitted with an upper-case payload so that QR codes use the alphanumeric mode.
 
+mod coefficients;
 mod error;
 pub mod fountain;
+mod gf256;
+mod matrix;
 mod part;
+mod splitmix;
 mod text;
 mod uri;
 
 pub use error::QrError;
 pub use fountain::{FountainDecoder, FountainEncoder};
 pub use part::{Part, PartDecoder, PartEncoder, parse_part};
+pub use splitmix::SplitMix64;
 pub use uri::{SCHEME, request_frame_from_uri, request_uri};
 
 /// Largest message a multipart sequence carries (a frame of the largest bundle).

@@ -20,6 +20,11 @@ impl PartEncoder {
         Ok(Self { fountain: FountainEncoder::new(message, max_fragment_len)? })
     }
 
+    /// As [`PartEncoder::new`], in part version `version` (see [`FountainEncoder::with_version`]).
+    pub fn with_version(message: &[u8], max_fragment_len: usize, version: u8) -> Result<Self, QrError> {
+        Ok(Self { fountain: FountainEncoder::with_version(message, max_fragment_len, version)? })
+    }
+
     /// The fewest parts that can rebuild the message.
     pub fn fragments(&self) -> usize {
         self.fountain.fragments()
