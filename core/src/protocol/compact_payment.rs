@@ -127,6 +127,9 @@ impl Walk {
         })?;
         self.section(&mut dec, &mut out, |_, _| Ok(()))?;
         dec.finish()?;
+        if out.len() > MAX_FRAME_BYTES {
+            return Err(DecodeError::InputTooLarge { len: out.len(), limit: MAX_FRAME_BYTES });
+        }
         Ok(out.finish())
     }
 
