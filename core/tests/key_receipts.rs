@@ -299,3 +299,23 @@ fn a_torn_warm_tap_retried_with_a_full_request_completes_with_a_signed_receipt()
     assert_eq!(payer.balance().unwrap().pending, 0);
     assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT);
 }
+
+#[test]
+fn a_poll_after_a_strangers_hello_gets_the_unlocked_version_2_request_and_pays() {
+    let issuer = offline_cash_core::testkit::TestIssuer::new(Suite::EcdsaP256).unwrap();
+    let (stranger, old_payer) =
+        (provisioned(&issuer, Suite::EcdsaP256, 1).unwrap(), provisioned(&issuer, Suite::EcdsaP256, 3).unwrap());
+    let payee = provisioned(&issuer, Suite::EcdsaP256, 2).unwrap();
+    fund(&issuer, &old_payer, &[AMOUNT], T0).unwrap();
+    let mut session = payee.request_payment(AMOUNT, T0).unwrap();
+    // A payer that says hello and walks away: the request it got is locked (version 4).
+    let locked = session.handle_frame(&stranger.pay().hello_frame(), T0).unwrap().unwrap();
+    assert_eq!(locked[3], LOCKED_REQUEST_VERSION as u8);
+    // Another phone taps the same request and polls, as a payer that knows only version 2 does.
+    let polled = tap(&old_payer, &mut session, T0, false, false);
+    polled.result.as_ref().unwrap();
+    assert_eq!(polled.types(), [POLL, REQUEST, SEALED_PAYMENT, SEALED_RECEIPT]);
+    assert_eq!(polled.frames[1][3], PROTOCOL_VERSION as u8, "a poll always gets version 2");
+    assert!(polled.paying.is_complete());
+    assert_eq!(payee.balance().unwrap().spendable, AMOUNT);
+}

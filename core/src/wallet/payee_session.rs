@@ -173,15 +173,24 @@ impl PayeeSession {
         Ok(frame)
     }
 
-    /// Answers a poll: the request frame, in full. After a compact request, the payer has shown
-    /// it lacks this payee's certificate: forget that it held it, and present the full request.
+    /// Answers a poll: the request frame, in full and unlocked (version 2), whatever a hello
+    /// made of it before: a poll may come from a payer that does not know version 4 (another
+    /// phone tapping the same request). After a compact request, the payer has shown it lacks
+    /// this payee's certificate: forget that it held it, too.
     fn answer_poll(&mut self) -> Result<Vec<u8>, WalletError> {
-        let Some(Introduced { payer: Some(payer), compact: true }) = self.hello else {
+        let Some(introduced) = self.hello else {
             return Ok(self.request_frame.clone());
         };
         let wallet = self.wallet.clone();
         let mut inner = wallet.lock();
         let cert = inner.certificate()?;
+        let Introduced { payer: Some(payer), compact: true } = introduced else {
+            let (state, frame) = payee::request(cert, self.params.clone(), inner.signer.as_ref())?;
+            self.state = Some(state);
+            self.request_frame = frame.clone();
+            self.hello = None;
+            return Ok(frame);
+        };
         inner.store.forget_peer_holds(&payer, cert.digest())?;
         let (state, frame) = payee::request(cert, self.params.clone(), inner.signer.as_ref())?;
         self.state = Some(state);
