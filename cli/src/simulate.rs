@@ -149,23 +149,20 @@ pub struct SimulationReport {
     pub year_refreshed: u64,
 }
 
-/// SplitMix64: small, fast, seedable; the simulator's choices only.
+/// The simulator's choices: core's SplitMix64 stream (small, fast, seedable) with the draws
+/// the simulator needs.
 #[derive(Debug, Clone)]
-pub struct SimRng(u64);
+pub struct SimRng(offline_cash_core::qr::SplitMix64);
 
 impl SimRng {
     /// A stream from `seed`.
     pub fn new(seed: u64) -> Self {
-        Self(seed)
+        Self(offline_cash_core::qr::SplitMix64::new(seed))
     }
 
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `0..n` (`0` if `n == 0`).
