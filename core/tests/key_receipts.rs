@@ -22,6 +22,7 @@ use offline_cash_core::wallet::{PayeeSession, PayerSession, Wallet, WalletError}
 const AMOUNT: u64 = 100;
 const HELLO: u8 = 0x08;
 const COMPACT_REQUEST: u8 = 0x09;
+const ONE_TIME_REQUEST: u8 = 0x0C;
 const REQUEST: u8 = 0x01;
 const POLL: u8 = 0x00;
 const SEALED_PAYMENT: u8 = 0x03;
@@ -254,7 +255,10 @@ fn a_warm_tap_is_acknowledged_by_the_key_not_a_second_signature() {
         assert!(signed_receipt > signature, "{suite:?}: a signed receipt carries a signature");
         let warm = tap(&payer, &mut payee.request_payment(AMOUNT, T0 + 60).unwrap(), T0 + 60, true, false);
         warm.result.as_ref().unwrap();
-        assert_eq!(warm.types(), [HELLO, COMPACT_REQUEST, SEALED_PAYMENT, SEALED_KEY_RECEIPT], "{suite:?}");
+        // An ML-DSA-44 payee signs it with the one-time key whose commitment was the cold
+        // tap's receipt key (decision 0022); a P-256 payee with its wallet key.
+        let request = if suite == Suite::MlDsa44 { ONE_TIME_REQUEST } else { COMPACT_REQUEST };
+        assert_eq!(warm.types(), [HELLO, request, SEALED_PAYMENT, SEALED_KEY_RECEIPT], "{suite:?}");
         assert!(warm.paying.is_complete(), "{suite:?}: the key receipt completes the spend");
         let receipt = warm.frames[3].len();
         assert!(receipt <= 100, "{suite:?}: a sealed key receipt is {receipt} B");
@@ -272,7 +276,9 @@ fn a_torn_warm_tap_retried_warm_completes_with_the_new_requests_key() {
     assert_eq!(torn.types().last(), Some(&SEALED_KEY_RECEIPT), "the payee committed and answered");
     assert_eq!(payer.balance().unwrap().pending, AMOUNT, "the receipt was lost: the spend stays pending");
     assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT);
-    // Tapped again: the same request, presented again with a fresh key; the same payment.
+    // Tapped again: the same request, presented again with a fresh key; the same payment. The
+    // payer may have missed the receipt that carried the next one-time key's commitment, so a
+    // request presented again is signed with the wallet key, not a one-time key (decision 0022).
     let mut again = payee.request_again(&first.nonce(), T0 + 90).unwrap();
     let retry = tap(&payer, &mut again, T0 + 90, true, false);
     retry.result.as_ref().unwrap();
@@ -281,6 +287,12 @@ fn a_torn_warm_tap_retried_warm_completes_with_the_new_requests_key() {
     assert!(retry.paying.is_complete());
     assert_eq!(payer.balance().unwrap().pending, 0);
     assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT, "nothing credited twice");
+    // The retry's key receipt carried a fresh one-time key's commitment: the next warm request
+    // is signed with that key.
+    let next = tap(&payer, &mut payee.request_payment(AMOUNT, T0 + 120).unwrap(), T0 + 120, true, false);
+    next.result.as_ref().unwrap();
+    assert_eq!(next.types(), [HELLO, ONE_TIME_REQUEST, SEALED_PAYMENT, SEALED_KEY_RECEIPT]);
+    assert_eq!(payee.balance().unwrap().spendable, 3 * AMOUNT);
 }
 
 #[test]

@@ -94,6 +94,13 @@ fn pair(suite: Suite) -> (TestIssuer, Wallet, Wallet) {
 }
 
 const COMPACT_REQUEST: u8 = 0x09;
+const ONE_TIME_REQUEST: u8 = 0x0C;
+
+/// The request a payee sends a payer it met: an ML-DSA-44 payee signs it with the one-time key
+/// the payer holds the commitment of (decision 0022), any other with its wallet key.
+fn warm_request(suite: Suite) -> u8 {
+    if suite == Suite::MlDsa44 { ONE_TIME_REQUEST } else { COMPACT_REQUEST }
+}
 const REQUEST: u8 = 0x01;
 const HELLO: u8 = 0x08;
 const POLL: u8 = 0x00;
@@ -110,7 +117,7 @@ fn a_warm_tap_sends_no_certificate() {
         let warm = tap(&payer, &payee, T0 + 60);
         warm.result.as_ref().unwrap();
         assert_eq!(warm.reader_frame_types()[0], HELLO, "{suite:?}");
-        assert_eq!(warm.card_frame_types()[0], COMPACT_REQUEST, "{suite:?}");
+        assert_eq!(warm.card_frame_types()[0], warm_request(suite), "{suite:?}");
         assert!(!warm.carries(&payee_cert), "{suite:?}: the payee's certificate crossed again");
         // The payment is sealed, so its certificate is counted rather than searched for: the
         // warm tap is smaller by both certificates, less the hello, the id and one more hint.
@@ -324,7 +331,7 @@ fn a_card_payer_says_hello_when_polled_so_a_reader_payee_that_met_it_sends_no_ce
         assert!(cold.carries(&payee_cert), "{suite:?}");
         let warm = reader_payee_tap(&payer, &payee, T0 + 60);
         warm.result.as_ref().unwrap();
-        assert_eq!(warm.reader_frame_types(), [POLL, COMPACT_REQUEST, 0x0B], "{suite:?}: a key receipt");
+        assert_eq!(warm.reader_frame_types(), [POLL, warm_request(suite), 0x0B], "{suite:?}: a key receipt");
         assert_eq!(warm.card_frame_types(), [HELLO, 0x03, 0x07], "{suite:?}: hello, sealed payment, ack");
         assert!(!warm.carries(&payee_cert), "{suite:?}: the payee's certificate crossed again");
         assert!(
@@ -379,4 +386,115 @@ fn a_reader_payee_sends_its_request_at_once_to_a_card_payer_that_does_not_say_he
     recorded.result.as_ref().unwrap();
     assert_eq!(recorded.reader_frame_types()[0], REQUEST, "no poll: the full request, as before");
     assert_eq!(payee.balance().unwrap().spendable, 2 * AMOUNT);
+}
+
+/// The payee's answer to `payer`'s hello, straight from a request session (no tap around it).
+fn answer_to_hello(payer: &Wallet, payee: &Wallet, now: u64) -> Vec<u8> {
+    let mut request = payee.request_payment(AMOUNT, now).unwrap();
+    request.handle_frame(&payer.pay().hello_frame(), now).unwrap().unwrap()
+}
+
+#[test]
+fn an_ml_dsa_44_payee_signs_warm_requests_with_one_time_keys_and_the_tap_stays_under_7_5_kilobytes() {
+    let (_, payer, payee) = pair(Suite::MlDsa44);
+    tap(&payer, &payee, T0).result.unwrap();
+    for (i, now) in [T0 + 60, T0 + 120].into_iter().enumerate() {
+        let warm = tap(&payer, &payee, now);
+        warm.result.as_ref().unwrap();
+        assert_eq!(warm.card_frame_types(), [ONE_TIME_REQUEST, 0x0B], "warm tap {i}: one-time request, key receipt");
+        assert!(warm.bytes() <= 7_500, "warm tap {i}: {} bytes on the air", warm.bytes());
+    }
+    assert_eq!(payee.balance().unwrap().spendable, 3 * AMOUNT);
+    assert_eq!(payer.balance().unwrap().pending, 0);
+    // Paying back, the other way round: the first payer is now the payee, it holds no key for
+    // the other yet, so it signs with its wallet key first, and one-time keys from then on.
+    let back = tap(&payee, &payer, T0 + 180);
+    back.result.as_ref().unwrap();
+    assert_eq!(back.card_frame_types()[0], COMPACT_REQUEST);
+    let again = tap(&payee, &payer, T0 + 240);
+    again.result.as_ref().unwrap();
+    assert_eq!(again.card_frame_types()[0], ONE_TIME_REQUEST);
+    // A reader payee answers the card payer's hello the same way.
+    let reader = reader_payee_tap(&payer, &payee, T0 + 300);
+    reader.result.as_ref().unwrap();
+    assert_eq!(reader.reader_frame_types()[1], ONE_TIME_REQUEST);
+    assert_eq!(payee.balance().unwrap().spendable + payer.balance().unwrap().spendable, 3 * AMOUNT);
+}
+
+#[test]
+fn a_one_time_key_signs_once_even_when_the_tap_is_torn() {
+    let (_, payer, payee) = pair(Suite::MlDsa44);
+    tap(&payer, &payee, T0).result.unwrap();
+    // The payee answers a hello with a one-time request, and the tap tears before the payer
+    // sees it: the key is spent all the same.
+    assert_eq!(answer_to_hello(&payer, &payee, T0 + 30)[0], ONE_TIME_REQUEST);
+    // The next answer is signed with the wallet key (no one-time key left for this payer)...
+    assert_eq!(answer_to_hello(&payer, &payee, T0 + 40)[0], COMPACT_REQUEST);
+    let next = tap(&payer, &payee, T0 + 60);
+    next.result.as_ref().unwrap();
+    assert_eq!(next.card_frame_types()[0], COMPACT_REQUEST);
+    // ...and its key receipt hands the payer a fresh commitment.
+    let warm = tap(&payer, &payee, T0 + 120);
+    warm.result.as_ref().unwrap();
+    assert_eq!(warm.card_frame_types()[0], ONE_TIME_REQUEST);
+    assert_eq!(payee.balance().unwrap().spendable, 3 * AMOUNT);
+}
+
+#[test]
+fn a_one_time_request_that_does_not_verify_is_answered_with_a_poll_and_nothing_is_paid() {
+    let (_, payer, payee) = pair(Suite::MlDsa44);
+    tap(&payer, &payee, T0).result.unwrap();
+    let genuine = answer_to_hello(&payer, &payee, T0 + 60);
+    assert_eq!(genuine[0], ONE_TIME_REQUEST);
+    let before = payer.balance().unwrap();
+    // A flipped bit in the signature (the frame's last bytes), and one in the amount.
+    let mut bad_signature = genuine.clone();
+    *bad_signature.last_mut().unwrap() ^= 0x01;
+    let amount = genuine.windows(2).position(|w| w == [0x18, AMOUNT as u8]).unwrap();
+    let mut bad_amount = genuine.clone();
+    bad_amount[amount + 1] = 99;
+    for forged in [bad_signature, bad_amount] {
+        let mut paying = payer.pay();
+        let answer = paying.handle_frame(&forged, T0 + 60).unwrap().unwrap();
+        assert_eq!(answer, Frame::Poll.encode(), "the payer asks for the full request instead");
+        assert_eq!(payer.balance().unwrap(), before, "nothing committed");
+    }
+    // The genuine one is paid.
+    let mut paying = payer.pay();
+    let answer = paying.handle_frame(&genuine, T0 + 60).unwrap().unwrap();
+    assert_eq!(answer[0], 0x03, "a sealed payment");
+}
+
+#[test]
+fn a_spent_one_time_key_does_not_come_back_after_a_restart() {
+    let dir = std::env::temp_dir().join(format!("oc-one-time-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let issuer = TestIssuer::new(Suite::MlDsa44).unwrap();
+    let signer: Arc<dyn offline_cash_core::crypto::Signer> =
+        Arc::new(offline_cash_core::crypto::SoftwareSigner::generate(Suite::MlDsa44).unwrap());
+    let payee_path = dir.join("payee.db");
+    let _ = std::fs::remove_file(&payee_path);
+    let payer = provisioned(&issuer, Suite::MlDsa44, 1).unwrap();
+    fund(&issuer, &payer, &[AMOUNT; 3], T0).unwrap();
+    let open = |seed| {
+        offline_cash_core::wallet::testing::provisioned_on_disk(&issuer, signer.clone(), &payee_path, seed).unwrap()
+    };
+    {
+        let payee = open(2);
+        tap(&payer, &payee, T0).result.unwrap();
+    }
+    {
+        // The key kept for the payer survives a restart and signs the next warm request...
+        let payee = open(3);
+        let warm = tap(&payer, &payee, T0 + 60);
+        warm.result.as_ref().unwrap();
+        assert_eq!(warm.card_frame_types()[0], ONE_TIME_REQUEST);
+        // ...and the key that tap left is spent on a request that never reaches the payer.
+        assert_eq!(answer_to_hello(&payer, &payee, T0 + 90)[0], ONE_TIME_REQUEST);
+    }
+    // After a restart, that spent key is gone: the next request is signed with the wallet key.
+    let payee = open(4);
+    assert_eq!(answer_to_hello(&payer, &payee, T0 + 120)[0], COMPACT_REQUEST);
+    drop(payee);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -24,6 +24,7 @@
 mod error;
 mod key_wrap;
 pub mod ml_dsa;
+pub mod one_time;
 mod p256_secret;
 mod public_key;
 mod signature;
@@ -32,6 +33,7 @@ mod suite;
 
 pub use error::CryptoError;
 pub use key_wrap::{KeyWrapper, MAX_WRAPPED_SECRET_BYTES, SoftwareKeyWrapper, WrapError, WrappedSecretKey};
+pub use one_time::{ONE_TIME_SIGNATURE_LEN, OneTimeKey, OneTimeSignature};
 pub use public_key::PublicKey;
 pub use signature::Signature;
 pub use signer::{CompositeSigner, DerP256Signer, DerSign, SIGNER_PROBE, Signer, SoftwareSigner, check_signer};

@@ -122,7 +122,19 @@ impl Body for CompactRequestBody {
     const KIND: ObjectKind = ObjectKind::Message;
 
     fn encode(&self, enc: &mut Encoder) {
-        enc.array(FIELDS).uint(COMPACT_REQUEST_VERSION).bytes(&self.certificate_id);
+        self.encode_as(enc, COMPACT_REQUEST_VERSION);
+    }
+
+    fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        Self::decode_as(dec, COMPACT_REQUEST_VERSION)
+    }
+}
+
+impl CompactRequestBody {
+    /// The body's fields under `version`: 3, or 5 for a request signed with a one-time key
+    /// ([`OneTimeRequest`](super::one_time_request::OneTimeRequest)).
+    pub(super) fn encode_as(&self, enc: &mut Encoder, version: u64) {
+        enc.array(FIELDS).uint(version).bytes(&self.certificate_id);
         enc.uint(self.amount)
             .text(self.currency.as_str())
             .bytes(&self.nonce)
@@ -137,11 +149,12 @@ impl Body for CompactRequestBody {
         enc.bytes(self.receipt_lock.as_ref().map_or(&[][..], |k| &k[..]));
     }
 
-    fn decode(dec: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+    /// Decodes a body of exactly `version` (any other is [`DecodeError::UnknownVersion`]).
+    pub(super) fn decode_as(dec: &mut Decoder<'_>, version: u64) -> Result<Self, DecodeError> {
         let at = dec.position();
         let n = dec.array(FIELDS + 1)?;
         let found = dec.uint()?;
-        if found != COMPACT_REQUEST_VERSION {
+        if found != version {
             return Err(DecodeError::UnknownVersion { object: ObjectKind::Message, found });
         }
         if n != FIELDS {

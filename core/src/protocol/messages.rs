@@ -14,6 +14,7 @@
 //!   0x09 CompactRequest CompactRequest     payee → payer (v3: certificate by id)
 //!   0x0A KeyReceipt     KeyReceipt         payee → payer (reveals the key a compact request locked)
 //!   0x0B SealedKeyReceipt ct               payee → payer (session-encrypted KeyReceipt)
+//!   0x0C OneTimeRequest OneTimeRequest     payee → payer (v5: compact, signed with a one-time key)
 //! ```
 
 use crate::cbor::{Decoder, Encoder};
@@ -22,6 +23,7 @@ use crate::reason::Reason;
 use crate::token::{Body, Bundle, Currency, DecodeError, ObjectKind, Signed, WalletCertificate, WalletId};
 
 use super::compact::{CompactRequest, CompactRequestBody, Hello};
+use super::one_time_request::OneTimeRequest;
 
 pub use super::hints::{CERT_HINT_LEN, MAX_CERT_HINTS};
 /// Largest frame accepted by `Frame::decode` (bytes).
@@ -424,6 +426,8 @@ pub enum Frame {
     Hello(Hello),
     /// A payment request naming the payee's certificate by id (answers a hello).
     CompactRequest(Box<CompactRequest>),
+    /// A compact request signed with a one-time key the payer holds the commitment of.
+    OneTimeRequest(Box<OneTimeRequest>),
     /// A receipt that reveals the key of a compact request's lock, in clear.
     KeyReceipt(KeyReceipt),
     /// A key receipt under session encryption (ciphertext of its bytes).
@@ -451,6 +455,7 @@ const T_HELLO: u8 = 0x08;
 const T_COMPACT_REQUEST: u8 = 0x09;
 const T_KEY_RECEIPT: u8 = 0x0A;
 const T_SEALED_KEY_RECEIPT: u8 = 0x0B;
+const T_ONE_TIME_REQUEST: u8 = 0x0C;
 
 impl Frame {
     /// An error frame naming `reason`.
@@ -482,6 +487,7 @@ impl Frame {
             Frame::CompactRequest(_) => T_COMPACT_REQUEST,
             Frame::KeyReceipt(_) => T_KEY_RECEIPT,
             Frame::SealedKeyReceipt(_) => T_SEALED_KEY_RECEIPT,
+            Frame::OneTimeRequest(_) => T_ONE_TIME_REQUEST,
         }
     }
 
@@ -492,6 +498,7 @@ impl Frame {
             Frame::Poll | Frame::Ack => {}
             Frame::Request(r) => out.extend_from_slice(&r.to_bytes()),
             Frame::CompactRequest(r) => out.extend_from_slice(&r.to_bytes()),
+            Frame::OneTimeRequest(r) => out.extend_from_slice(&r.to_bytes()),
             Frame::Hello(h) => {
                 let mut enc = Encoder::new();
                 h.encode_into(&mut enc);
@@ -531,6 +538,7 @@ impl Frame {
             T_ACK => Frame::Ack,
             T_REQUEST => Frame::Request(Box::new(decode_request(&mut dec)?)),
             T_COMPACT_REQUEST => Frame::CompactRequest(Box::new(CompactRequest::decode_from(&mut dec)?)),
+            T_ONE_TIME_REQUEST => Frame::OneTimeRequest(Box::new(OneTimeRequest::decode_from(&mut dec)?)),
             T_HELLO => Frame::Hello(Hello::decode_from(&mut dec)?),
             T_PAYMENT => {
                 Payment::from_bytes(payload)?;

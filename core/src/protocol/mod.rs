@@ -13,7 +13,10 @@
 //! After a request that carried a receipt lock (one answering a hello), the receipt is a
 //! `KeyReceipt`: the payee reveals the key instead of signing (messages.rs,
 //! docs/decisions/0019-key-receipts.md), and the sealed payment travels in its compact form
-//! (compact_payment.rs, docs/decisions/0021-compact-cold-taps.md).
+//! (compact_payment.rs, docs/decisions/0021-compact-cold-taps.md). An ML-DSA-44 payee makes
+//! that key the commitment of a one-time hash-based key, which signs its next warm request
+//! to the same payer in place of a 2,420-byte ML-DSA-44 signature (one_time_request.rs,
+//! docs/decisions/0022-one-time-request-keys.md).
 //!
 //! The machines take bytes, `now` and random seeds, and return bytes and data; they own no
 //! socket, NFC handle, clock, RNG, thread or database. The same machines serve NFC, QR codes
@@ -27,6 +30,7 @@ pub mod compact_payment;
 mod error;
 mod hints;
 mod messages;
+pub mod one_time_request;
 pub mod payee;
 pub mod payer;
 pub mod session;

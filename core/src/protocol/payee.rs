@@ -18,9 +18,10 @@ use super::messages::{
     AnyReceipt, CERT_HINT_LEN, Frame, KeyReceipt, Payment, PaymentRequest, RECEIPT_KEY_LEN, Receipt, ReceiptBody,
     RequestBody, payment_hash, receipt_lock,
 };
+use super::one_time_request::OneTimeRequest;
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{LimitKind, PaymentRejection, ProtocolError};
-use crate::crypto::Signer;
+use crate::crypto::{OneTimeKey, Signer};
 use crate::reason::Reason;
 use crate::token::{
     Chain, ChainVerified, Currency, LinkId, NoteId, VerifiedCoin, VerifyContext, WalletCertificate, WalletId,
@@ -75,7 +76,7 @@ pub fn request(
     params: RequestParams,
     signer: &dyn Signer,
 ) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
-    start(certificate, params, signer, false)
+    start(certificate, params, signer, Form::Full)
 }
 
 /// As [`request`], but the frame names the payee's certificate by id (a
@@ -87,14 +88,39 @@ pub fn compact_request(
     params: RequestParams,
     signer: &dyn Signer,
 ) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
-    start(certificate, params, signer, true)
+    start(certificate, params, signer, Form::Compact)
+}
+
+/// As [`compact_request`], but signed with `key`, a one-time key whose commitment this payer
+/// holds (it came as the receipt key of an earlier locked request to the same payer): frame
+/// `0x0C`, 1,240 signature bytes instead of a 2,420-byte ML-DSA-44 signature. The key is used
+/// up; the caller has deleted it durably before this frame leaves
+/// (docs/decisions/0022-one-time-request-keys.md). A payer that holds another commitment, or
+/// none, answers `Poll`: send it the full [`request`].
+pub fn one_time_request(
+    certificate: WalletCertificate,
+    params: RequestParams,
+    signer: &dyn Signer,
+    key: OneTimeKey,
+) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
+    start(certificate, params, signer, Form::OneTime(key))
+}
+
+/// How a request is signed and what it carries of the certificate.
+enum Form {
+    /// The certificate in full, signed by the wallet key.
+    Full,
+    /// The certificate by id, signed by the wallet key.
+    Compact,
+    /// The certificate by id, signed by a one-time key.
+    OneTime(OneTimeKey),
 }
 
 fn start(
     certificate: WalletCertificate,
     params: RequestParams,
     signer: &dyn Signer,
-    compact: bool,
+    form: Form,
 ) -> Result<(ExpectPayment, Vec<u8>), ProtocolError> {
     if signer.public_key() != certificate.body().public_key {
         return Err(ProtocolError::Misuse("the request signer is not the certificate's key"));
@@ -128,12 +154,19 @@ fn start(
         receipt_lock: params.receipt_key.as_ref().map(receipt_lock),
     };
     let receipt_key = params.receipt_key;
-    let (request_bytes, frame) = if compact {
-        let signed = CompactRequest::sign(body.compact(), signer)?;
-        (signed.to_bytes(), Frame::CompactRequest(Box::new(signed)).encode())
-    } else {
-        let signed = PaymentRequest::sign(body.clone(), signer)?;
-        (signed.to_bytes(), Frame::Request(Box::new(signed)).encode())
+    let (request_bytes, frame) = match form {
+        Form::Compact => {
+            let signed = CompactRequest::sign(body.compact(), signer)?;
+            (signed.to_bytes(), Frame::CompactRequest(Box::new(signed)).encode())
+        }
+        Form::OneTime(key) => {
+            let signed = OneTimeRequest::sign(body.compact(), key);
+            (signed.to_bytes(), Frame::OneTimeRequest(Box::new(signed)).encode())
+        }
+        Form::Full => {
+            let signed = PaymentRequest::sign(body.clone(), signer)?;
+            (signed.to_bytes(), Frame::Request(Box::new(signed)).encode())
+        }
     };
     Ok((ExpectPayment { request: body, request_bytes, ephemeral, receipt_key }, frame))
 }

@@ -19,7 +19,7 @@ use super::compact_payment::{self, PaymentContext};
 use super::messages::{AnyReceipt, CERT_HINT_LEN, Frame, Payment, Receipt, RequestBody, payment_hash};
 use super::session::{Direction, Ephemeral, SessionKeys};
 use super::{PaymentRejection, ProtocolError};
-use crate::crypto::Signer;
+use crate::crypto::{Signer, Suite};
 use crate::reason::Reason;
 use crate::store::SpendDurable;
 use crate::token::{
@@ -85,6 +85,23 @@ impl ExpectRequest {
         checks: &PayerChecks<'_>,
         known: &dyn Fn(&[u8; 32]) -> Option<WalletCertificate>,
     ) -> Result<RequestFrame, ProtocolError> {
+        self.handle_warm_frame(frame, checks, known, &|_| None)
+    }
+
+    /// As [`ExpectRequest::handle_any_frame`], and also takes a request signed with a one-time
+    /// key (frame `0x0C`): `request_key` gives the commitment this payer holds for a payee (the
+    /// key of the last key receipt it took from that payee). The certificate is looked up and
+    /// checked as for a compact request; the request is taken only if its one-time signature
+    /// leads to that commitment. A payee whose commitment this payer lacks, or another one, is
+    /// [`RequestFrame::NeedsCertificate`]: answer `Poll` and the payee sends the full request
+    /// signed with its wallet key. Nothing is committed before either.
+    pub fn handle_warm_frame(
+        self,
+        frame: &[u8],
+        checks: &PayerChecks<'_>,
+        known: &dyn Fn(&[u8; 32]) -> Option<WalletCertificate>,
+        request_key: &dyn Fn(&WalletId) -> Option<[u8; 32]>,
+    ) -> Result<RequestFrame, ProtocolError> {
         let (body, request_bytes, receipt_lock) = match Frame::decode(frame)? {
             Frame::Request(request) => {
                 let body = request.body().clone();
@@ -106,6 +123,18 @@ impl ExpectRequest {
                     .map_err(|_| PaymentRejection::RequestSignature)?;
                 let lock = compact.body().receipt_lock;
                 (body, compact.to_bytes(), lock)
+            }
+            Frame::OneTimeRequest(one_time) => {
+                let id = one_time.body().certificate_id;
+                let Some(body) = known(&id).and_then(|cert| RequestBody::expand(one_time.body(), cert)) else {
+                    return Ok(RequestFrame::NeedsCertificate { certificate_id: id });
+                };
+                check_payee(&body, checks)?;
+                if !request_key(&body.payee()).is_some_and(|commitment| one_time.verifies(&commitment)) {
+                    return Ok(RequestFrame::NeedsCertificate { certificate_id: id });
+                }
+                let lock = one_time.body().receipt_lock;
+                (body, one_time.to_bytes(), lock)
             }
             Frame::Error { code, message } => {
                 return Err(ProtocolError::Peer { reason: Reason::from_name(&code), message });
@@ -144,7 +173,8 @@ fn check_payee(body: &RequestBody, checks: &PayerChecks<'_>) -> Result<(), Proto
 pub enum RequestFrame {
     /// A checked request.
     Accepted(Box<RequestAccepted>),
-    /// A compact request naming a certificate this payer does not hold: answer `Poll`.
+    /// A compact request naming a certificate this payer does not hold, or a one-time request
+    /// whose key this payer holds no commitment of: answer `Poll`.
     NeedsCertificate {
         /// The id the request named.
         certificate_id: [u8; 32],
@@ -403,6 +433,10 @@ pub struct ReceiptVerified {
     pub hash: [u8; 32],
     /// The receipt: signed, or the key of the request's lock.
     pub receipt: AnyReceipt,
+    /// The commitment of the one-time key that may sign this payee's next warm request: the
+    /// key of a key receipt from an ML-DSA-44 payee (docs/decisions/0022-one-time-request-keys.md).
+    /// Keep it for that payee, in place of any earlier one.
+    pub request_key: Option<[u8; 32]>,
 }
 
 impl ExpectReceipt {
@@ -452,6 +486,10 @@ impl ExpectReceipt {
                 }
             }
         }
-        Ok(ReceiptVerified { hash: self.pending.hash, receipt })
+        let request_key = match &receipt {
+            AnyReceipt::Key(key) if self.payee_certificate.body().public_key.suite() == Suite::MlDsa44 => Some(key.key),
+            _ => None,
+        };
+        Ok(ReceiptVerified { hash: self.pending.hash, receipt, request_key })
     }
 }

@@ -43,6 +43,7 @@ mod log;
 mod outbox;
 mod payments;
 mod peer_holds;
+mod request_keys;
 mod schema;
 #[cfg(feature = "test-support")]
 pub mod testing;

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior};
 use super::StoreError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: u32 = 7;
+pub const CURRENT_VERSION: u32 = 8;
 
 /// `PRAGMA application_id` of a wallet database ("OCW1"), so a foreign SQLite file is refused.
 pub const APPLICATION_ID: i32 = 0x4F43_5731;
@@ -265,6 +265,22 @@ const PEER_HOLDS_V7: &str = r#"CREATE TABLE peer_holds (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 7 → 8: one-time request keys (docs/decisions/0022-one-time-request-keys.md). As a
+/// payee, the seed of the one-time key each payer holds the commitment of; as a payer, the
+/// commitment each payee revealed last. Nothing to carry over: before version 8 no key existed,
+/// and each pair's next warm request is signed with the wallet key, as before.
+const REQUEST_KEYS_V8: &str = r#"CREATE TABLE request_keys (
+    payer BLOB PRIMARY KEY,
+    seed BLOB NOT NULL,
+    since INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE TABLE peer_request_keys (
+    payee BLOB PRIMARY KEY,
+    commitment BLOB NOT NULL,
+    since INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// The latest schema: version 1 with the peer and spends tables' `CREATE` statements replaced in
 /// place (not by running the migrations), so the migration test compares two independent routes.
 pub(crate) fn create_latest() -> String {
@@ -283,6 +299,7 @@ pub(crate) fn create_latest() -> String {
     latest.push_str(NOTES_V6);
     latest.push_str(STATE_V6);
     latest.push_str(PEER_HOLDS_V7);
+    latest.push_str(REQUEST_KEYS_V8);
     latest
 }
 
@@ -372,6 +389,7 @@ fn upgrade_from(conn: &Connection, from: u32) -> Result<(), StoreError> {
         4 => upgrade_v4_to_v5(conn)?,
         5 => upgrade_v5_to_v6(conn)?,
         6 => conn.execute_batch(PEER_HOLDS_V7)?,
+        7 => conn.execute_batch(REQUEST_KEYS_V8)?,
         other => return Err(StoreError::Corrupt { detail: format!("no migration from schema version {other}") }),
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! Receiving a payment: one [`PayeeSession`] per request, driven by frames from any channel.
 
+use crate::crypto::{OneTimeKey, Suite};
 use crate::protocol::compact::Hello;
 use crate::protocol::payee::{self, ExpectPayment, PayeeChecks, RequestParams};
 use crate::protocol::{AnyReceipt, Frame};
@@ -52,6 +53,9 @@ pub struct PayeeSession {
     opening: Opening,
     /// The payer a hello identified, if the last request answered one.
     hello: Option<Introduced>,
+    /// The seed of the one-time key whose commitment is the receipt key of the last request
+    /// sent (an ML-DSA-44 payee answering a hello): kept for the payer once it has paid.
+    request_key: Option<[u8; 32]>,
 }
 
 /// What a hello told this payee.
@@ -128,6 +132,7 @@ impl PayeeSession {
             params,
             opening,
             hello: None,
+            request_key: None,
         })
     }
 
@@ -145,7 +150,15 @@ impl PayeeSession {
         // A payer that says hello understands a locked request (full version 4 or compact):
         // the payee answers by revealing the key, not with a second signature, and takes the
         // compact payment (docs/decisions/0019-key-receipts.md, 0021-compact-cold-taps.md).
-        let receipt_key = Some(inner.random::<32>());
+        // An ML-DSA-44 payee makes the key the commitment of a fresh one-time key: the payer
+        // keeps it, and the next warm request to that payer is signed with that key instead of
+        // a 2,420-byte signature (docs/decisions/0022-one-time-request-keys.md).
+        let one_time = inner.signer.suite() == Suite::MlDsa44;
+        let seed = one_time.then(|| inner.random::<32>());
+        let receipt_key = Some(match &seed {
+            Some(seed) => OneTimeKey::from_seed(*seed).commitment(),
+            None => inner.random::<32>(),
+        });
         let cert = inner.certificate()?;
         let payer = inner.certs.iter().find(|c| hello.names(c.digest())).map(|c| c.wallet_id());
         let Some(payer) = payer else {
@@ -154,6 +167,7 @@ impl PayeeSession {
             self.state = Some(state);
             self.request_frame = frame.clone();
             self.hello = Some(Introduced { payer: None, compact: false });
+            self.request_key = seed;
             return Ok(frame);
         };
         // Hints: the certificates of that payer (and this payee's own, for chains through it).
@@ -162,14 +176,20 @@ impl PayeeSession {
         hints.truncate(MAX_HINTS);
         let compact = inner.store.peer_holds(&payer, cert.digest())?;
         let params = RequestParams { known_certificates: hints, receipt_key, ..self.params.clone() };
-        let (state, frame) = if compact {
-            payee::compact_request(cert, params, inner.signer.as_ref())?
-        } else {
-            payee::request(cert, params, inner.signer.as_ref())?
+        // The one-time key this payer holds the commitment of signs, once: it is deleted, in a
+        // committed transaction, before the request exists. Not for a request presented again
+        // after a torn tap: that payer may have missed the receipt with the key's commitment.
+        let fresh = !matches!(self.opening, Opening::Again { .. });
+        let old_key = if compact && one_time && fresh { inner.store.take_request_key(&payer)? } else { None };
+        let (state, frame) = match old_key {
+            Some(old) => payee::one_time_request(cert, params, inner.signer.as_ref(), OneTimeKey::from_seed(old))?,
+            None if compact => payee::compact_request(cert, params, inner.signer.as_ref())?,
+            None => payee::request(cert, params, inner.signer.as_ref())?,
         };
         self.state = Some(state);
         self.request_frame = frame.clone();
         self.hello = Some(Introduced { payer: Some(payer), compact });
+        self.request_key = seed;
         Ok(frame)
     }
 
@@ -189,6 +209,7 @@ impl PayeeSession {
             self.state = Some(state);
             self.request_frame = frame.clone();
             self.hello = None;
+            self.request_key = None;
             return Ok(frame);
         };
         inner.store.forget_peer_holds(&payer, cert.digest())?;
@@ -196,6 +217,7 @@ impl PayeeSession {
         self.state = Some(state);
         self.request_frame = frame.clone();
         self.hello = Some(Introduced { payer: Some(payer), compact: false });
+        self.request_key = None;
         Ok(frame)
     }
 
@@ -260,7 +282,12 @@ impl PayeeSession {
             // A payment retried after a torn tap: the same receipt again, nothing credited twice.
             let receipt = AnyReceipt::from_bytes(&bytes).map_err(|e| WalletError::Storage(e.into()))?;
             self.received = Some(hash);
-            return Ok(Some(incoming.answer_duplicate(&receipt, inner.signer.as_ref(), wallet.id, now)?));
+            let answer = incoming.answer_duplicate(&receipt, inner.signer.as_ref(), wallet.id, now)?;
+            // Answered with this request's key: keep its one-time key for the payer the hello named.
+            if let (Some(seed), Some(Introduced { payer: Some(payer), .. })) = (&self.request_key, self.hello) {
+                keep_request_key(&mut inner.store, &payer, seed, now);
+            }
+            return Ok(Some(answer));
         }
         let cert = inner.certificate()?;
         let policy = inner.policy()?;
@@ -329,8 +356,22 @@ impl PayeeSession {
                 accepted.receipt_again(&stored, inner.signer.as_ref(), wallet.id, now)?
             }
         };
+        // The key receipt reveals the commitment of this request's one-time key: the payer that
+        // takes it may get the next warm request signed with that key.
+        if let (Some(seed), AnyReceipt::Key(_)) = (&self.request_key, &receipt) {
+            keep_request_key(&mut inner.store, &accepted.payer, seed, now);
+        }
         inner.close_request(&accepted.nonce);
         self.received = Some(hash);
         Ok(Some(accepted.receipt_frame(&receipt)?))
+    }
+}
+
+/// Keeps the one-time key `payer` is about to learn the commitment of. A failure is not worth
+/// failing a committed payment over: without the key, that payer's next request is signed with
+/// the wallet key.
+fn keep_request_key(store: &mut crate::store::Store, payer: &crate::token::WalletId, seed: &[u8; 32], now: u64) {
+    if let Err(e) = store.record_request_key(payer, seed, now) {
+        tracing::warn!(target: "offline_cash::wallet", "could not keep a one-time request key: {e}");
     }
 }

@@ -156,6 +156,15 @@ impl PayerSession {
                 if !inner.store.peer_holds(&pending.payee, own.digest())? {
                     inner.store.record_peer_holds(&pending.payee, own.digest(), now)?;
                 }
+                // An ML-DSA-44 payee's key receipt: the commitment of the one-time key that may
+                // sign its next warm request to this wallet.
+                // Not worth failing a completed payment over: without it, that payee's next
+                // request is signed with its wallet key.
+                if let Some(commitment) = &verified.request_key {
+                    if let Err(e) = inner.store.record_peer_request_key(&pending.payee, commitment, now) {
+                        tracing::warn!(target: "offline_cash::wallet", "could not keep the payee's next request key: {e}");
+                    }
+                }
                 tracing::info!(target: "offline_cash::wallet", amount = pending.amount, "payment completed: receipt verified");
                 inner.push_event(WalletEvent::PaymentCompleted {
                     payee: pending.payee,
@@ -186,7 +195,8 @@ impl PayerSession {
             max_clock_skew: inner.config.max_clock_skew,
         };
         let known = |id: &[u8; 32]| inner.certs.iter().find(|c| c.digest() == id).cloned();
-        let accepted = match ExpectRequest::new().handle_any_frame(frame, &checks, &known)? {
+        let request_key = |payee: &WalletId| inner.store.peer_request_key(payee).ok().flatten();
+        let accepted = match ExpectRequest::new().handle_warm_frame(frame, &checks, &known, &request_key)? {
             RequestFrame::Accepted(accepted) => *accepted,
             RequestFrame::NeedsCertificate { certificate_id } => return Ok(Paid::NeedsCertificate { certificate_id }),
         };
