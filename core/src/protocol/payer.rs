@@ -174,7 +174,8 @@ pub enum RequestFrame {
     /// A checked request.
     Accepted(Box<RequestAccepted>),
     /// A compact request naming a certificate this payer does not hold, or a one-time request
-    /// whose key this payer holds no commitment of: answer `Poll`.
+    /// that does not lead to the commitment this payer holds for that payee (or it holds none):
+    /// answer `Poll`.
     NeedsCertificate {
         /// The id the request named.
         certificate_id: [u8; 32],
