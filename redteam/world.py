@@ -11,7 +11,6 @@ import os
 import pathlib
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -69,12 +68,6 @@ def clocked(argv, offset_seconds):
     if lib is None:
         return [FAKETIME, "-m", "--exclude-monotonic", "-f", spec] + argv
     return ["env", f"LD_PRELOAD={lib}", f"FAKETIME={spec}", "FAKETIME_DONT_FAKE_MONOTONIC=1"] + argv
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Proxy:
@@ -141,17 +134,25 @@ class Issuer:
 
     def start(self, offset_seconds=0):
         self.offset = offset_seconds
+        # Port 0 and --url-file: the kernel picks a free port the server already holds (a port
+        # probed first and passed on could be taken by another process before the server binds
+        # it). Every start gets a new port; the proxy learns it from self.url.
+        url_file = self.world.tmp / "issuer.url"
         for _ in range(5):
-            port = free_port()
-            argv = [self.world.bins.issuer, "serve", "--db", str(self.db), "--listen", f"127.0.0.1:{port}",
-                    "--admin-token", self.token]
+            url_file.unlink(missing_ok=True)
+            self.url = None
+            argv = [self.world.bins.issuer, "serve", "--db", str(self.db), "--listen", "127.0.0.1:0",
+                    "--url-file", str(url_file), "--admin-token", self.token]
             for k, v in self.options.items():
                 argv += [f"--{k.replace('_', '-')}", str(v)]
             env = dict(os.environ, RUST_LOG="warn")
             self.proc = subprocess.Popen(clocked(argv, offset_seconds), stdout=self.log, stderr=self.log, env=env)
-            self.url = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and self.proc.poll() is None:
+            while time.monotonic() < deadline and self.proc.poll() is None and not url_file.exists():
+                time.sleep(0.05)
+            if url_file.exists():
+                self.url = url_file.read_text().strip()
+            while time.monotonic() < deadline and self.proc.poll() is None and self.url:
                 try:
                     with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
                         if r.status == 200:

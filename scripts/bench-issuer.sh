@@ -37,10 +37,6 @@ else
     fi
 fi
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 PIDS=()
 stop_nodes() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
@@ -48,16 +44,20 @@ stop_nodes() {
 }
 trap stop_nodes EXIT
 
-# start_node STORE_OPTION STORE_VALUE KEY_FILE: starts `serve`, prints its URL once it answers.
+# start_node STORE_OPTION STORE_VALUE KEY_FILE: starts `serve` on a port the kernel picks and
+# appends its URL to URLS (comma-separated) once it answers. It runs in this shell, not in a
+# $(…) subshell, so that PIDS keeps the node and stop_nodes stops it.
+URLS=""
 start_node() {
-    local port
-    port=$(free_port)
-    RUST_LOG=error "$BIN" serve "$1" "$2" --key-file "$3" --listen "127.0.0.1:$port" \
+    local file
+    file=$(mktemp -u "${TMPDIR:-/tmp}/oc-bench-node.XXXXXX")
+    RUST_LOG=error "$BIN" serve "$1" "$2" --key-file "$3" --listen 127.0.0.1:0 --url-file "$file" \
         --admin-token bench-admin >/dev/null 2>&1 &
     PIDS+=("$!")
     for _ in $(seq 1 300); do
-        if curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1; then
-            echo "http://127.0.0.1:$port"
+        if [ -s "$file" ] && curl -fs "$(cat "$file")/health" >/dev/null 2>&1; then
+            URLS="${URLS:+$URLS,}$(cat "$file")"
+            rm -f "$file"
             return
         fi
         sleep 0.1
@@ -81,7 +81,9 @@ if [ "${1:-}" != "--inside-postgres" ]; then
     done
     DIR=$(mktemp -d "${TMPDIR:-/tmp}/oc-bench-issuer.XXXXXX")
     "$BIN" new-key-file --key-file "$DIR/issuer.keys" >/dev/null
-    load_run sqlite-1 "$(start_node --db "$DIR/issuer.db" "$DIR/issuer.keys")"
+    URLS=""
+    start_node --db "$DIR/issuer.db" "$DIR/issuer.keys"
+    load_run sqlite-1 "$URLS"
     stop_nodes
     rm -rf "$DIR"
     OC_PG_DURABLE=1 exec ./scripts/with-postgres.sh "$0" --inside-postgres "$OUT" "$BIN"
@@ -99,9 +101,10 @@ for nodes in 1 2; do
     psql -q "$OC_TEST_PG_URL" -c "CREATE DATABASE $DB"
     DIR=$(mktemp -d "${TMPDIR:-/tmp}/oc-bench-issuer.XXXXXX")
     "$BIN" new-key-file --key-file "$DIR/issuer.keys" >/dev/null
-    URLS=$(start_node --database-url "$BASE/$DB" "$DIR/issuer.keys")
+    URLS=""
+    start_node --database-url "$BASE/$DB" "$DIR/issuer.keys"
     if [ "$nodes" = 2 ]; then
-        URLS="$URLS,$(start_node --database-url "$BASE/$DB" "$DIR/issuer.keys")"
+        start_node --database-url "$BASE/$DB" "$DIR/issuer.keys"
     fi
     load_run "postgres-$nodes" "$URLS"
     stop_nodes

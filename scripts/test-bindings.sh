@@ -47,18 +47,22 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-export OC_ISSUER_URL="http://127.0.0.1:$PORT"
 export OC_ADMIN_TOKEN="test-admin-$RANDOM$RANDOM"
-"${CARGO_TARGET_DIR:-target}/debug/offline-cash-issuer" serve --db "$WORK/issuer.db" --listen "127.0.0.1:$PORT" \
-    --admin-token "$OC_ADMIN_TOKEN" --per-payment-limit 50000 --holding-limit 100000 >"$WORK/issuer.log" 2>&1 &
+# Port 0 and --url-file: the kernel picks a free port the server already holds (a port probed
+# first and passed on could be taken by another process before the server binds it).
+"${CARGO_TARGET_DIR:-target}/debug/offline-cash-issuer" serve --db "$WORK/issuer.db" --listen 127.0.0.1:0 \
+    --url-file "$WORK/issuer.url" --admin-token "$OC_ADMIN_TOKEN" --per-payment-limit 50000 --holding-limit 100000 \
+    >"$WORK/issuer.log" 2>&1 &
 ISSUER_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS "$OC_ISSUER_URL/health" >/dev/null 2>&1 && break
+for _ in $(seq 1 300); do
+    [ -s "$WORK/issuer.url" ] && break
     kill -0 "$ISSUER_PID" 2>/dev/null || { cat "$WORK/issuer.log" >&2; exit 1; }
     sleep 0.1
 done
-curl -fsS "$OC_ISSUER_URL/health" >/dev/null || { echo "issuer did not start" >&2; cat "$WORK/issuer.log" >&2; exit 1; }
+[ -s "$WORK/issuer.url" ] || { echo "issuer wrote no URL" >&2; cat "$WORK/issuer.log" >&2; exit 1; }
+OC_ISSUER_URL="$(cat "$WORK/issuer.url")"
+export OC_ISSUER_URL
+curl -fsS "$OC_ISSUER_URL/health" >/dev/null || { echo "issuer did not answer at $OC_ISSUER_URL" >&2; cat "$WORK/issuer.log" >&2; exit 1; }
 echo "   issuer at $OC_ISSUER_URL (pid $ISSUER_PID)"
 
 echo "== bindings: Kotlin tests (host JVM, JNA; JUnit 4 under Maven Surefire)"

@@ -44,8 +44,11 @@ if [ "$(id -u)" -eq 0 ]; then
     AS=(runuser -u nobody --)
 fi
 
-# A free port: ask the kernel for one (a small race with other programs is accepted).
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free port: ask the kernel for one. PostgreSQL cannot listen on port 0 and say which it got,
+# so another program may take the port before the server binds it: then start again on another.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 cleanup() {
     "${AS[@]}" "$PG_CTL" -D "$DIR/data" -m immediate stop >/dev/null 2>&1 || true
@@ -61,9 +64,19 @@ trap 'exit 130' INT TERM
 # commit and full-page writes on, as a production issuer would run.
 DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 [ "${OC_PG_DURABLE:-0}" = 1 ] && DURABILITY=""
-"${AS[@]}" "$PG_CTL" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR $DURABILITY -c max_connections=100" \
-    start >/dev/null || { cat "$DIR/server.log" >&2; exit 1; }
+for attempt in 1 2 3 4 5; do
+    PORT=$(free_port)
+    if "${AS[@]}" "$PG_CTL" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DIR $DURABILITY -c max_connections=100" \
+        start >/dev/null; then
+        break
+    fi
+    if [ "$attempt" = 5 ] || ! grep -q "Address already in use" "$DIR/server.log"; then
+        cat "$DIR/server.log" >&2
+        exit 1
+    fi
+    echo "== PostgreSQL: port $PORT was taken, another" >&2
+done
 
 export OC_TEST_PG_URL="postgres://postgres@127.0.0.1:$PORT/postgres"
 echo "== PostgreSQL at $OC_TEST_PG_URL" >&2

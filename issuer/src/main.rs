@@ -2,6 +2,7 @@
 //!
 //! ```text
 //!  offline-cash-issuer serve --db issuer.db --listen 127.0.0.1:8080 --admin-token …
+//!  offline-cash-issuer serve … --listen 127.0.0.1:0 --url-file issuer.url   (the kernel picks the port)
 //!  offline-cash-issuer serve --database-url postgres://issuer@db:5432/issuer …  (feature postgres)
 //!  offline-cash-issuer bench --sizes 100,1000 --batches 5 [--nodes 2] [--database-url postgres://…]
 //!  offline-cash-issuer load --url http://127.0.0.1:8080 --admin-token … [--wallets 500 --seconds 20]
@@ -20,6 +21,7 @@ mod bench;
 mod load;
 mod policy_args;
 mod stats;
+mod url_file;
 
 #[derive(Parser, Debug)]
 #[command(name = "offline-cash-issuer", about = "Offline Cash reference issuer and settlement service")]
@@ -93,6 +95,11 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "OC_ISSUER_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// Once listening, write the server's URL (`http://ADDR`, one line) to this file, before
+    /// the first request is served: with `--listen 127.0.0.1:0` the kernel picks a free port
+    /// and the caller reads it here instead of racing other processes for one.
+    #[arg(long, env = "OC_ISSUER_URL_FILE")]
+    url_file: Option<PathBuf>,
     /// Bearer token of the admin endpoints.
     #[arg(long, env = "OC_ISSUER_ADMIN_TOKEN")]
     admin_token: String,
@@ -194,5 +201,8 @@ async fn serve(args: ServeArgs) -> Result<(), offline_cash_issuer::IssuerError> 
         .then_some(offline_cash_issuer::RateLimit { per_second: args.rate_per_second, burst: args.rate_burst });
     let server =
         Server::bind(ServerConfig { issuer, listen: args.listen, max_body_bytes: args.max_body_bytes }).await?;
+    if let Some(path) = &args.url_file {
+        url_file::write(path, server.local_addr())?;
+    }
     server.serve(shutdown_signal()).await
 }

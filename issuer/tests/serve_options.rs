@@ -66,3 +66,88 @@ fn an_unlivable_policy_is_refused_at_start_naming_the_option() {
         assert!(stderr.contains(named), "{options:?}: {stderr}");
     }
 }
+
+/// `--listen 127.0.0.1:0 --url-file F`: the kernel picks the port and the server writes the URL
+/// it holds before it serves, so two servers started at once never race for a port (the race
+/// that failed CI when a test picked a port at random and another process had it).
+#[test]
+fn on_port_zero_each_server_writes_the_url_it_serves_on() {
+    let dir = TempDir::new("serve-url-file");
+    let mut children = Vec::new();
+    let mut urls = Vec::new();
+    for name in ["a", "b"] {
+        let file = dir.path().join(format!("{name}.url"));
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_offline-cash-issuer"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--admin-token", "t", "--url-file"])
+            .arg(&file)
+            .arg("--db")
+            .arg(dir.path().join(format!("{name}.db")))
+            .env("RUST_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        children.push(KillOnDrop(child));
+        urls.push(file);
+    }
+    let mut seen = Vec::new();
+    for file in &urls {
+        let url = wait_for(file);
+        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('\n'), "{url:?}");
+        let url = url.trim().to_owned();
+        assert!(!url.ends_with(":0"), "the file names the port the kernel picked: {url}");
+        assert!(!std::path::PathBuf::from(format!("{}.tmp", file.display())).exists(), "the temporary file is renamed");
+        // What answers there is this issuer: its /health is served at once, without polling.
+        let health = get(&format!("{url}/health"));
+        assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+        seen.push(url);
+    }
+    assert_ne!(seen[0], seen[1]);
+}
+
+#[test]
+fn an_unwritable_url_file_is_refused_at_start() {
+    let dir = TempDir::new("serve-url-file-refused");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_offline-cash-issuer"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--admin-token", "t", "--url-file"])
+        .arg(dir.path().join("no-such-dir").join("issuer.url"))
+        .arg("--db")
+        .arg(dir.path().join("issuer.db"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "started without writing its url file");
+    assert!(stderr.contains("url file"), "{stderr}");
+}
+
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(file: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Ok(url) = std::fs::read_to_string(file) {
+            return url;
+        }
+        assert!(std::time::Instant::now() < deadline, "no url file at {}", file.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// One HTTP/1.1 GET over a plain socket; the whole answer as text.
+fn get(url: &str) -> String {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}

@@ -2,7 +2,8 @@
 // local port, with a fresh database, and wallets registered and funded through it over HTTP,
 // exactly as the apps do (`register()`, `fund(amounts:)`).
 //
-//   IssuerFixture.start() ─► Process: offline-cash-issuer serve --db tmp --listen 127.0.0.1:P
+//   IssuerFixture.start() ─► Process: offline-cash-issuer serve --db tmp --listen 127.0.0.1:0
+//                            --url-file tmp/issuer.url   (the kernel picks the port P)
 //   createAccount ─POST /v1/admin/accounts─► credential
 //   wallet(name, funds) ─► Wallet.openSoftware ─► register() ─► fund(amounts:)
 //
@@ -73,20 +74,42 @@ final class IssuerFixture {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("offline-cash-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let port = Int.random(in: 20_000..<60_000)
+        // Port 0: the kernel picks a free port, which the server holds from then on, and the
+        // server writes its URL to `issuer.url`. A port drawn at random here raced every other
+        // process on the machine for it (CI once failed on "Address already in use").
+        let urlFile = directory.appendingPathComponent("issuer.url")
         let process = Process()
         process.executableURL = binary
         process.arguments = [
             "serve",
             "--db", directory.appendingPathComponent("issuer.db").path,
-            "--listen", "127.0.0.1:\(port)",
+            "--listen", "127.0.0.1:0",
+            "--url-file", urlFile.path,
             "--admin-token", adminToken,
         ]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let fixture = IssuerFixture(url: "http://127.0.0.1:\(port)", process: process, directory: directory)
+        guard let url = await waitForUrl(urlFile, process: process) else {
+            stopProcess(process)
+            try? FileManager.default.removeItem(at: directory)
+            XCTFail("offline-cash-issuer did not write its URL to \(urlFile.path)")
+            throw CancellationError()
+        }
+        let fixture = IssuerFixture(url: url, process: process, directory: directory)
         try await fixture.waitUntilHealthy()
         return fixture
+    }
+
+    /// The URL the server wrote once it was listening, or nil if it exited first.
+    private static func waitForUrl(_ file: URL, process: Process) async -> String? {
+        for _ in 0..<600 {
+            if let text = try? String(contentsOf: file, encoding: .utf8) {
+                return text.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            if !process.isRunning { return nil }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return nil
     }
 
     /// Polls GET /health until the server answers (readiness, not a timing assertion).
@@ -151,6 +174,11 @@ final class IssuerFixture {
 
     func stop() {
         session.invalidateAndCancel()
+        Self.stopProcess(process)
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    private static func stopProcess(_ process: Process) {
         if process.isRunning {
             // SIGTERM starts a graceful shutdown, which waits for idle keep-alive connections;
             // the database is thrown away, so a second later it is killed.
@@ -164,7 +192,6 @@ final class IssuerFixture {
             }
             process.waitUntilExit()
         }
-        try? FileManager.default.removeItem(at: directory)
     }
 }
 #endif

@@ -88,11 +88,11 @@ impl IssuerProcess {
         Self::start_with(db, &[])
     }
 
-    /// Started with more `serve` options, e.g. `["--max-chain-depth", "8"]`.
+    /// Started with more `serve` options, e.g. `["--max-chain-depth", "8"]`. The first start
+    /// listens on port 0 and learns the port from `--url-file`; restarts keep it.
     pub fn start_with(db: PathBuf, options: &[&str]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let options = options.iter().map(|o| (*o).to_owned()).collect();
-        let mut p = Self { child: None, db, options, port };
+        let mut p = Self { child: None, db, options, port: 0 };
         p.spawn();
         p
     }
@@ -103,10 +103,14 @@ impl IssuerProcess {
     }
 
     fn spawn(&mut self) {
+        let url_file = self.db.with_extension("url");
+        let _ = std::fs::remove_file(&url_file);
         let child = Command::new(env!("CARGO_BIN_EXE_offline-cash-issuer"))
             .args(["serve", "--db"])
             .arg(&self.db)
             .args(["--listen", &format!("127.0.0.1:{}", self.port), "--admin-token", ADMIN])
+            .arg("--url-file")
+            .arg(&url_file)
             .args(&self.options)
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
@@ -115,13 +119,19 @@ impl IssuerProcess {
             .unwrap();
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+        let url = loop {
+            if let Ok(url) = std::fs::read_to_string(&url_file) {
+                break url;
+            }
             assert!(Instant::now() < deadline, "issuer did not start");
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
                 panic!("issuer exited at start: {status}");
             }
             std::thread::sleep(Duration::from_millis(20));
-        }
+        };
+        let port = url.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port in the url file");
+        assert!(self.port == 0 || self.port == port, "a restart moved the issuer to another port");
+        self.port = port;
     }
 
     /// SIGKILL, then a restart on the same database file.

@@ -1,9 +1,8 @@
-// `offline-cash-issuer serve` on a free loopback port, for the wallet tests.
+// `offline-cash-issuer serve` on a loopback port the kernel picks, for the wallet tests.
 package org.offlinecash.android.host
 
 import java.io.File
 import java.net.HttpURLConnection
-import java.net.ServerSocket
 import java.net.URL
 import java.util.concurrent.TimeUnit
 
@@ -15,13 +14,25 @@ class IssuerProcess(binary: File, dir: File) : AutoCloseable {
     private val process: Process
 
     init {
-        val port = ServerSocket(0).use { it.localPort }
-        url = "http://127.0.0.1:$port"
+        // Port 0: the kernel picks a free port, which the server holds from then on, and the
+        // server writes its URL to issuer.url. A port probed here and passed on could be taken
+        // by another process before the server binds it.
+        val urlFile = File(dir, "issuer.url")
         process = ProcessBuilder(
             binary.path, "serve", "--db", File(dir, "issuer.db").path,
-            "--listen", "127.0.0.1:$port", "--admin-token", ADMIN_TOKEN,
+            "--listen", "127.0.0.1:0", "--url-file", urlFile.path, "--admin-token", ADMIN_TOKEN,
         ).redirectErrorStream(true).redirectOutput(File(dir, "issuer.log")).start()
+        url = waitForUrl(urlFile)
         waitUntilUp()
+    }
+
+    private fun waitForUrl(file: File): String {
+        repeat(600) {
+            if (file.exists()) return file.readText().trim()
+            check(process.isAlive) { "issuer exited (see its log in the temp dir)" }
+            Thread.sleep(50)
+        }
+        throw AssertionError("issuer wrote no URL to $file")
     }
 
     private fun waitUntilUp() {
