@@ -28,6 +28,8 @@ step "bindings (Kotlin on the host JVM, Python)"
 ./scripts/test-bindings.sh
 step "CLI: demo and a small simulation (exit non-zero on a broken invariant)"
 cargo run --release -q -p offline-cash-cli -- demo
+# The post-quantum suite too: its warm tap is the one-time request key's path (decision 0022).
+cargo run --release -q -p offline-cash-cli -- demo --suite ml-dsa-44
 cargo run --release -q -p offline-cash-cli -- simulate --wallets 300 --payees 10 --payments 2000 --quiet
 step "QR channel: request URI sizes, animated-QR parts needed vs the minimum (scripts/test-qr.sh)"
 ./scripts/test-qr.sh

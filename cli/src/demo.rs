@@ -4,7 +4,7 @@
 //!  embedded issuer (127.0.0.1:0, temp SQLite) ◄──HTTP── Alice Bob Carol Dave (in memory)
 //!                                                        Mallory (a wallet file + its backup)
 //!  1 accounts, wallets, funding      4 a torn tap, finished by tapping again
-//!  2 Alice ─tap─► Bob                5 Mallory spends one note twice (file, restored backup)
+//!  2 Alice ─tap─► Bob, twice (warm)  5 Mallory spends one note twice (file, restored backup)
 //!  3 Bob ─tap─► Carol (depth 2)      6 everybody syncs: settled, double spend, revocation
 //!                                    7 Bob ─tap─► Dave: refused, Mallory is revoked; 8 audit
 //! ```
@@ -105,12 +105,27 @@ pub async fn run(suite: Suite, seed: Option<u64>) -> Result<DemoSummary, CliErro
     let name = |id: &WalletId| names.get(id).cloned().unwrap_or_else(|| id.short());
     println!("   From here on, every payment is offline: phone to phone, no network.");
 
-    heading(2, "Alice pays Bob 300 by tap");
-    let report = tap_pay(&alice.wallet, &bob.wallet, 300, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
+    heading(2, "Alice pays Bob 300 by tap: 250, then 50 more");
+    let report = tap_pay(&alice.wallet, &bob.wallet, 250, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
     print_tap(CardRole::PayeeIsCard, "Alice", "Bob", &report);
     checks.expect(report.payer_complete && report.payee_received.is_some(), "Alice → Bob completed");
     checks.expect(report.error().is_none(), format!("Alice → Bob had no error ({:?})", report.error()));
     let first_tap = report.stats;
+    // The phones have met: each keeps the other's certificate (and an ML-DSA-44 payee a
+    // one-time request key, decision 0022), so the second tap sends no certificate.
+    let report = tap_pay(&alice.wallet, &bob.wallet, 50, tap_config(CardRole::PayeeIsCard, None), unix_now())?;
+    println!("   the phones have met: this tap sends no certificate");
+    print_tap(CardRole::PayeeIsCard, "Alice", "Bob", &report);
+    checks.expect(report.payer_complete && report.payee_received.is_some(), "Alice → Bob again completed");
+    checks.expect(report.error().is_none(), format!("Alice → Bob again had no error ({:?})", report.error()));
+    checks.expect(
+        report.stats.bytes_total() < first_tap.bytes_total(),
+        format!(
+            "the warm tap moves fewer bytes than the first ({} against {})",
+            report.stats.bytes_total(),
+            first_tap.bytes_total()
+        ),
+    );
     balances(&[&alice, &bob])?;
     checks.equal(spendable(&bob)?, 300, "Bob holds 300");
 
