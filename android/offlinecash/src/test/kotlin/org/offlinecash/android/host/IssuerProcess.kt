@@ -17,7 +17,9 @@ class IssuerProcess(binary: File, dir: File) : AutoCloseable {
         // Port 0: the kernel picks a free port, which the server holds from then on, and the
         // server writes its URL to issuer.url. A port probed here and passed on could be taken
         // by another process before the server binds it.
-        val urlFile = File(dir, "issuer.url")
+        // A fresh file each start: a test class may start a second issuer in the same dir, and
+        // the first one's URL would name a port nobody listens on any more.
+        val urlFile = File.createTempFile("issuer", ".url", dir).also { it.delete() }
         process = ProcessBuilder(
             binary.path, "serve", "--db", File(dir, "issuer.db").path,
             "--listen", "127.0.0.1:0", "--url-file", urlFile.path, "--admin-token", ADMIN_TOKEN,
