@@ -20,6 +20,8 @@ step "clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 step "cargo test"
 cargo test --workspace --all-features
+step "ML-DSA-44 with core's default features (pqcrypto's verifier; the step above runs libcrux's, fast-ml-dsa)"
+cargo test -p offline-cash-core --test crypto_ml_dsa
 step "the issuer on a throwaway PostgreSQL 15: conformance suite and HTTP tests (scripts/issuer-postgres.sh)"
 ./scripts/issuer-postgres.sh
 step "cargo test binaries again, with the clock moved ahead (+400 days, +5 years; faketime)"

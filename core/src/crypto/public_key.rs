@@ -118,7 +118,7 @@ impl PublicKey {
         }
         let mut bytes = ml_dsa.bytes.clone();
         bytes.extend_from_slice(&p256.bytes);
-        Ok(Self { suite: Suite::CompositeMlDsa44EcdsaP256, bytes, p256: p256.p256, ml_dsa: ml_dsa.ml_dsa })
+        Ok(Self { suite: Suite::CompositeMlDsa44EcdsaP256, bytes, p256: p256.p256, ml_dsa: ml_dsa.ml_dsa.clone() })
     }
 
     /// The suite of this key.

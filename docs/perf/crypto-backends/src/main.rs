@@ -1,5 +1,6 @@
 //! Times P-256 verify and sign under `p256` 0.13, `ring` 0.17 and `aws-lc-rs` 1, and ML-DSA-44
-//! verify and sign with pqcrypto-mldsa's portable ("clean") and AVX2 code, all in one process.
+//! verify and sign with pqcrypto-mldsa's portable ("clean") and AVX2 code and with libcrux-ml-dsa
+//! (its run-time dispatch, which picks AVX2 here, and its portable code), all in one process.
 //!
 //! Method: ROUNDS rounds; in each round every contestant runs OPS operations back to back and
 //! its thread CPU time per operation is recorded; contestants take turns inside a round, so
@@ -171,12 +172,52 @@ fn ml_dsa() {
             black_box(out);
         })
     };
+
+    // libcrux-ml-dsa takes the same FIPS 204 encodings: pqcrypto's key, secret key and signature
+    // as they are. Verify builds the key and signature from bytes on every call, as core's
+    // wrapper does (`ml_dsa::VerifyingKey::verify` copies the signature into an array).
+    use libcrux_ml_dsa::ml_dsa_44::{self as crux, MLDSA44Signature, MLDSA44SigningKey, MLDSA44VerificationKey};
+    let crux_vk = MLDSA44VerificationKey::new(pk.clone().try_into().unwrap());
+    let crux_sk = MLDSA44SigningKey::new(sk.clone().try_into().unwrap());
+    let crux_sig = |s: &[u8]| MLDSA44Signature::new(s.try_into().unwrap());
+    assert!(crux::verify(&crux_vk, &message, &[], &crux_sig(&sig)).is_ok(), "libcrux refuses pqcrypto's signature");
+    assert!(crux::portable::verify(&crux_vk, &message, &[], &crux_sig(&sig)).is_ok());
+    let mut bad = sig.clone();
+    bad[100] ^= 1;
+    assert!(crux::verify(&crux_vk, &message, &[], &crux_sig(&bad)).is_err());
+    let rnd = || {
+        let mut r = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut r);
+        r
+    };
+    let crux_signed = crux::sign(&crux_sk, &message, &[], rnd()).unwrap();
+    // libcrux's signature with pqcrypto's secret key verifies under pqcrypto's portable verifier.
+    let detached = mldsa44::DetachedSignature::from_bytes(crux_signed.as_slice()).unwrap();
+    let pq_pk = mldsa44::PublicKey::from_bytes(&pk).unwrap();
+    assert!(mldsa44::verify_detached_signature(&detached, &message, &pq_pk).is_ok());
+
+    let crux_verify = |portable: bool, vk: MLDSA44VerificationKey, sig: Vec<u8>, m: Vec<u8>| -> Box<dyn FnMut()> {
+        Box::new(move || {
+            let s = MLDSA44Signature::new(black_box(sig.as_slice()).try_into().unwrap());
+            let r = if portable { crux::portable::verify(&vk, &m, &[], &s) } else { crux::verify(&vk, &m, &[], &s) };
+            assert!(r.is_ok());
+        })
+    };
+    let crux_sign = |portable: bool, sk: MLDSA44SigningKey, m: Vec<u8>| -> Box<dyn FnMut()> {
+        Box::new(move || {
+            let r = rnd();
+            let s = if portable { crux::portable::sign(&sk, &m, &[], r) } else { crux::sign(&sk, &m, &[], r) };
+            black_box(s.unwrap());
+        })
+    };
     race(
         "ML-DSA-44 verify",
         "AVX2",
         &mut [
             ("clean (portable C)", OPS, verify(ffi::PQCLEAN_MLDSA44_CLEAN_crypto_sign_verify_ctx, pk.clone(), sig.clone(), message.clone())),
             ("AVX2", OPS, verify(ffi::PQCLEAN_MLDSA44_AVX2_crypto_sign_verify_ctx, pk.clone(), sig.clone(), message.clone())),
+            ("libcrux 0.0.11 (dispatch)", OPS, crux_verify(false, crux_vk.clone(), sig.clone(), message.clone())),
+            ("libcrux 0.0.11 portable", OPS, crux_verify(true, crux_vk.clone(), sig.clone(), message.clone())),
         ],
     );
     race(
@@ -185,6 +226,8 @@ fn ml_dsa() {
         &mut [
             ("clean (portable C)", OPS / 4, sign(ffi::PQCLEAN_MLDSA44_CLEAN_crypto_sign_signature_ctx, sk.clone(), message.clone())),
             ("AVX2", OPS / 4, sign(ffi::PQCLEAN_MLDSA44_AVX2_crypto_sign_signature_ctx, sk.clone(), message.clone())),
+            ("libcrux 0.0.11 (dispatch)", OPS / 4, crux_sign(false, crux_sk.clone(), message.clone())),
+            ("libcrux 0.0.11 portable", OPS / 4, crux_sign(true, crux_sk.clone(), message.clone())),
         ],
     );
 }
