@@ -102,7 +102,8 @@ fn on_port_zero_each_server_writes_the_url_it_serves_on() {
         assert!(health.starts_with("HTTP/1.1 200"), "{health}");
         seen.push(url);
     }
-    assert_ne!(seen[0], seen[1]);
+    let [a, b] = seen.as_slice() else { panic!("two servers, two URLs: {seen:?}") };
+    assert_ne!(a, b, "two servers on port 0 got different ports");
 }
 
 #[test]
