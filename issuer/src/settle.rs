@@ -14,9 +14,10 @@
 //!              │                                  ─► evidence of a rollback (counter_reuses)
 //!              └─ parent taken by another link ──► DOUBLE SPEND: store both links, revoke signer and
 //!                                           its account, guarantee payee outputs ≤ per-payment
-//!                                           limit once per (parent, payee account) and never to
-//!                                           one paid by the accepted link, debit the signer's
-//!                                           account as far as its balance goes
+//!                                           limit once per (parent, payee account), to one
+//!                                           paid by the accepted link only within the parent's
+//!                                           value, debit the signer's account as far as its
+//!                                           balance goes
 //!      heads: deposit (credit account) | refresh (fresh genesis notes)
 //!      rollback evidence for the caller not yet reported ─► rollback_detected
 //!      store answer under (wallet, batch_id)
@@ -658,8 +659,10 @@ impl Issuer {
     /// Loss policy. The payees of the conflicting link are guaranteed up to the per-payment
     /// limit per output, but only for a real loss, once:
     /// - never the signer, nor any wallet of the signer's account;
-    /// - never an account that received from the accepted link of the same parent (it has
-    ///   its value: a payer and payee who collude get the note once, not twice);
+    /// - to an account that also received from the accepted link of the same parent, only
+    ///   when both together fit within the parent's value (decision 0023): a payer and payee
+    ///   who collude get the note once, not twice, while an honest payee paid twice from one
+    ///   note (say the first tap tore and was never retapped) is made whole;
     /// - at most once per (parent, payee account), however many conflicting links arrive
     ///   (the `guarantees` primary key);
     /// - only to registered wallets (a payee always has a certificate).
@@ -706,11 +709,19 @@ impl Issuer {
         if let Some(account) = signer_account {
             tx.revoke_account(account, to_i64(now)?)?;
         }
-        // Accounts that already hold value from this parent through the accepted link.
-        let mut paid: Vec<i64> = signer_account.into_iter().collect();
+        // What each account already holds from this parent through the accepted link
+        // (decision 0023: a payee account gets no more than the parent's value from it).
+        let mut received: Vec<(i64, u64)> = Vec::new();
         for output in accepted_link.iter().flat_map(|l| l.body().outputs.iter()) {
-            paid.extend(tx.wallet_account(&output.owner.0)?);
+            if let Some(account) = tx.wallet_account(&output.owner.0)? {
+                match received.iter_mut().find(|(a, _)| *a == account) {
+                    Some((_, sum)) => *sum = sum.saturating_add(output.amount),
+                    None => received.push((account, output.amount)),
+                }
+            }
         }
+        // Verification checked that a link's outputs add up to its parent.
+        let parent_value = link.body().outputs.iter().fold(0u64, |s, o| s.saturating_add(o.amount));
         let mut guaranteed = 0u64;
         // A payee could accept up to the cheater's own per-payment limit (its tier's).
         let per_payment_limit = self.per_payment_limit_of(&signer, link.body().time);
@@ -719,7 +730,12 @@ impl Issuer {
                 continue;
             }
             let Some(payee_account) = tx.wallet_account(&output.owner.0)? else { continue };
-            if paid.contains(&payee_account) {
+            if Some(payee_account) == signer_account {
+                continue;
+            }
+            let already = received.iter().find(|(a, _)| *a == payee_account).map_or(0, |(_, sum)| *sum);
+            if already.saturating_add(output.amount) > parent_value {
+                // Both links pay this account the same value twice over.
                 continue;
             }
             let amount = to_i64(output.amount)?;

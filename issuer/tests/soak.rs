@@ -85,6 +85,9 @@ struct Counters {
     double_spends_injected: u64,
     double_spends_caught_offline: u64,
     cheats_without_clean_victim: u64,
+    /// Landed double spends whose victim was also the payee of the first spend (that tap
+    /// tore, so it never held it): guaranteed since decision 0023.
+    victims_paid_by_the_first_spend: u64,
     honest_flagged_as_rolled_back: u64,
     /// Deposits, defunds and refreshes asked for by the workload, and those that failed (the
     /// network, or nothing to do); a failed one may still finish at a later sync.
@@ -383,13 +386,24 @@ impl Soak {
         assert!(issuer_has_spend_of(&self.db, &genesis.0), "the cheater's first spend did not reach the issuer");
         // The victim: an honest wallet that never held a note descended from that one, so it
         // cannot tell (a payee that holds the other child refuses offline: `double_spend_seen`).
+        // It may be the payee of the first spend when that tap tore (it never held it), and is
+        // then guaranteed only when both payments fit in the note (decision 0023): one it
+        // would not be is never picked, so every landed double spend is guaranteed.
         let start = self.rng.below(HONEST as u64) as usize;
-        let rotated: Vec<usize> = (0..HONEST).map(|j| (start + j) % HONEST).collect();
-        let clean: Vec<usize> = rotated
+        let guaranteed = |v: usize| {
+            let victim = self.parties[v].wallet().id().0;
+            soak_harness::issuer_accepted_to(&self.db, &genesis.0, &victim) + DOUBLE_SPEND <= CHEATER_NOTE
+        };
+        let rotated: Vec<usize> = (0..HONEST).map(|j| (start + j) % HONEST).filter(|&v| guaranteed(v)).collect();
+        let mut clean: Vec<usize> = rotated
             .iter()
             .copied()
             .filter(|&v| self.parties[v].wallet().with_store(|s| s.held_link(&genesis).unwrap().is_none()))
             .collect();
+        // The payee of a torn first spend goes first: the case that lost money before 0023.
+        clean.sort_by_key(|&v| {
+            soak_harness::issuer_accepted_to(&self.db, &genesis.0, &self.parties[v].wallet().id().0) == 0
+        });
         let candidates = if clean.is_empty() {
             self.c.cheats_without_clean_victim += 1;
             rotated
@@ -407,6 +421,10 @@ impl Soak {
             let report = tap(restored.wallet().pay(), request, cfg, restored.now()).unwrap();
             if report.payee_received.is_some() {
                 self.c.double_spends_injected += 1;
+                let victim = self.parties[v].wallet().id().0;
+                if soak_harness::issuer_accepted_to(&self.db, &genesis.0, &victim) > 0 {
+                    self.c.victims_paid_by_the_first_spend += 1;
+                }
                 self.landed.insert(restored.wallet().id().0);
                 // The restored copy syncs (the issuer sees the conflict and the rollback), then
                 // is thrown away.

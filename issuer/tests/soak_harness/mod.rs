@@ -457,3 +457,16 @@ pub fn double_spend_signers(db: &Path) -> Vec<[u8; 32]> {
 pub fn issuer_has_spend_of(db: &Path, note: &[u8; 32]) -> bool {
     issuer_db(db).query_row("SELECT EXISTS(SELECT 1 FROM links WHERE parent = ?1)", [&note[..]], |r| r.get(0)).unwrap()
 }
+
+/// What the link the issuer recorded as spending `note` (the accepted one) paid to `owner`:
+/// 0 when it paid that wallet nothing, or no link is recorded.
+pub fn issuer_accepted_to(db: &Path, note: &[u8; 32], owner: &[u8; 32]) -> u64 {
+    use rusqlite::OptionalExtension as _;
+    let bytes: Option<Vec<u8>> = issuer_db(db)
+        .query_row("SELECT bytes FROM links WHERE parent = ?1", [&note[..]], |r| r.get(0))
+        .optional()
+        .unwrap();
+    let Some(bytes) = bytes else { return 0 };
+    let link = offline_cash_core::token::SpendLink::from_bytes(&bytes).unwrap();
+    link.body().outputs.iter().filter(|o| o.owner.0 == *owner).map(|o| o.amount).sum()
+}
