@@ -92,6 +92,25 @@ fn signing_one_message_twice_gives_two_valid_signatures() {
     signer.public_key().verify(&message(7), &b).unwrap();
 }
 
+/// The test-support signer the fuzz corpora and the vectors use is RFC 6979: RFC 6979 A.2.5's
+/// P-256 / SHA-256 answer for "sample" (r as given, s folded to low S), the same bytes on every
+/// call, and the library verifies them.
+#[test]
+fn the_deterministic_test_signer_is_rfc_6979() {
+    let hex = |s: &str| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect::<Vec<_>>();
+    let x: [u8; 32] = hex("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721").try_into().unwrap();
+    let signer = SoftwareSigner::p256_deterministic_from_scalar(&x).unwrap();
+    let sig = signer.sign(b"sample").unwrap();
+    assert_eq!(sig, signer.sign(b"sample").unwrap(), "deterministic");
+    let r = hex("EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716");
+    let s = hex("F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8");
+    let rfc = Signature::from_p256_raw_any_s(&[r.as_slice(), s.as_slice()].concat()).unwrap();
+    assert_eq!(sig, rfc, "RFC 6979 A.2.5, folded to low S");
+    assert_eq!(&sig.as_bytes()[..32], r.as_slice());
+    signer.public_key().verify(b"sample", &sig).unwrap();
+    assert!(SoftwareSigner::p256_deterministic_from_scalar(&[0; 32]).is_err(), "zero is not a key");
+}
+
 /// A signature under another key, a flipped bit, or a key given uncompressed all behave as
 /// with the old code: refused, refused, and the same key (stored compressed).
 #[test]

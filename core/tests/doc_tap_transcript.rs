@@ -23,7 +23,7 @@ use offline_cash_core::wallet::{
 use vector_support::Rfc6979Signer;
 
 fn key(byte: u8) -> Rfc6979Signer {
-    Rfc6979Signer::from_byte(byte)
+    vector_support::rfc6979(byte)
 }
 
 fn wallet(issuer: &Rfc6979Signer, ikey: &IssuerKey, policy: &Policy, byte: u8) -> Wallet {

@@ -17,8 +17,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn vectors() -> String {
-    let first = vector_support::Rfc6979Signer::from_byte(1);
-    let next = vector_support::Rfc6979Signer::from_byte(4);
+    let first = vector_support::rfc6979(1);
+    let next = vector_support::rfc6979(4);
     let key1 =
         IssuerKey { key_id: 1, public_key: first.public_key(), not_before: T0 - 86_400, not_after: T0 + 86_400 * 365 };
     let at = T0 + 30 * 86_400;

@@ -19,7 +19,7 @@ use offline_cash_core::token::{
 use vector_support::Rfc6979Signer;
 
 fn signer(byte: u8) -> Rfc6979Signer {
-    Rfc6979Signer::from_byte(byte)
+    vector_support::rfc6979(byte)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,9 +1,11 @@
 //! Reproducible fixtures shared by the fuzz targets and the corpus seeder.
 //!
-//! Every key is derived from a fixed scalar and every nonce from a fixed seed, so the
-//! transcripts the seeder records (`examples/seed.rs`) are exactly the bytes a target's
-//! fresh wallets expect: the fuzzer starts from inputs that pass every signature check and
-//! mutates from there.
+//! Every key is derived from a fixed scalar, every nonce from a fixed seed, and every
+//! signature is RFC 6979 deterministic ([`SoftwareSigner::p256_deterministic_from_scalar`]),
+//! so the transcripts the seeder records (`examples/seed.rs`) are exactly the bytes a target's
+//! fresh wallets produce and expect, on every run: the fuzzer starts from inputs that pass
+//! every signature check, including the payee's request that an encrypted session's key is
+//! bound to, and mutates from there.
 //!
 //! ```text
 //!  seed.rs ──(real taps, real objects)──► corpus/<target>/*
@@ -35,17 +37,17 @@ pub type FixtureError = Box<dyn std::error::Error>;
 
 /// The fixed issuer (key id 1, the testkit's policy).
 pub fn issuer() -> Result<TestIssuer, FixtureError> {
-    Ok(TestIssuer::with_signer(SoftwareSigner::p256_from_scalar(&ISSUER_SCALAR)?)?)
+    Ok(TestIssuer::with_signer(SoftwareSigner::p256_deterministic_from_scalar(&ISSUER_SCALAR)?)?)
 }
 
 /// The payer's key.
 pub fn payer_key() -> Result<SoftwareSigner, FixtureError> {
-    Ok(SoftwareSigner::p256_from_scalar(&PAYER_SCALAR)?)
+    Ok(SoftwareSigner::p256_deterministic_from_scalar(&PAYER_SCALAR)?)
 }
 
 /// The payee's key.
 pub fn payee_key() -> Result<SoftwareSigner, FixtureError> {
-    Ok(SoftwareSigner::p256_from_scalar(&PAYEE_SCALAR)?)
+    Ok(SoftwareSigner::p256_deterministic_from_scalar(&PAYEE_SCALAR)?)
 }
 
 /// A fresh in-memory payer holding [`PAYER_NOTES`].

@@ -12,6 +12,12 @@
 //! it. Nonces are random (ring has no RFC 6979 mode): signing the same message twice gives two
 //! different valid signatures, so nothing may rely on re-signing reproducing bytes (a payer
 //! stores a signed payment durably before it leaves and resends those bytes; decision 0009).
+//!
+//! Secrets: `p256` zeroizes its key on drop. `ring` 0.17 has no way to wipe an `EcdsaKeyPair`
+//! (its scalar in Montgomery form and the nonce key derived from it), and core forbids
+//! `unsafe`. So the pair lives in a box of its own, never moved, and on drop it is overwritten
+//! in place with the pair of the public scalar 1 (decision 0009, "Secrets"). What this does not
+//! reach: temporaries ring leaves on the stack while it builds the pair or signs.
 
 use rand_core::OsRng;
 use zeroize::Zeroizing;
@@ -20,13 +26,50 @@ use super::{CryptoError, Signature};
 
 /// A P-256 secret key with the `ring` key pair built from it once.
 ///
-/// `key` is zeroized on drop. `ring` 0.17 keeps its own copy of the scalar (in Montgomery form)
-/// and a nonce key derived from it, and does not wipe them on drop; ring offers no way to, and
-/// core forbids `unsafe`. The bytes handed to ring to build the pair are wiped.
+/// `key` is zeroized on drop (`p256`). `ring`'s copy, in its own box so that moving the
+/// signer never copies it, is overwritten on drop with the pair of the scalar 1 (see the
+/// module's doc). The bytes handed to ring to build the pair are wiped.
 pub(super) struct P256Secret {
     key: p256::ecdsa::SigningKey,
-    pair: ring::signature::EcdsaKeyPair,
+    pair: Box<ring::signature::EcdsaKeyPair>,
     rng: ring::rand::SystemRandom,
+}
+
+impl Drop for P256Secret {
+    fn drop(&mut self) {
+        // Assigning through the box writes every field of the pair in place (the old value has
+        // no drop glue of its own, so nothing copies it out first); black_box makes the write
+        // observable, so it is not removed as a store to memory about to be freed.
+        let generator = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256::AffinePoint::GENERATOR, false);
+        if let Ok(blank) = pair_of(&scalar_one(), generator.as_bytes(), &self.rng) {
+            *self.pair = blank;
+        }
+        std::hint::black_box(&*self.pair);
+    }
+}
+
+/// The scalar 1, big-endian: a valid key whose "secret" everybody knows.
+fn scalar_one() -> Zeroizing<Vec<u8>> {
+    let mut one = vec![0u8; 32];
+    if let Some(last) = one.last_mut() {
+        *last = 1;
+    }
+    Zeroizing::new(one)
+}
+
+/// ring's key pair for the 32-byte big-endian scalar `secret` and its uncompressed public point.
+fn pair_of(
+    secret: &[u8],
+    public: &[u8],
+    rng: &ring::rand::SystemRandom,
+) -> Result<ring::signature::EcdsaKeyPair, CryptoError> {
+    ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
+        &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+        secret,
+        public,
+        rng,
+    )
+    .map_err(|e| CryptoError::Signer(format!("ring refused the P-256 key: {e}")))
 }
 
 impl P256Secret {
@@ -43,13 +86,7 @@ impl P256Secret {
     fn new(key: p256::ecdsa::SigningKey) -> Result<Self, CryptoError> {
         let rng = ring::rand::SystemRandom::new();
         let public = key.verifying_key().to_encoded_point(false);
-        let pair = ring::signature::EcdsaKeyPair::from_private_key_and_public_key(
-            &ring::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &secret_bytes(&key),
-            public.as_bytes(),
-            &rng,
-        )
-        .map_err(|e| CryptoError::Signer(format!("ring refused the P-256 key: {e}")))?;
+        let pair = Box::new(pair_of(&secret_bytes(&key), public.as_bytes(), &rng)?);
         Ok(Self { key, pair, rng })
     }
 

@@ -117,10 +117,13 @@ enum SecretKey {
     P256(P256Secret),
     MlDsa44(Zeroizing<Vec<u8>>),
     Composite(Zeroizing<Vec<u8>>, P256Secret),
+    /// Test support only: P-256 with RFC 6979 nonces on `p256` (zeroized on drop).
+    #[cfg(feature = "test-support")]
+    P256Deterministic(p256::ecdsa::SigningKey),
 }
 
-/// A signer whose secret key lives in process memory (zeroized on drop, except `ring`'s
-/// internal copy of a P-256 key, see `p256_secret.rs`). Its secret leaves only wrapped by a
+/// A signer whose secret key lives in process memory (zeroized on drop; `ring`'s internal
+/// copy of a P-256 key is overwritten in place, see `p256_secret.rs`). Its secret leaves only wrapped by a
 /// [`KeyWrapper`]; there is no other way to serialise it.
 ///
 /// P-256 signs on `ring` with random nonces (decision 0009), ML-DSA-44 on pqcrypto-mldsa
@@ -165,6 +168,19 @@ impl SoftwareSigner {
         Self::from_p256(key)
     }
 
+    /// Test support only (the `test-support` feature: not in the mobile library nor the issuer): a
+    /// P-256 signer from a fixed scalar whose signatures are RFC 6979 deterministic, on `p256`,
+    /// folded to low S. Fixtures signed with it are the same bytes on every run: the fuzz
+    /// corpora (`fuzz/src/lib.rs`) and the committed vectors (`core/tests/vector_support`).
+    /// Shipped code signs with random nonces (decision 0009).
+    #[cfg(feature = "test-support")]
+    pub fn p256_deterministic_from_scalar(scalar: &[u8; 32]) -> Result<Self, CryptoError> {
+        let key = p256::ecdsa::SigningKey::from_slice(scalar)
+            .map_err(|_| CryptoError::KeyWrap("invalid P-256 secret scalar".into()))?;
+        let public_key = PublicKey::from_p256(key.verifying_key())?;
+        Ok(Self { secret: SecretKey::P256Deterministic(key), public_key })
+    }
+
     fn from_p256(key: P256Secret) -> Result<Self, CryptoError> {
         let public_key = PublicKey::from_p256(key.verifying_key())?;
         Ok(Self { secret: SecretKey::P256(key), public_key })
@@ -174,6 +190,14 @@ impl SoftwareSigner {
     pub fn wrap(&self, wrapper: &dyn KeyWrapper) -> Result<WrappedSecretKey, CryptoError> {
         let secret: Zeroizing<Vec<u8>> = match &self.secret {
             SecretKey::P256(k) => k.to_bytes(),
+            #[cfg(feature = "test-support")]
+            SecretKey::P256Deterministic(k) => {
+                let mut bytes = k.to_bytes();
+                let out = Zeroizing::new(bytes.to_vec());
+                let raw: &mut [u8] = &mut bytes;
+                zeroize::Zeroize::zeroize(raw);
+                out
+            }
             SecretKey::MlDsa44(sk) => sk.clone(),
             SecretKey::Composite(sk, ec) => {
                 // Sized up front: a reallocation would leave a copy of the secret behind.
@@ -231,6 +255,11 @@ impl Signer for SoftwareSigner {
     fn sign(&self, message: &[u8]) -> Result<Signature, CryptoError> {
         match &self.secret {
             SecretKey::P256(key) => key.sign(message),
+            #[cfg(feature = "test-support")]
+            SecretKey::P256Deterministic(key) => {
+                let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(key, message);
+                Signature::from_p256_raw_any_s(&sig.to_bytes())
+            }
             SecretKey::MlDsa44(sk) => sign_ml_dsa(sk, message),
             SecretKey::Composite(sk, ec) => Signature::composite(&sign_ml_dsa(sk, message)?, &ec.sign(message)?),
         }
