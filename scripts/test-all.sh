@@ -22,6 +22,8 @@ step "cargo test"
 cargo test --workspace --all-features
 step "ML-DSA-44 with core's default features (pqcrypto's verifier; the step above runs libcrux's, fast-ml-dsa)"
 cargo test -p offline-cash-core --test crypto_ml_dsa
+step "ML-DSA-44 and P-256 as the production issuer builds them on x86-64 servers (-C target-cpu=x86-64-v3; scripts/test-x86-64-v3.sh)"
+./scripts/test-x86-64-v3.sh
 step "the issuer on a throwaway PostgreSQL 15: conformance suite and HTTP tests (scripts/issuer-postgres.sh)"
 ./scripts/issuer-postgres.sh
 step "cargo test binaries again, with the clock moved ahead (+400 days, +5 years; faketime)"

@@ -97,7 +97,8 @@ fn signing_one_message_twice_gives_two_valid_signatures() {
 /// call, and the library verifies them.
 #[test]
 fn the_deterministic_test_signer_is_rfc_6979() {
-    let hex = |s: &str| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect::<Vec<_>>();
+    let hex =
+        |s: &str| (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect::<Vec<_>>();
     let x: [u8; 32] = hex("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721").try_into().unwrap();
     let signer = SoftwareSigner::p256_deterministic_from_scalar(&x).unwrap();
     let sig = signer.sign(b"sample").unwrap();

@@ -18,6 +18,7 @@ use offline_cash_issuer::{IssuerConfig, Server, ServerConfig};
 
 mod attestation_args;
 mod bench;
+mod cpu_level;
 mod load;
 mod policy_args;
 mod stats;
@@ -144,6 +145,15 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    let missing = cpu_level::missing_features();
+    if !missing.is_empty() {
+        eprintln!(
+            "error: this issuer was built for x86-64-v3 (-C target-cpu=x86-64-v3), but this CPU lacks {}; \
+             build it without that flag (issuer/README.md, \"Building for production\")",
+            missing.join(", ")
+        );
+        return std::process::ExitCode::FAILURE;
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();

@@ -52,7 +52,9 @@ async fn a_payee_of_the_accepted_link_is_not_guaranteed_the_same_value_twice() {
 /// (together exactly the note).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_payee_paid_twice_from_one_note_is_guaranteed_what_fits_in_the_note() {
-    for (first, second, payer_uploads_first) in [(1_000u64, 3_000u64, true), (1_000, 3_000, false), (2_500, 1_500, true)] {
+    for (first, second, payer_uploads_first) in
+        [(1_000u64, 3_000u64, true), (1_000, 3_000, false), (2_500, 1_500, true)]
+    {
         let server = start().await;
         let p = wallet(&server, "cheater", 10_000).await;
         let q = wallet(&server, "payee", 0).await;

@@ -40,7 +40,8 @@ impl Drop for P256Secret {
         // Assigning through the box writes every field of the pair in place (the old value has
         // no drop glue of its own, so nothing copies it out first); black_box makes the write
         // observable, so it is not removed as a store to memory about to be freed.
-        let generator = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256::AffinePoint::GENERATOR, false);
+        let generator =
+            p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256::AffinePoint::GENERATOR, false);
         if let Ok(blank) = pair_of(&scalar_one(), generator.as_bytes(), &self.rng) {
             *self.pair = blank;
         }
