@@ -7,7 +7,7 @@
 mod soak_harness;
 
 use offline_cash_core::token::RefreshPolicy;
-use soak_harness::{IssuerProcess, Role, TempDir, new_party};
+use soak_harness::{ChildGuard, IssuerProcess, Role, TempDir, new_party, read_url_file};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_options_reach_the_wallets_signed() {
@@ -87,12 +87,12 @@ fn on_port_zero_each_server_writes_the_url_it_serves_on() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        children.push(KillOnDrop(child));
+        children.push(ChildGuard(child));
         urls.push(file);
     }
     let mut seen = Vec::new();
-    for file in &urls {
-        let url = wait_for(file);
+    for (file, child) in urls.iter().zip(&mut children) {
+        let url = read_url_file(file, &mut child.0);
         assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('\n'), "{url:?}");
         let url = url.trim().to_owned();
         assert!(!url.ends_with(":0"), "the file names the port the kernel picked: {url}");
@@ -119,26 +119,6 @@ fn an_unwritable_url_file_is_refused_at_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "started without writing its url file");
     assert!(stderr.contains("url file"), "{stderr}");
-}
-
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(file: &std::path::Path) -> String {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        if let Ok(url) = std::fs::read_to_string(file) {
-            return url;
-        }
-        assert!(std::time::Instant::now() < deadline, "no url file at {}", file.display());
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
 }
 
 /// One HTTP/1.1 GET over a plain socket; the whole answer as text.

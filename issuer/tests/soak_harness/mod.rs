@@ -75,8 +75,34 @@ impl Drop for TempDir {
     }
 }
 
+/// A child process killed (and reaped) when dropped.
+pub struct ChildGuard(pub Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The URL an issuer started with `--url-file path` wrote there, once it is there (at most 30 s);
+/// panics if `child` exits first.
+pub fn read_url_file(path: &Path, child: &mut Child) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(url) = std::fs::read_to_string(path) {
+            return url;
+        }
+        assert!(Instant::now() < deadline, "no url file at {} after 30 s", path.display());
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("issuer exited at start: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 pub struct IssuerProcess {
-    child: Option<Child>,
+    child: Option<ChildGuard>,
     db: PathBuf,
     /// More `serve` options (the policy), passed at every start.
     options: Vec<String>,
@@ -117,18 +143,9 @@ impl IssuerProcess {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let mut child = ChildGuard(child);
+        let url = read_url_file(&url_file, &mut child.0);
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let url = loop {
-            if let Ok(url) = std::fs::read_to_string(&url_file) {
-                break url;
-            }
-            assert!(Instant::now() < deadline, "issuer did not start");
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().unwrap()) {
-                panic!("issuer exited at start: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
         let port = url.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port in the url file");
         assert!(self.port == 0 || self.port == port, "a restart moved the issuer to another port");
         self.port = port;
@@ -137,19 +154,10 @@ impl IssuerProcess {
     /// SIGKILL, then a restart on the same database file.
     pub fn kill_and_restart(&mut self) {
         if let Some(mut c) = self.child.take() {
-            c.kill().unwrap();
-            c.wait().unwrap();
+            c.0.kill().unwrap();
+            c.0.wait().unwrap();
         }
         self.spawn();
-    }
-}
-
-impl Drop for IssuerProcess {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
     }
 }
 
