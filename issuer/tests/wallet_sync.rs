@@ -326,3 +326,56 @@ async fn a_restored_wallet_that_moved_past_its_last_sync_is_caught_by_its_reused
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The soak's failure of session 11, with real wallets (decision 0023). Mallory's first spend of
+/// her 4,000 note pays Erin 1,000 in a tap that tears after the payment left, so Erin never
+/// holds it. Mallory syncs, and the issuer settles that link to Erin's name. Mallory's restored
+/// backup then pays Erin 3,000 from the same note. Erin cannot tell and accepts. At her sync the
+/// issuer guarantees the 3,000: her wallet refreshes it into fresh notes she can pay with, and
+/// Mallory's account pays for it. Before 0023, Erin kept a 3,000 note the issuer never
+/// created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payee_whose_first_payment_tore_is_guaranteed_the_restored_backups_payment() {
+    let server = common::start().await;
+    let url = server.url();
+    let dir = std::env::temp_dir().join(format!("oc-ds3-{}-{}", std::process::id(), now()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (path, backup) = (dir.join("mallory.db"), dir.join("mallory-backup.db"));
+    let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
+    let mallory = party(&url, "mallory", 10_000, Store::open(&path).unwrap(), key.clone()).await;
+    mallory.wallet.fund(&mallory.client, &[4_000], now()).await.unwrap();
+    let Party { wallet, client } = mallory;
+    drop(wallet);
+    copy_wallet_file(&path, &backup);
+    let reopen = |p: &Path| {
+        Wallet::open(p, key.clone(), KeyLocation::Hardware("m".into()), Box::new(OsEntropy), WalletConfig::default())
+            .unwrap()
+    };
+    let mallory = Party { wallet: reopen(&path), client: client.clone() };
+    let restored = Party { wallet: reopen(&backup), client };
+    let erin = in_memory(&url, "erin", 0).await;
+
+    let mut field = FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() };
+    field.tear_at_byte = Some(700);
+    let request = erin.wallet.request_payment(1_000, now()).unwrap();
+    let cfg = TapConfig { role: CardRole::PayeeIsCard, field, card: CardConfig::extended() };
+    let torn = tap(mallory.wallet.pay(), request, cfg, now()).unwrap();
+    assert!(torn.torn && torn.payee_received.is_none(), "{torn:?}");
+    assert_eq!(mallory.wallet.balance().unwrap().pending, 1_000, "the payment left before the tear");
+    mallory.wallet.sync(&mallory.client, now()).await.unwrap();
+    assert_eq!(erin.wallet.balance().unwrap().spendable, 0, "Erin never held the first payment");
+
+    assert!(pay(&restored, &erin, 3_000).payee_received.is_some(), "Erin cannot tell");
+    let report = erin.wallet.sync(&erin.client, now()).await.unwrap();
+    assert!(report.double_spends >= 1, "{report:?}");
+    let detail = erin.wallet.balance_detail(now()).unwrap();
+    assert_eq!((detail.total, detail.spendable_now), (3_000, 3_000), "guaranteed and payable again: {detail:?}");
+    assert!(detail.waiting.is_empty(), "{detail:?}");
+
+    let audit = server.issuer.audit().unwrap();
+    // Recovered from Mallory's account: it had the 3,000.
+    assert_eq!((audit.guaranteed, audit.recovered_from_cheaters, audit.issuer_loss), (3_000, 3_000, 0), "{audit:?}");
+    assert!(audit.balanced && audit.accounts_balanced, "{audit:?}");
+    server.shutdown().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
