@@ -333,8 +333,10 @@ impl Issuer {
         if let Some(answer) = self.store.write(|tx| stored_answer(tx, &caller.wallet, &key, &hash))? {
             return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
         }
+        let hashed = started.elapsed();
         let bundles: Vec<&str> = req.records.iter().map(|r| r.bundle.as_str()).collect();
         let checked = self.check_all(&bundles);
+        let verified = started.elapsed();
 
         let now = self.now();
         let settled = self.store.write(|tx| {
@@ -391,6 +393,13 @@ impl Issuer {
             Err(answer) => return Ok(answer),
         };
         let rollback_detected = answer.rollback_detected;
+        tracing::debug!(
+            records = req.records.len(),
+            hash_us = hashed.as_micros(),
+            verify_us = (verified - hashed).as_micros(),
+            transaction_us = (started.elapsed() - verified).as_micros(),
+            "sync phases"
+        );
         (0..proofs).for_each(|_| self.metrics.double_spend());
         self.metrics.batch_done(settled, started.elapsed());
         if rollback_detected {
