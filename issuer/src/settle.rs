@@ -43,6 +43,7 @@ use wire::{RecordKind, RecordResult, RecordStatus};
 
 use crate::IssuerError;
 use crate::issuer::{Caller, Issuer, to_i64};
+use crate::settle_sets::{LinkSets, Settled};
 use crate::store::accounts::Entry;
 use crate::store::double_spends::NewDoubleSpend;
 use crate::store::notes::{NoteState, Origin};
@@ -143,6 +144,16 @@ impl Outcome {
     fn reject(&mut self, reason: Reason) {
         if self.reason.is_none() {
             self.reason = Some(reason);
+        }
+    }
+
+    /// What a link settled on the common path (crate::settle_sets) did.
+    fn settled(&mut self, settled: Settled) {
+        match settled {
+            Settled::New => self.new_links += 1,
+            Settled::Duplicate => self.duplicates += 1,
+            Settled::KnownProof => self.double_spend = true,
+            Settled::Refused(reason) => self.reject(reason),
         }
     }
 
@@ -339,7 +350,9 @@ impl Issuer {
         let verified = started.elapsed();
 
         let now = self.now();
+        let work = std::cell::Cell::new((std::time::Duration::ZERO, std::time::Duration::ZERO));
         let settled = self.store.write(|tx| {
+            let begun = std::time::Instant::now();
             // A concurrent resend of the same batch may have committed meanwhile.
             if let Some(answer) = stored_answer(tx, &caller.wallet, &key, &hash)? {
                 let answer =
@@ -348,17 +361,20 @@ impl Issuer {
             }
             let rollback_detected = self.check_rollback(tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
             let uploader_revoked = tx.is_revoked(&caller.wallet)?;
+            let mut sets = LinkSets::read(tx, checked.iter().filter_map(|c| c.as_ref().ok().map(|(b, _)| b)))?;
             let mut results = Vec::with_capacity(req.records.len());
             let (mut settled, mut proofs, mut reopened) = (0u64, 0u32, false);
             for (i, (record, checked)) in req.records.iter().zip(&checked).enumerate() {
                 let index = u32::try_from(i).unwrap_or(u32::MAX);
                 let asked = Asked { kind: record.kind, amounts: &record.amounts };
-                let outcome = self.settle_record(tx, caller, asked, checked, uploader_revoked, now)?;
+                let outcome = self.settle_record(tx, &mut sets, caller, asked, checked, uploader_revoked, now)?;
                 settled += u64::from(outcome.new_links);
                 proofs += outcome.proofs;
                 reopened |= outcome.reopened;
                 results.push(outcome.into_result(index));
             }
+            sets.flush(tx)?;
+            let links_done = begun.elapsed();
             // A late spend of a lost wallet's returned note left change in its name: it returns
             // now, in this transaction, so the account is debited only what the payee was paid
             // (not the whole note until the next sweep).
@@ -385,6 +401,7 @@ impl Issuer {
                 key_rotations: self.key_rotations_wire(),
             };
             store_answer(tx, &caller.wallet, &key, &hash, &answer)?;
+            work.set((links_done, begun.elapsed()));
             Ok(Ok((answer, settled, proofs)))
         })?;
         // Err: the answer a concurrent resend committed (nothing settled here).
@@ -398,6 +415,8 @@ impl Issuer {
             hash_us = hashed.as_micros(),
             verify_us = (verified - hashed).as_micros(),
             transaction_us = (started.elapsed() - verified).as_micros(),
+            links_us = work.get().0.as_micros(),
+            statements_us = work.get().1.as_micros(),
             "sync phases"
         );
         (0..proofs).for_each(|_| self.metrics.double_spend());
@@ -415,7 +434,7 @@ impl Issuer {
         let (outcome, balance) = self.store.write(|tx| {
             let revoked = tx.is_revoked(&caller.wallet)?;
             let asked = Asked { kind: RecordKind::Deposit, amounts: &[] };
-            let outcome = self.settle_record(tx, caller, asked, &checked, revoked, now)?;
+            let outcome = self.settle_record(tx, &mut LinkSets::default(), caller, asked, &checked, revoked, now)?;
             Ok((outcome, tx.balance(caller.account)?))
         })?;
         let links = outcome.new_links;
@@ -458,9 +477,11 @@ impl Issuer {
         Ok(false)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn settle_record(
         &self,
         tx: &mut dyn Tx,
+        sets: &mut LinkSets,
         caller: Caller,
         asked: Asked<'_>,
         checked: &Checked,
@@ -477,11 +498,21 @@ impl Issuer {
             }
         };
         for link in &bundle.links {
-            self.settle_link(tx, link, now, &mut out)?;
+            match sets.settle(link, now) {
+                Some(settled) => out.settled(settled),
+                None => {
+                    sets.flush(tx)?;
+                    self.settle_link(tx, link, now, &mut out)?;
+                    sets.settled_per_link(link);
+                }
+            }
         }
         if kind == RecordKind::Spent {
             return Ok(out);
         }
+        // Deposits and refreshes read and change notes: the batch's picture of them follows.
+        sets.flush(tx)?;
+        sets.heads_changed(verified.coins.iter().map(|c| &c.id.0));
         if uploader_revoked {
             out.reject(Reason::Revoked);
             return Ok(out);
