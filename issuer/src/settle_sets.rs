@@ -2,7 +2,7 @@
 //! the other (crate::settle, `settle_link`).
 //!
 //! ```text
-//!  LinkSets::read(tx, bundles): what every link of the batch needs, in a few multi-row statements
+//!  LinkBatch::read(tx, bundles): what every link of the batch needs, in a few multi-row statements
 //!     (store::link_sets): its parent's and children's owner, state and expiry, whether it is
 //!     recorded, whether it is a stored proof, its signer's recorded links with its counter
 //!  per link, in batch order, against that picture and what the batch did to it so far:
@@ -79,7 +79,7 @@ pub(crate) enum Settled {
 /// The batch's picture of the database and its pending writes. `Default` is an empty picture:
 /// every link takes the per-link path.
 #[derive(Debug, Default)]
-pub(crate) struct LinkSets {
+pub(crate) struct LinkBatch {
     /// Notes looked up: `None` for one the database does not hold. A note not in the map was
     /// not looked up, or was forgotten.
     notes: HashMap<[u8; 32], Option<Known>>,
@@ -102,7 +102,7 @@ fn key(bytes: &[u8]) -> Option<[u8; 32]> {
     <[u8; 32]>::try_from(bytes).ok()
 }
 
-impl LinkSets {
+impl LinkBatch {
     /// Reads what the links of `bundles` need, in a few statements.
     pub(crate) fn read<'a>(
         tx: &mut dyn Tx,
@@ -110,7 +110,7 @@ impl LinkSets {
     ) -> Result<Self, IssuerError> {
         let links: Vec<(&SpendLink, [u8; 32])> =
             bundles.flat_map(|b| b.links.iter()).map(|l| (l, l.id().0)).collect();
-        let mut sets = LinkSets::default();
+        let mut sets = LinkBatch::default();
         if links.is_empty() {
             return Ok(sets);
         }
@@ -173,7 +173,7 @@ impl LinkSets {
     }
 
     /// Settles `link` on the common path if the picture decides it there; `None`: it takes the
-    /// per-link path (after [`LinkSets::flush`]; then [`LinkSets::settled_per_link`]).
+    /// per-link path (after [`LinkBatch::flush`]; then [`LinkBatch::settled_per_link`]).
     pub(crate) fn settle(&mut self, link: &SpendLink, now: u64) -> Option<Settled> {
         let id = link.id().0;
         if self.seen.contains(&id) {
