@@ -158,7 +158,13 @@ where
         op(&issuer, caller, req)
     })
     .await?;
-    tracing::debug!(path, bytes = bytes_len, parse_us = parsed.as_micros(), handled_us = started.elapsed().as_micros(), "request");
+    tracing::debug!(
+        path,
+        bytes = bytes_len,
+        parse_us = parsed.as_micros(),
+        handled_us = started.elapsed().as_micros(),
+        "request"
+    );
     Ok(Json(out))
 }
 

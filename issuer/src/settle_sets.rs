@@ -104,12 +104,8 @@ fn key(bytes: &[u8]) -> Option<[u8; 32]> {
 
 impl LinkBatch {
     /// Reads what the links of `bundles` need, in a few statements.
-    pub(crate) fn read<'a>(
-        tx: &mut dyn Tx,
-        bundles: impl Iterator<Item = &'a Bundle>,
-    ) -> Result<Self, IssuerError> {
-        let links: Vec<(&SpendLink, [u8; 32])> =
-            bundles.flat_map(|b| b.links.iter()).map(|l| (l, l.id().0)).collect();
+    pub(crate) fn read<'a>(tx: &mut dyn Tx, bundles: impl Iterator<Item = &'a Bundle>) -> Result<Self, IssuerError> {
+        let links: Vec<(&SpendLink, [u8; 32])> = bundles.flat_map(|b| b.links.iter()).map(|l| (l, l.id().0)).collect();
         let mut sets = LinkBatch::default();
         if links.is_empty() {
             return Ok(sets);

@@ -9,8 +9,8 @@ use offline_cash_core::sync::auth;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use offline_cash_core::token::{
-    Bundle, DecodeError, IssuedNotes, NoRevocations, Note, Rejection, VerifiedBundle, VerifyContext,
-    WalletCertificate, WalletId, verify_bundle_issued,
+    Bundle, DecodeError, IssuedNotes, NoRevocations, Note, Rejection, VerifiedBundle, VerifyContext, WalletCertificate,
+    WalletId, verify_bundle_issued,
 };
 
 use crate::issuer::Issuer;
@@ -45,7 +45,6 @@ fn decode(b64: &str) -> Result<Bundle, Rejection> {
         auth::from_b64(b64).ok_or(Rejection::Malformed(DecodeError::InvalidField { offset: 0, field: "base64" }))?;
     Ok(Bundle::from_bytes(&bytes)?)
 }
-
 
 impl Issuer {
     /// Decodes and verifies one uploaded bundle with the settlement context.

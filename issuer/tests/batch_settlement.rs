@@ -138,7 +138,7 @@ async fn a_large_mixed_batch_settles_every_link_once() {
         } else if i % 11 == 5 {
             // Alice spends it again to Carol: the second of two conflicting links.
             let (to_carol, _) = alice.pay(&Chain::genesis(note.clone()), 100, carol.id(), 100);
-            batch.spent.push(bundle(&[to_bob.clone()], &[&alice]));
+            batch.spent.push(bundle(std::slice::from_ref(&to_bob), &[&alice]));
             batch.spent.push(bundle(&[to_carol], &[&alice]));
             expected.push(RecordStatus::Accepted);
             expected.push(RecordStatus::DoubleSpend);

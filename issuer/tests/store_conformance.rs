@@ -126,7 +126,9 @@ mod aggregates {
                 asked.push(id(7, 7));
                 let known = tx.notes_known(&asked)?;
                 assert_eq!(known.len(), usize::from(N), "every genesis note, not the unknown one");
-                assert!(known.iter().all(|n| n.owner == [9; 32] && n.state == NoteState::Live && n.expires_at == 5_000));
+                assert!(
+                    known.iter().all(|n| n.owner == [9; 32] && n.state == NoteState::Live && n.expires_at == 5_000)
+                );
                 let ids: Vec<[u8; 32]> = links.iter().map(|l| **l).collect();
                 let mut recorded = tx.links_recorded(&ids)?;
                 recorded.sort();
@@ -146,7 +148,8 @@ mod aggregates {
             .write(|tx| {
                 // Links 10.. spend their notes; one spends the child of link 10 (created in this
                 // batch); one spends note 11 a second time; link 10 comes again.
-                let mut rows: Vec<LinkRow<'_>> = (10..usize::from(N)).map(|i| link(links[i], parents[i], 100)).collect();
+                let mut rows: Vec<LinkRow<'_>> =
+                    (10..usize::from(N)).map(|i| link(links[i], parents[i], 100)).collect();
                 rows.push(link(spends_child, child, 101));
                 rows.push(link(twice, parents[11], 102));
                 rows.push(link(links[10], parents[10], 100));

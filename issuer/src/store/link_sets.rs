@@ -79,8 +79,7 @@ pub trait LinkSets: Tx {
     fn notes_known(&mut self, ids: &[[u8; 32]]) -> Result<Vec<KnownNote>, IssuerError> {
         let mut out = Vec::with_capacity(ids.len());
         for piece in pieces(ids) {
-            let sql =
-                format!("SELECT id, owner, state, expires_at FROM notes WHERE id IN ({})", marks(1, piece.len()));
+            let sql = format!("SELECT id, owner, state, expires_at FROM notes WHERE id IN ({})", marks(1, piece.len()));
             for r in self.query(&sql, &ids_args(piece))? {
                 out.push(KnownNote {
                     id: r.bytes(0)?,
