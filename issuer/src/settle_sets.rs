@@ -145,8 +145,7 @@ impl LinkBatch {
         sets.recorded = tx.links_recorded(&ids)?.iter().filter_map(|id| key(id)).collect();
         sets.proofs = tx.proofs_known(&ids)?.iter().filter_map(|id| key(id)).collect();
         // The signer of each link: its parent's owner, recorded or an output of the batch.
-        let mut signers = HashSet::new();
-        let mut counters = HashSet::new();
+        let mut pairs = Vec::with_capacity(links.len());
         for (link, _) in &links {
             let parent = link.body().parent.0;
             let owner = match sets.notes.get(&parent) {
@@ -154,13 +153,10 @@ impl LinkBatch {
                 _ => outputs.get(&parent).copied(),
             };
             if let (Some(owner), Ok(counter)) = (owner, to_i64(link.body().counter)) {
-                signers.insert(owner);
-                counters.insert(counter);
+                pairs.push((owner, counter));
             }
         }
-        let signers: Vec<[u8; 32]> = signers.into_iter().collect();
-        let counters: Vec<i64> = counters.into_iter().collect();
-        for (signer, counter, _) in tx.links_with_counters(&signers, &counters)? {
+        for (signer, counter, _) in tx.links_with_counters(&pairs)? {
             if let Some(signer) = key(&signer) {
                 sets.counters.insert((signer, counter));
             }

@@ -134,8 +134,10 @@ mod aggregates {
                 recorded.sort();
                 assert_eq!(recorded, links[..10].iter().map(|l| l.to_vec()).collect::<Vec<_>>());
                 assert_eq!(tx.proofs_known(&[id(3, 0), id(3, 1)])?, vec![id(3, 0).to_vec()]);
-                let counters: Vec<i64> = (5..i64::from(N)).collect();
-                let mut found = tx.links_with_counters(&[[9; 32], [8; 32]], &counters)?;
+                let mut pairs: Vec<([u8; 32], i64)> = (5..i64::from(N)).map(|c| ([9; 32], c)).collect();
+                pairs.extend((0..10).map(|c| ([8; 32], c)));
+                pairs.push(([9; 32], 7));
+                let mut found = tx.links_with_counters(&pairs)?;
                 found.sort();
                 let want: Vec<_> = (5..10).map(|i| (vec![9; 32], i as i64, links[i].to_vec())).collect();
                 assert_eq!(found, want);

@@ -7,9 +7,11 @@
 //!           · insert_notes (INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING) · set_states (UPDATE … IN (…))
 //! ```
 //!
-//! Lists are cut into pieces of at most [`PIECE`] items, each a power of two long, so that a
-//! batch of any size uses a handful of SQL texts (PostgreSQL prepares each text once per
-//! connection, crate::store::postgres). `IN ($1, …)` lists, not arrays: arrays are not
+//! Written rows are cut into pieces of at most [`PIECE`] items, each a power of two long, so
+//! that a batch of any size uses a handful of SQL texts (PostgreSQL prepares each text once per
+//! connection, crate::store::postgres). Looked-up keys go in lists of at most [`LOOKUP`],
+//! padded to a power of two by repeating the last key (`IN` matches a row once however often
+//! its key is listed): a batch of 1,000 links is one statement per lookup. `IN ($1, …)` lists, not arrays: arrays are not
 //! portable to SQLite. Each method means the same as its per-row sibling run once per item
 //! (`note_owner_state`, `link_exists`, `proof_known`, `link_with_counter`, `record_link`,
 //! `insert_child`, `set_note_state`), except that [`LinkSets::record_links`] does not say which
@@ -19,8 +21,24 @@ use super::notes::{NoteState, Origin};
 use super::{LinkRow, Tx, Value};
 use crate::IssuerError;
 
-/// Most items in one statement.
+/// Most rows written by one statement.
 pub const PIECE: usize = 256;
+
+/// Most keys looked up by one statement.
+pub const LOOKUP: usize = 1024;
+
+/// `keys` in lists of at most [`LOOKUP`], each padded to a power of two with its last key.
+pub fn lookups<T: Clone>(keys: &[T]) -> Vec<Vec<T>> {
+    keys.chunks(LOOKUP)
+        .map(|chunk| {
+            let mut list = chunk.to_vec();
+            if let Some(last) = chunk.last() {
+                list.resize(chunk.len().next_power_of_two(), last.clone());
+            }
+            list
+        })
+        .collect()
+}
 
 /// `items` in consecutive pieces, each a power of two long and at most [`PIECE`].
 pub fn pieces<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
@@ -78,9 +96,9 @@ pub trait LinkSets: Tx {
     /// Those notes among `ids` the issuer knows, in no particular order.
     fn notes_known(&mut self, ids: &[[u8; 32]]) -> Result<Vec<KnownNote>, IssuerError> {
         let mut out = Vec::with_capacity(ids.len());
-        for piece in pieces(ids) {
+        for piece in lookups(ids) {
             let sql = format!("SELECT id, owner, state, expires_at FROM notes WHERE id IN ({})", marks(1, piece.len()));
-            for r in self.query(&sql, &ids_args(piece))? {
+            for r in self.query(&sql, &ids_args(&piece))? {
                 out.push(KnownNote {
                     id: r.bytes(0)?,
                     owner: r.bytes(1)?,
@@ -95,9 +113,9 @@ pub trait LinkSets: Tx {
     /// Those links among `ids` that are recorded.
     fn links_recorded(&mut self, ids: &[[u8; 32]]) -> Result<Vec<Vec<u8>>, IssuerError> {
         let mut out = Vec::new();
-        for piece in pieces(ids) {
+        for piece in lookups(ids) {
             let sql = format!("SELECT id FROM links WHERE id IN ({})", marks(1, piece.len()));
-            for r in self.query(&sql, &ids_args(piece))? {
+            for r in self.query(&sql, &ids_args(&piece))? {
                 out.push(r.bytes(0)?);
             }
         }
@@ -107,31 +125,36 @@ pub trait LinkSets: Tx {
     /// Those links among `ids` stored as the conflicting link of a double spend.
     fn proofs_known(&mut self, ids: &[[u8; 32]]) -> Result<Vec<Vec<u8>>, IssuerError> {
         let mut out = Vec::new();
-        for piece in pieces(ids) {
+        for piece in lookups(ids) {
             let sql = format!(
                 "SELECT conflicting_link FROM double_spends WHERE conflicting_link IN ({})",
                 marks(1, piece.len())
             );
-            for r in self.query(&sql, &ids_args(piece))? {
+            for r in self.query(&sql, &ids_args(&piece))? {
                 out.push(r.bytes(0)?);
             }
         }
         Ok(out)
     }
 
-    /// The recorded links signed by one of `signers` with one of `counters` (every such pair,
-    /// so possibly more than the pairs asked about).
-    fn links_with_counters(&mut self, signers: &[[u8; 32]], counters: &[i64]) -> Result<Vec<CounterRow>, IssuerError> {
+    /// The recorded links with one of `pairs`' (signer, counter): one statement per signer
+    /// (per [`LOOKUP`] of its counters), so only the pairs asked about are read.
+    fn links_with_counters(&mut self, pairs: &[([u8; 32], i64)]) -> Result<Vec<CounterRow>, IssuerError> {
+        let mut by_signer: std::collections::BTreeMap<[u8; 32], Vec<i64>> = std::collections::BTreeMap::new();
+        for (signer, counter) in pairs {
+            by_signer.entry(*signer).or_default().push(*counter);
+        }
         let mut out = Vec::new();
-        for signer_piece in pieces(signers) {
-            for counter_piece in pieces(counters) {
+        for (signer, mut counters) in by_signer {
+            counters.sort_unstable();
+            counters.dedup();
+            for list in lookups(&counters) {
                 let sql = format!(
-                    "SELECT signer, counter, id FROM links WHERE signer IN ({}) AND counter IN ({})",
-                    marks(1, signer_piece.len()),
-                    marks(signer_piece.len() + 1, counter_piece.len())
+                    "SELECT signer, counter, id FROM links WHERE signer = $1 AND counter IN ({})",
+                    marks(2, list.len())
                 );
-                let mut args = ids_args(signer_piece);
-                args.extend(counter_piece.iter().map(|c| Value::Int(*c)));
+                let mut args = vec![Value::from(&signer[..])];
+                args.extend(list.iter().map(|c| Value::Int(*c)));
                 for r in self.query(&sql, &args)? {
                     out.push((r.bytes(0)?, r.int(1)?, r.bytes(2)?));
                 }
@@ -217,6 +240,17 @@ mod tests {
         assert_eq!(lens, vec![PIECE, PIECE, 64, 8, 4, 1]);
         assert_eq!(pieces(&items).flatten().copied().collect::<Vec<_>>(), items);
         assert_eq!(pieces::<u8>(&[]).count(), 0);
+    }
+
+    #[test]
+    fn lookups_are_padded_to_a_power_of_two_with_the_last_key() {
+        let keys: Vec<usize> = (0..LOOKUP + 5).collect();
+        let lists = lookups(&keys);
+        assert_eq!(lists.iter().map(Vec::len).collect::<Vec<_>>(), vec![LOOKUP, 8]);
+        let all = lists.concat();
+        assert_eq!(all.get(..LOOKUP + 5), Some(keys.as_slice()));
+        assert_eq!(all.get(LOOKUP + 5..), Some(&[LOOKUP + 4; 3][..]));
+        assert!(lookups::<u8>(&[]).is_empty());
     }
 
     #[test]
