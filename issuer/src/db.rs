@@ -171,6 +171,10 @@ pub fn open(path: &std::path::Path) -> Result<Connection, IssuerError> {
     // FULL: a commit the issuer answered survives a power loss (docs/decisions/0008).
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", true)?;
+    // Settlement's statements, the set-wise ones (crate::store::link_sets) in several lengths
+    // each, stay prepared: rusqlite keeps 16 by default, and a multi-row statement costs more to
+    // parse than to run.
+    conn.set_prepared_statement_cache_capacity(256);
     migrate(&mut conn)?;
     Ok(conn)
 }

@@ -135,8 +135,11 @@ where
     Req: DeserializeOwned + Send + 'static,
     Resp: Serialize + Send + 'static,
 {
+    let started = std::time::Instant::now();
     let bytes = body_bytes(body, state.limit)?;
     let req: Req = parse(&bytes)?;
+    let parsed = started.elapsed();
+    let bytes_len = bytes.len();
     let issuer = state.issuer.clone();
     let out = blocking(move || {
         let key = register_key(&req)?;
@@ -155,6 +158,13 @@ where
         op(&issuer, caller, req)
     })
     .await?;
+    tracing::debug!(
+        path,
+        bytes = bytes_len,
+        parse_us = parsed.as_micros(),
+        handled_us = started.elapsed().as_micros(),
+        "request"
+    );
     Ok(Json(out))
 }
 

@@ -29,6 +29,8 @@ pub mod metrics;
 pub mod proofs;
 pub mod rate_limit;
 pub mod settle;
+mod settle_sets;
+mod settle_verify;
 pub mod store;
 pub mod tier_attestation;
 pub mod tier_policy;

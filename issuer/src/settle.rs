@@ -4,9 +4,12 @@
 //! ```text
 //!  SyncRequest ─► same batch_id seen? ─yes─► stored answer (idempotent)
 //!      │ no
-//!      ▼ decode + verify_bundle every record (no lock, all cores)
+//!      ▼ decode + verify_bundle every record (no lock, all cores: crate::settle_verify)
 //!  Store::write (SQLite: BEGIN IMMEDIATE; PostgreSQL: SERIALIZABLE, retried on conflict)
 //!      rollback check (counter, log head)
+//!      what the batch's links need, read set-wise (crate::settle_sets): a new link spending
+//!      a live note, with an unseen counter, is settled there and written with the others in
+//!      multi-row statements; every other link first flushes those, then takes this path:
 //!      per record, per link in order:
 //!         INSERT links … ON CONFLICT DO NOTHING RETURNING (crate::store)
 //!              ── new ──► parent spent, children live;
@@ -33,16 +36,14 @@
 use offline_cash_core::crypto::sha256;
 use offline_cash_core::reason::Reason;
 use offline_cash_core::sync::{auth, wire};
-use std::sync::atomic::{AtomicU64, Ordering};
 
-use offline_cash_core::token::{
-    Bundle, DecodeError, IssuedNotes, NoRevocations, Note, Rejection, SpendLink, VerifiedBundle, VerifyContext,
-    WalletCertificate, WalletId, verify_bundle_issued,
-};
+use offline_cash_core::token::{SpendLink, VerifiedBundle, WalletId};
 use wire::{RecordKind, RecordResult, RecordStatus};
 
 use crate::IssuerError;
 use crate::issuer::{Caller, Issuer, to_i64};
+use crate::settle_sets::{LinkBatch, Settled};
+use crate::settle_verify::Checked;
 use crate::store::accounts::Entry;
 use crate::store::double_spends::NewDoubleSpend;
 use crate::store::notes::{NoteState, Origin};
@@ -83,36 +84,6 @@ pub(crate) fn store_answer<T: serde::Serialize>(
     }
 }
 
-/// A record decoded and verified outside the lock.
-type Checked = Result<(Bundle, VerifiedBundle), Rejection>;
-
-/// Genesis notes this issuer signed and holds: the digests of their bytes as signed. Their
-/// issuer signature is not verified again; a note with the same id and other bytes (another
-/// signature) is not among them and is verified like any other.
-#[derive(Default)]
-struct OwnNotes {
-    digests: std::collections::HashSet<[u8; 32]>,
-    /// How many notes the shortcut served (for the metrics).
-    trusted: AtomicU64,
-}
-
-impl IssuedNotes for OwnNotes {
-    fn holds(&self, note: &Note) -> bool {
-        let held = !self.digests.is_empty() && self.digests.contains(&sha256(&[&note.to_bytes()]));
-        if held {
-            self.trusted.fetch_add(1, Ordering::Relaxed);
-        }
-        held
-    }
-}
-
-/// One uploaded bundle, decoded.
-fn decode(b64: &str) -> Result<Bundle, Rejection> {
-    let bytes =
-        auth::from_b64(b64).ok_or(Rejection::Malformed(DecodeError::InvalidField { offset: 0, field: "base64" }))?;
-    Ok(Bundle::from_bytes(&bytes)?)
-}
-
 #[derive(Default)]
 struct Outcome {
     new_links: u32,
@@ -146,6 +117,16 @@ impl Outcome {
         }
     }
 
+    /// What a link settled on the common path (crate::settle_sets) did.
+    fn settled(&mut self, settled: Settled) {
+        match settled {
+            Settled::New => self.new_links += 1,
+            Settled::Duplicate => self.duplicates += 1,
+            Settled::KnownProof => self.double_spend = true,
+            Settled::Refused(reason) => self.reject(reason),
+        }
+    }
+
     fn into_result(self, index: u32) -> RecordResult {
         let status = if self.double_spend {
             RecordStatus::DoubleSpend
@@ -168,158 +149,6 @@ struct Asked<'a> {
 }
 
 impl Issuer {
-    /// Decodes and verifies one uploaded bundle with the settlement context.
-    pub fn check_bundle(&self, b64: &str) -> Checked {
-        let decoded = vec![decode(b64)];
-        let own = self.own_notes(&decoded);
-        let checked = decoded.into_iter().map(|b| self.verify_decoded(b, &own)).collect::<Vec<_>>();
-        self.metrics.own_notes_trusted(own.trusted.load(Ordering::Relaxed));
-        checked.into_iter().next().unwrap_or(Err(Rejection::Malformed(DecodeError::Truncated)))
-    }
-
-    /// The genesis notes among `bundles` that this issuer signed and holds byte for byte. A
-    /// database error only costs the shortcut: every signature is then verified.
-    fn own_notes(&self, bundles: &[Result<Bundle, Rejection>]) -> OwnNotes {
-        let ids: Vec<[u8; 32]> = bundles.iter().flatten().flat_map(|b| b.notes.iter().map(|n| n.id().0)).collect();
-        if ids.is_empty() {
-            return OwnNotes::default();
-        }
-        match self.store.write(|tx| tx.genesis_digests(&ids)) {
-            Ok(found) => OwnNotes {
-                digests: found.into_iter().filter_map(|d| <[u8; 32]>::try_from(d.as_slice()).ok()).collect(),
-                trusted: AtomicU64::new(0),
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "own genesis notes not looked up; verifying every signature");
-                OwnNotes::default()
-            }
-        }
-    }
-
-    /// Verifies one decoded bundle with the settlement context.
-    fn verify_decoded(&self, bundle: Result<Bundle, Rejection>, own: &OwnNotes) -> Checked {
-        let bundle = bundle?;
-        let now = self.now();
-        // A note expired less than the grace ago is verified as of its expiry.
-        let first_expiry = bundle.notes.iter().map(|n| n.body().expires_at).min().unwrap_or(u64::MAX);
-        let at = if now > first_expiry && now - first_expiry <= self.config.settlement_grace_secs {
-            first_expiry
-        } else {
-            now
-        };
-        let certs = self.certs.read();
-        let ctx = VerifyContext {
-            trust: &self.trust,
-            policy: self.policy.body(),
-            revocations: &NoRevocations,
-            known_certificates: &certs,
-            now: at,
-            max_clock_skew: self.config.max_clock_skew,
-        };
-        let verified = verify_bundle_issued(&bundle, &ctx, own)?;
-        drop(certs);
-        Ok((bundle, verified))
-    }
-
-    /// Decodes `items`, finds the issuer's own genesis notes among them (one lookup), and
-    /// verifies them on all cores.
-    fn check_all(&self, items: &[&str]) -> Vec<Checked> {
-        let decoded: Vec<_> = items.iter().map(|b| decode(b)).collect();
-        let own = self.own_notes(&decoded);
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-        let checked = if items.len() < 8 || threads == 1 {
-            decoded.into_iter().map(|b| self.verify_decoded(b, &own)).collect()
-        } else {
-            let chunk = items.len().div_ceil(threads);
-            let mut parts = Vec::with_capacity(threads);
-            let mut rest = decoded.into_iter();
-            loop {
-                let part: Vec<_> = rest.by_ref().take(chunk).collect();
-                if part.is_empty() {
-                    break;
-                }
-                parts.push(part);
-            }
-            let own = &own;
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = parts
-                    .into_iter()
-                    .map(|part| {
-                        let len = part.len();
-                        (
-                            len,
-                            scope.spawn(move || {
-                                part.into_iter().map(|b| self.verify_decoded(b, own)).collect::<Vec<_>>()
-                            }),
-                        )
-                    })
-                    .collect();
-                // A worker that panicked rejects its whole share, keeping results aligned with records.
-                handles
-                    .into_iter()
-                    .flat_map(|(len, h)| {
-                        h.join().unwrap_or_else(|_| {
-                            (0..len).map(|_| Err(Rejection::Malformed(DecodeError::Truncated))).collect()
-                        })
-                    })
-                    .collect()
-            })
-        };
-        let checked = self.recheck_unknown_signers(items, checked, &own);
-        self.metrics.own_notes_trusted(own.trusted.load(Ordering::Relaxed));
-        checked
-    }
-
-    /// Bundles refused for a signer without a certificate (valid at the link's time) are
-    /// verified once more after that signer's certificates are read from the database: another
-    /// node over the same database may have registered or renewed the wallet since this node
-    /// loaded its certificates. Nothing changes when the database holds nothing new.
-    fn recheck_unknown_signers(&self, items: &[&str], mut checked: Vec<Checked>, own: &OwnNotes) -> Vec<Checked> {
-        let missing: std::collections::BTreeSet<WalletId> = checked
-            .iter()
-            .filter_map(|c| match c {
-                Err(Rejection::UnknownCertificate { wallet }) => Some(*wallet),
-                _ => None,
-            })
-            .collect();
-        if missing.is_empty() || self.load_certificates(&missing) == 0 {
-            return checked;
-        }
-        for (item, slot) in items.iter().zip(checked.iter_mut()) {
-            if matches!(slot, Err(Rejection::UnknownCertificate { .. })) {
-                *slot = self.verify_decoded(decode(item), own);
-            }
-        }
-        checked
-    }
-
-    /// Reads the certificates of `wallets` from the database into this node's cache; how many
-    /// it did not hold yet.
-    fn load_certificates(&self, wallets: &std::collections::BTreeSet<WalletId>) -> usize {
-        let rows = self.store.write(|tx| {
-            let mut rows = Vec::new();
-            for wallet in wallets {
-                rows.extend(tx.certificates_of(&wallet.0)?);
-            }
-            Ok(rows)
-        });
-        let rows = match rows {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::warn!(error = %e, "certificates of unknown signers not read");
-                return 0;
-            }
-        };
-        let mut certs = self.certs.write();
-        let before = certs.len();
-        for row in rows {
-            if let Ok(cert) = WalletCertificate::from_bytes(&row) {
-                let _ = certs.insert(cert, &self.trust);
-            }
-        }
-        certs.len() - before
-    }
-
     /// Settles one batch for an authenticated caller. Idempotent by `batch_id`.
     pub fn sync(&self, caller: Caller, req: &wire::SyncRequest) -> Result<wire::SyncResponse, IssuerError> {
         let started = std::time::Instant::now();
@@ -333,11 +162,15 @@ impl Issuer {
         if let Some(answer) = self.store.write(|tx| stored_answer(tx, &caller.wallet, &key, &hash))? {
             return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
         }
+        let hashed = started.elapsed();
         let bundles: Vec<&str> = req.records.iter().map(|r| r.bundle.as_str()).collect();
         let checked = self.check_all(&bundles);
+        let verified = started.elapsed();
 
         let now = self.now();
+        let work = std::cell::Cell::new((std::time::Duration::ZERO, std::time::Duration::ZERO));
         let settled = self.store.write(|tx| {
+            let begun = std::time::Instant::now();
             // A concurrent resend of the same batch may have committed meanwhile.
             if let Some(answer) = stored_answer(tx, &caller.wallet, &key, &hash)? {
                 let answer =
@@ -346,17 +179,20 @@ impl Issuer {
             }
             let rollback_detected = self.check_rollback(tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
             let uploader_revoked = tx.is_revoked(&caller.wallet)?;
+            let mut sets = LinkBatch::read(tx, checked.iter().filter_map(|c| c.as_ref().ok().map(|(b, _)| b)))?;
             let mut results = Vec::with_capacity(req.records.len());
             let (mut settled, mut proofs, mut reopened) = (0u64, 0u32, false);
             for (i, (record, checked)) in req.records.iter().zip(&checked).enumerate() {
                 let index = u32::try_from(i).unwrap_or(u32::MAX);
                 let asked = Asked { kind: record.kind, amounts: &record.amounts };
-                let outcome = self.settle_record(tx, caller, asked, checked, uploader_revoked, now)?;
+                let outcome = self.settle_record(tx, &mut sets, caller, asked, checked, uploader_revoked, now)?;
                 settled += u64::from(outcome.new_links);
                 proofs += outcome.proofs;
                 reopened |= outcome.reopened;
                 results.push(outcome.into_result(index));
             }
+            sets.flush(tx)?;
+            let links_done = begun.elapsed();
             // A late spend of a lost wallet's returned note left change in its name: it returns
             // now, in this transaction, so the account is debited only what the payee was paid
             // (not the whole note until the next sweep).
@@ -383,6 +219,7 @@ impl Issuer {
                 key_rotations: self.key_rotations_wire(),
             };
             store_answer(tx, &caller.wallet, &key, &hash, &answer)?;
+            work.set((links_done, begun.elapsed()));
             Ok(Ok((answer, settled, proofs)))
         })?;
         // Err: the answer a concurrent resend committed (nothing settled here).
@@ -391,6 +228,15 @@ impl Issuer {
             Err(answer) => return Ok(answer),
         };
         let rollback_detected = answer.rollback_detected;
+        tracing::debug!(
+            records = req.records.len(),
+            hash_us = hashed.as_micros(),
+            verify_us = (verified - hashed).as_micros(),
+            transaction_us = (started.elapsed() - verified).as_micros(),
+            links_us = work.get().0.as_micros(),
+            statements_us = work.get().1.as_micros(),
+            "sync phases"
+        );
         (0..proofs).for_each(|_| self.metrics.double_spend());
         self.metrics.batch_done(settled, started.elapsed());
         if rollback_detected {
@@ -406,7 +252,7 @@ impl Issuer {
         let (outcome, balance) = self.store.write(|tx| {
             let revoked = tx.is_revoked(&caller.wallet)?;
             let asked = Asked { kind: RecordKind::Deposit, amounts: &[] };
-            let outcome = self.settle_record(tx, caller, asked, &checked, revoked, now)?;
+            let outcome = self.settle_record(tx, &mut LinkBatch::default(), caller, asked, &checked, revoked, now)?;
             Ok((outcome, tx.balance(caller.account)?))
         })?;
         let links = outcome.new_links;
@@ -449,9 +295,11 @@ impl Issuer {
         Ok(false)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn settle_record(
         &self,
         tx: &mut dyn Tx,
+        sets: &mut LinkBatch,
         caller: Caller,
         asked: Asked<'_>,
         checked: &Checked,
@@ -468,11 +316,21 @@ impl Issuer {
             }
         };
         for link in &bundle.links {
-            self.settle_link(tx, link, now, &mut out)?;
+            match sets.settle(link, now) {
+                Some(settled) => out.settled(settled),
+                None => {
+                    sets.flush(tx)?;
+                    self.settle_link(tx, link, now, &mut out)?;
+                    sets.settled_per_link(link);
+                }
+            }
         }
         if kind == RecordKind::Spent {
             return Ok(out);
         }
+        // Deposits and refreshes read and change notes: the batch's picture of them follows.
+        sets.flush(tx)?;
+        sets.heads_changed(verified.coins.iter().map(|c| &c.id.0));
         if uploader_revoked {
             out.reject(Reason::Revoked);
             return Ok(out);

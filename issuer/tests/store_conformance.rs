@@ -82,6 +82,99 @@ mod aggregates {
             .unwrap();
     }
 
+    /// The set-wise statements (store::link_sets) mean what their per-row siblings mean, over
+    /// more rows than one statement takes; one batch holds a link spending a note created
+    /// earlier in it and two links spending one note.
+    pub fn a_batch_of_links_is_read_and_written_in_a_few_statements(store: impl Store) {
+        use offline_cash_issuer::store::LinkSets as _;
+        use offline_cash_issuer::store::link_sets::NewNote;
+        const N: u16 = 300;
+        let id = |tag: u8, i: u16| {
+            let mut b = [tag; 32];
+            b[..2].copy_from_slice(&i.to_be_bytes());
+            b
+        };
+        let link = |id: &'static [u8; 32], parent: &'static [u8; 32], counter: i64| LinkRow {
+            id,
+            parent,
+            signer: &[9; 32],
+            bytes: b"link",
+            counter,
+            settled_at: 2,
+        };
+        let leak = |b: [u8; 32]| -> &'static [u8; 32] { Box::leak(Box::new(b)) };
+        let links: Vec<&'static [u8; 32]> = (0..N).map(|i| leak(id(2, i))).collect();
+        let parents: Vec<&'static [u8; 32]> = (0..N).map(|i| leak(id(1, i))).collect();
+        store
+            .write(|tx| {
+                // N genesis notes; the first 10 spent by links recorded one by one.
+                for p in &parents {
+                    tx.insert_genesis(&p[..], &[9; 32], 100, 5_000, b"d")?;
+                }
+                for i in 0..10 {
+                    assert_eq!(tx.record_link(&link(links[i], parents[i], i as i64))?, Recorded::New);
+                }
+                tx.record_double_spend(&NewDoubleSpend {
+                    parent: &parents[0][..],
+                    signer: &[9; 32],
+                    accepted: None,
+                    conflicting: &id(3, 0),
+                    conflicting_bytes: b"x",
+                    at: 1,
+                })?;
+                let mut asked: Vec<[u8; 32]> = parents.iter().map(|p| **p).collect();
+                asked.push(id(7, 7));
+                let known = tx.notes_known(&asked)?;
+                assert_eq!(known.len(), usize::from(N), "every genesis note, not the unknown one");
+                assert!(
+                    known.iter().all(|n| n.owner == [9; 32] && n.state == NoteState::Live && n.expires_at == 5_000)
+                );
+                let ids: Vec<[u8; 32]> = links.iter().map(|l| **l).collect();
+                let mut recorded = tx.links_recorded(&ids)?;
+                recorded.sort();
+                assert_eq!(recorded, links[..10].iter().map(|l| l.to_vec()).collect::<Vec<_>>());
+                assert_eq!(tx.proofs_known(&[id(3, 0), id(3, 1)])?, vec![id(3, 0).to_vec()]);
+                let mut pairs: Vec<([u8; 32], i64)> = (5..i64::from(N)).map(|c| ([9; 32], c)).collect();
+                pairs.extend((0..10).map(|c| ([8; 32], c)));
+                pairs.push(([9; 32], 7));
+                let mut found = tx.links_with_counters(&pairs)?;
+                found.sort();
+                let want: Vec<_> = (5..10).map(|i| (vec![9; 32], i as i64, links[i].to_vec())).collect();
+                assert_eq!(found, want);
+                Ok(())
+            })
+            .unwrap();
+        let child = leak(id(4, 10));
+        let (spends_child, twice) = (leak(id(5, 0)), leak(id(5, 1)));
+        store
+            .write(|tx| {
+                // Links 10.. spend their notes; one spends the child of link 10 (created in this
+                // batch); one spends note 11 a second time; link 10 comes again.
+                let mut rows: Vec<LinkRow<'_>> =
+                    (10..usize::from(N)).map(|i| link(links[i], parents[i], 100)).collect();
+                rows.push(link(spends_child, child, 101));
+                rows.push(link(twice, parents[11], 102));
+                rows.push(link(links[10], parents[10], 100));
+                let recorded = tx.record_links(&rows)?;
+                assert_eq!(recorded.len(), usize::from(N) - 10 + 1, "the new links once, not the second spend");
+                assert!(!recorded.contains(&twice.to_vec()));
+                assert_eq!(tx.link_by_parent(parents[11])?.map(|l| l.0), Some(links[11].to_vec()));
+                let notes = [
+                    NewNote { id: child, owner: &[8; 32], amount: 100, expires_at: 5_000, origin: Origin::Link },
+                    NewNote { id: parents[0], owner: &[8; 32], amount: 100, expires_at: 5_000, origin: Origin::Link },
+                ];
+                assert_eq!(tx.insert_notes(&notes)?, 1, "a note recorded before is not inserted again");
+                let mut spent: Vec<[u8; 32]> = parents[10..].iter().map(|p| **p).collect();
+                spent.push(*child);
+                assert_eq!(tx.set_states(&spent, NoteState::Spent)?, u64::from(N) - 10 + 1);
+                assert_eq!(tx.note_owner_state(&child[..])?, Some((vec![8; 32], NoteState::Spent)));
+                assert_eq!(tx.note_state(&parents[0][..])?, Some(NoteState::Live), "untouched");
+                assert_eq!(tx.note_state(&parents[N as usize - 1][..])?, Some(NoteState::Spent));
+                Ok(())
+            })
+            .unwrap();
+    }
+
     pub fn notes_move_through_their_states_and_children_expire_with_their_parent(store: impl Store) {
         store
             .write(|tx| {
@@ -462,6 +555,7 @@ macro_rules! store_conformance {
             store_conformance!(@agg $make, accounts_book_every_change_with_its_ledger_entry);
             store_conformance!(@agg $make, a_challenge_is_used_once_by_its_account_before_it_expires_and_a_tier_is_kept);
             store_conformance!(@agg $make, notes_move_through_their_states_and_children_expire_with_their_parent);
+            store_conformance!(@agg $make, a_batch_of_links_is_read_and_written_in_a_few_statements);
             store_conformance!(@agg $make, a_wallet_keeps_its_account_and_every_certificate_and_goes_forward);
             store_conformance!(@agg $make, a_nonce_is_used_once_until_it_is_forgotten);
             store_conformance!(@agg $make, evidence_is_stored_once_and_guarantees_paid_once);

@@ -8,6 +8,7 @@
 //!        │                             · exec / query, in which the aggregates are written once:
 //!        │                               Accounts · Wallets · Notes · Nonces · DoubleSpends
 //!        │                               · LostWallets · Meta · Audit
+//!        │                               · LinkSets (a batch's links, set-wise)
 //!        │                   commit
 //!        └─ IssuerError::Contended (SQLite busy, SQLSTATE 40001 / 40P01) ─► roll back, run f again
 //!                                                                      (at most MAX_ATTEMPTS times)
@@ -31,6 +32,7 @@ pub mod audit;
 mod backend;
 pub mod challenges;
 pub mod double_spends;
+pub mod link_sets;
 pub mod lost_wallets;
 pub mod meta;
 pub mod nonces;
@@ -47,6 +49,7 @@ pub use audit::Audit;
 pub use backend::Backend;
 pub use challenges::Challenges;
 pub use double_spends::DoubleSpends;
+pub use link_sets::LinkSets;
 pub use lost_wallets::LostWallets;
 pub use meta::Meta;
 pub use nonces::Nonces;

@@ -21,7 +21,8 @@ pub enum Origin {
 }
 
 impl Origin {
-    fn name(self) -> &'static str {
+    /// Its stored name.
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Origin::Genesis => "genesis",
             Origin::Link => "link",
@@ -52,7 +53,8 @@ impl NoteState {
         }
     }
 
-    fn parse(name: &str) -> Result<Self, IssuerError> {
+    /// The state stored as `name`.
+    pub(crate) fn parse(name: &str) -> Result<Self, IssuerError> {
         Ok(match name {
             "live" => NoteState::Live,
             "spent" => NoteState::Spent,
