@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
@@ -139,18 +139,18 @@ fn copy_wallet_file(from: &Path, to: &Path) {
     std::fs::copy(from, to).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_double_spend_from_a_restored_backup_is_caught_and_the_revocation_spreads() {
-    let server = common::start().await;
-    let url = server.url();
-    let dir = std::env::temp_dir().join(format!("oc-ds-{}-{}", std::process::id(), now()));
+/// Mallory: an account of `balance` and a file-backed wallet funded with `notes`, closed (the
+/// WAL checkpointed, so the file is a complete backup) and copied, then both files reopened:
+/// (the live wallet, its restored backup, their directory, removed by the test at its end).
+async fn mallory_and_backup(url: &str, tag: &str, balance: u64, notes: &[u64]) -> (Party, Party, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("{tag}-{}-{}", std::process::id(), now()));
     std::fs::create_dir_all(&dir).unwrap();
     let (path, backup) = (dir.join("mallory.db"), dir.join("mallory-backup.db"));
     let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
-    let mallory = party(&url, "mallory", 5_000, Store::open(&path).unwrap(), key.clone()).await;
-    mallory.wallet.fund(&mallory.client, &[500], now()).await.unwrap();
+    let mallory = party(url, "mallory", balance, Store::open(&path).unwrap(), key.clone()).await;
+    mallory.wallet.fund(&mallory.client, notes, now()).await.unwrap();
     let Party { wallet, client } = mallory;
-    drop(wallet); // closes the database (WAL checkpointed): the file is a complete backup
+    drop(wallet);
     copy_wallet_file(&path, &backup);
     let reopen = |p: &Path| {
         Wallet::open(
@@ -162,8 +162,14 @@ async fn a_double_spend_from_a_restored_backup_is_caught_and_the_revocation_spre
         )
         .unwrap()
     };
-    let mallory = Party { wallet: reopen(&path), client: client.clone() };
-    let restored = Party { wallet: reopen(&backup), client };
+    (Party { wallet: reopen(&path), client: client.clone() }, Party { wallet: reopen(&backup), client }, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_double_spend_from_a_restored_backup_is_caught_and_the_revocation_spreads() {
+    let server = common::start().await;
+    let url = server.url();
+    let (mallory, restored, dir) = mallory_and_backup(&url, "oc-ds", 5_000, &[500]).await;
 
     let erin = in_memory(&url, "erin", 0).await;
     let frank = in_memory(&url, "frank", 0).await;
@@ -188,8 +194,9 @@ async fn a_double_spend_from_a_restored_backup_is_caught_and_the_revocation_spre
     let accepted = proof.accepted.as_ref().expect("the first link was settled");
     assert_eq!(accepted.body().parent, proof.conflicting.body().parent);
     assert_ne!(accepted.id(), proof.conflicting.id());
-    accepted.verify_with(&key.public_key()).unwrap();
-    proof.conflicting.verify_with(&key.public_key()).unwrap();
+    let key = mallory.wallet.signer().public_key();
+    accepted.verify_with(&key).unwrap();
+    proof.conflicting.verify_with(&key).unwrap();
     assert_eq!(proof.guaranteed, 500);
 
     // Grace syncs and learns the revocation; Erin's note now carries a revoked custodian.
@@ -212,21 +219,7 @@ async fn a_double_spend_from_a_restored_backup_is_caught_and_the_revocation_spre
 async fn a_torn_payment_downstream_of_a_double_spend_still_settles() {
     let server = common::start().await;
     let url = server.url();
-    let dir = std::env::temp_dir().join(format!("oc-ds2-{}-{}", std::process::id(), now()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (path, backup) = (dir.join("mallory.db"), dir.join("mallory-backup.db"));
-    let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
-    let mallory = party(&url, "mallory", 5_000, Store::open(&path).unwrap(), key.clone()).await;
-    mallory.wallet.fund(&mallory.client, &[500], now()).await.unwrap();
-    let Party { wallet, client } = mallory;
-    drop(wallet);
-    copy_wallet_file(&path, &backup);
-    let reopen = |p: &Path| {
-        Wallet::open(p, key.clone(), KeyLocation::Hardware("m".into()), Box::new(OsEntropy), WalletConfig::default())
-            .unwrap()
-    };
-    let mallory = Party { wallet: reopen(&path), client: client.clone() };
-    let restored = Party { wallet: reopen(&backup), client };
+    let (mallory, restored, dir) = mallory_and_backup(&url, "oc-ds2", 5_000, &[500]).await;
     let erin = in_memory(&url, "erin", 0).await;
     let frank = in_memory(&url, "frank", 0).await;
     let grace = in_memory(&url, "grace", 0).await;
@@ -338,21 +331,7 @@ async fn a_restored_wallet_that_moved_past_its_last_sync_is_caught_by_its_reused
 async fn a_payee_whose_first_payment_tore_is_guaranteed_the_restored_backups_payment() {
     let server = common::start().await;
     let url = server.url();
-    let dir = std::env::temp_dir().join(format!("oc-ds3-{}-{}", std::process::id(), now()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (path, backup) = (dir.join("mallory.db"), dir.join("mallory-backup.db"));
-    let key: Arc<dyn Signer> = Arc::new(SoftwareSigner::generate(Suite::EcdsaP256).unwrap());
-    let mallory = party(&url, "mallory", 10_000, Store::open(&path).unwrap(), key.clone()).await;
-    mallory.wallet.fund(&mallory.client, &[4_000], now()).await.unwrap();
-    let Party { wallet, client } = mallory;
-    drop(wallet);
-    copy_wallet_file(&path, &backup);
-    let reopen = |p: &Path| {
-        Wallet::open(p, key.clone(), KeyLocation::Hardware("m".into()), Box::new(OsEntropy), WalletConfig::default())
-            .unwrap()
-    };
-    let mallory = Party { wallet: reopen(&path), client: client.clone() };
-    let restored = Party { wallet: reopen(&backup), client };
+    let (mallory, restored, dir) = mallory_and_backup(&url, "oc-ds3", 10_000, &[4_000]).await;
     let erin = in_memory(&url, "erin", 0).await;
 
     let mut field = FieldConfig { reader: ReaderConfig::extended(), ..FieldConfig::default() };
