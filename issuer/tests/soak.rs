@@ -390,20 +390,21 @@ impl Soak {
         // then guaranteed only when both payments fit in the note (decision 0023): one it
         // would not be is never picked, so every landed double spend is guaranteed.
         let start = self.rng.below(HONEST as u64) as usize;
-        let guaranteed = |v: usize| {
-            let victim = self.parties[v].wallet().id().0;
-            soak_harness::issuer_accepted_to(&self.db, &genesis.0, &victim) + DOUBLE_SPEND <= CHEATER_NOTE
-        };
-        let rotated: Vec<usize> = (0..HONEST).map(|j| (start + j) % HONEST).filter(|&v| guaranteed(v)).collect();
+        // What the first spend (now recorded) paid each honest wallet, read once.
+        let first_paid: Vec<u64> = (0..HONEST)
+            .map(|v| soak_harness::issuer_accepted_to(&self.db, &genesis.0, &self.parties[v].wallet().id().0))
+            .collect();
+        let rotated: Vec<usize> = (0..HONEST)
+            .map(|j| (start + j) % HONEST)
+            .filter(|&v| first_paid[v] + DOUBLE_SPEND <= CHEATER_NOTE)
+            .collect();
         let mut clean: Vec<usize> = rotated
             .iter()
             .copied()
             .filter(|&v| self.parties[v].wallet().with_store(|s| s.held_link(&genesis).unwrap().is_none()))
             .collect();
         // The payee of a torn first spend goes first: the case that lost money before 0023.
-        clean.sort_by_key(|&v| {
-            soak_harness::issuer_accepted_to(&self.db, &genesis.0, &self.parties[v].wallet().id().0) == 0
-        });
+        clean.sort_by_key(|&v| first_paid[v] == 0);
         let candidates = if clean.is_empty() {
             self.c.cheats_without_clean_victim += 1;
             rotated
@@ -421,8 +422,7 @@ impl Soak {
             let report = tap(restored.wallet().pay(), request, cfg, restored.now()).unwrap();
             if report.payee_received.is_some() {
                 self.c.double_spends_injected += 1;
-                let victim = self.parties[v].wallet().id().0;
-                if soak_harness::issuer_accepted_to(&self.db, &genesis.0, &victim) > 0 {
+                if first_paid[v] > 0 {
                     self.c.victims_paid_by_the_first_spend += 1;
                 }
                 self.landed.insert(restored.wallet().id().0);
