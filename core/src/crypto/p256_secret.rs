@@ -42,7 +42,7 @@ impl Drop for P256Secret {
         // observable, so it is not removed as a store to memory about to be freed.
         let generator =
             p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&p256::AffinePoint::GENERATOR, false);
-        if let Ok(blank) = pair_of(&scalar_one(), generator.as_bytes(), &self.rng) {
+        if let Ok(blank) = pair_of(&SCALAR_ONE, generator.as_bytes(), &self.rng) {
             *self.pair = blank;
         }
         std::hint::black_box(&*self.pair);
@@ -50,13 +50,11 @@ impl Drop for P256Secret {
 }
 
 /// The scalar 1, big-endian: a valid key whose "secret" everybody knows.
-fn scalar_one() -> Zeroizing<Vec<u8>> {
-    let mut one = vec![0u8; 32];
-    if let Some(last) = one.last_mut() {
-        *last = 1;
-    }
-    Zeroizing::new(one)
-}
+const SCALAR_ONE: [u8; 32] = {
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    one
+};
 
 /// ring's key pair for the 32-byte big-endian scalar `secret` and its uncompressed public point.
 fn pair_of(
