@@ -53,6 +53,10 @@ pub struct BenchArgs {
     /// this process, sharing one key file); each round sends one batch to every node at once.
     #[arg(long, default_value_t = 1)]
     nodes: usize,
+    /// Payers per node, each uploading its own batches one after another, all at the same
+    /// time: how many batches a node has in flight (1: one batch at a time per node).
+    #[arg(long, default_value_t = 1)]
+    in_flight: usize,
 }
 
 /// Funds a real wallet with `notes` notes of 10 and refreshes them all in one flow, `rounds`
@@ -260,6 +264,7 @@ impl Database {
 /// Runs the benchmark.
 pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
     let nodes_wanted = args.nodes.max(1);
+    let in_flight = args.in_flight.max(1);
     let dir = std::env::temp_dir().join(format!("oc-issuer-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(fail)?;
@@ -288,7 +293,7 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
     let mut known = CertificateStore::new();
     let (keys, policy) = {
         let mut trust = None;
-        for (i, node) in nodes.iter().enumerate() {
+        for (i, node) in nodes.iter().flat_map(|n| std::iter::repeat_n(n, in_flight)).enumerate() {
             let account = SyncClient::create_account(&node.url(), admin, &format!("payer{i}"), u64::MAX / 4)
                 .await
                 .map_err(fail)?;
@@ -312,38 +317,44 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
     for &size in &args.sizes {
         let mut latencies = Vec::new();
         let mut total_links = 0usize;
-        let mut total_time = Duration::ZERO;
         let mut all_bundles: Vec<Bundle> = Vec::new();
-        for _ in 0..args.batches {
-            let mut batches = Vec::with_capacity(payers.len());
-            for payer in &mut payers {
-                batches.push(Arc::new(payer.batch(size, payee).await?));
+        // Every payer's batches are funded and signed first (untimed); then every payer uploads
+        // its batches one after another, all payers at once (closed loop: a payer sends its
+        // next batch when the last one is answered).
+        let mut streams = Vec::with_capacity(payers.len());
+        for payer in &mut payers {
+            let mut batches = Vec::with_capacity(args.batches);
+            for _ in 0..args.batches {
+                batches.push(payer.batch(size, payee).await?);
             }
-            // One batch to every node at the same moment.
-            let started = Instant::now();
-            let mut sending = tokio::task::JoinSet::new();
-            for (payer, batch) in payers.iter().zip(&batches) {
-                let (client, batch) = (payer.client.clone(), batch.clone());
-                sending.spawn(async move {
+            streams.push((payer.client.clone(), batches));
+        }
+        let started = Instant::now();
+        let mut sending = tokio::task::JoinSet::new();
+        for (client, batches) in streams {
+            sending.spawn(async move {
+                let mut sent = Vec::with_capacity(batches.len());
+                for batch in batches {
                     let started = Instant::now();
-                    client.sync_batch(&batch).await.map(|out| (out, started.elapsed()))
-                });
-            }
-            while let Some(sent) = sending.join_next().await {
-                let (out, elapsed) = sent.map_err(fail)?.map_err(fail)?;
+                    let out = client.sync_batch(&batch).await?;
+                    sent.push((batch, out, started.elapsed()));
+                }
+                Ok::<_, offline_cash_core::sync::SyncError>(sent)
+            });
+        }
+        while let Some(stream) = sending.join_next().await {
+            for (batch, out, elapsed) in stream.map_err(fail)?.map_err(fail)? {
                 let accepted =
                     out.results.iter().filter(|r| r.status == offline_cash_core::sync::RecordStatus::Accepted).count();
                 if accepted != size {
                     return Err(fail(format!("only {accepted} of {size} links accepted")));
                 }
                 latencies.push(elapsed);
-            }
-            total_time += started.elapsed();
-            total_links += size * payers.len();
-            for batch in batches {
-                all_bundles.extend(batch.spent.iter().cloned());
+                total_links += size;
+                all_bundles.extend(batch.spent);
             }
         }
+        let total_time = started.elapsed();
         latencies.sort();
         let limits = CryptoLimits::measure(&all_bundles, &trust, policy.body(), &known)?;
         rows.push(Row {
@@ -368,11 +379,11 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
 
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut report = format!(
-        "| backend | nodes | batch size | batches per node | settled links/s (HTTP + database + verify) | p50 batch | p99 batch | crypto-only links/s, every signature ({threads} threads) | crypto-only links/s, what settlement verifies | ratio to the latter |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| backend | nodes | in flight per node | batch size | batches per payer | settled links/s (HTTP + database + verify) | p50 batch | p99 batch | crypto-only links/s, every signature ({threads} threads) | crypto-only links/s, what settlement verifies | ratio to the latter |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for r in &rows {
         report.push_str(&format!(
-            "| {backend} | {nodes_wanted} | {} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.0} | {:.0}% |\n",
+            "| {backend} | {nodes_wanted} | {in_flight} | {} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.0} | {:.0}% |\n",
             r.size,
             args.batches,
             r.links_per_sec,

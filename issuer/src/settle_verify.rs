@@ -100,50 +100,12 @@ impl Issuer {
         Ok((bundle, verified))
     }
 
-    /// Decodes `items`, finds the issuer's own genesis notes among them (one lookup), and
-    /// verifies them on all cores.
+    /// Decodes `items` on all cores, finds the issuer's own genesis notes among them (one
+    /// lookup), and verifies them on all cores.
     pub(crate) fn check_all(&self, items: &[&str]) -> Vec<Checked> {
-        let decoded: Vec<_> = items.iter().map(|b| decode(b)).collect();
+        let decoded = on_all_cores(items.iter().copied().collect(), |b| decode(b));
         let own = self.own_notes(&decoded);
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-        let checked = if items.len() < 8 || threads == 1 {
-            decoded.into_iter().map(|b| self.verify_decoded(b, &own)).collect()
-        } else {
-            let chunk = items.len().div_ceil(threads);
-            let mut parts = Vec::with_capacity(threads);
-            let mut rest = decoded.into_iter();
-            loop {
-                let part: Vec<_> = rest.by_ref().take(chunk).collect();
-                if part.is_empty() {
-                    break;
-                }
-                parts.push(part);
-            }
-            let own = &own;
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = parts
-                    .into_iter()
-                    .map(|part| {
-                        let len = part.len();
-                        (
-                            len,
-                            scope.spawn(move || {
-                                part.into_iter().map(|b| self.verify_decoded(b, own)).collect::<Vec<_>>()
-                            }),
-                        )
-                    })
-                    .collect();
-                // A worker that panicked rejects its whole share, keeping results aligned with records.
-                handles
-                    .into_iter()
-                    .flat_map(|(len, h)| {
-                        h.join().unwrap_or_else(|_| {
-                            (0..len).map(|_| Err(Rejection::Malformed(DecodeError::Truncated))).collect()
-                        })
-                    })
-                    .collect()
-            })
-        };
+        let checked = on_all_cores(decoded, |b| self.verify_decoded(b, &own));
         let checked = self.recheck_unknown_signers(items, checked, &own);
         self.metrics.own_notes_trusted(own.trusted.load(Ordering::Relaxed));
         checked
@@ -198,4 +160,41 @@ impl Issuer {
         }
         certs.len() - before
     }
+}
+
+/// `f` applied to every item, in order, with the items shared out in one consecutive part per
+/// core (up to 8). A part whose worker panicked comes back as refusals, so results stay aligned
+/// with the records.
+fn on_all_cores<T: Send, R: Send>(
+    items: Vec<T>,
+    f: impl Fn(T) -> Result<R, Rejection> + Sync,
+) -> Vec<Result<R, Rejection>> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
+    if items.len() < 8 || threads == 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    let mut rest = items.into_iter();
+    loop {
+        let part: Vec<T> = rest.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        parts.push(part);
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| (part.len(), scope.spawn(move || part.into_iter().map(f).collect::<Vec<_>>())))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(len, h)| {
+                h.join()
+                    .unwrap_or_else(|_| (0..len).map(|_| Err(Rejection::Malformed(DecodeError::Truncated))).collect())
+            })
+            .collect()
+    })
 }
