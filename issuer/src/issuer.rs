@@ -29,6 +29,7 @@ use rand_core::{OsRng, RngCore as _};
 
 use crate::IssuerError;
 use crate::metrics::Metrics;
+use crate::nonce_use::{CheckedRequest, NonceUse};
 use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::store::accounts::Entry;
 use crate::store::wallets::NewWallet;
@@ -392,6 +393,33 @@ impl Issuer {
         req: &SignedRequest<'_>,
         register_key: Option<&PublicKey>,
     ) -> Result<Caller, IssuerError> {
+        let checked = self.check_signed(req)?;
+        self.store.write(|tx| {
+            let account = self.signer_account(tx, &checked, register_key)?;
+            checked.nonce.spend(tx)?;
+            Ok(Caller { wallet: checked.nonce.wallet, account })
+        })
+    }
+
+    /// Authenticates a signed request like [`Issuer::authenticate`], but only reads (no wait
+    /// behind a writing transaction): the nonce is checked unseen, and is stored by the
+    /// caller's own transaction ([`NonceUse::spend`]), which refuses it if a concurrent
+    /// request stored it first. `POST /v1/sync` authenticates this way, so that a batch is
+    /// verified while another batch's transaction runs (docs/decisions/0025).
+    pub fn authenticate_deferred(&self, req: &SignedRequest<'_>) -> Result<(Caller, NonceUse), IssuerError> {
+        let checked = self.check_signed(req)?;
+        self.store.read(|tx| {
+            let account = self.signer_account(tx, &checked, None)?;
+            if tx.nonce_seen(&checked.nonce.wallet.0, &checked.nonce.nonce)? {
+                return Err(IssuerError::ReplayedNonce);
+            }
+            Ok((Caller { wallet: checked.nonce.wallet, account }, checked.nonce.clone()))
+        })
+    }
+
+    /// The checks of a signed request that need no database: headers present, timestamp in
+    /// the window, signature well formed; and the digest it signs.
+    fn check_signed(&self, req: &SignedRequest<'_>) -> Result<CheckedRequest, IssuerError> {
         let missing = |h: &str| IssuerError::Unauthorized { what: format!("missing {h}") };
         let credential = req.credential.ok_or_else(|| missing("bearer credential"))?;
         let wallet =
@@ -404,48 +432,51 @@ impl Issuer {
         if timestamp.abs_diff(now) > self.config.auth_window_secs {
             return Err(IssuerError::StaleTimestamp { timestamp, now, window: self.config.auth_window_secs });
         }
-        let digest = auth::request_digest(req.method, req.path, req.body, timestamp, &nonce, &wallet);
-        let hash = sha256(&[credential.as_bytes()]);
+        Ok(CheckedRequest {
+            digest: auth::request_digest(req.method, req.path, req.body, timestamp, &nonce, &wallet),
+            credential_hash: sha256(&[credential.as_bytes()]),
+            signature,
+            nonce: NonceUse {
+                wallet,
+                nonce,
+                ts: to_i64(timestamp)?,
+                horizon: to_i64(now.saturating_sub(2 * self.config.auth_window_secs))?,
+            },
+        })
+    }
 
-        let horizon = to_i64(now.saturating_sub(2 * self.config.auth_window_secs))?;
-        let ts = to_i64(timestamp)?;
-        let account = self.store.write(|tx| {
-            let account = tx
-                .account_by_credential(&hash)?
-                .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
-            let key = match register_key {
-                Some(k) => {
-                    if wallet_id(k) != wallet {
-                        return Err(IssuerError::BadSignature);
-                    }
-                    k.clone()
+    /// The account of a checked request's credential, once the request's signature is verified
+    /// with the wallet's key (`register_key` for a registration, else the registered key).
+    fn signer_account(
+        &self,
+        tx: &mut dyn Tx,
+        req: &CheckedRequest,
+        register_key: Option<&PublicKey>,
+    ) -> Result<i64, IssuerError> {
+        let wallet = req.nonce.wallet;
+        let account = tx
+            .account_by_credential(&req.credential_hash)?
+            .ok_or_else(|| IssuerError::Unauthorized { what: "unknown credential".into() })?;
+        let key = match register_key {
+            Some(k) => {
+                if wallet_id(k) != wallet {
+                    return Err(IssuerError::BadSignature);
                 }
-                None => {
-                    let (owner, pk, suite) = tx.wallet_key(&wallet.0)?.ok_or(IssuerError::UnknownWallet)?;
-                    if owner != account {
-                        return Err(IssuerError::UnknownWallet);
-                    }
-                    let suite = u64::try_from(suite)
-                        .ok()
-                        .and_then(|s| Suite::from_id(s).ok())
-                        .ok_or(IssuerError::BadSignature)?;
-                    PublicKey::from_bytes(suite, &pk).map_err(|_| IssuerError::BadSignature)?
+                k.clone()
+            }
+            None => {
+                let (owner, pk, suite) = tx.wallet_key(&wallet.0)?.ok_or(IssuerError::UnknownWallet)?;
+                if owner != account {
+                    return Err(IssuerError::UnknownWallet);
                 }
-            };
-            let message = offline_cash_core::crypto::signing_message(key.suite(), &digest);
-            key.verify(&message, &signature).map_err(|_| IssuerError::BadSignature)?;
-            if !tx.use_nonce(&wallet.0, &nonce, ts)? {
-                return Err(IssuerError::ReplayedNonce);
+                let suite =
+                    u64::try_from(suite).ok().and_then(|s| Suite::from_id(s).ok()).ok_or(IssuerError::BadSignature)?;
+                PublicKey::from_bytes(suite, &pk).map_err(|_| IssuerError::BadSignature)?
             }
-            // Nonces older than the window can never be replayed (the timestamp check refuses
-            // them). One request in 16 sweeps them: every request deleting would make every two
-            // concurrent requests conflict on a serializable database.
-            if nonce[0] & 0x0f == 0 {
-                tx.forget_nonces_before(horizon)?;
-            }
-            Ok(account)
-        })?;
-        Ok(Caller { wallet, account })
+        };
+        let message = offline_cash_core::crypto::signing_message(key.suite(), &req.digest);
+        key.verify(&message, &req.signature).map_err(|_| IssuerError::BadSignature)?;
+        Ok(account)
     }
 
     /// Registers the key of an authenticated caller: signs its certificate (software, or for a

@@ -42,6 +42,7 @@ use wire::{RecordKind, RecordResult, RecordStatus};
 
 use crate::IssuerError;
 use crate::issuer::{Caller, Issuer, to_i64};
+use crate::nonce_use::NonceUse;
 use crate::settle_sets::{LinkBatch, Settled};
 use crate::settle_verify::Checked;
 use crate::store::accounts::Entry;
@@ -151,6 +152,27 @@ struct Asked<'a> {
 impl Issuer {
     /// Settles one batch for an authenticated caller. Idempotent by `batch_id`.
     pub fn sync(&self, caller: Caller, req: &wire::SyncRequest) -> Result<wire::SyncResponse, IssuerError> {
+        self.settle_batch(caller, None, req)
+    }
+
+    /// [`Issuer::sync`] for a caller authenticated by [`Issuer::authenticate_deferred`]: the
+    /// request's nonce is stored in the batch's own transaction (with a resend's stored answer,
+    /// in a transaction of its own), and a replayed nonce settles nothing.
+    pub fn sync_spending(
+        &self,
+        caller: Caller,
+        nonce: &NonceUse,
+        req: &wire::SyncRequest,
+    ) -> Result<wire::SyncResponse, IssuerError> {
+        self.settle_batch(caller, Some(nonce), req)
+    }
+
+    fn settle_batch(
+        &self,
+        caller: Caller,
+        nonce: Option<&NonceUse>,
+        req: &wire::SyncRequest,
+    ) -> Result<wire::SyncResponse, IssuerError> {
         let started = std::time::Instant::now();
         let batch_id = auth::parse_hex::<16>(&req.batch_id).ok_or_else(|| IssuerError::malformed("batch_id"))?;
         let log_head = auth::parse_hex::<32>(&req.log_head).ok_or_else(|| IssuerError::malformed("log_head"))?;
@@ -159,7 +181,12 @@ impl Issuer {
         }
         let hash = sha256(&[&serde_json::to_vec(req).map_err(|e| IssuerError::malformed(e.to_string()))?]);
         let key = [b"sync:".as_slice(), &batch_id].concat();
-        if let Some(answer) = self.store.write(|tx| stored_answer(tx, &caller.wallet, &key, &hash))? {
+        // A resend answered before needs no verification. Read without waiting for a writer:
+        // the transaction below looks again.
+        if let Some(answer) = self.store.read(|tx| stored_answer(tx, &caller.wallet, &key, &hash))? {
+            if let Some(nonce) = nonce {
+                self.store.write(|tx| nonce.spend(tx))?;
+            }
             return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
         }
         let hashed = started.elapsed();
@@ -171,6 +198,9 @@ impl Issuer {
         let work = std::cell::Cell::new((std::time::Duration::ZERO, std::time::Duration::ZERO));
         let settled = self.store.write(|tx| {
             let begun = std::time::Instant::now();
+            if let Some(nonce) = nonce {
+                nonce.spend(tx)?;
+            }
             // A concurrent resend of the same batch may have committed meanwhile.
             if let Some(answer) = stored_answer(tx, &caller.wallet, &key, &hash)? {
                 let answer =

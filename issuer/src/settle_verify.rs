@@ -63,7 +63,7 @@ impl Issuer {
         if ids.is_empty() {
             return OwnNotes::default();
         }
-        match self.store.write(|tx| tx.genesis_digests(&ids)) {
+        match self.store.read(|tx| tx.genesis_digests(&ids)) {
             Ok(found) => OwnNotes {
                 digests: found.into_iter().filter_map(|d| <[u8; 32]>::try_from(d.as_slice()).ok()).collect(),
                 trusted: AtomicU64::new(0),
@@ -137,7 +137,7 @@ impl Issuer {
     /// Reads the certificates of `wallets` from the database into this node's cache; how many
     /// it did not hold yet.
     fn load_certificates(&self, wallets: &std::collections::BTreeSet<WalletId>) -> usize {
-        let rows = self.store.write(|tx| {
+        let rows = self.store.read(|tx| {
             let mut rows = Vec::new();
             for wallet in wallets {
                 rows.extend(tx.certificates_of(&wallet.0)?);

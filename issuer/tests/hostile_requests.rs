@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{audit, start, start_with, wallet};
+use common::{audit, bundle, fund, start, start_with, wallet};
+use offline_cash_core::token::Chain;
 use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
 use offline_cash_core::sync::auth;
 use offline_cash_core::sync::wire::ErrorBody;
@@ -185,5 +186,67 @@ async fn a_corrupt_bundle_is_a_rejected_record_not_a_credit() {
     let a = audit(&server.url()).await;
     assert_eq!(a.deposited, 0);
     assert_eq!(a.held_offline, 100);
+    server.shutdown().await.unwrap();
+}
+
+/// A sync body depositing `chain` (a whole note paid by `payer`) as batch `batch_byte`.
+fn deposit_body(payer: &common::Wallet, payee: &common::Wallet, chain: &Chain, batch_byte: u8) -> Vec<u8> {
+    let mut batch = payee.batch();
+    batch.batch_id = [batch_byte; 16];
+    batch.deposit.push(bundle(std::slice::from_ref(chain), &[payer]));
+    serde_json::to_vec(&batch.to_wire()).unwrap()
+}
+
+/// One signed sync sent twice at the same moment (same nonce): the batch is authenticated
+/// from a read snapshot and its nonce stored by its own transaction, so both may pass the
+/// first check; exactly one is answered and the deposit is credited once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_sync_sent_twice_at_once_settles_once() {
+    let server = start().await;
+    let url = server.url();
+    let alice = wallet(&server, "alice", 10_000).await;
+    let bob = wallet(&server, "bob", 0).await;
+    for round in 0..8u8 {
+        let notes = fund(&alice, &[100]).await;
+        let (to_bob, _) = alice.pay(&Chain::genesis(notes[0].clone()), 100, bob.id(), 100);
+        let body = deposit_body(&alice, &bob, &to_bob, round);
+        let (ts, nonce) = (now(), [round + 1; 16]);
+        let signer = bob.signer.as_ref();
+        let (a, b) = tokio::join!(
+            send_signed(&url, "/v1/sync", &bob.credential, signer, &body, &body, nonce, ts),
+            send_signed(&url, "/v1/sync", &bob.credential, signer, &body, &body, nonce, ts),
+        );
+        let mut statuses = [a.status, b.status];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 401], "round {round}: {:?} {:?}", a.error, b.error);
+        let refused = if a.status == 401 { &a } else { &b };
+        assert_refused(refused, 401, "replayed_nonce");
+        let after = audit(&url).await;
+        assert_eq!(after.deposited, 100 * u64::from(round + 1), "round {round}: credited once");
+        assert!(after.balanced);
+    }
+    server.shutdown().await.unwrap();
+}
+
+/// A batch answered before and sent again under a new nonce gets the stored answer without
+/// being verified again; that request's nonce is stored all the same, so replaying it is
+/// refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resend_answered_from_the_stored_answer_spends_its_nonce() {
+    let server = start().await;
+    let url = server.url();
+    let alice = wallet(&server, "alice", 10_000).await;
+    let bob = wallet(&server, "bob", 0).await;
+    let notes = fund(&alice, &[100]).await;
+    let (to_bob, _) = alice.pay(&Chain::genesis(notes[0].clone()), 100, bob.id(), 100);
+    let body = deposit_body(&alice, &bob, &to_bob, 1);
+    let signer = bob.signer.as_ref();
+    let ts = now();
+    assert_eq!(send_signed(&url, "/v1/sync", &bob.credential, signer, &body, &body, [1; 16], ts).await.status, 200);
+    let resent = send_signed(&url, "/v1/sync", &bob.credential, signer, &body, &body, [2; 16], ts).await;
+    assert_eq!(resent.status, 200, "{:?}", resent.error);
+    let replayed = send_signed(&url, "/v1/sync", &bob.credential, signer, &body, &body, [2; 16], ts).await;
+    assert_refused(&replayed, 401, "replayed_nonce");
+    assert_eq!(audit(&url).await.deposited, 100);
     server.shutdown().await.unwrap();
 }

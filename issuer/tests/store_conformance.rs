@@ -323,6 +323,40 @@ mod aggregates {
             .unwrap();
     }
 
+    /// A read runs beside a writing transaction that is still open: it neither waits for it
+    /// nor sees what it has not committed, and sees it once committed. A read cannot write.
+    pub fn a_read_does_not_wait_for_a_writer_and_sees_only_commits(store: impl Store) {
+        use std::sync::mpsc::channel;
+        assert!(store.write(|tx| tx.use_nonce(b"w", b"committed", 100)).unwrap());
+        let seen = |store: &dyn Fn() -> Result<(bool, bool), IssuerError>| store().unwrap();
+        let read = || store.read(|tx| Ok((tx.nonce_seen(b"w", b"committed")?, tx.nonce_seen(b"w", b"open")?)));
+        let (inside, writer_inside) = channel();
+        let (release, released) = channel::<()>();
+        let (done, read_done) = channel();
+        let writer = &store;
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                writer
+                    .write(|tx| {
+                        assert!(tx.use_nonce(b"w", b"open", 100)?);
+                        inside.send(()).unwrap();
+                        released.recv().unwrap();
+                        Ok(())
+                    })
+                    .unwrap();
+            });
+            writer_inside.recv().unwrap();
+            s.spawn(|| done.send(seen(&read)).unwrap());
+            // If the read waited for the writer, it would never come: the writer waits for it.
+            let during = read_done.recv_timeout(std::time::Duration::from_secs(60));
+            release.send(()).unwrap();
+            assert_eq!(during, Ok((true, false)), "a read beside an open write: committed yes, uncommitted no");
+        });
+        assert_eq!(seen(&read), (true, true), "after the commit");
+        assert!(store.read(|tx| tx.use_nonce(b"w", b"from a read", 100)).is_err(), "a read wrote");
+        assert!(!store.read(|tx| tx.nonce_seen(b"w", b"from a read")).unwrap());
+    }
+
     use super::suite::{link, row};
 }
 
@@ -558,6 +592,7 @@ macro_rules! store_conformance {
             store_conformance!(@agg $make, a_batch_of_links_is_read_and_written_in_a_few_statements);
             store_conformance!(@agg $make, a_wallet_keeps_its_account_and_every_certificate_and_goes_forward);
             store_conformance!(@agg $make, a_nonce_is_used_once_until_it_is_forgotten);
+            store_conformance!(@agg $make, a_read_does_not_wait_for_a_writer_and_sees_only_commits);
             store_conformance!(@agg $make, evidence_is_stored_once_and_guarantees_paid_once);
             store_conformance!(@agg $make, a_lost_wallets_notes_come_due_at_its_return_time);
             store_conformance!(@agg $make, meta_values_are_replaced_and_rotations_kept_in_order);

@@ -61,4 +61,15 @@ impl Store for Backend {
             Backend::Postgres(s) => s.write(f),
         }
     }
+
+    fn read<T, F>(&self, f: F) -> Result<T, IssuerError>
+    where
+        F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
+    {
+        match self {
+            Backend::Sqlite(s) => s.read(f),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(s) => s.read(f),
+        }
+    }
 }

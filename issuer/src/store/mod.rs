@@ -161,6 +161,15 @@ pub trait Store: Send + Sync {
     fn write<T, F>(&self, f: F) -> Result<T, IssuerError>
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>;
+
+    /// Runs `f`, which only reads, on a snapshot of committed data, over a connection of its
+    /// own: it does not wait for a writer's transaction, nor holds one up. What it returns may
+    /// be out of date the moment it returns, so it serves only reads whose answer a writing
+    /// transaction checks again, or that stay true once true (crate::settle_verify). A
+    /// statement that writes fails.
+    fn read<T, F>(&self, f: F) -> Result<T, IssuerError>
+    where
+        F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>;
 }
 
 /// The retry loop shared by the backends: `attempt` runs one transaction from begin to

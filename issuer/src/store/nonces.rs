@@ -16,6 +16,11 @@ pub trait Nonces: Tx {
         Ok(inserted > 0)
     }
 
+    /// Whether `nonce` is stored for `wallet`.
+    fn nonce_seen(&mut self, wallet: &[u8], nonce: &[u8]) -> Result<bool, IssuerError> {
+        Ok(self.query_opt("SELECT 1 FROM nonces WHERE wallet = $1 AND nonce = $2", args![wallet, nonce])?.is_some())
+    }
+
     /// Forgets the nonces of requests stamped before `horizon` (they fail the timestamp check).
     fn forget_nonces_before(&mut self, horizon: i64) -> Result<u64, IssuerError> {
         self.exec("DELETE FROM nonces WHERE ts < $1", args![horizon])

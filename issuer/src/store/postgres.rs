@@ -390,10 +390,16 @@ impl Tx for PgTx<'_, '_> {
     }
 }
 
-/// A PostgreSQL database as a [`Store`]: one connection per store (one per issuer node).
+/// One connection with its prepared statements; `None` only while dropping.
+type ClientSlot = Mutex<Option<Box<(Client, Statements)>>>;
+
+/// A PostgreSQL database as a [`Store`]: two connections per store (one per issuer node), one
+/// for writing transactions and one for [`Store::read`].
 pub struct PgStore {
-    /// `None` only while dropping.
-    client: Mutex<Option<Box<(Client, Statements)>>>,
+    client: ClientSlot,
+    /// A second connection for [`Store::read`] (read-only snapshots), so that a read does not
+    /// wait behind this node's writing transaction.
+    reader: ClientSlot,
 }
 
 impl PgStore {
@@ -408,7 +414,11 @@ impl PgStore {
         off_async(|| {
             let mut client = config.connect(NoTls).map_err(pg)?;
             migrate(&mut client, CURRENT_VERSION)?;
-            Ok(PgStore { client: Mutex::new(Some(Box::new((client, Statements::default())))) })
+            let reader = config.connect(NoTls).map_err(pg)?;
+            Ok(PgStore {
+                client: Mutex::new(Some(Box::new((client, Statements::default())))),
+                reader: Mutex::new(Some(Box::new((reader, Statements::default())))),
+            })
         })
     }
 }
@@ -466,21 +476,31 @@ impl Store for PgStore {
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
     {
-        off_async(|| self.write_here(&mut f))
+        off_async(|| Self::run(&self.client, false, &mut f))
+    }
+
+    fn read<T, F>(&self, mut f: F) -> Result<T, IssuerError>
+    where
+        F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
+    {
+        off_async(|| Self::run(&self.reader, true, &mut f))
     }
 }
 
 impl PgStore {
-    fn write_here<T, F>(&self, f: &mut F) -> Result<T, IssuerError>
+    /// One transaction on `connection`: SERIALIZABLE to write, a READ ONLY snapshot
+    /// (REPEATABLE READ) to read.
+    fn run<T, F>(connection: &ClientSlot, read_only: bool, f: &mut F) -> Result<T, IssuerError>
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
     {
+        let isolation = if read_only { IsolationLevel::RepeatableRead } else { IsolationLevel::Serializable };
         with_retries(|| {
-            let mut guard = self.client.lock();
+            let mut guard = connection.lock();
             let (client, statements) =
                 &mut **guard.as_mut().ok_or_else(|| IssuerError::Internal { what: "store closed".into() })?;
             let mut tx =
-                client.build_transaction().isolation_level(IsolationLevel::Serializable).start().map_err(pg)?;
+                client.build_transaction().isolation_level(isolation).read_only(read_only).start().map_err(pg)?;
             let value = f(&mut PgTx { tx: &mut tx, statements })?;
             tx.commit().map_err(pg)?;
             Ok(value)
@@ -498,9 +518,10 @@ impl Drop for PgStore {
     /// The blocking client owns a runtime that must not be dropped on an async thread (an
     /// issuer dropped inside a tokio task): it is closed on a thread of its own.
     fn drop(&mut self) {
-        let client = std::mem::replace(&mut self.client, Mutex::new(None));
-        if let Some(client) = client.into_inner() {
-            let _ = std::thread::Builder::new().name("oc-pg-close".into()).spawn(move || drop(client));
+        let client = std::mem::replace(&mut self.client, Mutex::new(None)).into_inner();
+        let reader = std::mem::replace(&mut self.reader, Mutex::new(None)).into_inner();
+        if client.is_some() || reader.is_some() {
+            let _ = std::thread::Builder::new().name("oc-pg-close".into()).spawn(move || drop((client, reader)));
         }
     }
 }

@@ -154,12 +154,20 @@ pub(crate) fn after_conflict(link: &LinkRow<'_>, holder: Option<StoredLink>) -> 
 /// An issuer database file as a [`Store`].
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// A second connection for [`Store::read`]: in WAL mode a reader sees the last commit
+    /// and neither waits for the writer nor blocks it.
+    reader: Mutex<Connection>,
 }
 
 impl SqliteStore {
     /// Opens (creating and migrating) the file at `path` ([`crate::db::open`]).
     pub fn open(path: &std::path::Path) -> Result<Self, IssuerError> {
-        Ok(SqliteStore { conn: Mutex::new(crate::db::open(path)?) })
+        let conn = crate::db::open(path)?;
+        let reader = Connection::open(path)?;
+        reader.busy_timeout(std::time::Duration::from_secs(10))?;
+        reader.pragma_update(None, "query_only", true)?;
+        reader.set_prepared_statement_cache_capacity(64);
+        Ok(SqliteStore { conn: Mutex::new(conn), reader: Mutex::new(reader) })
     }
 }
 
@@ -172,6 +180,22 @@ impl Store for SqliteStore {
             let mut conn = self.conn.lock();
             let attempt = (|| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let value = f(&mut SqliteTx(&tx))?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            attempt.map_err(busy_to_contended)
+        })
+    }
+
+    fn read<T, F>(&self, mut f: F) -> Result<T, IssuerError>
+    where
+        F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
+    {
+        with_retries(|| {
+            let mut conn = self.reader.lock();
+            let attempt = (|| {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
                 let value = f(&mut SqliteTx(&tx))?;
                 tx.commit()?;
                 Ok(value)
