@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The issuer benchmarks of docs/PERFORMANCE.md "Issuer at scale", in one run:
 #   1. settlement throughput against the crypto-only limit measured in the same run
-#      (`offline-cash-issuer bench`): SQLite and PostgreSQL, one and two nodes, batches of
-#      100 and 1,000 links;
+#      (`offline-cash-issuer bench`): SQLite and PostgreSQL, one and two nodes, one and two
+#      batches in flight per node, batches of 100 and 1,000 links;
 #   2. the HTTP API under many concurrent wallets from a second process
 #      (`offline-cash-issuer load` against `serve` processes): one node on SQLite, one and two
 #      nodes on PostgreSQL.
@@ -75,9 +75,11 @@ load_run() {
 
 if [ "${1:-}" != "--inside-postgres" ]; then
     for nodes in 1 2; do
-        echo "== settlement: sqlite, $nodes node(s) (uptime: $(uptime))"
-        RUST_LOG=warn "$BIN" bench --sizes 100,1000 --batches "$BATCHES" --refresh-notes 0 --nodes "$nodes" \
-            --out "$OUT/settle-sqlite-$nodes.md"
+        for flight in 1 2; do
+            echo "== settlement: sqlite, $nodes node(s), $flight in flight per node (uptime: $(uptime))"
+            RUST_LOG=warn "$BIN" bench --sizes 100,1000 --batches "$BATCHES" --refresh-notes 0 --nodes "$nodes" \
+                --in-flight "$flight" --out "$OUT/settle-sqlite-$nodes-$flight.md"
+        done
     done
     DIR=$(mktemp -d "${TMPDIR:-/tmp}/oc-bench-issuer.XXXXXX")
     "$BIN" new-key-file --key-file "$DIR/issuer.keys" >/dev/null
@@ -91,9 +93,11 @@ fi
 
 # Inside the throwaway PostgreSQL cluster (OC_TEST_PG_URL).
 for nodes in 1 2; do
-    echo "== settlement: postgres, $nodes node(s) (uptime: $(uptime))"
-    "$BIN" bench --sizes 100,1000 --batches "$BATCHES" --refresh-notes 0 --nodes "$nodes" \
-        --database-url "$OC_TEST_PG_URL" --out "$OUT/settle-postgres-$nodes.md"
+    for flight in 1 2; do
+        echo "== settlement: postgres, $nodes node(s), $flight in flight per node (uptime: $(uptime))"
+        RUST_LOG=warn "$BIN" bench --sizes 100,1000 --batches "$BATCHES" --refresh-notes 0 --nodes "$nodes" \
+            --in-flight "$flight" --database-url "$OC_TEST_PG_URL" --out "$OUT/settle-postgres-$nodes-$flight.md"
+    done
 done
 BASE=${OC_TEST_PG_URL%/*}
 for nodes in 1 2; do

@@ -2,9 +2,10 @@
 //! one database) against the machine's crypto-only limits, measured in the same run.
 //!
 //! ```text
-//!  one payer per node: fund ─► sign N links (payer → payee) ─► a batch of N Spent records
-//!  ─► POST /v1/sync, one batch to every node at once, round after round:
-//!     links/s over the rounds' wall time, p50/p99 batch latency
+//!  K payers per node (--in-flight K): fund ─► sign N links (payer → payee) per batch,
+//!  every batch of every payer first (untimed)
+//!  ─► every payer at once: POST /v1/sync of its batches, each when the last is answered:
+//!     links/s over the wall time until the last answer, p50/p99 batch latency
 //!  ─► the same bundles decoded and verified on every core (no HTTP, no database), twice:
 //!     every signature, and only what settlement verifies (the issuer's own notes trusted)
 //!  then: a real wallet funded with N notes refreshes them all in one flow (one batch):
