@@ -397,6 +397,9 @@ impl Issuer {
         self.store.write(|tx| {
             let account = self.signer_account(tx, &checked, register_key)?;
             checked.nonce.spend(tx)?;
+            if checked.nonce.sweeps() {
+                checked.nonce.sweep(tx)?;
+            }
             Ok(Caller { wallet: checked.nonce.wallet, account })
         })
     }

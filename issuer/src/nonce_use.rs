@@ -39,11 +39,21 @@ impl NonceUse {
         if !tx.use_nonce(&self.wallet.0, &self.nonce, self.ts)? {
             return Err(IssuerError::ReplayedNonce);
         }
-        // One request in 16 sweeps the expired nonces: every request deleting would make every
-        // two concurrent requests conflict on a serializable database.
-        if self.nonce[0] & 0x0f == 0 {
-            tx.forget_nonces_before(self.horizon)?;
-        }
         Ok(())
+    }
+
+    /// Whether this request sweeps the expired nonces ([`NonceUse::sweep`]): one request in
+    /// 16. Every request deleting would make every two concurrent requests conflict on a
+    /// serializable database.
+    pub(crate) fn sweeps(&self) -> bool {
+        self.nonce[0] & 0x0f == 0
+    }
+
+    /// Forgets the nonces that can never be replayed. In a transaction of its own for a batch
+    /// (crate::settle): the range it deletes would otherwise be read for the whole batch's
+    /// transaction, and on PostgreSQL every nonce another node stores meanwhile would be a
+    /// serialization conflict with it.
+    pub(crate) fn sweep(&self, tx: &mut dyn Tx) -> Result<(), IssuerError> {
+        tx.forget_nonces_before(self.horizon).map(|_| ())
     }
 }

@@ -252,6 +252,12 @@ impl Issuer {
             work.set((links_done, begun.elapsed()));
             Ok(Ok((answer, settled, proofs)))
         })?;
+        if let Some(nonce) = nonce.filter(|n| n.sweeps()) {
+            // After the commit: the batch is settled whatever happens here.
+            if let Err(e) = self.store.write(|tx| nonce.sweep(tx)) {
+                tracing::warn!(error = %e, "expired nonces not swept");
+            }
+        }
         // Err: the answer a concurrent resend committed (nothing settled here).
         let (answer, settled, proofs) = match settled {
             Ok(done) => done,

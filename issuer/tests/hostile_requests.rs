@@ -5,10 +5,10 @@
 mod common;
 
 use common::{audit, bundle, fund, start, start_with, wallet};
-use offline_cash_core::token::Chain;
 use offline_cash_core::crypto::{Signer, SoftwareSigner, Suite};
 use offline_cash_core::sync::auth;
 use offline_cash_core::sync::wire::ErrorBody;
+use offline_cash_core::token::Chain;
 
 struct Sent {
     status: u16,

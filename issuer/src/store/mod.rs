@@ -64,7 +64,10 @@ use crate::IssuerError;
 
 /// How often [`Store::write`] runs its closure when the database reports a serialization
 /// failure or a deadlock, before giving up with [`IssuerError::Contended`].
-pub const MAX_ATTEMPTS: u32 = 8;
+pub const MAX_ATTEMPTS: u32 = 12;
+
+/// The longest pause between two runs of a contended transaction.
+const MAX_PAUSE_MS: u64 = 100;
 
 /// A link to record: its id, the note it spends, who signed it, its bytes and counter.
 #[derive(Clone, Copy, Debug)]
@@ -181,10 +184,19 @@ pub(crate) fn with_retries<T>(mut attempt: impl FnMut() -> Result<T, IssuerError
         match attempt() {
             Err(IssuerError::Contended { what }) if tries < MAX_ATTEMPTS => {
                 tracing::debug!(tries, %what, "transaction conflicted; retrying");
-                // A short pause that grows, so two conflicting writers do not meet again at once.
-                std::thread::sleep(std::time::Duration::from_millis(u64::from(tries) * 2));
+                std::thread::sleep(pause(tries));
             }
             other => return other,
         }
     }
+}
+
+/// The pause after the `tries`-th conflicting run: a random time up to a bound that doubles
+/// with each try (1, 2, 4 … ms, at most [`MAX_PAUSE_MS`]), so writers that conflicted do not
+/// meet again at once, and many of them spread out the more they conflict.
+fn pause(tries: u32) -> std::time::Duration {
+    use rand_core::RngCore as _;
+    let bound_ms = (1u64 << tries.saturating_sub(1).min(16)).min(MAX_PAUSE_MS);
+    let micros = rand_core::OsRng.next_u64() % (bound_ms * 1_000 + 1);
+    std::time::Duration::from_micros(micros)
 }
