@@ -103,7 +103,7 @@ impl Issuer {
     /// Decodes `items` on all cores, finds the issuer's own genesis notes among them (one
     /// lookup), and verifies them on all cores.
     pub(crate) fn check_all(&self, items: &[&str]) -> Vec<Checked> {
-        let decoded = on_all_cores(items.iter().copied().collect(), |b| decode(b));
+        let decoded = on_all_cores(items.to_vec(), decode);
         let own = self.own_notes(&decoded);
         let checked = on_all_cores(decoded, |b| self.verify_decoded(b, &own));
         let checked = self.recheck_unknown_signers(items, checked, &own);
