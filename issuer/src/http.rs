@@ -122,7 +122,6 @@ struct AppState {
     limit: usize,
 }
 
-/// Parses, authenticates and runs a signed POST on a blocking thread.
 /// The signed parts of a `POST` to `path`, as received.
 fn signed_request<'a>(path: &'a str, headers: &'a HeaderMap, body: &'a [u8]) -> SignedRequest<'a> {
     SignedRequest {
@@ -137,6 +136,7 @@ fn signed_request<'a>(path: &'a str, headers: &'a HeaderMap, body: &'a [u8]) -> 
     }
 }
 
+/// Parses, authenticates and runs a signed POST on a blocking thread.
 async fn signed<Req, Resp>(
     state: AppState,
     path: &'static str,
