@@ -645,6 +645,17 @@ mod sqlite_backend {
 
 store_conformance!(sqlite, crate::sqlite_backend::make, crate::sqlite_backend::pair);
 
+/// An in-memory database cannot be opened a second time (that would be another, empty one):
+/// its reads run on the writer's connection and see what was written.
+#[test]
+fn an_in_memory_sqlite_store_reads_what_it_wrote() {
+    use offline_cash_issuer::store::Nonces as _;
+    use offline_cash_issuer::store::sqlite::SqliteStore;
+    let store = SqliteStore::open(std::path::Path::new(":memory:")).unwrap();
+    assert!(store.write(|tx| tx.use_nonce(b"w", b"n", 100)).unwrap());
+    assert!(store.read(|tx| tx.nonce_seen(b"w", b"n")).unwrap());
+}
+
 #[cfg(feature = "postgres")]
 mod postgres_backend {
     use offline_cash_issuer::store::postgres::PgStore;

@@ -155,8 +155,9 @@ pub(crate) fn after_conflict(link: &LinkRow<'_>, holder: Option<StoredLink>) -> 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     /// A second connection for [`Store::read`]: in WAL mode a reader sees the last commit
-    /// and neither waits for the writer nor blocks it.
-    reader: Mutex<Connection>,
+    /// and neither waits for the writer nor blocks it. `None` for a database that a second
+    /// connection does not share (`:memory:`): reads then run on `conn`.
+    reader: Option<Mutex<Connection>>,
 }
 
 impl SqliteStore {
@@ -167,7 +168,11 @@ impl SqliteStore {
         reader.busy_timeout(std::time::Duration::from_secs(10))?;
         reader.pragma_update(None, "query_only", true)?;
         reader.set_prepared_statement_cache_capacity(64);
-        Ok(SqliteStore { conn: Mutex::new(conn), reader: Mutex::new(reader) })
+        // An in-memory database opened twice is two databases: the second is empty, not
+        // migrated.
+        let version = |c: &Connection| c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0));
+        let shared = version(&reader)? == version(&conn)?;
+        Ok(SqliteStore { conn: Mutex::new(conn), reader: shared.then(|| Mutex::new(reader)) })
     }
 }
 
@@ -192,8 +197,9 @@ impl Store for SqliteStore {
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
     {
+        let Some(reader) = &self.reader else { return self.write(f) };
         with_retries(|| {
-            let mut conn = self.reader.lock();
+            let mut conn = reader.lock();
             let attempt = (|| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
                 let value = f(&mut SqliteTx(&tx))?;
