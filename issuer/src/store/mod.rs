@@ -169,7 +169,8 @@ pub trait Store: Send + Sync {
     /// own: it does not wait for a writer's transaction, nor holds one up. What it returns may
     /// be out of date the moment it returns, so it serves only reads whose answer a writing
     /// transaction checks again, or that stay true once true (crate::settle_verify). A
-    /// statement that writes fails.
+    /// statement that writes fails. (A SQLite `:memory:` database has only its writer's
+    /// connection, so there a read does wait for the writer.)
     fn read<T, F>(&self, f: F) -> Result<T, IssuerError>
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>;
