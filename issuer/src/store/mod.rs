@@ -170,7 +170,7 @@ pub trait Store: Send + Sync {
     /// be out of date the moment it returns, so it serves only reads whose answer a writing
     /// transaction checks again, or that stay true once true (crate::settle_verify). A
     /// statement that writes fails. (A SQLite `:memory:` database has only its writer's
-    /// connection, so there a read does wait for the writer.)
+    /// connection: there a read waits for the writer, and nothing stops it from writing.)
     fn read<T, F>(&self, f: F) -> Result<T, IssuerError>
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>;
