@@ -189,11 +189,14 @@ async fn a_corrupt_bundle_is_a_rejected_record_not_a_credit() {
     server.shutdown().await.unwrap();
 }
 
-/// A sync body depositing `chain` (a whole note paid by `payer`) as batch `batch_byte`.
-fn deposit_body(payer: &common::Wallet, payee: &common::Wallet, chain: &Chain, batch_byte: u8) -> Vec<u8> {
+/// `payer` is funded a note of 100 and pays it whole to `payee`: the body of `payee`'s sync
+/// depositing it, as batch `batch_byte`.
+async fn deposit_body(payer: &common::Wallet, payee: &common::Wallet, batch_byte: u8) -> Vec<u8> {
+    let notes = fund(payer, &[100]).await;
+    let (chain, _) = payer.pay(&Chain::genesis(notes[0].clone()), 100, payee.id(), 100);
     let mut batch = payee.batch();
     batch.batch_id = [batch_byte; 16];
-    batch.deposit.push(bundle(std::slice::from_ref(chain), &[payer]));
+    batch.deposit.push(bundle(std::slice::from_ref(&chain), &[payer]));
     serde_json::to_vec(&batch.to_wire()).unwrap()
 }
 
@@ -207,9 +210,7 @@ async fn one_sync_sent_twice_at_once_settles_once() {
     let alice = wallet(&server, "alice", 10_000).await;
     let bob = wallet(&server, "bob", 0).await;
     for round in 0..8u8 {
-        let notes = fund(&alice, &[100]).await;
-        let (to_bob, _) = alice.pay(&Chain::genesis(notes[0].clone()), 100, bob.id(), 100);
-        let body = deposit_body(&alice, &bob, &to_bob, round);
+        let body = deposit_body(&alice, &bob, round).await;
         let (ts, nonce) = (now(), [round + 1; 16]);
         let signer = bob.signer.as_ref();
         let (a, b) = tokio::join!(
@@ -237,9 +238,7 @@ async fn a_resend_answered_from_the_stored_answer_spends_its_nonce() {
     let url = server.url();
     let alice = wallet(&server, "alice", 10_000).await;
     let bob = wallet(&server, "bob", 0).await;
-    let notes = fund(&alice, &[100]).await;
-    let (to_bob, _) = alice.pay(&Chain::genesis(notes[0].clone()), 100, bob.id(), 100);
-    let body = deposit_body(&alice, &bob, &to_bob, 1);
+    let body = deposit_body(&alice, &bob, 1).await;
     let signer = bob.signer.as_ref();
     let ts = now();
     assert_eq!(send_signed(&url, "/v1/sync", &bob.credential, signer, &body, &body, [1; 16], ts).await.status, 200);

@@ -181,34 +181,36 @@ impl Store for SqliteStore {
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
     {
-        with_retries(|| {
-            let mut conn = self.conn.lock();
-            let attempt = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let value = f(&mut SqliteTx(&tx))?;
-                tx.commit()?;
-                Ok(value)
-            })();
-            attempt.map_err(busy_to_contended)
-        })
+        run(&self.conn, TransactionBehavior::Immediate, &mut f)
     }
 
     fn read<T, F>(&self, mut f: F) -> Result<T, IssuerError>
     where
         F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
     {
-        let Some(reader) = &self.reader else { return self.write(f) };
-        with_retries(|| {
-            let mut conn = reader.lock();
-            let attempt = (|| {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-                let value = f(&mut SqliteTx(&tx))?;
-                tx.commit()?;
-                Ok(value)
-            })();
-            attempt.map_err(busy_to_contended)
-        })
+        match &self.reader {
+            Some(reader) => run(reader, TransactionBehavior::Deferred, &mut f),
+            None => self.write(f),
+        }
     }
+}
+
+/// One transaction on `conn`, begun as `behavior` (IMMEDIATE to write, DEFERRED to read) and
+/// run again while the file is busy.
+fn run<T, F>(conn: &Mutex<Connection>, behavior: TransactionBehavior, f: &mut F) -> Result<T, IssuerError>
+where
+    F: FnMut(&mut dyn Tx) -> Result<T, IssuerError>,
+{
+    with_retries(|| {
+        let mut conn = conn.lock();
+        let attempt = (|| {
+            let tx = conn.transaction_with_behavior(behavior)?;
+            let value = f(&mut SqliteTx(&tx))?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        attempt.map_err(busy_to_contended)
+    })
 }
 
 impl std::fmt::Debug for SqliteTx<'_> {
