@@ -136,10 +136,12 @@ mod aggregates {
                 assert_eq!(tx.proofs_known(&[id(3, 0), id(3, 1)])?, vec![id(3, 0).to_vec()]);
                 let mut pairs: Vec<([u8; 32], i64)> = (5..i64::from(N)).map(|c| ([9; 32], c)).collect();
                 pairs.extend((0..10).map(|c| ([8; 32], c)));
-                pairs.push(([9; 32], 7));
+                // 1 lies between counters asked about and is recorded, but not asked about.
+                pairs.extend([([9; 32], 7), ([9; 32], 0), ([9; 32], 2), ([9; 32], 1_000_000)]);
                 let mut found = tx.links_with_counters(&pairs)?;
                 found.sort();
-                let want: Vec<_> = (5..10).map(|i| (vec![9; 32], i as i64, links[i].to_vec())).collect();
+                let want: Vec<_> =
+                    [0, 2, 5, 6, 7, 8, 9].map(|i: usize| (vec![9; 32], i as i64, links[i].to_vec())).to_vec();
                 assert_eq!(found, want);
                 Ok(())
             })
@@ -757,6 +759,62 @@ mod postgres_migrations {
         assert_eq!(take(10_500), Err(500));
         assert_eq!(take(11_000), Ok(()));
         assert_eq!(store.write(|tx| tx.take_request(b"v", 11_000, 1_000, 2)).unwrap(), Ok(()), "per wallet");
+    }
+
+    /// A signer's recorded counters are read through the index on (signer, counter) in the plan
+    /// PostgreSQL caches for the statement (its generic plan): none of the signer's other links
+    /// is read and thrown away, however many it has made. With `counter IN (…)` instead, the
+    /// generic plan used the index for the signer only and filtered all of the signer's links,
+    /// and settlement slowed as a wallet's history grew.
+    #[test]
+    fn a_signers_counters_are_read_as_an_index_range_however_long_its_history() {
+        use offline_cash_issuer::store::link_sets::COUNTER_RANGE_SQL;
+        use offline_cash_issuer::store::{LinkRow, LinkSets as _, Store as _};
+        let Some(config) = crate::postgres_backend::fresh_database() else {
+            return eprintln!("skipped: OC_TEST_PG_URL not set");
+        };
+        let store = offline_cash_issuer::store::postgres::PgStore::with_config(&config).unwrap();
+        const HISTORY: u16 = 4_000;
+        let id = |tag: u8, i: u16| {
+            let mut b = [tag; 32];
+            b[..2].copy_from_slice(&i.to_be_bytes());
+            b
+        };
+        let ids: Vec<([u8; 32], [u8; 32])> = (0..HISTORY).map(|i| (id(1, i), id(2, i))).collect();
+        let rows: Vec<LinkRow<'_>> = ids
+            .iter()
+            .zip(0i64..)
+            .map(|((link, parent), counter)| LinkRow {
+                id: link,
+                parent,
+                signer: &[9; 32],
+                bytes: b"l",
+                settled_at: 1,
+                counter,
+            })
+            .collect();
+        assert_eq!(store.write(|tx| tx.record_links(&rows)).unwrap().len(), usize::from(HISTORY));
+        let mut client = config.connect(postgres::NoTls).unwrap();
+        client.batch_execute("ANALYZE links; SET plan_cache_mode = force_generic_plan").unwrap();
+        client.batch_execute(&format!("PREPARE counters (bytea, bigint, bigint) AS {COUNTER_RANGE_SQL}")).unwrap();
+        let plan: Vec<String> = client
+            .query(
+                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+                 EXECUTE counters(decode(repeat('09', 32), 'hex'), 3000, 3009)",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        let text = plan.join("\n");
+        assert!(text.contains("links_signer_counter"), "{text}");
+        assert!(
+            plan.iter().any(|l| l.contains("Index Cond") && l.contains("signer") && l.contains("counter")),
+            "both columns are index conditions: {text}"
+        );
+        assert!(!text.contains("Rows Removed by Filter"), "no row read to be dropped: {text}");
+        assert!(plan.first().is_some_and(|l| l.contains("rows=10")), "the ten asked about: {text}");
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! lookups and writes of a whole batch in a few multi-row statements, on every backend.
 //!
 //! ```text
-//!  lookups: notes_known · links_recorded · proofs_known · links_with_counters   SELECT … IN (…)
+//!  lookups: notes_known · links_recorded · proofs_known   SELECT … IN (…)
+//!           · links_with_counters   SELECT … counter BETWEEN … (ranges of a signer's counters)
 //!  writes:  record_links (INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING id)
 //!           · insert_notes (INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING) · set_states (UPDATE … IN (…))
 //! ```
@@ -52,6 +53,29 @@ pub fn pieces<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
         rest = tail;
         Some(head)
     })
+}
+
+/// Most distance between two counters read by one range of [`LinkSets::links_with_counters`]:
+/// a range reads at most this many rows per counter asked about, whatever counters a wallet
+/// chose, and the counters of a wallet's batch (consecutive) are one range.
+pub const COUNTER_GAP: i64 = 64;
+
+/// A signer's recorded links with a counter in a range: `$1` the signer, `$2` and `$3` the
+/// first and last counter.
+pub const COUNTER_RANGE_SQL: &str =
+    "SELECT signer, counter, id FROM links WHERE signer = $1 AND counter BETWEEN $2 AND $3";
+
+/// `sorted` (ascending, distinct) as (first, last) of runs whose neighbours are at most
+/// [`COUNTER_GAP`] apart.
+fn counter_runs(sorted: &[i64]) -> Vec<(i64, i64)> {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for &c in sorted {
+        match runs.last_mut() {
+            Some((_, high)) if c.saturating_sub(*high) <= COUNTER_GAP => *high = c,
+            _ => runs.push((c, c)),
+        }
+    }
+    runs
 }
 
 /// `$from, $from+1, …` (`n` placeholders).
@@ -137,8 +161,13 @@ pub trait LinkSets: Tx {
         Ok(out)
     }
 
-    /// The recorded links with one of `pairs`' (signer, counter): one statement per signer
-    /// (per [`LOOKUP`] of its counters), so only the pairs asked about are read.
+    /// The recorded links with one of `pairs`' (signer, counter). Each signer's counters are
+    /// read as ranges (`counter BETWEEN $2 AND $3`, runs of counters at most [`COUNTER_GAP`]
+    /// apart), not as an `IN` list: PostgreSQL's generic plan for `signer = $1 AND counter IN
+    /// (…)` used the index for the signer only and compared every one of the signer's links
+    /// with the whole list, so a batch took longer the more links its signer had ever made
+    /// (docs/PERFORMANCE.md, "A wallet's history"). A range is an index condition on both
+    /// columns in every plan. Rows in a range but not asked about are dropped here.
     fn links_with_counters(&mut self, pairs: &[([u8; 32], i64)]) -> Result<Vec<CounterRow>, IssuerError> {
         let mut by_signer: std::collections::BTreeMap<[u8; 32], Vec<i64>> = std::collections::BTreeMap::new();
         for (signer, counter) in pairs {
@@ -148,15 +177,14 @@ pub trait LinkSets: Tx {
         for (signer, mut counters) in by_signer {
             counters.sort_unstable();
             counters.dedup();
-            for list in lookups(&counters) {
-                let sql = format!(
-                    "SELECT signer, counter, id FROM links WHERE signer = $1 AND counter IN ({})",
-                    marks(2, list.len())
-                );
-                let mut args = vec![Value::from(&signer[..])];
-                args.extend(list.iter().map(|c| Value::Int(*c)));
-                for r in self.query(&sql, &args)? {
-                    out.push((r.bytes(0)?, r.int(1)?, r.bytes(2)?));
+            for (low, high) in counter_runs(&counters) {
+                let rows =
+                    self.query(COUNTER_RANGE_SQL, &[Value::from(&signer[..]), Value::Int(low), Value::Int(high)])?;
+                for r in rows {
+                    let counter = r.int(1)?;
+                    if counters.binary_search(&counter).is_ok() {
+                        out.push((r.bytes(0)?, counter, r.bytes(2)?));
+                    }
                 }
             }
         }
@@ -251,6 +279,20 @@ mod tests {
         assert_eq!(all.get(..LOOKUP + 5), Some(keys.as_slice()));
         assert_eq!(all.get(LOOKUP + 5..), Some(&[LOOKUP + 4; 3][..]));
         assert!(lookups::<u8>(&[]).is_empty());
+    }
+
+    #[test]
+    fn counters_are_read_in_runs_no_wider_than_the_gap() {
+        assert_eq!(counter_runs(&[]), vec![]);
+        assert_eq!(counter_runs(&[5]), vec![(5, 5)]);
+        let batch: Vec<i64> = (100..1_100).collect();
+        assert_eq!(counter_runs(&batch), vec![(100, 1_099)], "a wallet's consecutive counters: one range");
+        let g = COUNTER_GAP;
+        assert_eq!(
+            counter_runs(&[0, g, 2 * g + 1, i64::MAX]),
+            vec![(0, g), (2 * g + 1, 2 * g + 1), (i64::MAX, i64::MAX)]
+        );
+        assert_eq!(counter_runs(&[i64::MIN, -1, 0]), vec![(i64::MIN, i64::MIN), (-1, 0)]);
     }
 
     #[test]
