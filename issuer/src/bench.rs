@@ -2,6 +2,7 @@
 //! one database) against the machine's crypto-only limits, measured in the same run.
 //!
 //! ```text
+//!  --history H: H links settled first (untimed), so that the database has a history
 //!  K payers per node (--in-flight K): fund ─► sign N links (payer → payee) per batch,
 //!  every batch of every payer first (untimed)
 //!  ─► every payer at once: POST /v1/sync of its batches, each when the last is answered:
@@ -54,6 +55,11 @@ pub struct BenchArgs {
     /// this process, sharing one key file); each round sends one batch to every node at once.
     #[arg(long, default_value_t = 1)]
     nodes: usize,
+    /// Links settled before anything is measured (untimed, in batches of 1,000 from the
+    /// payers of the measurement, to the same payee): an issuer with a history, whose tables
+    /// and indexes are that much larger (0: a fresh database).
+    #[arg(long, default_value_t = 0)]
+    history: usize,
     /// Payers per node, each uploading its own batches one after another, all at the same
     /// time: how many batches a node has in flight (1: one batch at a time per node).
     #[arg(long, default_value_t = 1)]
@@ -213,6 +219,28 @@ impl Payer {
     }
 }
 
+/// Settles `links` links in batches of 1,000, the payers taking turns (untimed).
+async fn settle_history(payers: &mut [Payer], links: usize, payee: WalletId) -> Result<(), IssuerError> {
+    let count = payers.len().max(1);
+    let mut left = links;
+    for turn in 0.. {
+        if left == 0 {
+            break;
+        }
+        let n = left.min(1_000);
+        left -= n;
+        let payer = payers.get_mut(turn % count).ok_or_else(|| fail("no payer"))?;
+        let batch = payer.batch(n, payee).await?;
+        let out = payer.client.sync_batch(&batch).await.map_err(fail)?;
+        let accepted =
+            out.results.iter().filter(|r| r.status == offline_cash_core::sync::RecordStatus::Accepted).count();
+        if accepted != n {
+            return Err(fail(format!("history: only {accepted} of {n} links accepted")));
+        }
+    }
+    Ok(())
+}
+
 /// Where the bench's issuer keeps its data: a SQLite file, or a fresh PostgreSQL database
 /// (dropped again by [`Database::drop_database`]).
 struct Database {
@@ -313,6 +341,7 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
     };
     let trust = TrustStore::with_keys(keys);
     let payee = WalletId([0x42; 32]);
+    settle_history(&mut payers, args.history, payee).await?;
 
     let mut rows = Vec::new();
     for &size in &args.sizes {
@@ -380,11 +409,12 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
 
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut report = format!(
-        "| backend | nodes | in flight per node | batch size | batches per payer | settled links/s (HTTP + database + verify) | p50 batch | p99 batch | crypto-only links/s, every signature ({threads} threads) | crypto-only links/s, what settlement verifies | ratio to the latter |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| backend | nodes | in flight per node | links settled before | batch size | batches per payer | settled links/s (HTTP + database + verify) | p50 batch | p99 batch | crypto-only links/s, every signature ({threads} threads) | crypto-only links/s, what settlement verifies | ratio to the latter |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for r in &rows {
         report.push_str(&format!(
-            "| {backend} | {nodes_wanted} | {in_flight} | {} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.0} | {:.0}% |\n",
+            "| {backend} | {nodes_wanted} | {in_flight} | {} | {} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.0} | {:.0}% |\n",
+            args.history,
             r.size,
             args.batches,
             r.links_per_sec,

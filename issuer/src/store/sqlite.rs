@@ -167,6 +167,7 @@ impl SqliteStore {
         let reader = Connection::open(path)?;
         reader.busy_timeout(std::time::Duration::from_secs(10))?;
         reader.pragma_update(None, "query_only", true)?;
+        crate::db::set_cache(&reader)?;
         reader.set_prepared_statement_cache_capacity(64);
         // An in-memory database opened twice is two databases: the second is empty, not
         // migrated.
