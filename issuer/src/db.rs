@@ -19,7 +19,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 8;
+pub const CURRENT_VERSION: i64 = 9;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -241,7 +241,11 @@ fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> 
         // v8: the tier each wallet was registered at, and open attestation challenges.
         tx.execute_batch(crate::tier_attestation::SCHEMA_V8)?;
     }
-    // Future: `if found < 9 && target >= 9 { … }` and so on.
+    if found < 9 && target >= 9 {
+        // v9: the live notes of each owner, for the holding limit (decision 0026).
+        tx.execute_batch(crate::store::notes::LIVE_OWNER_INDEX)?;
+    }
+    // Future: `if found < 10 && target >= 10 { … }` and so on.
     Ok(())
 }
 
@@ -314,6 +318,22 @@ mod tests {
         assert_eq!((cache, checkpoint), (-CACHE_KIB, WAL_CHECKPOINT_PAGES), "decision 0026");
         drop(conn);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Decision 0026: the holding limit of a funding reads the owner's live notes through
+    /// their own index, not every live note of the issuer.
+    #[test]
+    fn the_value_an_owner_holds_is_read_through_the_index_of_live_notes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", crate::store::notes::HELD_LIVE_SQL))
+            .unwrap()
+            .query_map([b"w".to_vec()], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(plan, vec!["SEARCH notes USING INDEX notes_live_owner (owner=?)".to_owned()]);
     }
 
     #[test]

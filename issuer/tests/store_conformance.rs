@@ -817,6 +817,52 @@ mod postgres_migrations {
         assert!(plan.first().is_some_and(|l| l.contains("rows=10")), "the ten asked about: {text}");
     }
 
+    /// The holding limit of a funding reads the owner's live notes only (decision 0026), in
+    /// PostgreSQL's generic plan: neither the owner's spent notes, however many it held, nor
+    /// the live notes of others.
+    #[test]
+    fn the_value_an_owner_holds_is_read_from_its_live_notes_only() {
+        use offline_cash_issuer::store::notes::{HELD_LIVE_SQL, NoteState};
+        use offline_cash_issuer::store::{Notes as _, Store as _};
+        let Some(config) = crate::postgres_backend::fresh_database() else {
+            return eprintln!("skipped: OC_TEST_PG_URL not set");
+        };
+        let store = offline_cash_issuer::store::postgres::PgStore::with_config(&config).unwrap();
+        store
+            .write(|tx| {
+                for i in 0..2_000u16 {
+                    let mut id = [1u8; 32];
+                    id[..2].copy_from_slice(&i.to_be_bytes());
+                    tx.insert_genesis(&id, &[9; 32], 10, 5_000, b"d")?;
+                    if i >= 3 {
+                        tx.set_note_state(&id, NoteState::Spent)?;
+                    }
+                    // Another owner's live note.
+                    let mut other = [2u8; 32];
+                    other[..2].copy_from_slice(&i.to_be_bytes());
+                    tx.insert_genesis(&other, &other, 10, 5_000, b"d")?;
+                }
+                assert_eq!(tx.held_live(&[9; 32])?, 30);
+                Ok(())
+            })
+            .unwrap();
+        let mut client = config.connect(postgres::NoTls).unwrap();
+        client.batch_execute("ANALYZE notes; SET plan_cache_mode = force_generic_plan").unwrap();
+        client.batch_execute(&format!("PREPARE held (bytea) AS {HELD_LIVE_SQL}")).unwrap();
+        let plan: Vec<String> = client
+            .query(
+                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE held(decode(repeat('09', 32), 'hex'))",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        let text = plan.join("\n");
+        assert!(text.contains("using notes_live_owner"), "{text}");
+        assert!(!text.contains("Rows Removed by Filter"), "no spent note read: {text}");
+    }
+
     #[test]
     fn a_newer_schema_is_refused_and_left_alone() {
         let Some(config) = crate::postgres_backend::fresh_database() else {

@@ -32,7 +32,7 @@ use super::{LinkRow, Recorded, RevocationReason, Row, Store, StoredAnswer, Store
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 7;
+pub const CURRENT_VERSION: i64 = 8;
 
 /// Step 1: the links (one per parent) and the revocations with their counter.
 const STEP_1: &str = "
@@ -191,7 +191,6 @@ CREATE TABLE rate_buckets (
 /// Step 6: the digest of each genesis note's signed bytes (crate::db version 7).
 const STEP_6: &str = "ALTER TABLE notes ADD COLUMN genesis_digest BYTEA;";
 
-/// The steps in order: `STEPS[i]` takes version `i` to `i + 1`.
 /// Step 7: the tier recorded per wallet, and the open attestation challenges (crate::db
 /// version 8, crate::tier_attestation).
 const STEP_7: &str = "
@@ -204,7 +203,15 @@ CREATE TABLE attestation_challenges (
 CREATE INDEX attestation_challenges_account ON attestation_challenges (account);
 ";
 
-const STEPS: [&str; 7] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6, STEP_7];
+/// Step 8: the live notes by owner, for the holding limit, in place of every note by owner
+/// (crate::db version 9, crate::store::notes::LIVE_OWNER_INDEX; decision 0026).
+const STEP_8: &str = "
+DROP INDEX notes_owner;
+CREATE INDEX notes_live_owner ON notes (owner) WHERE state = 'live';
+";
+
+/// The steps in order: `STEPS[i]` takes version `i` to `i + 1`.
+const STEPS: [&str; 8] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6, STEP_7, STEP_8];
 
 /// A serialization failure or a deadlock is a contention (retried by [`with_retries`]).
 pub(crate) fn pg(e: postgres::Error) -> IssuerError {
