@@ -178,6 +178,17 @@ pub fn set_cache(conn: &Connection) -> Result<(), IssuerError> {
     Ok(())
 }
 
+/// v9, besides the live notes by owner (crate::store::notes::LIVE_OWNER_INDEX), two indexes
+/// the PostgreSQL schema had from its step 4 (decision 0026):
+/// - `nonces_ts`: the sweep of expired nonces read the whole table, which holds every nonce
+///   of the last `2 × auth_window_secs`, once every 16 signed requests;
+/// - `ledger_reference`: a link spending a deposited note looks up the note's `lost_return`
+///   entry, and read the whole ledger for it.
+const SCHEMA_V9: &str = "
+CREATE INDEX nonces_ts ON nonces (ts);
+CREATE INDEX ledger_reference ON ledger (reference);
+";
+
 /// Opens (creating on first start) and migrates the database at `path`.
 pub fn open(path: &std::path::Path) -> Result<Connection, IssuerError> {
     let mut conn = Connection::open(path)?;
@@ -242,8 +253,9 @@ fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> 
         tx.execute_batch(crate::tier_attestation::SCHEMA_V8)?;
     }
     if found < 9 && target >= 9 {
-        // v9: the live notes of each owner, for the holding limit (decision 0026).
+        // v9: indexes that PostgreSQL had and SQLite lacked (decision 0026).
         tx.execute_batch(crate::store::notes::LIVE_OWNER_INDEX)?;
+        tx.execute_batch(SCHEMA_V9)?;
     }
     // Future: `if found < 10 && target >= 10 { … }` and so on.
     Ok(())
@@ -320,20 +332,39 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// Decision 0026: the holding limit of a funding reads the owner's live notes through
-    /// their own index, not every live note of the issuer.
-    #[test]
-    fn the_value_an_owner_holds_is_read_through_the_index_of_live_notes() {
+    /// What SQLite would do for `sql` (one bytes parameter per `$n`), step by step.
+    fn plan(sql: &str, params: usize) -> Vec<String> {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
-        let plan: Vec<String> = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {}", crate::store::notes::HELD_LIVE_SQL))
-            .unwrap()
-            .query_map([b"w".to_vec()], |r| r.get::<_, String>(3))
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let args: Vec<Vec<u8>> = vec![b"x".to_vec(); params];
+        stmt.query_map(rusqlite::params_from_iter(args), |r| r.get::<_, String>(3))
             .unwrap()
             .collect::<Result<_, _>>()
-            .unwrap();
-        assert_eq!(plan, vec!["SEARCH notes USING INDEX notes_live_owner (owner=?)".to_owned()]);
+            .unwrap()
+    }
+
+    /// Decision 0026: statements whose tables grow with the issuer's life search an index
+    /// for the rows they need instead of reading the table. The holding limit of a funding
+    /// (every live note of the issuer before), the nonce sweep (every nonce of the window) and
+    /// the `lost_return` entry of a deposited note (the whole ledger).
+    #[test]
+    fn statements_on_growing_tables_search_an_index() {
+        assert_eq!(
+            plan(crate::store::notes::HELD_LIVE_SQL, 1),
+            vec!["SEARCH notes USING INDEX notes_live_owner (owner=?)"]
+        );
+        assert_eq!(
+            plan(crate::store::nonces::FORGET_NONCES_SQL, 1),
+            vec!["SEARCH nonces USING INDEX nonces_ts (ts<?)"]
+        );
+        let lost = plan(crate::store::accounts::LOST_RETURN_SQL, 1);
+        assert!(!lost.iter().any(|step| step.starts_with("SCAN")), "{lost:?}");
+        assert_eq!(
+            lost.iter().filter(|s| s.contains("USING INDEX ledger_reference (reference=?)")).count(),
+            2,
+            "{lost:?}"
+        );
     }
 
     #[test]

@@ -5,6 +5,11 @@
 use super::Tx;
 use crate::{IssuerError, args};
 
+/// The `lost_return` entry of note `$1` not booked back by a `lost_late_spend` one
+/// ([`Accounts::lost_return_unbooked`]), through the index on `reference` (decision 0026).
+pub const LOST_RETURN_SQL: &str = "SELECT account, delta FROM ledger WHERE kind = 'lost_return' AND reference = $1
+     AND NOT EXISTS (SELECT 1 FROM ledger WHERE kind = 'lost_late_spend' AND reference = $1)";
+
 /// Why a balance changed (`ledger.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entry {
@@ -112,13 +117,7 @@ pub trait Accounts: Tx {
     /// The account and amount of the `LostReturn` entry of note `reference`, unless a
     /// `LostLateSpend` entry has booked it back already.
     fn lost_return_unbooked(&mut self, reference: &[u8]) -> Result<Option<(i64, i64)>, IssuerError> {
-        self.query_opt(
-            "SELECT account, delta FROM ledger WHERE kind = 'lost_return' AND reference = $1
-             AND NOT EXISTS (SELECT 1 FROM ledger WHERE kind = 'lost_late_spend' AND reference = $1)",
-            args![reference],
-        )?
-        .map(|r| Ok((r.int(0)?, r.int(1)?)))
-        .transpose()
+        self.query_opt(LOST_RETURN_SQL, args![reference])?.map(|r| Ok((r.int(0)?, r.int(1)?))).transpose()
     }
 }
 

@@ -5,6 +5,10 @@
 use super::Tx;
 use crate::{IssuerError, args};
 
+/// Forgets the nonces stamped before `$1` ([`Nonces::forget_nonces_before`]), through the
+/// index on `ts` (decision 0026).
+pub const FORGET_NONCES_SQL: &str = "DELETE FROM nonces WHERE ts < $1";
+
 /// The nonce operations, on any backend.
 pub trait Nonces: Tx {
     /// Records that `wallet` used `nonce` in a request stamped `ts`; `false` if it had.
@@ -23,7 +27,7 @@ pub trait Nonces: Tx {
 
     /// Forgets the nonces of requests stamped before `horizon` (they fail the timestamp check).
     fn forget_nonces_before(&mut self, horizon: i64) -> Result<u64, IssuerError> {
-        self.exec("DELETE FROM nonces WHERE ts < $1", args![horizon])
+        self.exec(FORGET_NONCES_SQL, args![horizon])
     }
 }
 
