@@ -3,6 +3,8 @@
 #   1. settlement throughput against the crypto-only limit measured in the same run
 #      (`offline-cash-issuer bench`): SQLite and PostgreSQL, one and two nodes, one and two
 #      batches in flight per node, batches of 100 and 1,000 links;
+#      and the same on one node after OC_BENCH_HISTORY links (default 100,000) were settled
+#      (`bench --history`: an issuer whose tables are not empty);
 #   2. the HTTP API under many concurrent wallets from a second process
 #      (`offline-cash-issuer load` against `serve` processes): one node on SQLite, one and two
 #      nodes on PostgreSQL.
@@ -21,6 +23,7 @@ BATCHES=${OC_BENCH_BATCHES:-5}
 SECONDS_=${OC_BENCH_SECONDS:-20}
 WALLETS=${OC_BENCH_WALLETS:-500}
 CONCURRENCY=${OC_BENCH_CONCURRENCY:-32}
+HISTORY=${OC_BENCH_HISTORY:-100000}
 
 if [ "${1:-}" = "--inside-postgres" ]; then
     OUT=$2
@@ -81,6 +84,11 @@ if [ "${1:-}" != "--inside-postgres" ]; then
                 --in-flight "$flight" --out "$OUT/settle-sqlite-$nodes-$flight.md"
         done
     done
+    for flight in 1 2; do
+        echo "== settlement: sqlite, 1 node, $flight in flight, after $HISTORY links (uptime: $(uptime))"
+        RUST_LOG=warn "$BIN" bench --sizes 1000 --batches "$BATCHES" --refresh-notes 0 --history "$HISTORY" \
+            --in-flight "$flight" --out "$OUT/settle-sqlite-history-$flight.md"
+    done
     DIR=$(mktemp -d "${TMPDIR:-/tmp}/oc-bench-issuer.XXXXXX")
     "$BIN" new-key-file --key-file "$DIR/issuer.keys" >/dev/null
     URLS=""
@@ -98,6 +106,11 @@ for nodes in 1 2; do
         RUST_LOG=warn "$BIN" bench --sizes 100,1000 --batches "$BATCHES" --refresh-notes 0 --nodes "$nodes" \
             --in-flight "$flight" --database-url "$OC_TEST_PG_URL" --out "$OUT/settle-postgres-$nodes-$flight.md"
     done
+done
+for flight in 1 2; do
+    echo "== settlement: postgres, 1 node, $flight in flight, after $HISTORY links (uptime: $(uptime))"
+    RUST_LOG=warn "$BIN" bench --sizes 1000 --batches "$BATCHES" --refresh-notes 0 --history "$HISTORY" \
+        --in-flight "$flight" --database-url "$OC_TEST_PG_URL" --out "$OUT/settle-postgres-history-$flight.md"
 done
 BASE=${OC_TEST_PG_URL%/*}
 for nodes in 1 2; do
