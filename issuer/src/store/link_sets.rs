@@ -55,9 +55,10 @@ pub fn pieces<T>(items: &[T]) -> impl Iterator<Item = &[T]> {
     })
 }
 
-/// Most distance between two counters read by one range of [`LinkSets::links_with_counters`]:
-/// a range reads at most this many rows per counter asked about, whatever counters a wallet
-/// chose, and the counters of a wallet's batch (consecutive) are one range.
+/// Most distance between two neighbouring counters in one range of
+/// [`LinkSets::links_with_counters`]: a range spans at most this many counters per counter
+/// asked about, whatever counters a wallet chose, and the consecutive counters of a wallet's
+/// batch are one range.
 pub const COUNTER_GAP: i64 = 64;
 
 /// A signer's recorded links with a counter in a range: `$1` the signer, `$2` and `$3` the
@@ -166,8 +167,9 @@ pub trait LinkSets: Tx {
     /// apart), not as an `IN` list: PostgreSQL's generic plan for `signer = $1 AND counter IN
     /// (…)` used the index for the signer only and compared every one of the signer's links
     /// with the whole list, so a batch took longer the more links its signer had ever made
-    /// (docs/PERFORMANCE.md, "A wallet's history"). A range is an index condition on both
-    /// columns in every plan. Rows in a range but not asked about are dropped here.
+    /// (docs/PERFORMANCE.md, "Figures with a history"; decision 0026). A range is an index
+    /// condition on both columns in every plan. Rows in a range but not asked about are
+    /// dropped here.
     fn links_with_counters(&mut self, pairs: &[([u8; 32], i64)]) -> Result<Vec<CounterRow>, IssuerError> {
         let mut by_signer: std::collections::BTreeMap<[u8; 32], Vec<i64>> = std::collections::BTreeMap::new();
         for (signer, counter) in pairs {
