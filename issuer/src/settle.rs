@@ -142,6 +142,47 @@ impl Outcome {
     }
 }
 
+impl Issuer {
+    /// A stored sync answer (the batch's outcome) with the current revocations, policy and
+    /// keys. Answers stored before only the outcome was kept carry their own: they are
+    /// replaced too.
+    fn current_answer(
+        &self,
+        tx: &mut dyn Tx,
+        stored: &str,
+        req: &wire::SyncRequest,
+    ) -> Result<wire::SyncResponse, IssuerError> {
+        let outcome: wire::SyncResponse =
+            serde_json::from_str(stored).map_err(|e| IssuerError::Internal { what: e.to_string() })?;
+        self.with_current_state(tx, outcome, req)
+    }
+
+    /// `outcome` with what a sync answer carries besides the batch's outcome, as it is now:
+    /// the revocations the wallet lacks (none when its list is current), the policy, the
+    /// issuer keys and their rotations. Not stored with the outcome (decision 0026): the
+    /// revocation list alone can be megabytes, and a resend gets the current one.
+    fn with_current_state(
+        &self,
+        tx: &mut dyn Tx,
+        outcome: wire::SyncResponse,
+        req: &wire::SyncRequest,
+    ) -> Result<wire::SyncResponse, IssuerError> {
+        let current_seq = tx.revocation_sequence()?;
+        let revocations = if req.revocation_sequence == Some(current_seq) {
+            None
+        } else {
+            Some(self.revocations_from(tx.revocations()?, req.revocation_sequence)?)
+        };
+        Ok(wire::SyncResponse {
+            revocations,
+            policy: auth::b64(&self.policy.to_bytes()),
+            issuer_keys: self.issuer_keys().iter().map(|k| auth::b64(&k.to_bytes())).collect(),
+            key_rotations: self.key_rotations_wire(),
+            ..outcome
+        })
+    }
+}
+
 /// What one record asks for: its kind and, for a refresh, the fresh notes' amounts.
 #[derive(Clone, Copy)]
 struct Asked<'a> {
@@ -183,11 +224,14 @@ impl Issuer {
         let key = [b"sync:".as_slice(), &batch_id].concat();
         // A resend answered before needs no verification. Read without waiting for a writer:
         // the transaction below looks again.
-        if let Some(answer) = self.store.read(|tx| stored_answer(tx, &caller.wallet, &key, &hash))? {
+        let resent = self.store.read(|tx| {
+            stored_answer(tx, &caller.wallet, &key, &hash)?.map(|a| self.current_answer(tx, &a, req)).transpose()
+        })?;
+        if let Some(answer) = resent {
             if let Some(nonce) = nonce {
                 self.store.write(|tx| nonce.spend(tx))?;
             }
-            return serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() });
+            return Ok(answer);
         }
         let hashed = started.elapsed();
         let bundles: Vec<&str> = req.records.iter().map(|r| r.bundle.as_str()).collect();
@@ -203,9 +247,7 @@ impl Issuer {
             }
             // A concurrent resend of the same batch may have committed meanwhile.
             if let Some(answer) = stored_answer(tx, &caller.wallet, &key, &hash)? {
-                let answer =
-                    serde_json::from_str(&answer).map_err(|e| IssuerError::Internal { what: e.to_string() })?;
-                return Ok(Err(answer));
+                return Ok(Err(self.current_answer(tx, &answer, req)?));
             }
             let rollback_detected = self.check_rollback(tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
             let uploader_revoked = tx.is_revoked(&caller.wallet)?;
@@ -232,23 +274,20 @@ impl Issuer {
             // Evidence found in this batch (or uploaded earlier by the wallet's payees).
             let rollback_detected = tx.take_counter_reuses(&caller.wallet.0)? || rollback_detected;
             let balance = tx.balance(caller.account)?;
-            let current_seq = tx.revocation_sequence()?;
-            let revocations = if req.revocation_sequence == Some(current_seq) {
-                None
-            } else {
-                Some(self.revocations_from(tx.revocations()?, req.revocation_sequence)?)
-            };
-            let answer = wire::SyncResponse {
+            // Stored: the batch's outcome only. The revocations, policy and keys are added
+            // as they are when it is answered, now or at a resend.
+            let outcome = wire::SyncResponse {
                 batch_id: req.batch_id.clone(),
                 results,
                 rollback_detected,
                 balance,
-                revocations,
-                policy: auth::b64(&self.policy.to_bytes()),
-                issuer_keys: self.issuer_keys().iter().map(|k| auth::b64(&k.to_bytes())).collect(),
-                key_rotations: self.key_rotations_wire(),
+                revocations: None,
+                policy: String::new(),
+                issuer_keys: Vec::new(),
+                key_rotations: Vec::new(),
             };
-            store_answer(tx, &caller.wallet, &key, &hash, &answer)?;
+            store_answer(tx, &caller.wallet, &key, &hash, &outcome)?;
+            let answer = self.with_current_state(tx, outcome, req)?;
             work.set((links_done, begun.elapsed()));
             Ok(Ok((answer, settled, proofs)))
         })?;
