@@ -216,20 +216,17 @@ impl Issuer {
             .ok_or_else(|| IssuerError::Policy { what: format!("bad currency {}", config.currency) })?;
         let now = clock();
         let key_file = config.key_file.as_deref().map(crate::key_file::KeyFile::open).transpose()?;
-        let (keys, policy, stored_certs) = store.write(|tx| {
+        let (keys, policy) = store.write(|tx| {
             let keys = crate::keys::load_or_create(tx, now, key_file.as_ref())?;
             let policy = Self::current_policy(tx, &keys, &config, currency, now)?;
             tx.meta_put("policy", &policy.to_bytes())?;
-            // Every certificate ever issued: links are checked against the one valid at their time.
-            Ok((keys, policy, tx.all_certificates()?))
+            Ok((keys, policy))
         })?;
         let trust = keys.trust.clone();
-        let mut certs = CertificateStore::new();
-        for row in stored_certs {
-            if let Ok(cert) = WalletCertificate::from_bytes(&row) {
-                let _ = certs.insert(cert, &trust);
-            }
-        }
+        // Filled as signers are met (settle_verify.rs, `load_certificates`; tier_policy.rs),
+        // not at start: a start that verified every certificate ever issued took time and
+        // memory in proportion to every wallet there ever was (decision 0026).
+        let certs = CertificateStore::new();
         Ok(Self {
             store,
             rotations: keys.rotations.clone(),

@@ -657,7 +657,7 @@ impl Issuer {
         let parent_value = link.body().outputs.iter().fold(0u64, |s, o| s.saturating_add(o.amount));
         let mut guaranteed = 0u64;
         // A payee could accept up to the cheater's own per-payment limit (its tier's).
-        let per_payment_limit = self.per_payment_limit_of(&signer, link.body().time);
+        let per_payment_limit = self.per_payment_limit_of(tx, &signer, link.body().time)?;
         for (child, output) in link.children() {
             if output.owner == signer || output.amount > per_payment_limit {
                 continue;

@@ -112,26 +112,30 @@ impl Issuer {
     }
 
     /// Bundles refused for a signer without a certificate (valid at the link's time) are
-    /// verified once more after that signer's certificates are read from the database: another
-    /// node over the same database may have registered or renewed the wallet since this node
-    /// loaded its certificates. Nothing changes when the database holds nothing new.
+    /// verified once more after that signer's certificates are read from the database. A node
+    /// loads no certificate at start (decision 0026), so this is how it first meets a signer;
+    /// another node over the same database may also have registered or renewed the wallet
+    /// since. Nothing changes when the database holds nothing new.
+    /// A refusal names the first unknown signer of its chain only, so this goes round until no
+    /// certificate is new: at most once per signer of the longest chain.
     fn recheck_unknown_signers(&self, items: &[&str], mut checked: Vec<Checked>, own: &OwnNotes) -> Vec<Checked> {
-        let missing: std::collections::BTreeSet<WalletId> = checked
-            .iter()
-            .filter_map(|c| match c {
-                Err(Rejection::UnknownCertificate { wallet }) => Some(*wallet),
-                _ => None,
-            })
-            .collect();
-        if missing.is_empty() || self.load_certificates(&missing) == 0 {
-            return checked;
-        }
-        for (item, slot) in items.iter().zip(checked.iter_mut()) {
-            if matches!(slot, Err(Rejection::UnknownCertificate { .. })) {
-                *slot = self.verify_decoded(decode(item), own);
+        loop {
+            let missing: std::collections::BTreeSet<WalletId> = checked
+                .iter()
+                .filter_map(|c| match c {
+                    Err(Rejection::UnknownCertificate { wallet }) => Some(*wallet),
+                    _ => None,
+                })
+                .collect();
+            if missing.is_empty() || self.load_certificates(&missing) == 0 {
+                return checked;
+            }
+            for (item, slot) in items.iter().zip(checked.iter_mut()) {
+                if matches!(slot, Err(Rejection::UnknownCertificate { .. })) {
+                    *slot = self.verify_decoded(decode(item), own);
+                }
             }
         }
-        checked
     }
 
     /// Reads the certificates of `wallets` from the database into this node's cache; how many

@@ -3,20 +3,32 @@
 //! policy requires (one entry per tier, by tier code).
 
 use offline_cash_core::policy::Limits;
-use offline_cash_core::token::{Tier, TierLimits, WalletId, select_valid_at};
+use offline_cash_core::token::{CertificateStore, Tier, TierLimits, WalletCertificate, WalletId, select_valid_at};
 
+use crate::store::{Tx, Wallets as _};
 use crate::{Issuer, IssuerError};
 
 impl Issuer {
     /// The per-payment limit `wallet` had at `at` (its certificate then, its tier's policy
     /// limits): what a payee could accept from it, so what a double-spend guarantee covers.
-    /// The general limit for a wallet without a known certificate.
-    pub(crate) fn per_payment_limit_of(&self, wallet: &WalletId, at: u64) -> u64 {
-        let certs = self.certs.read();
-        match select_valid_at(certs.history(wallet), at) {
-            Some(cert) => Limits::new(self.policy.body(), cert.body()).per_payment,
-            None => self.config.per_payment_limit,
+    /// A certificate this node does not hold is read in `tx` first. The general limit for a
+    /// wallet without a certificate valid at `at`.
+    pub(crate) fn per_payment_limit_of(&self, tx: &mut dyn Tx, wallet: &WalletId, at: u64) -> Result<u64, IssuerError> {
+        let limit = |certs: &CertificateStore| {
+            select_valid_at(certs.history(wallet), at)
+                .map(|cert| Limits::new(self.policy.body(), cert.body()).per_payment)
+        };
+        if let Some(known) = limit(&self.certs.read()) {
+            return Ok(known);
         }
+        let rows = tx.certificates_of(&wallet.0)?;
+        let mut certs = self.certs.write();
+        for row in rows {
+            if let Ok(cert) = WalletCertificate::from_bytes(&row) {
+                let _ = certs.insert(cert, &self.trust);
+            }
+        }
+        Ok(limit(&certs).unwrap_or(self.config.per_payment_limit))
     }
 }
 

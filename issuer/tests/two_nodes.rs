@@ -104,6 +104,26 @@ async fn a_payment_from_a_wallet_registered_on_the_other_node_settles_without_it
     b.shutdown().await.unwrap();
 }
 
+/// A refusal for an unknown certificate names one signer: a chain through two wallets the
+/// node has not met needs both read (decision 0026; a node reads no certificate at start).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chain_through_two_wallets_registered_on_the_other_node_settles() {
+    let (a, b, _) = two_nodes().await;
+    let alice = wallet(&a, "alice", 1_000).await;
+    let bob = wallet(&a, "bob", 0).await;
+    let carol = wallet(&b, "carol", 0).await;
+    let genesis = Chain::genesis(fund(&alice, &[400]).await[0].clone());
+    let (to_bob, _) = alice.pay(&genesis, 400, bob.id(), 150);
+    let (to_carol, _) = bob.pay(&to_bob, 150, carol.id(), 100);
+    let mut batch = carol.batch();
+    let omit = [alice.id(), bob.id()].into_iter().collect();
+    batch.deposit.push(Bundle::from_chains(&[to_carol], &[], &omit).unwrap());
+    let out = carol.client.sync_batch(&batch).await.unwrap();
+    assert_eq!((out.results[0].status, out.results[0].credited), (RecordStatus::Accepted, 100), "{out:?}");
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nonce_used_on_one_node_is_refused_on_the_other() {
     let (a, b, _) = two_nodes().await;
