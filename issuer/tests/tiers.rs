@@ -240,10 +240,21 @@ async fn raw(world: &World, name: &str, balance: u64, tier: Option<Tier>) -> (Ar
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_double_spend_guarantee_covers_what_the_cheater_tier_let_a_payee_accept() {
+    guarantee_within_the_cheater_tier(false).await;
+}
+
+/// After a restart the node holds no certificate (decision 0027), and the bundles carry the
+/// cheater's: the guarantee reads it to know the tier's limit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_node_guarantees_what_the_cheater_tier_let_a_payee_accept() {
+    guarantee_within_the_cheater_tier(true).await;
+}
+
+async fn guarantee_within_the_cheater_tier(restart: bool) {
     use offline_cash_core::sync::RecordStatus;
     use offline_cash_core::token::{Bundle, Chain, LinkBody, Output, SpendLink};
 
-    let world = World::start_configured(tiered).await;
+    let mut world = World::start_configured(tiered).await;
     let (cheat, cheat_client) = raw(&world, "cheat", 100_000, Some(Tier::StrongBox)).await;
     let (_, bob) = raw(&world, "bob", 0, None).await;
     let (_, carol) = raw(&world, "carol", 0, None).await;
@@ -252,6 +263,9 @@ async fn the_double_spend_guarantee_covers_what_the_cheater_tier_let_a_payee_acc
     world.set(T0 + 60);
     let note = cheat_client.fund([7; 16], &[70_000]).await.unwrap().0.remove(0);
     let genesis = Chain::genesis(note);
+    if restart {
+        world.restart_with(|_, _| ()).await;
+    }
     // 60 000 to Bob, then the same note's 60 000 to Carol: over the general per-payment limit
     // (50 000), within StrongBox's (80 000), so both payees could accept it offline.
     let spend = |to: offline_cash_core::token::WalletId, counter: u64| {
