@@ -225,7 +225,7 @@ impl Issuer {
         let trust = keys.trust.clone();
         // Filled as signers are met (settle_verify.rs, `load_certificates`; tier_policy.rs),
         // not at start: a start that verified every certificate ever issued took time and
-        // memory in proportion to every wallet there ever was (decision 0026).
+        // memory in proportion to every wallet there ever was (decision 0027).
         let certs = CertificateStore::new();
         Ok(Self {
             store,

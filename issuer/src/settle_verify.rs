@@ -113,9 +113,10 @@ impl Issuer {
 
     /// Bundles refused for a signer without a certificate (valid at the link's time) are
     /// verified once more after that signer's certificates are read from the database. A node
-    /// loads no certificate at start (decision 0026), so this is how it first meets a signer;
+    /// loads no certificate at start (decision 0027), so this is how it first meets a signer;
     /// another node over the same database may also have registered or renewed the wallet
     /// since. Nothing changes when the database holds nothing new.
+    ///
     /// A refusal names the first unknown signer of its chain only, so this goes round until no
     /// certificate is new: at most once per signer of the longest chain.
     fn recheck_unknown_signers(&self, items: &[&str], mut checked: Vec<Checked>, own: &OwnNotes) -> Vec<Checked> {
