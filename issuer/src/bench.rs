@@ -219,6 +219,11 @@ impl Payer {
     }
 }
 
+/// How many records of a sync were accepted.
+fn accepted(out: &offline_cash_core::sync::SyncOutcome) -> usize {
+    out.results.iter().filter(|r| r.status == offline_cash_core::sync::RecordStatus::Accepted).count()
+}
+
 /// Settles `links` links in batches of 1,000, the payers taking turns (untimed).
 async fn settle_history(payers: &mut [Payer], links: usize, payee: WalletId) -> Result<(), IssuerError> {
     let count = payers.len().max(1);
@@ -232,8 +237,7 @@ async fn settle_history(payers: &mut [Payer], links: usize, payee: WalletId) -> 
         let payer = payers.get_mut(turn % count).ok_or_else(|| fail("no payer"))?;
         let batch = payer.batch(n, payee).await?;
         let out = payer.client.sync_batch(&batch).await.map_err(fail)?;
-        let accepted =
-            out.results.iter().filter(|r| r.status == offline_cash_core::sync::RecordStatus::Accepted).count();
+        let accepted = accepted(&out);
         if accepted != n {
             return Err(fail(format!("history: only {accepted} of {n} links accepted")));
         }
@@ -374,8 +378,7 @@ pub async fn run(args: BenchArgs) -> Result<(), IssuerError> {
         }
         while let Some(stream) = sending.join_next().await {
             for (batch, out, elapsed) in stream.map_err(fail)?.map_err(fail)? {
-                let accepted =
-                    out.results.iter().filter(|r| r.status == offline_cash_core::sync::RecordStatus::Accepted).count();
+                let accepted = accepted(&out);
                 if accepted != size {
                     return Err(fail(format!("only {accepted} of {size} links accepted")));
                 }

@@ -156,6 +156,12 @@ impl Issuer {
                 return 0;
             }
         };
+        self.cache_certificates(rows)
+    }
+
+    /// Puts the certificates `rows` (as stored) that decode and verify into this node's cache;
+    /// how many it did not hold yet.
+    pub(crate) fn cache_certificates(&self, rows: Vec<Vec<u8>>) -> usize {
         let mut certs = self.certs.write();
         let before = certs.len();
         for row in rows {

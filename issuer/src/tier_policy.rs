@@ -3,7 +3,7 @@
 //! policy requires (one entry per tier, by tier code).
 
 use offline_cash_core::policy::Limits;
-use offline_cash_core::token::{CertificateStore, Tier, TierLimits, WalletCertificate, WalletId, select_valid_at};
+use offline_cash_core::token::{CertificateStore, Tier, TierLimits, WalletId, select_valid_at};
 
 use crate::store::{Tx, Wallets as _};
 use crate::{Issuer, IssuerError};
@@ -21,14 +21,8 @@ impl Issuer {
         if let Some(known) = limit(&self.certs.read()) {
             return Ok(known);
         }
-        let rows = tx.certificates_of(&wallet.0)?;
-        let mut certs = self.certs.write();
-        for row in rows {
-            if let Ok(cert) = WalletCertificate::from_bytes(&row) {
-                let _ = certs.insert(cert, &self.trust);
-            }
-        }
-        Ok(limit(&certs).unwrap_or(self.config.per_payment_limit))
+        self.cache_certificates(tx.certificates_of(&wallet.0)?);
+        Ok(limit(&self.certs.read()).unwrap_or(self.config.per_payment_limit))
     }
 }
 

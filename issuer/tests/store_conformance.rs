@@ -761,6 +761,21 @@ mod postgres_migrations {
         assert_eq!(store.write(|tx| tx.take_request(b"v", 11_000, 1_000, 2)).unwrap(), Ok(()), "per wallet");
     }
 
+    /// The plan PostgreSQL caches for a prepared statement (its generic plan) as run once, line
+    /// by line: `table` analysed first, then `PREPARE {prepare}`, then `EXPLAIN ANALYZE EXECUTE
+    /// {execute}`.
+    fn generic_plan(config: &postgres::Config, table: &str, prepare: &str, execute: &str) -> Vec<String> {
+        let mut client = config.connect(postgres::NoTls).unwrap();
+        client.batch_execute(&format!("ANALYZE {table}; SET plan_cache_mode = force_generic_plan")).unwrap();
+        client.batch_execute(&format!("PREPARE {prepare}")).unwrap();
+        client
+            .query(&format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE {execute}"), &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect()
+    }
+
     /// A signer's recorded counters are read through the index on (signer, counter) in the plan
     /// PostgreSQL caches for the statement (its generic plan): none of the signer's other links
     /// is read and thrown away, however many it has made. With `counter IN (…)` instead, the
@@ -794,19 +809,12 @@ mod postgres_migrations {
             })
             .collect();
         assert_eq!(store.write(|tx| tx.record_links(&rows)).unwrap().len(), usize::from(HISTORY));
-        let mut client = config.connect(postgres::NoTls).unwrap();
-        client.batch_execute("ANALYZE links; SET plan_cache_mode = force_generic_plan").unwrap();
-        client.batch_execute(&format!("PREPARE counters (bytea, bigint, bigint) AS {COUNTER_RANGE_SQL}")).unwrap();
-        let plan: Vec<String> = client
-            .query(
-                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
-                 EXECUTE counters(decode(repeat('09', 32), 'hex'), 3000, 3009)",
-                &[],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<_, String>(0))
-            .collect();
+        let plan = generic_plan(
+            &config,
+            "links",
+            &format!("counters (bytea, bigint, bigint) AS {COUNTER_RANGE_SQL}"),
+            "counters(decode(repeat('09', 32), 'hex'), 3000, 3009)",
+        );
         let text = plan.join("\n");
         assert!(text.contains("links_signer_counter"), "{text}");
         assert!(
@@ -846,18 +854,12 @@ mod postgres_migrations {
                 Ok(())
             })
             .unwrap();
-        let mut client = config.connect(postgres::NoTls).unwrap();
-        client.batch_execute("ANALYZE notes; SET plan_cache_mode = force_generic_plan").unwrap();
-        client.batch_execute(&format!("PREPARE held (bytea) AS {HELD_LIVE_SQL}")).unwrap();
-        let plan: Vec<String> = client
-            .query(
-                "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE held(decode(repeat('09', 32), 'hex'))",
-                &[],
-            )
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<_, String>(0))
-            .collect();
+        let plan = generic_plan(
+            &config,
+            "notes",
+            &format!("held (bytea) AS {HELD_LIVE_SQL}"),
+            "held(decode(repeat('09', 32), 'hex'))",
+        );
         let text = plan.join("\n");
         assert!(text.contains("using notes_live_owner"), "{text}");
         assert!(!text.contains("Rows Removed by Filter"), "no spent note read: {text}");
