@@ -31,6 +31,7 @@ pub mod proofs;
 pub mod rate_limit;
 pub mod settle;
 mod settle_sets;
+mod settle_stream;
 mod settle_verify;
 pub mod store;
 pub mod tier_attestation;

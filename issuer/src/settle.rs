@@ -47,6 +47,7 @@ use crate::settle_sets::{LinkBatch, Settled};
 use crate::settle_verify::Checked;
 use crate::store::accounts::Entry;
 use crate::store::double_spends::NewDoubleSpend;
+use crate::store::link_sets::PIECE;
 use crate::store::notes::{NoteState, Origin};
 use crate::store::{
     Accounts as _, DoubleSpends as _, LinkRow, Notes as _, Recorded, RevocationReason, Store as _, Tx, Wallets as _,
@@ -235,61 +236,72 @@ impl Issuer {
         }
         let hashed = started.elapsed();
         let bundles: Vec<&str> = req.records.iter().map(|r| r.bundle.as_str()).collect();
-        let checked = self.check_all(&bundles);
-        let verified = started.elapsed();
-
         let now = self.now();
-        let work = std::cell::Cell::new((std::time::Duration::ZERO, std::time::Duration::ZERO));
-        let settled = self.store.write(|tx| {
-            let begun = std::time::Instant::now();
-            if let Some(nonce) = nonce {
-                nonce.spend(tx)?;
-            }
-            // A concurrent resend of the same batch may have committed meanwhile.
-            if let Some(answer) = stored_answer(tx, &caller.wallet, &key, &hash)? {
-                return Ok(Err(self.current_answer(tx, &answer, req)?));
-            }
-            let rollback_detected = self.check_rollback(tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
-            let uploader_revoked = tx.is_revoked(&caller.wallet)?;
-            let mut sets = LinkBatch::read(tx, checked.iter().filter_map(|c| c.as_ref().ok().map(|(b, _)| b)))?;
-            let mut results = Vec::with_capacity(req.records.len());
-            let (mut settled, mut proofs, mut reopened) = (0u64, 0u32, false);
-            for (i, (record, checked)) in req.records.iter().zip(&checked).enumerate() {
-                let index = u32::try_from(i).unwrap_or(u32::MAX);
-                let asked = Asked { kind: record.kind, amounts: &record.amounts };
-                let outcome = self.settle_record(tx, &mut sets, caller, asked, checked, uploader_revoked, now)?;
-                settled += u64::from(outcome.new_links);
-                proofs += outcome.proofs;
-                reopened |= outcome.reopened;
-                results.push(outcome.into_result(index));
-            }
-            sets.flush(tx)?;
-            let links_done = begun.elapsed();
-            // A late spend of a lost wallet's returned note left change in its name: it returns
-            // now, in this transaction, so the account is debited only what the payee was paid
-            // (not the whole note until the next sweep).
-            if reopened {
-                crate::lost::return_due(tx, now)?;
-            }
-            // Evidence found in this batch (or uploaded earlier by the wallet's payees).
-            let rollback_detected = tx.take_counter_reuses(&caller.wallet.0)? || rollback_detected;
-            let balance = tx.balance(caller.account)?;
-            // Stored: the batch's outcome only. The revocations, policy and keys are added
-            // as they are when it is answered, now or at a resend.
-            let outcome = wire::SyncResponse {
-                batch_id: req.batch_id.clone(),
-                results,
-                rollback_detected,
-                balance,
-                revocations: None,
-                policy: String::new(),
-                issuer_keys: Vec::new(),
-                key_rotations: Vec::new(),
-            };
-            store_answer(tx, &caller.wallet, &key, &hash, &outcome)?;
-            let answer = self.with_current_state(tx, outcome, req)?;
-            work.set((links_done, begun.elapsed()));
-            Ok(Ok((answer, settled, proofs)))
+        // (decoded and looked up, links settled, statements done, waited for verification)
+        let work = std::cell::Cell::new([std::time::Duration::ZERO; 4]);
+        let settled = self.while_verifying(&bundles, |verifying| {
+            let looked_up = started.elapsed();
+            self.store.write(|tx| {
+                let begun = std::time::Instant::now();
+                if let Some(nonce) = nonce {
+                    nonce.spend(tx)?;
+                }
+                // A concurrent resend of the same batch may have committed meanwhile.
+                if let Some(answer) = stored_answer(tx, &caller.wallet, &key, &hash)? {
+                    return Ok(Err(self.current_answer(tx, &answer, req)?));
+                }
+                let rollback_detected = self.check_rollback(tx, &caller.wallet, req.counter, &log_head, req.log_len)?;
+                let uploader_revoked = tx.is_revoked(&caller.wallet)?;
+                // What the links of every decoded record need: a record refused by its
+                // verification is settled from its verdict, whatever the picture holds for it.
+                let mut sets = LinkBatch::read(tx, verifying.decoded())?;
+                let mut results = Vec::with_capacity(req.records.len());
+                let (mut settled, mut proofs, mut reopened) = (0u64, 0u32, false);
+                let mut waited = std::time::Duration::ZERO;
+                for (i, record) in req.records.iter().enumerate() {
+                    let index = u32::try_from(i).unwrap_or(u32::MAX);
+                    let asked = Asked { kind: record.kind, amounts: &record.amounts };
+                    let waiting = std::time::Instant::now();
+                    let checked = verifying.checked(tx, i)?.ok_or_else(|| IssuerError::malformed("records"))?;
+                    waited += waiting.elapsed();
+                    let outcome = self.settle_record(tx, &mut sets, caller, asked, &checked, uploader_revoked, now)?;
+                    settled += u64::from(outcome.new_links);
+                    proofs += outcome.proofs;
+                    reopened |= outcome.reopened;
+                    results.push(outcome.into_result(index));
+                    // Written while later records are still being verified.
+                    if sets.pending() >= PIECE {
+                        sets.flush(tx)?;
+                    }
+                }
+                sets.flush(tx)?;
+                let links_done = begun.elapsed();
+                // A late spend of a lost wallet's returned note left change in its name: it
+                // returns now, in this transaction, so the account is debited only what the
+                // payee was paid (not the whole note until the next sweep).
+                if reopened {
+                    crate::lost::return_due(tx, now)?;
+                }
+                // Evidence found in this batch (or uploaded earlier by the wallet's payees).
+                let rollback_detected = tx.take_counter_reuses(&caller.wallet.0)? || rollback_detected;
+                let balance = tx.balance(caller.account)?;
+                // Stored: the batch's outcome only. The revocations, policy and keys are added
+                // as they are when it is answered, now or at a resend.
+                let outcome = wire::SyncResponse {
+                    batch_id: req.batch_id.clone(),
+                    results,
+                    rollback_detected,
+                    balance,
+                    revocations: None,
+                    policy: String::new(),
+                    issuer_keys: Vec::new(),
+                    key_rotations: Vec::new(),
+                };
+                store_answer(tx, &caller.wallet, &key, &hash, &outcome)?;
+                let answer = self.with_current_state(tx, outcome, req)?;
+                work.set([looked_up, links_done, begun.elapsed(), waited]);
+                Ok(Ok((answer, settled, proofs)))
+            })
         })?;
         if let Some(nonce) = nonce.filter(|n| n.sweeps()) {
             // After the commit: the batch is settled whatever happens here.
@@ -303,13 +315,15 @@ impl Issuer {
             Err(answer) => return Ok(answer),
         };
         let rollback_detected = answer.rollback_detected;
+        let [looked_up, links_us, statements_us, waited_us] = work.get();
         tracing::debug!(
             records = req.records.len(),
             hash_us = hashed.as_micros(),
-            verify_us = (verified - hashed).as_micros(),
-            transaction_us = (started.elapsed() - verified).as_micros(),
-            links_us = work.get().0.as_micros(),
-            statements_us = work.get().1.as_micros(),
+            decode_lookup_us = (looked_up - hashed).as_micros(),
+            transaction_us = (started.elapsed() - looked_up).as_micros(),
+            links_us = links_us.as_micros(),
+            statements_us = statements_us.as_micros(),
+            waited_for_verification_us = waited_us.as_micros(),
             "sync phases"
         );
         (0..proofs).for_each(|_| self.metrics.double_spend());

@@ -234,7 +234,13 @@ impl LinkBatch {
         self.notes.retain(|_, k| k.is_some());
     }
 
-    /// Writes the pending effects: links, then children, then parents spent.
+    /// Links whose effects are pending.
+    pub(crate) fn pending(&self) -> usize {
+        self.links.len()
+    }
+
+    /// Writes the pending effects: links, then children, then parents spent. It may be called
+    /// at any point between links: the picture already holds what the pending writes do.
     pub(crate) fn flush(&mut self, tx: &mut dyn Tx) -> Result<(), IssuerError> {
         if self.links.is_empty() {
             return Ok(());

@@ -1,8 +1,9 @@
-//! Verifying a batch's bundles before settlement, outside the database lock (crate::settle):
-//! each decoded and checked with the phones' own `verify_bundle`, on all cores; the issuer's
-//! own genesis notes are looked up (one statement) instead of verified again; a bundle refused
-//! for a signer this node does not know yet is verified again once the signer's certificates
-//! are read from the database (another node may have registered it).
+//! Verifying bundles for settlement: each decoded and checked with the phones' own
+//! `verify_bundle`; the issuer's own genesis notes are looked up (one statement) instead of
+//! verified again. A batch's bundles are verified on all cores while its transaction runs
+//! (crate::settle_stream), which also verifies again a bundle refused for a signer this node
+//! does not know yet, once the signer's certificates are read from the database (another node
+//! may have registered it).
 
 use offline_cash_core::crypto::sha256;
 use offline_cash_core::sync::auth;
@@ -10,11 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use offline_cash_core::token::{
     Bundle, DecodeError, IssuedNotes, NoRevocations, Note, Rejection, VerifiedBundle, VerifyContext, WalletCertificate,
-    WalletId, verify_bundle_issued,
+    verify_bundle_issued,
 };
 
 use crate::issuer::Issuer;
-use crate::store::{Notes as _, Store as _, Wallets as _};
+use crate::store::{Notes as _, Store as _};
 
 /// A record decoded and verified outside the lock.
 pub(crate) type Checked = Result<(Bundle, VerifiedBundle), Rejection>;
@@ -23,10 +24,10 @@ pub(crate) type Checked = Result<(Bundle, VerifiedBundle), Rejection>;
 /// issuer signature is not verified again; a note with the same id and other bytes (another
 /// signature) is not among them and is verified like any other.
 #[derive(Default)]
-struct OwnNotes {
+pub(crate) struct OwnNotes {
     digests: std::collections::HashSet<[u8; 32]>,
     /// How many notes the shortcut served (for the metrics).
-    trusted: AtomicU64,
+    pub(crate) trusted: AtomicU64,
 }
 
 impl IssuedNotes for OwnNotes {
@@ -40,7 +41,7 @@ impl IssuedNotes for OwnNotes {
 }
 
 /// One uploaded bundle, decoded.
-fn decode(b64: &str) -> Result<Bundle, Rejection> {
+pub(crate) fn decode(b64: &str) -> Result<Bundle, Rejection> {
     let bytes =
         auth::from_b64(b64).ok_or(Rejection::Malformed(DecodeError::InvalidField { offset: 0, field: "base64" }))?;
     Ok(Bundle::from_bytes(&bytes)?)
@@ -58,7 +59,7 @@ impl Issuer {
 
     /// The genesis notes among `bundles` that this issuer signed and holds byte for byte. A
     /// database error only costs the shortcut: every signature is then verified.
-    fn own_notes(&self, bundles: &[Result<Bundle, Rejection>]) -> OwnNotes {
+    pub(crate) fn own_notes(&self, bundles: &[Result<Bundle, Rejection>]) -> OwnNotes {
         let ids: Vec<[u8; 32]> = bundles.iter().flatten().flat_map(|b| b.notes.iter().map(|n| n.id().0)).collect();
         if ids.is_empty() {
             return OwnNotes::default();
@@ -76,7 +77,7 @@ impl Issuer {
     }
 
     /// Verifies one decoded bundle with the settlement context.
-    fn verify_decoded(&self, bundle: Result<Bundle, Rejection>, own: &OwnNotes) -> Checked {
+    pub(crate) fn verify_decoded(&self, bundle: Result<Bundle, Rejection>, own: &OwnNotes) -> Checked {
         let bundle = bundle?;
         let now = self.now();
         // A note expired less than the grace ago is verified as of its expiry.
@@ -100,65 +101,6 @@ impl Issuer {
         Ok((bundle, verified))
     }
 
-    /// Decodes `items` on all cores, finds the issuer's own genesis notes among them (one
-    /// lookup), and verifies them on all cores.
-    pub(crate) fn check_all(&self, items: &[&str]) -> Vec<Checked> {
-        let decoded = on_all_cores(items.to_vec(), decode);
-        let own = self.own_notes(&decoded);
-        let checked = on_all_cores(decoded, |b| self.verify_decoded(b, &own));
-        let checked = self.recheck_unknown_signers(items, checked, &own);
-        self.metrics.own_notes_trusted(own.trusted.load(Ordering::Relaxed));
-        checked
-    }
-
-    /// Bundles refused for a signer without a certificate (valid at the link's time) are
-    /// verified once more after that signer's certificates are read from the database. A node
-    /// loads no certificate at start (decision 0027), so this is how it first meets a signer;
-    /// another node over the same database may also have registered or renewed the wallet
-    /// since. Nothing changes when the database holds nothing new.
-    ///
-    /// A refusal names the first unknown signer of its chain only, so this goes round until no
-    /// certificate is new: at most once per signer of the longest chain.
-    fn recheck_unknown_signers(&self, items: &[&str], mut checked: Vec<Checked>, own: &OwnNotes) -> Vec<Checked> {
-        loop {
-            let missing: std::collections::BTreeSet<WalletId> = checked
-                .iter()
-                .filter_map(|c| match c {
-                    Err(Rejection::UnknownCertificate { wallet }) => Some(*wallet),
-                    _ => None,
-                })
-                .collect();
-            if missing.is_empty() || self.load_certificates(&missing) == 0 {
-                return checked;
-            }
-            for (item, slot) in items.iter().zip(checked.iter_mut()) {
-                if matches!(slot, Err(Rejection::UnknownCertificate { .. })) {
-                    *slot = self.verify_decoded(decode(item), own);
-                }
-            }
-        }
-    }
-
-    /// Reads the certificates of `wallets` from the database into this node's cache; how many
-    /// it did not hold yet.
-    fn load_certificates(&self, wallets: &std::collections::BTreeSet<WalletId>) -> usize {
-        let rows = self.store.read(|tx| {
-            let mut rows = Vec::new();
-            for wallet in wallets {
-                rows.extend(tx.certificates_of(&wallet.0)?);
-            }
-            Ok(rows)
-        });
-        let rows = match rows {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::warn!(error = %e, "certificates of unknown signers not read");
-                return 0;
-            }
-        };
-        self.cache_certificates(rows)
-    }
-
     /// Puts the certificates `rows` (as stored) that decode and verify into this node's cache;
     /// how many it did not hold yet.
     pub(crate) fn cache_certificates(&self, rows: Vec<Vec<u8>>) -> usize {
@@ -173,15 +115,23 @@ impl Issuer {
     }
 }
 
+/// Threads to share `items` items out to: one per core, up to 8; one for fewer than 8 items.
+pub(crate) fn worker_threads(items: usize) -> usize {
+    if items < 8 {
+        return 1;
+    }
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8)
+}
+
 /// `f` applied to every item, in order, with the items shared out in one consecutive part per
 /// core (up to 8). A part whose worker panicked comes back as refusals, so results stay aligned
 /// with the records.
-fn on_all_cores<T: Send, R: Send>(
+pub(crate) fn on_all_cores<T: Send, R: Send>(
     items: Vec<T>,
     f: impl Fn(T) -> Result<R, Rejection> + Sync,
 ) -> Vec<Result<R, Rejection>> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 8);
-    if items.len() < 8 || threads == 1 {
+    let threads = worker_threads(items.len());
+    if threads == 1 {
         return items.into_iter().map(f).collect();
     }
     let chunk = items.len().div_ceil(threads);

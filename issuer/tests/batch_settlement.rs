@@ -163,3 +163,50 @@ async fn a_large_mixed_batch_settles_every_link_once() {
     assert!(a.double_spends > 0);
     server.shutdown().await.unwrap();
 }
+
+/// `b` with the last byte of its first link changed (its signature): it still decodes, and
+/// verification refuses it as altered.
+fn forged(b: &offline_cash_core::token::Bundle) -> offline_cash_core::token::Bundle {
+    let mut bytes = b.to_bytes();
+    let link = b.links[0].to_bytes();
+    let at = bytes.windows(link.len()).position(|w| w == link.as_slice()).unwrap() + link.len() - 1;
+    bytes[at] ^= 1;
+    offline_cash_core::token::Bundle::from_bytes(&bytes).unwrap()
+}
+
+/// Decision 0028: a batch's transaction reads what the links of every record that decodes
+/// need before any record is verified, and writes settled links while later records are still
+/// being verified. A record that decodes but does not verify changes nothing for the records
+/// around it, and two conflicting links more than one write apart are one double spend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_record_and_a_double_spend_far_apart_settle_as_one_by_one() {
+    let server = start().await;
+    let alice = wallet(&server, "alice", 1_000_000).await;
+    let bob = wallet(&server, "bob", 0).await;
+    let carol = wallet(&server, "carol", 0).await;
+    let mut notes = Vec::new();
+    for _ in 0..5 {
+        notes.extend(fund(&alice, &[100; 64]).await);
+    }
+    let mut batch = bob.batch();
+    let (stolen, _) = alice.pay(&Chain::genesis(notes[0].clone()), 100, carol.id(), 100);
+    batch.spent.push(forged(&bundle(&[stolen], &[&alice])));
+    for note in &notes[1..300] {
+        let (to_bob, _) = alice.pay(&Chain::genesis(note.clone()), 100, bob.id(), 100);
+        batch.spent.push(bundle(&[to_bob], &[&alice]));
+    }
+    let (to_bob, _) = alice.pay(&Chain::genesis(notes[0].clone()), 100, bob.id(), 100);
+    batch.spent.push(bundle(&[to_bob], &[&alice]));
+    let (again, _) = alice.pay(&Chain::genesis(notes[5].clone()), 100, carol.id(), 100);
+    batch.spent.push(bundle(&[again], &[&alice]));
+    let out = bob.client.sync_batch(&batch).await.unwrap();
+    let got: Vec<(RecordStatus, Option<Reason>)> = out.results.iter().map(|r| (r.status, r.reason)).collect();
+    let mut expected = vec![(RecordStatus::Rejected, Some(Reason::Altered))];
+    expected.extend([(RecordStatus::Accepted, None); 300]);
+    expected.push((RecordStatus::DoubleSpend, None));
+    assert_eq!(got, expected);
+    let a = audit(&server.url()).await;
+    assert!(a.balanced && a.accounts_balanced, "{a:?}");
+    assert_eq!(a.double_spends, 1);
+    server.shutdown().await.unwrap();
+}

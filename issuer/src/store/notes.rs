@@ -101,14 +101,15 @@ pub trait Notes: Tx {
     /// The digests of the signed bytes of those genesis notes among `ids` the issuer holds.
     fn genesis_digests(&mut self, ids: &[[u8; 32]]) -> Result<Vec<Vec<u8>>, IssuerError> {
         let mut out = Vec::new();
-        // One statement per chunk (`IN ($1, …)`: arrays are not portable to SQLite).
-        for chunk in ids.chunks(256) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        // One statement per list of up to 1,024 ids, padded to a power of two so that a few
+        // SQL texts serve every batch (`IN ($1, …)`: arrays are not portable to SQLite).
+        for list in super::link_sets::lookups(ids) {
+            let marks: Vec<String> = (1..=list.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT genesis_digest FROM notes WHERE origin = 'genesis' AND genesis_digest IS NOT NULL AND id IN ({})",
                 marks.join(", ")
             );
-            let args: Vec<crate::store::Value> = chunk.iter().map(|id| crate::store::Value::from(&id[..])).collect();
+            let args: Vec<crate::store::Value> = list.iter().map(|id| crate::store::Value::from(&id[..])).collect();
             for row in self.query(&sql, &args)? {
                 out.push(row.bytes(0)?);
             }
