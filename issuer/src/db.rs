@@ -19,7 +19,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 9;
+pub const CURRENT_VERSION: i64 = 10;
 
 const SCHEMA_V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -257,7 +257,11 @@ fn upgrade(tx: &Connection, found: i64, target: i64) -> Result<(), IssuerError> 
         tx.execute_batch(crate::store::notes::LIVE_OWNER_INDEX)?;
         tx.execute_batch(SCHEMA_V9)?;
     }
-    // Future: `if found < 10 && target >= 10 { … }` and so on.
+    if found < 10 && target >= 10 {
+        // v10: the live notes by expiry in place of every note by state (decision 0028).
+        tx.execute_batch(crate::store::notes::LIVE_EXPIRY_INDEX)?;
+    }
+    // Future: `if found < 11 && target >= 11 { … }` and so on.
     Ok(())
 }
 
@@ -353,6 +357,14 @@ mod tests {
         assert_eq!(
             plan(crate::store::notes::HELD_LIVE_SQL, 1),
             vec!["SEARCH notes USING INDEX notes_live_owner (owner=?)"]
+        );
+        let expired = plan(crate::store::notes::EXPIRED_LIVE_SQL, 1);
+        assert_eq!(
+            expired,
+            vec![
+                "SEARCH n USING INDEX notes_live_expiry (expires_at<?)",
+                "SEARCH w USING COVERING INDEX sqlite_autoindex_wallets_1 (id=?)"
+            ]
         );
         assert_eq!(
             plan(crate::store::nonces::FORGET_NONCES_SQL, 1),

@@ -865,6 +865,36 @@ mod postgres_migrations {
         assert!(!text.contains("Rows Removed by Filter"), "no spent note read: {text}");
     }
 
+    /// The expiry sweep reads the live notes by expiry (decision 0028), in PostgreSQL's
+    /// generic plan: none of the notes spent before, however many were issued.
+    #[test]
+    fn expired_notes_are_found_among_the_live_ones_only() {
+        use offline_cash_issuer::store::notes::{EXPIRED_LIVE_SQL, NoteState};
+        use offline_cash_issuer::store::{Notes as _, Store as _};
+        let Some(config) = crate::postgres_backend::fresh_database() else {
+            return eprintln!("skipped: OC_TEST_PG_URL not set");
+        };
+        let store = offline_cash_issuer::store::postgres::PgStore::with_config(&config).unwrap();
+        store
+            .write(|tx| {
+                for i in 0..4_000u16 {
+                    let mut id = [3u8; 32];
+                    id[..2].copy_from_slice(&i.to_be_bytes());
+                    tx.insert_genesis(&id, &[9; 32], 10, 1_000 + i64::from(i), b"d")?;
+                    if i >= 3 {
+                        tx.set_note_state(&id, NoteState::Spent)?;
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        let plan =
+            generic_plan(&config, "notes", &format!("expired (bigint) AS {EXPIRED_LIVE_SQL}"), "expired(1000000)");
+        let text = plan.join("\n");
+        assert!(text.contains("notes_live_expiry"), "{text}");
+        assert!(!text.contains("Rows Removed by Filter"), "no spent note read: {text}");
+    }
+
     #[test]
     fn a_newer_schema_is_refused_and_left_alone() {
         let Some(config) = crate::postgres_backend::fresh_database() else {

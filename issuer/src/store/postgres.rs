@@ -32,7 +32,7 @@ use super::{LinkRow, Recorded, RevocationReason, Row, Store, StoredAnswer, Store
 use crate::IssuerError;
 
 /// The schema version this code writes.
-pub const CURRENT_VERSION: i64 = 8;
+pub const CURRENT_VERSION: i64 = 9;
 
 /// Step 1: the links (one per parent) and the revocations with their counter.
 const STEP_1: &str = "
@@ -210,8 +210,12 @@ DROP INDEX notes_owner;
 CREATE INDEX notes_live_owner ON notes (owner) WHERE state = 'live';
 ";
 
+/// Step 9: the live notes by expiry in place of every note by state (crate::db version 10,
+/// crate::store::notes::LIVE_EXPIRY_INDEX; decision 0028).
+const STEP_9: &str = crate::store::notes::LIVE_EXPIRY_INDEX;
+
 /// The steps in order: `STEPS[i]` takes version `i` to `i + 1`.
-const STEPS: [&str; 8] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6, STEP_7, STEP_8];
+const STEPS: [&str; 9] = [STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6, STEP_7, STEP_8, STEP_9];
 
 /// A serialization failure or a deadlock is a contention (retried by [`with_retries`]).
 pub(crate) fn pg(e: postgres::Error) -> IssuerError {
