@@ -70,8 +70,10 @@ impl Verifying<'_> {
             if !tried.insert(wallet) {
                 break;
             }
-            if self.loaded.lock().insert(wallet) {
+            // Marked read only once read: a transaction that fails here runs again and reads.
+            if !self.loaded.lock().contains(&wallet) {
                 self.issuer.cache_certificates(tx.certificates_of(&wallet.0)?);
+                self.loaded.lock().insert(wallet);
             }
             if self.issuer.certs.read().history(&wallet).is_empty() {
                 break;
