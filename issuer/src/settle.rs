@@ -4,8 +4,10 @@
 //! ```text
 //!  SyncRequest ─► same batch_id seen? ─yes─► stored answer (idempotent)
 //!      │ no
-//!      ▼ decode + verify_bundle every record (no lock, all cores: crate::settle_verify)
-//!  Store::write (SQLite: BEGIN IMMEDIATE; PostgreSQL: SERIALIZABLE, retried on conflict)
+//!      ▼ decode every record, look up the issuer's own genesis notes among them (no lock)
+//!  Store::write (SQLite: BEGIN IMMEDIATE; PostgreSQL: SERIALIZABLE, retried on conflict),
+//!      while workers verify_bundle every record on all cores (crate::settle_stream): each
+//!      record below is settled once its verdict is in
 //!      rollback check (counter, log head)
 //!      what the batch's links need, read set-wise (crate::settle_sets): a new link spending
 //!      a live note, with an unseen counter, is settled there and written with the others in

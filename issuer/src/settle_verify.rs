@@ -17,7 +17,7 @@ use offline_cash_core::token::{
 use crate::issuer::Issuer;
 use crate::store::{Notes as _, Store as _};
 
-/// A record decoded and verified outside the lock.
+/// A record decoded and verified: its bundle and what verification found, or why it was refused.
 pub(crate) type Checked = Result<(Bundle, VerifiedBundle), Rejection>;
 
 /// Genesis notes this issuer signed and holds: the digests of their bytes as signed. Their
